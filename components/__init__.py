@@ -1,0 +1,1 @@
+"""ai-platform components: config contract, then one module per ComponentResource."""

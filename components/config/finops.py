@@ -1,0 +1,74 @@
+"""FinOps settings: the tag contract's values, cost assumptions and the AWS cost controls."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from ai_platform_finops.tags import DEFAULT_PREFIX, FinOpsTags, dns_subdomain_problem
+
+from .base import ConfigModel, DnsLabel
+
+
+class AnomalyFrequency(StrEnum):
+    DAILY = "DAILY"
+    IMMEDIATE = "IMMEDIATE"
+    WEEKLY = "WEEKLY"
+
+
+class AnomalyDetectionConfig(ConfigModel):
+    """AWS Cost Anomaly Detection on the project tag (its ML model watches spend per project)."""
+
+    enabled: bool = True
+    threshold_usd: Annotated[float, Field(gt=0)] = 100.0
+    frequency: AnomalyFrequency = AnomalyFrequency.DAILY
+
+
+class FinOpsSettings(ConfigModel):
+    tag_prefix: str = DEFAULT_PREFIX
+    cost_center: str
+    project: str
+    tier: str
+    owner: str
+    governance_prefix: str | None = None
+    spot_price_fraction: Annotated[float, Field(gt=0, le=1)] = 0.35
+    """Spot is modelled as this fraction of on-demand: an assumption every estimate prints."""
+    manage_cost_allocation_tags: bool = True
+    """False where cost-allocation tags are activated centrally (e.g. by the payer account)."""
+    anomaly_detection: AnomalyDetectionConfig = AnomalyDetectionConfig()
+
+    @field_validator("tag_prefix", "governance_prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = dns_subdomain_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _tags_valid(self) -> "FinOpsSettings":
+        problems = FinOpsTags(self.tag_prefix, self.cost_center, self.project, "dev", self.tier, self.owner).problems()
+        if problems:
+            raise ValueError("; ".join(f"{field}: {reason}" for field, reason in problems))
+        return self
+
+    @property
+    def effective_governance_prefix(self) -> str:
+        """``governance.<domain>``: finops.example.com -> governance.example.com."""
+        if self.governance_prefix:
+            return self.governance_prefix
+        domain = self.tag_prefix.split(".", 1)[1] if self.tag_prefix.startswith("finops.") else self.tag_prefix
+        return f"governance.{domain}"
+
+
+class BudgetsConfig(ConfigModel):
+    """Monthly AWS Budgets per project, filtered on the FinOps project tag."""
+
+    alert_emails: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]], Field(min_length=1)]
+    actual_alert_percent: Annotated[float, Field(gt=0, le=1000)] = 80
+    forecast_alert_percent: Annotated[float, Field(gt=0, le=1000)] = 100
+    monthly_limits_usd: dict[DnsLabel, Annotated[float, Field(gt=0)]] = {}
+    """Per project, in USD a month."""

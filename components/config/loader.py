@@ -1,0 +1,146 @@
+"""Reading a stack's config and turning every problem into one readable error.
+
+Both the Pulumi program (through ``pulumi.Config``) and preflight (which reads the stack file
+itself, before any mock is set) end in ``validate_stack_config``, so a broken stack file fails
+the same way in both, before a single resource registers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pydantic
+
+from .stack import Problem, StackConfig, cross_field_problems
+
+PROJECT = "ai-platform"
+
+# Structured sections, each a stack-config key under the project namespace.
+SECTIONS = ("finops", "network", "cluster", "nodePools", "addons", "projects", "services", "budgets", "argocd")
+SCALARS = ("environment", "protect")
+SECRET_KEYS = ("argocdAdminPasswordHash", "gitopsRepoToken")
+"""Secret scalars, set with `pulumi config set --secret`; never part of the typed model."""
+KNOWN_KEYS = frozenset((*SECTIONS, *SCALARS, *SECRET_KEYS))
+
+
+class ConfigError(Exception):
+    """A stack config that cannot be used; ``str()`` is the whole, user-facing message."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {path}: {message}" for path, message in problems))
+
+
+def stack_file(stack: str) -> str:
+    return f"stacks/Pulumi.{stack}.yaml"
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path
+
+
+def _describe(error: Any) -> str:
+    message = error["msg"]
+    if error["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling; see README 'Stack config reference')"
+    elif error["type"] == "missing":
+        message = "is required"
+    if error["type"] not in ("missing", "extra_forbidden", "value_error"):
+        got = error.get("input")
+        if got is not None and not isinstance(got, (dict, list)):
+            shown = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+            message += f" (got {shown})"
+    return message
+
+
+def validate_stack_config(values: Mapping[str, Any], source: str) -> StackConfig:
+    """Validate raw values keyed as in the stack file (``nodePools``...; ``region`` from aws:region).
+
+    Raises ConfigError listing every problem, one per line, as ``source: key.path: message``.
+    """
+    problems: list[Problem] = []
+    try:
+        cfg = StackConfig.model_validate(dict(values))
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            path = "aws:region" if loc[:1] == ("region",) else _loc_to_path(loc) or "(stack)"
+            problems.append((path, _describe(error)))
+        raise ConfigError(source, problems) from None
+    problems = cross_field_problems(cfg)
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+def values_from_flat_config(flat: Mapping[str, str], project: str = PROJECT) -> tuple[dict[str, Any], list[Problem]]:
+    """Raw values from Pulumi's flat ``namespace:key -> string`` config (the engine's own form)."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    prefix = f"{project}:"
+    for full_key, raw in flat.items():
+        if full_key == "aws:region":
+            values["region"] = raw
+            continue
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        if key in SECRET_KEYS:
+            continue
+        if key not in KNOWN_KEYS:
+            problems.append((full_key, f"unknown key; known keys: {', '.join(sorted(KNOWN_KEYS))}"))
+            continue
+        if key in SECTIONS or key == "protect":
+            try:
+                values[key] = json.loads(raw)
+            except (TypeError, json.JSONDecodeError):
+                problems.append((key, f"must be a structured value (a YAML mapping or list), got {raw!r}"))
+        else:
+            values[key] = raw
+    return values, problems
+
+
+def load_from_pulumi() -> StackConfig:
+    """The program's entry: read this stack's config through the Pulumi runtime and validate it."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    flat: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values, problems = values_from_flat_config(flat, pulumi.get_project())
+    source = stack_file(pulumi.get_stack())
+    try:
+        cfg = validate_stack_config(values, source)
+    except ConfigError as exc:
+        raise ConfigError(source, problems + exc.problems) from None
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    """Secret config values, kept as Pulumi secret Outputs from the moment they are read."""
+
+    argocd_admin_password_hash: Any = None
+    gitops_repo_token: Any = None
+
+
+def secrets_from_pulumi() -> StackSecrets:
+    import pulumi
+
+    config = pulumi.Config()
+    return StackSecrets(
+        argocd_admin_password_hash=config.get_secret("argocdAdminPasswordHash"),
+        gitops_repo_token=config.get_secret("gitopsRepoToken"),
+    )

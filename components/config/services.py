@@ -1,0 +1,149 @@
+"""Inference services: the model, its governance facts, resources and placement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StrictInt, field_validator, model_validator
+
+from .base import ConfigModel, DnsLabel, Quantity
+
+
+class RiskTier(StrEnum):
+    MINIMAL = "minimal"
+    LIMITED = "limited"
+    HIGH = "high"
+
+
+class DataClassification(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    PII = "pii"
+
+
+# registry[:port]/path[:tag][@sha256:digest], after the distribution reference grammar.
+_IMAGE = re.compile(
+    r"^(?P<repo>(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+def parse_image(image: str) -> tuple[str, str | None, str | None]:
+    """(repository, tag, digest) of an image reference; ValueError when malformed."""
+    match = _IMAGE.match(image)
+    if not match:
+        raise ValueError(
+            f"{image!r} is not an image reference; use registry/repo:tag or registry/repo@sha256:<64 hex>"
+        )
+    return match.group("repo"), match.group("tag"), match.group("digest")
+
+
+class ModelConfig(ConfigModel):
+    name: str
+    version: str
+    image: str
+    model_card_url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    risk_tier: RiskTier
+    data_classification: DataClassification
+    owner: Annotated[str, Field(min_length=3)]
+    """The accountable owner and human-oversight contact (an email or on-call alias)."""
+    intended_use: Annotated[str, Field(min_length=10)]
+    explainability_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+    audit_logging: bool = False
+    """Request/response audit logging, required for high-risk models."""
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        _, tag, digest = parse_image(value)
+        if tag is None and digest is None:
+            raise ValueError(f"{value!r} has neither a tag nor a digest; pin a version tag or @sha256 digest")
+        return value
+
+    @model_validator(mode="after")
+    def _version_matches_tag(self) -> "ModelConfig":
+        _, tag, digest = parse_image(self.image)
+        if digest is None and tag is not None and tag != self.version:
+            raise ValueError(
+                f"model version {self.version!r} does not match the image tag {tag!r}; "
+                "make them equal or pin the image by @sha256 digest"
+            )
+        return self
+
+    @property
+    def image_tag(self) -> str | None:
+        return parse_image(self.image)[1]
+
+    @property
+    def image_digest(self) -> str | None:
+        return parse_image(self.image)[2]
+
+
+class EvaluationConfig(ConfigModel):
+    report_uri: Annotated[str, Field(pattern=r"^(https|s3)://\S+$")]
+    date: dt.date
+    metrics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")], float] = {}
+    """e.g. accuracy: 0.91, demographic-parity-difference: 0.04"""
+
+
+class EthicsConfig(ConfigModel):
+    policy_id: Annotated[str, Field(pattern=r"^policy-\d{4}-\d{3}$")]
+    evaluation: EvaluationConfig
+
+
+class ServiceResources(ConfigModel):
+    gpus: Annotated[StrictInt, Field(ge=0, le=64)] = 0
+    """Whole GPUs per pod: Kubernetes rejects fractional or overcommitted nvidia.com/gpu."""
+    cpu: Quantity = "2"
+    memory: Quantity = "8Gi"
+
+
+class Replicas(ConfigModel):
+    min: Annotated[int, Field(ge=1, le=1000)] = 1
+    max: Annotated[int, Field(ge=1, le=1000)] = 1
+
+    @model_validator(mode="after")
+    def _order(self) -> "Replicas":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class Probes(ConfigModel):
+    readiness_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/health/ready"
+    liveness_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/health/live"
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class InferenceServiceConfig(ConfigModel):
+    name: DnsLabel
+    project: DnsLabel
+    node_pool: DnsLabel
+    model: ModelConfig
+    ethics: EthicsConfig
+    resources: ServiceResources = ServiceResources()
+    replicas: Replicas = Replicas()
+    target_cpu_utilization: Annotated[int, Field(ge=10, le=100)] = 70
+    port: Annotated[int, Field(ge=1024, le=65535)] = 8080
+    env: dict[str, str] = {}
+    probes: Probes = Probes()
+    automount_service_account_token: bool = False
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in value if not _ENV_NAME.match(k)]
+        if bad:
+            raise ValueError(f"environment variable names {bad} must match [A-Za-z_][A-Za-z0-9_]*")
+        reserved = {"MODEL_VERSION", "ETHICS_POLICY_ID"} & set(value)
+        if reserved:
+            raise ValueError(f"{sorted(reserved)} are set from model.version and ethics.policyId; remove them from env")
+        return value

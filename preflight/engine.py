@@ -1,0 +1,228 @@
+"""Run the Pulumi program in-process under mocks and record what the engine would receive.
+
+The recording monitor sits where the Pulumi engine's resource monitor sits. It keeps every
+``RegisterResource`` request as the engine gets it (camelCase properties, unknown and secret
+markers, parent, provider, dependencies and the options reviewers care about), then lets the
+SDK's mock monitor answer. Outputs behave as in a first ``pulumi preview``: what a provider
+would compute stays unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf import empty_pb2
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockCallArgs, MockResourceArgs, MockSettings
+from pulumi.runtime.settings import configure
+from pulumi.runtime.stack import run_in_stack
+
+from . import invokes
+from .stackfile import StackConfigSource
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""The engine's marker for a value not known until apply."""
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+REDACTED = "[secret]"
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+    provider: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "inputs": self.inputs,
+            "options": self.options,
+        }
+
+
+@dataclass
+class Recording:
+    project: str
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    logs: list[tuple[str, str]] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+
+def redact_secrets(value: Any) -> Any:
+    """Replace every secret's plaintext with a marker, keeping the engine's secret envelope."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return {SIG_KEY: SECRET_SIG, "value": REDACTED}
+        return {k: redact_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_secrets(v) for v in value]
+    return value
+
+
+def _struct_to_json(struct: Any) -> dict[str, Any]:
+    return redact_secrets(json_format.MessageToDict(struct, preserving_proto_field_name=True))
+
+
+class PreflightMocks(Mocks):
+    """Answers invokes from ``preflight.invokes``; resources echo their inputs, as a preview does."""
+
+    def __init__(self, region: str, preview: bool):
+        self.region = region
+        self.preview = preview
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        return invokes.answer(args.token, dict(args.args), self.region), None
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        if self.preview:
+            # A create at preview: inputs are known, the ID and computed outputs are not.
+            return "", dict(args.inputs)
+        physical = f"{args.name}-id"
+        state = dict(args.inputs)
+        state.setdefault("arn", f"arn:aws:preflight:{self.region}:{invokes.ACCOUNT_ID}:{args.typ}/{args.name}")
+        if args.typ == "aws:eks/nodeGroup:NodeGroup":
+            state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{args.name}-asg"}], "remoteAccessSecurityGroupId": ""}]
+        return physical, state
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks, recording: Recording):
+        super().__init__(mocks)
+        self.recording = recording
+        self._stack_urn = ""
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self._stack_urn = response.urn
+            return response
+        options: dict[str, Any] = {
+            "protect": bool(request.protect),
+            "ignoreChanges": list(request.ignoreChanges),
+            "dependsOn": list(request.dependencies),
+            "provider": request.provider,
+            "retainOnDelete": bool(request.retainOnDelete),
+            "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+        }
+        self.recording.resources.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=bool(request.custom),
+                inputs=_struct_to_json(request.object),
+                options=options,
+                provider=request.provider,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802
+        if request.urn and request.urn == self._stack_urn:
+            self.recording.outputs = _struct_to_json(request.outputs)
+        return empty_pb2.Empty()
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self, recording: Recording):
+        super().__init__(logging.DEBUG)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.recording.logs.append((record.levelname.lower(), record.getMessage()))
+
+
+def run_program(
+    project_dir: Path,
+    source: StackConfigSource,
+    *,
+    preview: bool = True,
+    secret_values: dict[str, str] | None = None,
+) -> Recording:
+    """Run ``<project_dir>/__main__.py`` for ``source``'s stack and return what it registered.
+
+    ``secret_values`` stands in for decrypted ``secure:`` values (tests use it to prove that a
+    real secret never leaks); by default secrets stay placeholders.
+    """
+    recording = Recording(project=source.project, stack=source.stack)
+    config = dict(source.config)
+    secret_keys = list(source.secret_keys)
+    for key, value in (secret_values or {}).items():
+        config[key] = value
+        if key not in secret_keys:
+            secret_keys.append(key)
+    region = config.get("aws:region", "us-east-1")
+
+    def work() -> None:
+        runtime_config.set_all_config(config, secret_keys)
+        logger = logging.getLogger(f"preflight.program.{source.stack}")
+        logger.propagate = False
+        logger.handlers = [_LogCollector(recording)]
+        monitor = RecordingMonitor(PreflightMocks(region, preview), recording)
+        features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
+        configure(
+            MockSettings(
+                monitor=monitor,
+                monitor_features=features,
+                engine=MockEngine(logger),
+                project=source.project,
+                stack=source.stack,
+                dry_run=preview,
+                organization="organization",
+                callbacks=None,
+                root_directory=str(project_dir),
+            )
+        )
+        main = project_dir / "__main__.py"
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        added = str(project_dir) not in sys.path
+        if added:
+            sys.path.insert(0, str(project_dir))
+        try:
+            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+            if added:
+                sys.path.remove(str(project_dir))
+
+    # A fresh context: the SDK keeps its settings, root stack and config in context variables.
+    contextvars.Context().run(work)
+    return recording
+
+
+__all__ = ["Recording", "RecordedResource", "UNKNOWN", "run_program", "redact_secrets", "pulumi"]

@@ -1,0 +1,109 @@
+"""Reading Pulumi.yaml and stacks/Pulumi.<stack>.yaml the way the Pulumi CLI does.
+
+The result is the engine's own config form: ``namespace:key -> string`` (structured values as
+JSON), plus the set of secret keys. ``secure:`` values are never decrypted: they become a
+placeholder that names the key, so the program sees a secret Output and nothing leaks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import ConfigError, stack_file
+
+
+class _PulumiYamlLoader(yaml.SafeLoader):
+    """YAML as Pulumi reads it: ``2026-11-02`` stays a string, not a date."""
+
+
+_PulumiYamlLoader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def secret_placeholder(key: str) -> str:
+    return f"[secret:{key}]"
+
+
+@dataclass
+class StackConfigSource:
+    project: str
+    stack: str
+    source: str
+    """The stack file as users name it, e.g. stacks/Pulumi.dev.yaml (used in every message)."""
+    config: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def _load_yaml(path: Path, source: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(source, [("(file)", "not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(source, [("(file)", f"cannot be read: {exc.__class__.__name__}: {exc}")]) from None
+    try:
+        return yaml.load(text, Loader=_PulumiYamlLoader)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f"line {where.line + 1}: " if where is not None else ""
+        raise ConfigError(source, [("(yaml)", f"{line}{getattr(exc, 'problem', None) or exc}")]) from None
+
+
+def _as_config_string(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def read_stack_config(project_dir: Path, stack: str) -> StackConfigSource:
+    """Pulumi.yaml's declared defaults overlaid with the stack file's values."""
+    project_file = _load_yaml(project_dir / "Pulumi.yaml", "Pulumi.yaml")
+    if not isinstance(project_file, dict) or "name" not in project_file:
+        raise ConfigError("Pulumi.yaml", [("name", "is required")])
+    project = str(project_file["name"])
+    config_dir = project_file.get("stackConfigDir", ".")
+    path = project_dir / config_dir / f"Pulumi.{stack}.yaml"
+    source = stack_file(stack) if config_dir == "stacks" else str(Path(config_dir) / f"Pulumi.{stack}.yaml")
+    result = StackConfigSource(project=project, stack=stack, source=source)
+
+    for key, declared in (project_file.get("config") or {}).items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(declared, dict):
+            if "default" in declared:
+                result.config[full] = _as_config_string(declared["default"])
+            elif "value" in declared:
+                result.config[full] = _as_config_string(declared["value"])
+        else:
+            result.config[full] = _as_config_string(declared)
+
+    stack_doc = _load_yaml(path, source)
+    if stack_doc is None:
+        stack_doc = {}
+    if not isinstance(stack_doc, dict):
+        raise ConfigError(source, [("(file)", "must be a mapping with a 'config:' key")])
+    unknown_top = sorted(set(stack_doc) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})
+    if unknown_top:
+        raise ConfigError(source, [(k, "unknown top-level key; stack settings go under 'config:'") for k in unknown_top])
+    config = stack_doc.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError(source, [("config", "must be a mapping of namespace:key to values")])
+
+    problems = []
+    for key, value in config.items():
+        key = str(key)
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            result.config[full] = secret_placeholder(full)
+            result.secret_keys.append(full)
+        elif value is None:
+            problems.append((key, "has no value"))
+        else:
+            result.config[full] = _as_config_string(value)
+    if problems:
+        raise ConfigError(source, problems)
+    return result
