@@ -207,13 +207,17 @@ def run_program(
             )
         )
         main = project_dir / "__main__.py"
+
+        def run_main() -> None:
+            runpy.run_path(str(main), run_name="__main__")
+
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         added = str(project_dir) not in sys.path
         if added:
             sys.path.insert(0, str(project_dir))
         try:
-            loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+            loop.run_until_complete(run_in_stack(run_main))
         finally:
             loop.close()
             asyncio.set_event_loop(None)
