@@ -1,0 +1,12 @@
+import sys
+from pathlib import Path
+
+# preflight runs from a checkout: the program's packages sit beside it.
+_ROOT = Path(__file__).resolve().parent.parent
+for _path in (_ROOT, _ROOT / "finops"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from preflight.cli import main  # noqa: E402
+
+sys.exit(main())
