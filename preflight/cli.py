@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from components.config import ConfigError, validate_stack_config, values_from_flat_config
+from components.config import ConfigError, validate_flat_config
 
 from .engine import run_program
 from .report import build_report, render_plan
@@ -57,13 +57,7 @@ def preview(args: argparse.Namespace) -> int:
     project_dir: Path = args.project_dir.resolve()
     source = read_stack_config(project_dir, args.stack)
     # Validate before any mock is set: a broken stack registers nothing.
-    values, problems = values_from_flat_config(source.config, source.project)
-    try:
-        validate_stack_config(values, source.source)
-    except ConfigError as exc:
-        raise ConfigError(source.source, problems + exc.problems) from None
-    if problems:
-        raise ConfigError(source.source, problems)
+    validate_flat_config(source.config, source.project, source.source)
 
     recording = run_program(project_dir, source)
     report = build_report(recording)

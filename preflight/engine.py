@@ -100,7 +100,7 @@ class PreflightMocks(Mocks):
         self.preview = preview
 
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
-        return invokes.answer(args.token, dict(args.args), self.region), None
+        return invokes.answer(args.token, dict(args.args), self.region), []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         if self.preview:

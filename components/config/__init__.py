@@ -21,6 +21,7 @@ from .loader import (
     load_from_pulumi,
     secrets_from_pulumi,
     stack_file,
+    validate_flat_config,
     validate_stack_config,
     values_from_flat_config,
 )
@@ -33,5 +34,5 @@ __all__ = [
     "GPU_PRESENT_LABEL", "GPU_RESOURCE", "InferenceServiceConfig", "NetworkMode", "NodePoolConfig",
     "OffPeakSchedule", "POOL_LABEL", "PROJECT", "PoolRole", "ProjectConfig", "RiskTier", "StackConfig",
     "StackSecrets", "Taint", "load_from_pulumi", "parse_image", "quantity_value", "secrets_from_pulumi",
-    "stack_file", "validate_stack_config", "values_from_flat_config",
+    "stack_file", "validate_flat_config", "validate_stack_config", "values_from_flat_config",
 ]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from ai_platform_finops.tags import DEFAULT_PREFIX, FinOpsTags, dns_subdomain_problem
+from ai_platform_finops.tags import DEFAULT_PREFIX, dns_subdomain_problem, tag_value_problem
 
 from .base import ConfigModel, DnsLabel
 
@@ -46,14 +46,18 @@ class FinOpsSettings(ConfigModel):
             problem = dns_subdomain_problem(value)
             if problem:
                 raise ValueError(problem)
+            if len(value) > 116:
+                raise ValueError("must be at most 116 characters, so '<prefix>/cost-center' fits AWS's 128")
         return value
 
-    @model_validator(mode="after")
-    def _tags_valid(self) -> "FinOpsSettings":
-        problems = FinOpsTags(self.tag_prefix, self.cost_center, self.project, "dev", self.tier, self.owner).problems()
+    @field_validator("cost_center", "project", "tier", "owner")
+    @classmethod
+    def _tag_value(cls, value: str) -> str:
+        # The same value becomes an AWS tag value and a Kubernetes label value: both must accept it.
+        problems = [p for p in (tag_value_problem(value),) if p]
         if problems:
-            raise ValueError("; ".join(f"{field}: {reason}" for field, reason in problems))
-        return self
+            raise ValueError("; ".join(problems))
+        return value
 
     @property
     def effective_governance_prefix(self) -> str:

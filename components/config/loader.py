@@ -111,21 +111,27 @@ def values_from_flat_config(flat: Mapping[str, str], project: str = PROJECT) -> 
     return values, problems
 
 
+def validate_flat_config(flat: Mapping[str, str], project: str, source: str) -> StackConfig:
+    """Validate Pulumi's flat config for one stack; every problem of every kind in one ConfigError."""
+    values, problems = values_from_flat_config(flat, project)
+    try:
+        cfg = validate_stack_config(values, source)
+    except ConfigError as exc:
+        undecodable = {path for path, _ in problems}
+        # A section that did not decode is reported once, not again as missing.
+        raise ConfigError(source, problems + [p for p in exc.problems if p[0] not in undecodable]) from None
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
 def load_from_pulumi() -> StackConfig:
     """The program's entry: read this stack's config through the Pulumi runtime and validate it."""
     import pulumi
     from pulumi.runtime import config as runtime_config
 
     flat: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    values, problems = values_from_flat_config(flat, pulumi.get_project())
-    source = stack_file(pulumi.get_stack())
-    try:
-        cfg = validate_stack_config(values, source)
-    except ConfigError as exc:
-        raise ConfigError(source, problems + exc.problems) from None
-    if problems:
-        raise ConfigError(source, problems)
-    return cfg
+    return validate_flat_config(flat, pulumi.get_project(), stack_file(pulumi.get_stack()))
 
 
 @dataclass(frozen=True)

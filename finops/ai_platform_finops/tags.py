@@ -86,6 +86,13 @@ def label_value_problem(value: str) -> str | None:
     return None
 
 
+def tag_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a FinOps value (it is both an AWS tag value and a label value)."""
+    if not value:
+        return "must not be empty"
+    return label_value_problem(value) or aws_tag_value_problem(value)
+
+
 @dataclass(frozen=True)
 class FinOpsTags:
     """The five FinOps facts of one resource, rendered as AWS tags or Kubernetes labels."""
@@ -117,15 +124,12 @@ class FinOpsTags:
             found.append(("prefix", problem))
         for name, value in self.values().items():
             key = self.key(name)
-            if not value:
-                found.append((name, "must not be empty"))
-                continue
             for check in (aws_tag_key_problem(key), label_key_problem(key)):
                 if check and not problem:
                     found.append((name, check))
-            for check in (aws_tag_value_problem(value), label_value_problem(value)):
-                if check:
-                    found.append((name, check))
+            check = tag_value_problem(value)
+            if check:
+                found.append((name, check))
         return found
 
     def aws_tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

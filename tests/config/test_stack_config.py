@@ -1,0 +1,148 @@
+"""The stack config contract: every shipped stack loads; every class of bad input says exactly what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, StackConfig, validate_flat_config
+from tests.support import STACKS, ConfigEdit, stack_source
+
+P = "ai-platform:"
+
+
+def load(stack: str, edit: ConfigEdit | None = None) -> StackConfig:
+    source = stack_source(stack, edit)
+    return validate_flat_config(source.config, source.project, source.source)
+
+
+def errors(stack: str, edit: ConfigEdit) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load(stack, edit)
+    return str(caught.value).splitlines()
+
+
+def test_stacks_exist():
+    assert {"dev", "staging", "prod", "local"} <= set(STACKS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_loads(stack):
+    cfg = load(stack)
+    assert cfg.environment.value == stack
+    assert cfg.tags.problems() == []
+
+
+def test_environments_differ_as_real_ones_do():
+    dev, prod = load("dev"), load("prod")
+    assert all(p.capacity_type.value == "SPOT" and p.min_size == 0 for p in dev.gpu_pools)
+    assert all(p.capacity_type.value == "ON_DEMAND" for p in prod.gpu_pools)
+    assert dev.protect_critical is False and prod.protect_critical is True
+    assert prod.cluster.endpoint_public_access is False
+    assert all(svc.replicas.min >= 2 for svc in prod.services)
+
+
+def set_path(config: dict[str, Any], key: str, path: list[Any], value: Any) -> None:
+    node = config[P + key]
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+def test_wrong_type_names_the_key_and_the_allowed_form():
+    lines = errors("dev", lambda c: set_path(c, "nodePools", [1, "maxSize"], "lots"))
+    assert lines == [
+        "stacks/Pulumi.dev.yaml: nodePools[1].maxSize: Input should be a valid integer, "
+        "unable to parse string as an integer (got 'lots')"
+    ]
+
+
+def test_unknown_node_pool_lists_the_known_ones():
+    lines = errors("dev", lambda c: set_path(c, "services", [0, "nodePool"], "gpu-h100"))
+    assert lines == [
+        "stacks/Pulumi.dev.yaml: services[0].nodePool: unknown node pool 'gpu-h100'; known: system, gpu-a10g"
+    ]
+
+
+def test_invalid_label_value_is_rejected_with_the_kubernetes_rule():
+    lines = errors("dev", lambda c: set_path(c, "nodePools", [1, "labels"], {"team": "ml team"}))
+    assert lines == [
+        "stacks/Pulumi.dev.yaml: nodePools[1].labels: label value 'ml team' must be at most 63 characters of "
+        "letters, digits, '-', '_' or '.', starting and ending alphanumeric"
+    ]
+
+
+def test_invalid_finops_value_is_rejected():
+    lines = errors("dev", lambda c: set_path(c, "finops", ["owner"], "ML Platform Team!"))
+    assert lines == [
+        "stacks/Pulumi.dev.yaml: finops.owner: label value 'ML Platform Team!' must be at most 63 characters of "
+        "letters, digits, '-', '_' or '.', starting and ending alphanumeric"
+    ]
+
+
+def test_fractional_gpu_count_is_not_a_whole_number():
+    lines = errors("dev", lambda c: set_path(c, "services", [0, "resources", "gpus"], 0.5))
+    assert lines == ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: Input should be a valid integer (got 0.5)"]
+
+
+def test_duplicate_names_are_reported():
+    def dup(c):
+        c[P + "nodePools"].append(dict(c[P + "nodePools"][1]))
+
+    assert errors("dev", dup) == ["stacks/Pulumi.dev.yaml: nodePools[2].name: duplicate node pool name 'gpu-a10g'"]
+
+
+def test_unknown_keys_are_errors_not_silently_ignored():
+    lines = errors("dev", lambda c: set_path(c, "nodePools", [1, "instanceType"], "g5.xlarge"))
+    assert lines == [
+        "stacks/Pulumi.dev.yaml: nodePools[1].instanceType: unknown key (check its spelling; see README "
+        "'Stack config reference')"
+    ]
+    lines = errors("dev", lambda c: c.update({P + "nodepools": []}))
+    assert len(lines) == 1 and lines[0].startswith("stacks/Pulumi.dev.yaml: ai-platform:nodepools: unknown key; known keys:")
+
+
+def test_every_problem_is_listed_at_once_one_per_line():
+    def many(c):
+        set_path(c, "nodePools", [1, "maxSize"], "lots")
+        set_path(c, "services", [0, "resources", "gpus"], 1.5)
+        set_path(c, "cluster", ["version"], "2.0")
+        c[P + "environment"] = "qa"
+
+    lines = errors("dev", many)
+    assert [line.split(": ")[1] for line in lines] == [
+        "environment", "cluster.version", "nodePools[1].maxSize", "services[0].resources.gpus"]
+    assert lines[0] == ("stacks/Pulumi.dev.yaml: environment: Input should be 'dev', 'staging', 'prod' or 'local' "
+                        "(got 'qa')")
+
+
+def test_gpu_pool_needs_gpu_instance_types_and_ordered_sizes():
+    def bad(c):
+        set_path(c, "nodePools", [1, "instanceTypes"], ["m6i.large"])
+        set_path(c, "nodePools", [0, "desiredSize"], 9)
+
+    assert errors("dev", bad) == [
+        "stacks/Pulumi.dev.yaml: nodePools[0]: sizes must satisfy minSize <= desiredSize <= maxSize, got 2 <= 9 <= 3",
+        "stacks/Pulumi.dev.yaml: nodePools[1]: instance types ['m6i.large'] are not NVIDIA GPU types in the "
+        "catalog; a gpu pool needs e.g. g5.xlarge, g6.xlarge, g5.12xlarge, p5.48xlarge",
+    ]
+
+
+def test_section_of_the_wrong_shape():
+    lines = errors("dev", lambda c: c.update({P + "nodePools": "gpu"}))
+    assert lines == ["stacks/Pulumi.dev.yaml: nodePools: must be a structured value (a YAML mapping or list), got 'gpu'"]
+
+
+def test_missing_required_values():
+    assert errors("dev", lambda c: c[P + "finops"].pop("owner")) == ["stacks/Pulumi.dev.yaml: finops.owner: is required"]
+    assert errors("dev", lambda c: c.pop(P + "budgets")) == [
+        "stacks/Pulumi.dev.yaml: budgets: is required for AWS stacks: every project needs a budget"]
+
+
+def test_project_without_budget_is_reported():
+    lines = errors("prod", lambda c: c[P + "budgets"]["monthlyLimitsUsd"].pop("project-atlas"))
+    assert lines == [
+        "stacks/Pulumi.prod.yaml: budgets.monthlyLimitsUsd: project 'project-atlas' has no budget; every billed "
+        "project needs one"
+    ]
