@@ -81,6 +81,9 @@ def read_stack_config(project_dir: Path, stack: str) -> StackConfigSource:
         else:
             result.config[full] = _as_config_string(declared)
 
+    if not path.exists():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml"))
+        raise ConfigError(source, [("(file)", f"no such stack file; stacks here: {', '.join(known) or 'none'}")])
     stack_doc = _load_yaml(path, source)
     if stack_doc is None:
         stack_doc = {}
