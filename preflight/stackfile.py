@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from components.config import ConfigError, stack_file
+from components.config.loader import key_part
 
 
 class _PulumiYamlLoader(yaml.SafeLoader):
@@ -89,9 +90,10 @@ def read_stack_config(project_dir: Path, stack: str) -> StackConfigSource:
         stack_doc = {}
     if not isinstance(stack_doc, dict):
         raise ConfigError(source, [("(file)", "must be a mapping with a 'config:' key")])
-    unknown_top = sorted(set(stack_doc) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})
+    unknown_top = sorted(set(map(str, stack_doc)) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})
     if unknown_top:
-        raise ConfigError(source, [(k, "unknown top-level key; stack settings go under 'config:'") for k in unknown_top])
+        raise ConfigError(source, [(key_part(k), "unknown top-level key; stack settings go under 'config:'")
+                                   for k in unknown_top])
     config = stack_doc.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(source, [("config", "must be a mapping of namespace:key to values")])
@@ -104,7 +106,7 @@ def read_stack_config(project_dir: Path, stack: str) -> StackConfigSource:
             result.config[full] = secret_placeholder(full)
             result.secret_keys.append(full)
         elif value is None:
-            problems.append((key, "has no value"))
+            problems.append((key_part(key), "has no value"))
         else:
             result.config[full] = _as_config_string(value)
     if problems:

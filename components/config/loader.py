@@ -8,6 +8,7 @@ the same way in both, before a single resource registers.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -38,13 +39,22 @@ def stack_file(stack: str) -> str:
     return f"stacks/Pulumi.{stack}.yaml"
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:@/-]+$")
+
+
+def key_part(key: object) -> str:
+    """A key as it reads in a path: plain keys bare, odd ones (blank, spaces, unicode) quoted."""
+    text = str(key)
+    return text if _PLAIN_KEY.match(text) else repr(text)
+
+
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += ("." if path else "") + str(part)
+            path += ("." if path else "") + key_part(part)
     return path
 
 
@@ -99,7 +109,7 @@ def values_from_flat_config(flat: Mapping[str, str], project: str = PROJECT) -> 
         if key in SECRET_KEYS:
             continue
         if key not in KNOWN_KEYS:
-            problems.append((full_key, f"unknown key; known keys: {', '.join(sorted(KNOWN_KEYS))}"))
+            problems.append((key_part(full_key), f"unknown key; known keys: {', '.join(sorted(KNOWN_KEYS))}"))
             continue
         if key in SECTIONS or key == "protect":
             try:
