@@ -16,7 +16,7 @@ import runpy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from google.protobuf import json_format
 from google.protobuf import empty_pb2
@@ -171,11 +171,13 @@ def run_program(
     *,
     preview: bool = True,
     secret_values: dict[str, str] | None = None,
+    program: Callable[[], None] | None = None,
 ) -> Recording:
     """Run ``<project_dir>/__main__.py`` for ``source``'s stack and return what it registered.
 
     ``secret_values`` stands in for decrypted ``secure:`` values (tests use it to prove that a
-    real secret never leaks); by default secrets stay placeholders.
+    real secret never leaks); by default secrets stay placeholders. ``program`` replaces
+    ``__main__.py`` (the benchmark's SDK floor uses it).
     """
     recording = Recording(project=source.project, stack=source.stack)
     config = dict(source.config)
@@ -209,7 +211,10 @@ def run_program(
         main = project_dir / "__main__.py"
 
         def run_main() -> None:
-            runpy.run_path(str(main), run_name="__main__")
+            if program is not None:
+                program()
+            else:
+                runpy.run_path(str(main), run_name="__main__")
 
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)

@@ -1,0 +1,64 @@
+"""Synthetic stacks for the benchmark: N inference services over K projects and GPU pools.
+
+They start from the prod stack (every component, every governance field) and grow it: K projects
+and K GPU pools with K = ceil(N / 10), each pool sized so its services fit and each project's
+budget covering its pool, so the policy pack sees a realistic, passing stack of that size.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+from preflight.stackfile import StackConfigSource, read_stack_config
+
+P = "ai-platform:"
+
+
+def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConfigSource:
+    base = read_stack_config(project_dir, base_stack)
+    config: dict[str, Any] = {}
+    for key, raw in base.config.items():
+        try:
+            config[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            config[key] = raw
+
+    k = max(1, math.ceil(n / 10))
+    template_service = config[P + "services"][0]
+    template_project = config[P + "projects"][0]
+    system_pool = next(p for p in config[P + "nodePools"] if p.get("role") == "system")
+    gpu_pool = next(p for p in config[P + "nodePools"] if p.get("role", "gpu") == "gpu")
+
+    projects, pools, services, limits = [], [copy.deepcopy(system_pool)], [], {}
+    per_project = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    for i, count in enumerate(per_project):
+        project = f"team-{i:03d}"
+        pool_name = f"gpu-{i:03d}"
+        max_replicas = template_service["replicas"]["max"]
+        projects.append({**copy.deepcopy(template_project), "name": project,
+                         "quota": {"gpus": count * max_replicas, "cpu": "1000", "memory": "4000Gi"}})
+        pool = copy.deepcopy(gpu_pool)
+        pool.update({"name": pool_name, "project": project, "minSize": 1, "desiredSize": 1,
+                     "maxSize": max(2, count * max_replicas)})
+        pools.append(pool)
+        # Generous: a synthetic stack must pass cost-within-budget like the shipped ones.
+        limits[project] = 2_000.0 * pool["maxSize"] + 1_000.0
+        for j in range(count):
+            service = copy.deepcopy(template_service)
+            service.update({"name": f"model-{i:03d}-{j:03d}", "project": project, "nodePool": pool_name})
+            services.append(service)
+    limits[config[P + "finops"]["project"]] = limits.get(config[P + "finops"]["project"], 5_000.0)
+    if config[P + "finops"]["project"] not in {p["name"] for p in projects}:
+        projects.append({**copy.deepcopy(template_project), "name": config[P + "finops"]["project"]})
+
+    config[P + "projects"] = projects
+    config[P + "nodePools"] = pools
+    config[P + "services"] = services
+    config[P + "budgets"]["monthlyLimitsUsd"] = limits
+    source = StackConfigSource(project=base.project, stack=f"bench-{n}", source=f"(synthetic N={n})",
+                               secret_keys=list(base.secret_keys))
+    source.config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+    return source
