@@ -111,6 +111,16 @@ class PreflightMocks(Mocks):
         state.setdefault("arn", f"arn:aws:preflight:{self.region}:{invokes.ACCOUNT_ID}:{args.typ}/{args.name}")
         if args.typ == "aws:eks/nodeGroup:NodeGroup":
             state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{args.name}-asg"}], "remoteAccessSecurityGroupId": ""}]
+            # EKS appends a 26-digit suffix to a name prefix.
+            state.setdefault("nodeGroupName", f"{state.get('nodeGroupNamePrefix', args.name + '-')}{'0' * 25}1")
+        elif args.typ == "aws:eks/cluster:Cluster":
+            # What the API reports for a new cluster: its endpoint and CA (as for an existing one).
+            known = invokes.answer("aws:eks/getCluster:getCluster", {"name": state.get("name", args.name)}, self.region)
+            state.setdefault("endpoint", known["endpoint"])
+            state.setdefault("certificateAuthority", known["certificateAuthorities"][0])
+            state.setdefault("identities", known["identities"])
+        elif args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state.setdefault("latestVersion", 1)
         return physical, state
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from ai_platform_finops.catalog import gpu_count
+from ai_platform_finops.tags import label_key_problem, label_value_problem
 
 from .base import ConfigModel, DnsLabel, K8sLabels
 
@@ -18,6 +19,11 @@ from .base import ConfigModel, DnsLabel, K8sLabels
 POOL_LABEL = "ai-platform.io/node-pool"
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
 GPU_RESOURCE = "nvidia.com/gpu"
+NODE_TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template"
+"""Prefix of the ASG tags that tell the Cluster Autoscaler what a node of a pool at zero looks like."""
+MAX_POOL_NAME = 36
+"""EKS node group names are at most 63 characters; a name prefix gets a 26-character suffix."""
+MAX_AWS_TAG_KEY = 128
 
 
 class NetworkMode(StrEnum):
@@ -75,7 +81,7 @@ _K8S_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
 class ClusterConfig(ConfigModel):
     mode: ClusterMode = ClusterMode.CREATE
     name: DnsLabel
-    version: str = "1.34"
+    version: str = "1.35"
     support_type: SupportType = SupportType.STANDARD
     admin_principal_arn: str | None = None
     endpoint_public_access: bool | None = None
@@ -87,15 +93,18 @@ class ClusterConfig(ConfigModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if not _K8S_VERSION.match(value):
-            raise ValueError(f"{value!r} is not a Kubernetes minor version such as '1.34' (1.28-1.39)")
+        if not _K8S_VERSION.fullmatch(value):
+            raise ValueError(f"{value!r} is not a Kubernetes minor version such as '1.35' (1.28-1.39)")
         return value
 
     @field_validator("admin_principal_arn")
     @classmethod
     def _arn(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$", value):
-            raise ValueError(f"{value!r} is not an IAM role or user ARN")
+        if value is not None and not re.fullmatch(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$", value):
+            raise ValueError(
+                f"{value!r} is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin "
+                "(EKS access entries take no STS session ARN)"
+            )
         return value
 
     @field_validator("public_access_cidrs")
@@ -154,6 +163,22 @@ class Taint(ConfigModel):
     value: str = ""
     effect: TaintEffect = TaintEffect.NO_SCHEDULE
 
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        problem = label_key_problem(value)
+        if problem:
+            raise ValueError("taint " + problem.removeprefix("label "))
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str) -> str:
+        problem = label_value_problem(value)
+        if problem:
+            raise ValueError("taint " + problem.removeprefix("label "))
+        return value
+
     @property
     def eks_effect(self) -> str:
         """The EKS API spells effects NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE."""
@@ -167,7 +192,7 @@ _CRON_FIELD = re.compile(r"^[0-9*,/\-A-Za-z]+$")
 
 def _cron(value: str) -> str:
     fields = value.split()
-    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+    if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
         raise ValueError(f"{value!r} is not a 5-field cron expression such as '0 20 * * MON-FRI'")
     return value
 
@@ -213,6 +238,16 @@ class NodePoolConfig(ConfigModel):
     max_unavailable: Annotated[int, Field(ge=1)] = 1
     project: DnsLabel | None = None
     """The FinOps project billed for this pool; the stack's project when unset."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_fits_node_group(cls, value: str) -> str:
+        if len(value) > MAX_POOL_NAME:
+            raise ValueError(
+                f"{value!r} is {len(value)} characters; a node pool name may have at most {MAX_POOL_NAME} "
+                "(EKS adds a 26-character suffix and caps node group names at 63)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _pool(self) -> "NodePoolConfig":
@@ -268,6 +303,12 @@ class NodePoolConfig(ConfigModel):
         """The smallest GPU count among the pool's types: what any node of the pool is sure to have."""
         return min(gpu_count(t) for t in self.instance_types) if self.is_gpu else 0
 
+    def node_template_tag_keys(self) -> list[tuple[str, str, str, str]]:
+        """(config field, 'label'/'taint', key, ASG tag key) of the Cluster Autoscaler's node-template tags."""
+        keys = [("labels", "label", k, f"{NODE_TEMPLATE_TAG}/label/{k}") for k in self.effective_labels]
+        keys += [("taints", "taint", t.key, f"{NODE_TEMPLATE_TAG}/taint/{t.key}") for t in self.effective_taints]
+        return keys
+
     def schedule(self, environment: str) -> OffPeakSchedule | None:
         if isinstance(self.off_peak, OffPeakSchedule):
             return self.off_peak
@@ -286,13 +327,41 @@ class AutoscalerExpander(StrEnum):
     PRIORITY = "priority"
 
 
+CLUSTER_AUTOSCALER_IMAGES = {
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+    "1.35": "v1.35.2",
+    "1.36": "v1.36.1",
+}
+"""The Cluster Autoscaler release per Kubernetes minor (kubernetes/autoscaler tags, July 2026).
+
+Its minor must match the control plane's; the chart's default image follows the newest minor.
+"""
+
+
 class ClusterAutoscalerConfig(HelmChartConfig):
     expander: AutoscalerExpander = AutoscalerExpander.LEAST_WASTE
+    image_tag: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")] | None = None
+    """The cluster-autoscaler image; defaults to the release matching cluster.version."""
+
+    def image_for(self, kubernetes_version: str) -> str | None:
+        return self.image_tag or CLUSTER_AUTOSCALER_IMAGES.get(kubernetes_version)
+
+
+NVIDIA_DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
+CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+DCGM_EXPORTER_REPO = "https://nvidia.github.io/dcgm-exporter/helm-charts"
 
 
 class AddonsConfig(ConfigModel):
-    """Cluster add-on charts, each pinned to an exact version."""
+    """Cluster add-on charts, each pinned to an exact version (see README 'Cluster and GPU node pools').
 
-    nvidia_device_plugin: HelmChartConfig = HelmChartConfig(version="0.17.1")
-    cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig(version="9.46.6")
-    dcgm_exporter: HelmChartConfig = HelmChartConfig(enabled=False, version="4.1.1")
+    - nvidia-device-plugin 0.19.3 (June 2026): the newest patch of the 0.19 line, which reverted
+      0.19.0's default-on gdrcopy/gds/mofed; 0.20.0 is a fresh minor.
+    - cluster-autoscaler chart 9.59.0 (July 2026), with the image pinned to the control plane's minor.
+    - dcgm-exporter 4.8.2 (May 2026), off by default.
+    """
+
+    nvidia_device_plugin: HelmChartConfig = HelmChartConfig(version="0.19.3")
+    cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig(version="9.59.0")
+    dcgm_exporter: HelmChartConfig = HelmChartConfig(enabled=False, version="4.8.2")

@@ -1,0 +1,333 @@
+"""Cluster: the Kubernetes cluster a stack deploys to, and the one Kubernetes provider for it.
+
+Three modes (``cluster.mode``):
+
+- ``create``: an EKS cluster with API-only authentication and an access entry for the admin
+  principal, audit and authenticator logs (kept in a log group with a retention), secrets
+  envelope-encrypted with a rotating KMS key, a private endpoint (public off in prod or limited
+  to CIDRs), the EKS add-ons ``vpc-cni``, ``kube-proxy``, ``eks-pod-identity-agent`` and
+  ``coredns``, a node IAM role and the node pools.
+- ``existing``: an EKS cluster looked up by name; node pools are added to it.
+- ``kubeconfig``: the local stack's kind/minikube cluster, through a kubeconfig context. No AWS.
+
+Ordering is done here so every Kubernetes resource of every block is safe: ``vpc-cni`` and
+``kube-proxy`` come before nodes (EKS installs no self-managed copies: the add-ons own them),
+``coredns`` after the system nodes it runs on, and the Kubernetes provider waits for the admin's
+access policy, ``coredns`` and the system nodes, so no Helm release or object of any block waits
+on a cluster that has no node yet. GPU pools are not waited for: they may sit at zero.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as kubernetes
+
+from components.config.cluster import ClusterConfig, ClusterMode, NodePoolConfig
+from components.config.stack import StackConfig
+from components.network import Network
+from components.node_pool import NodePool, NodePoolArgs
+
+CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
+"""audit: who did what through the API; authenticator: which IAM principal became which user."""
+PRE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+"""Add-ons nodes need before they can become Ready (or, for pod identity, before pods start)."""
+POST_COMPUTE_ADDONS = ("coredns",)
+"""coredns is a Deployment: it stays DEGRADED (and the create times out) until nodes exist."""
+ADMIN_ACCESS_POLICY = "AmazonEKSClusterAdminPolicy"
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+
+
+@dataclass(frozen=True)
+class NodePoolPlan:
+    """One node pool to create, with the FinOps tags its nodes are billed under."""
+
+    config: NodePoolConfig
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    config: ClusterConfig
+    environment: str
+    region: str | None
+    tags: Mapping[str, str]
+    """The stack's FinOps AWS tags, for the cluster, its key, roles and logs."""
+    protect: bool
+    """protect=True on the EKS cluster and its KMS key (the key is also retained on delete)."""
+    is_prod: bool
+    network: Network | None = None
+    node_pools: Sequence[NodePoolPlan] = field(default_factory=list)
+
+    @classmethod
+    def from_stack(cls, cfg: StackConfig, network: Network | None) -> "ClusterArgs":
+        return cls(
+            config=cfg.cluster,
+            environment=cfg.environment.value,
+            region=cfg.region,
+            tags=cfg.tags.aws_tags(),
+            protect=cfg.protect_critical,
+            is_prod=cfg.is_prod,
+            network=network,
+            node_pools=[NodePoolPlan(p, cfg.pool_tags(p).aws_tags()) for p in cfg.node_pools] if not cfg.is_local else [],
+        )
+
+    @property
+    def endpoint_public_access(self) -> bool:
+        """Off in prod unless asked for; elsewhere on (limited to publicAccessCidrs when given)."""
+        if self.config.endpoint_public_access is not None:
+            return self.config.endpoint_public_access
+        return not self.is_prod
+
+
+def _policy(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def assume_role_policy(service: str) -> str:
+    return _policy([{"Effect": "Allow", "Principal": {"Service": service},
+                     "Action": ["sts:AssumeRole", "sts:TagSession"]}])
+
+
+def kubeconfig_for_eks(name: str, endpoint: str, ca_data: str, region: str | None) -> str:
+    """A kubeconfig whose user runs ``aws eks get-token``: no long-lived credential inside."""
+    args = ["eks", "get-token", "--cluster-name", name, "--output", "json"]
+    if region:
+        args += ["--region", region]
+    return json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+        "users": [{"name": name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": args,
+            "interactiveMode": "Never",
+        }}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+    })
+
+
+class Cluster(pulumi.ComponentResource):
+    mode: ClusterMode
+    name: pulumi.Output[str]
+    """The cluster's name (an Output of the EKS cluster when created here)."""
+    config_name: str
+    """The same name as a plain string, for tag keys such as ``k8s.io/cluster-autoscaler/<name>``."""
+    provider: kubernetes.Provider
+    """The one Kubernetes provider: pass it explicitly to every Kubernetes resource."""
+    eks_cluster: aws.eks.Cluster | None
+    kms_key: aws.kms.Key | None
+    node_role: aws.iam.Role | None
+    node_pools: dict[str, NodePool]
+    kubeconfig: pulumi.Output[str] | None
+    """A secret kubeconfig for EKS (``aws eks get-token``); None in kubeconfig mode."""
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:cluster:Cluster", name, None, opts)
+        config = args.config
+        self.mode = config.mode
+        self.config_name = config.name
+        self.eks_cluster = None
+        self.kms_key = None
+        self.node_role = None
+        self.node_pools = {}
+        self.kubeconfig = None
+        self._node_role_policies: list[aws.iam.RolePolicyAttachment] = []
+
+        if config.mode == ClusterMode.KUBECONFIG:
+            if args.node_pools and any(p.config.is_gpu for p in args.node_pools):
+                raise ValueError("cluster mode 'kubeconfig' creates no node pools and has no GPUs")
+            if not config.kubeconfig_context:
+                raise ValueError("cluster mode 'kubeconfig' needs kubeconfigContext")
+            self.name = pulumi.Output.from_input(config.name)
+            self.provider = kubernetes.Provider(
+                f"{name}-k8s",
+                kubeconfig=config.kubeconfig_path,
+                context=config.kubeconfig_context,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        elif config.mode == ClusterMode.CREATE:
+            self._create(name, args)
+        else:
+            self._existing(name, args)
+
+        self.register_outputs({
+            "name": self.name,
+            "kubeconfig": self.kubeconfig,
+            "nodePools": {pool: np.node_group.node_group_name for pool, np in self.node_pools.items()},
+        })
+
+    # --- create ---------------------------------------------------------------------------
+    def _create(self, name: str, args: ClusterArgs) -> None:
+        config = args.config
+        if args.network is None:
+            raise ValueError("cluster mode 'create' needs a Network")
+        if not config.admin_principal_arn:
+            raise ValueError("cluster mode 'create' needs adminPrincipalArn")
+        public = args.endpoint_public_access
+        if public and args.is_prod and not config.public_access_cidrs:
+            raise ValueError("a public API endpoint in prod must be limited by publicAccessCidrs")
+        if public and not config.public_access_cidrs:
+            pulumi.log.warn(
+                f"cluster {config.name}: the public API endpoint is open to 0.0.0.0/0 (IAM still authenticates); "
+                "limit it with cluster.publicAccessCidrs or set cluster.endpointPublicAccess: false", self)
+        child = pulumi.ResourceOptions(parent=self)
+        partition = aws.get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
+        tags = {**args.tags, "Name": config.name}
+
+        self.kms_key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"Envelope encryption of Kubernetes secrets in EKS cluster {config.name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
+        aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{config.name}", target_key_id=self.kms_key.key_id,
+                      opts=child)
+
+        role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("eks.amazonaws.com"),
+                            description=f"EKS control plane of {config.name}", tags=tags, opts=child)
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-role-cluster-policy", role=role.name,
+            policy_arn=f"arn:{partition}:iam::aws:policy/AmazonEKSClusterPolicy", opts=child,
+        )
+        # EKS would create this log group itself, with no retention: create it first to bound the cost.
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs", name=f"/aws/eks/{config.name}/cluster",
+            retention_in_days=365 if args.is_prod else 30, tags=tags, opts=child,
+        )
+
+        self.eks_cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=config.name,
+            version=config.version,
+            role_arn=role.arn,
+            vpc_config={
+                "subnet_ids": args.network.private_subnet_ids,
+                "endpoint_private_access": True,
+                "endpoint_public_access": public,
+                "public_access_cidrs": list(config.public_access_cidrs) if public and config.public_access_cidrs else None,
+            },
+            access_config={
+                "authentication_mode": "API",
+                "bootstrap_cluster_creator_admin_permissions": False,
+            },
+            bootstrap_self_managed_addons=False,
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
+            encryption_config={"provider": {"key_arn": self.kms_key.arn}, "resources": ["secrets"]},
+            upgrade_policy={"support_type": config.support_type.value},
+            deletion_protection=args.protect,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[attachment, logs]),
+        )
+        self.name = self.eks_cluster.name
+
+        entry = aws.eks.AccessEntry(
+            f"{name}-admin", cluster_name=self.eks_cluster.name, principal_arn=config.admin_principal_arn,
+            type="STANDARD", tags=tags, opts=child,
+        )
+        admin = aws.eks.AccessPolicyAssociation(
+            f"{name}-admin",
+            cluster_name=self.eks_cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=f"arn:{partition}:eks::aws:cluster-access-policy/{ADMIN_ACCESS_POLICY}",
+            access_scope={"type": "cluster"},
+            opts=child,
+        )
+
+        pre_compute = [self._addon(name, addon, tags) for addon in PRE_COMPUTE_ADDONS]
+        self.node_role = self._node_role(name, partition, tags)
+        self._node_pools(name, args, args.network.private_subnet_ids, config.version, pre_compute)
+        post_compute = [self._addon(name, addon, tags, after=self.system_node_groups) for addon in POST_COMPUTE_ADDONS]
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+            self.eks_cluster.name, self.eks_cluster.endpoint, self.eks_cluster.certificate_authority.data,
+        ).apply(lambda v: kubeconfig_for_eks(v[0], v[1], v[2], args.region)))
+        self._eks_provider(name, [admin, *post_compute])
+
+    def _addon(self, name: str, addon: str, tags: Mapping[str, str],
+               after: Sequence[pulumi.Resource] = ()) -> aws.eks.Addon:
+        assert self.eks_cluster is not None
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            cluster_name=self.eks_cluster.name,
+            addon_name=addon,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+
+    # --- existing -------------------------------------------------------------------------
+    def _existing(self, name: str, args: ClusterArgs) -> None:
+        config = args.config
+        found = aws.eks.get_cluster(name=config.name, opts=pulumi.InvokeOptions(parent=self))
+        partition = aws.get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
+        self.name = pulumi.Output.from_input(found.name)
+        subnets: pulumi.Input[Sequence[str]] = (
+            args.network.private_subnet_ids if args.network is not None else list(found.vpc_config.subnet_ids)
+        )
+        tags = {**args.tags, "Name": config.name}
+        if args.node_pools:
+            self.node_role = self._node_role(name, partition, tags)
+            self._node_pools(name, args, subnets, None, [])
+        ca = found.certificate_authorities[0].data if found.certificate_authorities else ""
+        self.kubeconfig = pulumi.Output.secret(kubeconfig_for_eks(found.name, found.endpoint, ca, args.region))
+        self._eks_provider(name, [])
+
+    # --- shared ---------------------------------------------------------------------------
+    def _node_role(self, name: str, partition: str, tags: Mapping[str, str]) -> aws.iam.Role:
+        role = aws.iam.Role(f"{name}-node-role", assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+                            description=f"EKS nodes of {self.config_name}", tags=dict(tags),
+                            opts=pulumi.ResourceOptions(parent=self))
+        self._node_role_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-role-{policy}", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{policy}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for policy in NODE_POLICIES
+        ]
+        return role
+
+    def _node_pools(self, name: str, args: ClusterArgs, subnets: pulumi.Input[Sequence[str]],
+                    version: str | None, after: Sequence[pulumi.Resource]) -> None:
+        assert self.node_role is not None
+        cluster_name = self.eks_cluster.name if self.eks_cluster is not None else self.name
+        for plan in args.node_pools:
+            self.node_pools[plan.config.name] = NodePool(
+                plan.config.name,
+                NodePoolArgs(
+                    pool=plan.config,
+                    cluster_name=args.config.name,
+                    cluster=cluster_name,
+                    node_role_arn=self.node_role.arn,
+                    subnet_ids=subnets,
+                    tags=plan.tags,
+                    environment=args.environment,
+                    kubernetes_version=version,
+                    depends_on=[*after, *self._node_role_policies],
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _eks_provider(self, name: str, after: Sequence[pulumi.Resource]) -> None:
+        assert self.kubeconfig is not None
+        self.provider = kubernetes.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*after, *self.system_node_groups]),
+        )
+
+    @property
+    def system_node_groups(self) -> list[aws.eks.NodeGroup]:
+        """The CPU pools' node groups: what coredns, the add-ons and every platform pod run on.
+
+        GPU pools may sit at zero (or wait for spot capacity); nothing Kubernetes-side waits for them.
+        """
+        return [np.node_group for np in self.node_pools.values() if not np.is_gpu]

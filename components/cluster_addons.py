@@ -1,0 +1,254 @@
+"""ClusterAddons: the Helm charts that make GPU node pools work on EKS.
+
+- **NVIDIA device plugin**: without it a GPU node never reports ``nvidia.com/gpu`` and no GPU
+  pod schedules. It tolerates the GPU taint and runs only on nodes labelled
+  ``nvidia.com/gpu.present=true`` (every GPU pool's nodes).
+- **Cluster Autoscaler**: AWS credentials through an EKS Pod Identity association, with
+  ``SetDesiredCapacity``/``TerminateInstanceInAutoScalingGroup`` only on ASGs tagged
+  ``k8s.io/cluster-autoscaler/<cluster>=owned``; ASG auto-discovery by those tags; similar node
+  groups balanced; the expander from config; the image of the control plane's minor; on the
+  system pool. ``skip-nodes-with-local-storage=false`` lets it remove idle GPU nodes whose
+  inference pods keep a model cache in an ``emptyDir`` (by default such a node is never
+  scaled down, and an idle GPU keeps billing).
+- **DCGM exporter** (optional, off by default): GPU utilisation metrics per GPU node, with the
+  pod's FinOps labels so GPU-hours can be attributed to a project.
+
+Nothing here exists in ``kubeconfig`` mode: the local cluster has neither GPUs nor AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as kubernetes
+
+from components.cluster import Cluster, assume_role_policy
+from components.config.cluster import (
+    CLUSTER_AUTOSCALER_REPO,
+    DCGM_EXPORTER_REPO,
+    GPU_PRESENT_LABEL,
+    NVIDIA_DEVICE_PLUGIN_REPO,
+    POOL_LABEL,
+    AddonsConfig,
+    AutoscalerExpander,
+    CapacityType,
+    ClusterMode,
+    NodePoolConfig,
+    Taint,
+)
+from components.config.stack import StackConfig
+from components.node_pool import CA_PREFIX
+
+NAMESPACE = "kube-system"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+AUTOSCALER_DESCRIBE_ACTIONS = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+)
+"""Read-only calls of the "full features" policy in kubernetes/autoscaler's AWS README."""
+AUTOSCALER_SCALE_ACTIONS = ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup")
+
+
+def tolerations(taints: Sequence[Taint]) -> list[dict[str, str]]:
+    """Exact tolerations for ``taints`` (one per distinct taint)."""
+    seen: dict[tuple[str, str, str], dict[str, str]] = {}
+    for t in taints:
+        seen[(t.key, t.value, t.effect.value)] = {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect.value}
+    return list(seen.values())
+
+
+def gpu_node_affinity() -> dict[str, Any]:
+    """Only nodes labelled nvidia.com/gpu.present=true (replaces the chart's NFD-based default)."""
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": GPU_PRESENT_LABEL, "operator": "In", "values": ["true"]}]},
+    ]}}}
+
+
+def autoscaler_policy(cluster_name: str, partition: str, region: str, account_id: str) -> str:
+    """Least privilege: scale only this cluster's ASGs; describe node groups of this cluster only."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Describe", "Effect": "Allow", "Action": list(AUTOSCALER_DESCRIBE_ACTIONS), "Resource": "*"},
+        {"Sid": "ScaleOwnAsgs", "Effect": "Allow", "Action": list(AUTOSCALER_SCALE_ACTIONS), "Resource": "*",
+         "Condition": {"StringEquals": {f"aws:ResourceTag/{CA_PREFIX}/{cluster_name}": "owned"}}},
+        {"Sid": "DescribeOwnNodegroups", "Effect": "Allow", "Action": ["eks:DescribeNodegroup"],
+         "Resource": f"arn:{partition}:eks:{region}:{account_id}:nodegroup/{cluster_name}/*"},
+    ]})
+
+
+@dataclass(frozen=True)
+class ClusterAddonsArgs:
+    config: AddonsConfig
+    cluster: Cluster
+    region: str
+    kubernetes_version: str
+    system_pool: NodePoolConfig
+    gpu_pools: Sequence[NodePoolConfig]
+    tags: Mapping[str, str]
+    """FinOps AWS tags for the add-ons' IAM role and pod identity association."""
+    finops_label_prefix: str
+    """The FinOps label prefix the DCGM exporter copies from pods onto GPU metrics."""
+
+    @classmethod
+    def from_stack(cls, cfg: StackConfig, cluster: Cluster) -> "ClusterAddonsArgs":
+        if cfg.region is None:
+            raise ValueError("cluster add-ons need aws:region")
+        return cls(
+            config=cfg.addons,
+            cluster=cluster,
+            region=cfg.region,
+            kubernetes_version=cfg.cluster.version,
+            system_pool=cfg.system_pool,
+            gpu_pools=cfg.gpu_pools,
+            tags=cfg.tags.aws_tags(),
+            finops_label_prefix=cfg.finops.tag_prefix,
+        )
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    device_plugin: kubernetes.helm.v3.Release | None
+    cluster_autoscaler: kubernetes.helm.v3.Release | None
+    dcgm_exporter: kubernetes.helm.v3.Release | None
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:cluster:ClusterAddons", name, None, opts)
+        if args.cluster.mode == ClusterMode.KUBECONFIG:
+            raise ValueError("cluster add-ons are for EKS; the kubeconfig (local) mode has none")
+        if args.system_pool.is_gpu:
+            raise ValueError("the add-ons' system pool must be a CPU pool")
+        self._args = args
+        self._k8s = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
+        config = args.config
+        gpu_taints = [t for pool in args.gpu_pools for t in pool.effective_taints]
+
+        self.device_plugin = None
+        if config.nvidia_device_plugin.enabled and args.gpu_pools:
+            self.device_plugin = self._release(
+                f"{name}-nvidia-device-plugin", "nvidia-device-plugin", NVIDIA_DEVICE_PLUGIN_REPO,
+                config.nvidia_device_plugin.version,
+                {
+                    "nodeSelector": {GPU_PRESENT_LABEL: "true"},
+                    "affinity": gpu_node_affinity(),
+                    "tolerations": tolerations(gpu_taints),
+                    "priorityClassName": "system-node-critical",
+                    "gfd": {"enabled": False},
+                    "nfd": {"enabled": False},
+                },
+            )
+
+        self.cluster_autoscaler = None
+        if config.cluster_autoscaler.enabled:
+            self.cluster_autoscaler = self._autoscaler(name)
+
+        self.dcgm_exporter = None
+        if config.dcgm_exporter.enabled and args.gpu_pools:
+            self.dcgm_exporter = self._release(
+                f"{name}-dcgm-exporter", "dcgm-exporter", DCGM_EXPORTER_REPO, config.dcgm_exporter.version,
+                {
+                    "nodeSelector": {GPU_PRESENT_LABEL: "true"},
+                    "tolerations": tolerations(gpu_taints),
+                    # The chart's default creates a ServiceMonitor, which fails without the Prometheus Operator CRDs.
+                    "serviceMonitor": {"enabled": False},
+                    "kubernetes": {
+                        "enablePodLabels": True,
+                        "podLabelAllowlistRegex": [f"^{args.finops_label_prefix.replace('.', '[.]')}/.*"],
+                    },
+                },
+            )
+
+        self.register_outputs({
+            "releases": [r.name for r in (self.device_plugin, self.cluster_autoscaler, self.dcgm_exporter) if r],
+        })
+
+    def _release(self, resource_name: str, chart: str, repo: str, version: str, values: dict[str, Any],
+                 depends_on: Sequence[pulumi.Resource] = ()) -> kubernetes.helm.v3.Release:
+        return kubernetes.helm.v3.Release(
+            resource_name,
+            name=chart,
+            chart=chart,
+            version=version,
+            repository_opts={"repo": repo},
+            namespace=NAMESPACE,
+            values=values,
+            max_history=5,
+            cleanup_on_fail=True,
+            opts=pulumi.ResourceOptions.merge(self._k8s, pulumi.ResourceOptions(depends_on=list(depends_on))),
+        )
+
+    def _autoscaler(self, name: str) -> kubernetes.helm.v3.Release:
+        args = self._args
+        config = args.config.cluster_autoscaler
+        cluster_name = args.cluster.config_name
+        image = config.image_for(args.kubernetes_version)
+        if image is None:
+            raise ValueError(f"no cluster-autoscaler image for Kubernetes {args.kubernetes_version}; set imageTag")
+        child = pulumi.ResourceOptions(parent=self)
+        partition = aws.get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
+        account = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id
+        tags = dict(args.tags)
+
+        role = aws.iam.Role(
+            f"{name}-cluster-autoscaler",
+            assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
+            description=f"Cluster Autoscaler of {cluster_name} (EKS Pod Identity)",
+            tags=tags, opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-cluster-autoscaler",
+            role=role.id,
+            policy=autoscaler_policy(cluster_name, partition, args.region, account),
+            opts=child,
+        )
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-cluster-autoscaler",
+            cluster_name=args.cluster.name,
+            namespace=NAMESPACE,
+            service_account=AUTOSCALER_SERVICE_ACCOUNT,
+            role_arn=role.arn,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+        values: dict[str, Any] = {
+            "cloudProvider": "aws",
+            "awsRegion": args.region,
+            "autoDiscovery": {"clusterName": cluster_name},
+            "image": {"tag": image},
+            "fullnameOverride": AUTOSCALER_SERVICE_ACCOUNT,
+            "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT}},
+            "nodeSelector": {POOL_LABEL: args.system_pool.name},
+            "extraArgs": {
+                "balance-similar-node-groups": True,
+                "expander": config.expander.value,
+                "skip-nodes-with-local-storage": False,
+            },
+        }
+        if config.expander == AutoscalerExpander.PRIORITY:
+            values["expanderPriorities"] = expander_priorities([*args.gpu_pools, args.system_pool])
+        return self._release(
+            f"{name}-cluster-autoscaler", "cluster-autoscaler", CLUSTER_AUTOSCALER_REPO, config.version, values,
+            depends_on=[association],
+        )
+
+
+def expander_priorities(pools: Sequence[NodePoolConfig]) -> dict[str, list[str]]:
+    """Priority expander: spot pools first (cheaper), then everything else.
+
+    Managed node group ASGs are named ``eks-<node group name>-<uuid>``, and a node group's name is
+    the pool name, '-' and a numeric suffix (so ``gpu`` never matches ``gpu-x4``). Pool names are
+    DNS labels: nothing in them needs escaping.
+    """
+    spot = [f"^eks-{p.name}-[0-9]+-" for p in pools if p.capacity_type == CapacityType.SPOT]
+    priorities = {"10": [".*"]}
+    if spot:
+        priorities["50"] = spot
+    return priorities

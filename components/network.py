@@ -1,0 +1,141 @@
+"""Network: the VPC an EKS cluster runs in, either created here or taken from existing subnets.
+
+``create`` builds a VPC across ``azCount`` availability zones with, per zone, one private subnet
+(nodes, internal load balancers) and one public subnet (internet-facing load balancers, NAT).
+Subnets carry the tags the AWS Load Balancer Controller and EKS look for
+(``kubernetes.io/role/elb``, ``kubernetes.io/role/internal-elb``, ``kubernetes.io/cluster/<name>``).
+NAT gateways are one for the whole VPC (cheap: dev, staging) or one per zone (a zone outage
+does not cut the others off: prod). ``existing`` only hands the configured ids on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config.cluster import NatGatewayMode, NetworkConfig, NetworkMode
+from components.config.stack import StackConfig
+
+
+def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
+    """(private, public) CIDRs: private subnets get 1/8 of the VPC each, public ones 1/128.
+
+    The VPC is cut in eight blocks: the first ``az_count`` (at most 6) are the private subnets,
+    where nodes and pods take their IPs (the VPC CNI gives every pod a VPC address, so they must
+    be large); the last block is cut again in 16 for small public subnets.
+    """
+    vpc = ipaddress.ip_network(vpc_cidr)
+    blocks = list(vpc.subnets(prefixlen_diff=3))
+    private = [str(b) for b in blocks[:az_count]]
+    public = [str(b) for b in list(blocks[-1].subnets(prefixlen_diff=4))[:az_count]]
+    return private, public
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    config: NetworkConfig
+    cluster_name: str
+    """Subnets are tagged ``kubernetes.io/cluster/<cluster_name>: shared``."""
+    is_prod: bool
+    tags: Mapping[str, str]
+    """The FinOps AWS tags every network resource carries."""
+
+    @classmethod
+    def from_stack(cls, cfg: StackConfig) -> "NetworkArgs":
+        if cfg.network is None:
+            raise ValueError("the stack has no network section")
+        return cls(config=cfg.network, cluster_name=cfg.cluster.name, is_prod=cfg.is_prod, tags=cfg.tags.aws_tags())
+
+    @property
+    def nat_mode(self) -> NatGatewayMode:
+        if self.config.nat_gateways is not None:
+            return self.config.nat_gateways
+        return NatGatewayMode.PER_AZ if self.is_prod else NatGatewayMode.SINGLE
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[Sequence[str]]
+    public_subnet_ids: pulumi.Output[Sequence[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:network:Network", name, None, opts)
+        config = args.config
+        if config.mode == NetworkMode.EXISTING:
+            if not config.vpc_id or len(config.private_subnet_ids) < 2:
+                raise ValueError("network mode 'existing' needs vpcId and at least 2 privateSubnetIds")
+            self.vpc_id = pulumi.Output.from_input(config.vpc_id)
+            self.private_subnet_ids = pulumi.Output.from_input(list(config.private_subnet_ids))
+            self.public_subnet_ids = pulumi.Output.from_input(list(config.public_subnet_ids))
+        else:
+            self._create(name, args)
+        self.register_outputs({
+            "vpcId": self.vpc_id,
+            "privateSubnetIds": self.private_subnet_ids,
+            "publicSubnetIds": self.public_subnet_ids,
+        })
+
+    def _create(self, name: str, args: NetworkArgs) -> None:
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(parent=self)).names
+        if len(zones) < config.az_count:
+            raise ValueError(f"network.azCount is {config.az_count} but the region has {len(zones)} zones")
+        zones = zones[: config.az_count]
+        private_cidrs, public_cidrs = subnet_cidrs(config.cidr, config.az_count)
+        cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
+
+        def tags(resource: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+            return {**args.tags, "Name": f"{args.cluster_name}-{resource}", **(extra or {})}
+
+        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=config.cidr, enable_dns_hostnames=True,
+                          enable_dns_support=True, tags=tags("vpc"), opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags("igw"), opts=child)
+
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public", vpc_id=vpc.id,
+            routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=igw.id)],
+            tags=tags("public"), opts=child,
+        )
+        public_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[aws.ec2.Subnet] = []
+        for zone, private_cidr, public_cidr in zip(zones, private_cidrs, public_cidrs):
+            public = aws.ec2.Subnet(
+                f"{name}-public-{zone}", vpc_id=vpc.id, cidr_block=public_cidr, availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags=tags(f"public-{zone}", {**cluster_tag, "kubernetes.io/role/elb": "1"}), opts=child,
+            )
+            aws.ec2.RouteTableAssociation(f"{name}-public-{zone}", subnet_id=public.id,
+                                          route_table_id=public_rt.id, opts=child)
+            public_subnets.append(public)
+            private_subnets.append(aws.ec2.Subnet(
+                f"{name}-private-{zone}", vpc_id=vpc.id, cidr_block=private_cidr, availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags=tags(f"private-{zone}", {**cluster_tag, "kubernetes.io/role/internal-elb": "1"}), opts=child,
+            ))
+
+        nat_zones = zones if args.nat_mode == NatGatewayMode.PER_AZ else zones[:1]
+        nats: list[aws.ec2.NatGateway] = []
+        for zone, public in zip(nat_zones, public_subnets):
+            eip = aws.ec2.Eip(f"{name}-nat-{zone}", domain="vpc", tags=tags(f"nat-{zone}"), opts=child)
+            nats.append(aws.ec2.NatGateway(
+                f"{name}-nat-{zone}", allocation_id=eip.id, subnet_id=public.id, connectivity_type="public",
+                tags=tags(f"nat-{zone}"), opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            ))
+        for index, (zone, private) in enumerate(zip(zones, private_subnets)):
+            nat = nats[index] if args.nat_mode == NatGatewayMode.PER_AZ else nats[0]
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-{zone}", vpc_id=vpc.id,
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                tags=tags(f"private-{zone}"), opts=child,
+            )
+            aws.ec2.RouteTableAssociation(f"{name}-private-{zone}", subnet_id=private.id,
+                                          route_table_id=rt.id, opts=child)
+
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets])

@@ -1,0 +1,197 @@
+"""Cluster: EKS (create / existing) or a kubeconfig context, and the one Kubernetes provider."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from components.cluster import kubeconfig_for_eks
+from components.config import POOL_LABEL
+from preflight.engine import SECRET_SIG, SIG_KEY
+from tests.components.cluster_support import P, by_name, config, of_type, provider_urn, recorded
+from tests.support import AWS_STACKS, ROOT, STACKS, one, preview
+
+EKS = "aws:eks/cluster:Cluster"
+KMS = "aws:kms/key:Key"
+ADDON = "aws:eks/addon:Addon"
+NG = "aws:eks/nodeGroup:NodeGroup"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_control_plane_logs_include_audit_and_authenticator(stack):
+    eks = one(recorded(stack), EKS, "cluster-eks")
+    assert {"audit", "authenticator"} <= set(eks.inputs["enabledClusterLogTypes"])
+    logs = one(recorded(stack), "aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
+    assert logs.inputs["name"] == f"/aws/eks/{config(stack).cluster.name}/cluster"
+    assert logs.urn in eks.options["dependsOn"]  # created first, with a retention
+
+
+def test_prod_endpoint_is_private_only():
+    vpc = one(recorded("prod"), EKS, "cluster-eks").inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True
+    assert vpc["endpointPublicAccess"] is False
+    assert vpc.get("publicAccessCidrs") is None
+
+
+def test_dev_public_endpoint_is_limited_to_the_configured_cidrs():
+    vpc = one(recorded("dev"), EKS, "cluster-eks").inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True
+    assert vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_a_public_endpoint_without_cidrs_is_flagged():
+    recording = preview("dev", lambda c: c[P + "cluster"].pop("publicAccessCidrs"))
+    vpc = one(recording, EKS, "cluster-eks").inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True and vpc.get("publicAccessCidrs") is None
+    assert any(level == "warning" and "open to 0.0.0.0/0" in message for level, message in recording.logs)
+    assert not any("open to 0.0.0.0/0" in message for _, message in recorded("dev").logs)
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_api_authentication_with_an_access_entry_for_the_admin(stack):
+    recording, cfg = recorded(stack), config(stack)
+    eks = one(recording, EKS, "cluster-eks")
+    assert eks.inputs["name"] == cfg.cluster.name
+    assert eks.inputs["version"] == cfg.cluster.version
+    assert eks.inputs["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
+    entry = one(recording, "aws:eks/accessEntry:AccessEntry", "cluster-admin")
+    assert entry.inputs["principalArn"] == cfg.cluster.admin_principal_arn
+    assert entry.inputs["type"] == "STANDARD"
+    association = one(recording, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "cluster-admin")
+    assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert association.inputs["accessScope"] == {"type": "cluster"}
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_secrets_are_envelope_encrypted_with_a_rotating_key(stack):
+    recording = recorded(stack)
+    eks, key = one(recording, EKS, "cluster-eks"), one(recording, KMS, "cluster-secrets")
+    assert key.inputs["enableKeyRotation"] is True
+    assert eks.inputs["encryptionConfig"]["resources"] == ["secrets"]
+    assert eks.property_dependencies["encryptionConfig"] == [key.urn]
+
+
+def test_prod_protects_the_cluster_and_retains_the_key():
+    recording = recorded("prod")
+    eks, key = one(recording, EKS, "cluster-eks"), one(recording, KMS, "cluster-secrets")
+    assert eks.options["protect"] is True and eks.inputs["deletionProtection"] is True
+    assert key.options["protect"] is True and key.options["retainOnDelete"] is True
+
+
+def test_dev_does_not_protect():
+    recording = recorded("dev")
+    eks, key = one(recording, EKS, "cluster-eks"), one(recording, KMS, "cluster-secrets")
+    assert eks.options["protect"] is False and eks.inputs["deletionProtection"] is False
+    assert key.options["protect"] is False and key.options["retainOnDelete"] is False
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_eks_addons_and_their_order_around_the_nodes(stack):
+    recording = recorded(stack)
+    addons = {a.inputs["addonName"]: a for a in of_type(recording, ADDON)}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"}
+    groups = by_name(recording, NG)
+    # Nodes wait for the CNI and kube-proxy (EKS installs no self-managed copies)...
+    assert one(recording, EKS, "cluster-eks").inputs["bootstrapSelfManagedAddons"] is False
+    for ng in groups.values():
+        for name in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
+            assert addons[name].urn in ng.options["dependsOn"]
+    # ...and coredns, a Deployment, waits for the system nodes it runs on.
+    assert groups["system-ng"].urn in addons["coredns"].options["dependsOn"]
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_node_role_has_the_worker_cni_and_ecr_policies(stack):
+    recording = recorded(stack)
+    role = one(recording, "aws:iam/role:Role", "cluster-node-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    attached = {a.inputs["policyArn"] for a in of_type(recording, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                if a.name.startswith("cluster-node-role-")}
+    assert attached == {
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    }
+    for ng in of_type(recording, NG):
+        assert ng.property_dependencies["nodeRoleArn"] == [role.urn]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_resource_uses_the_one_explicit_provider(stack):
+    recording = recorded(stack)
+    providers = of_type(recording, K8S_PROVIDER)
+    assert len(providers) == 1
+    kubernetes = [r for r in recording.resources if r.type.startswith("kubernetes:")]
+    assert kubernetes, "no Kubernetes resource to check"
+    for resource in kubernetes:
+        assert provider_urn(resource.options["provider"]) == providers[0].urn, resource.urn
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_the_eks_provider_waits_for_admin_access_and_the_system_nodes(stack):
+    recording = recorded(stack)
+    provider = one(recording, K8S_PROVIDER)
+    association = one(recording, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "cluster-admin")
+    assert association.urn in provider.options["dependsOn"]
+    assert one(recording, NG, "system-ng").urn in provider.options["dependsOn"]
+    # Its kubeconfig is a secret: the engine gets the secret envelope, never the text.
+    assert provider.inputs["kubeconfig"] == {SIG_KEY: SECRET_SIG, "value": "[secret]"}
+
+
+def test_kubeconfig_export_is_a_secret():
+    outputs = recorded("prod", False).outputs
+    assert outputs["kubeconfig"] == {SIG_KEY: SECRET_SIG, "value": "[secret]"}
+    assert outputs["clusterName"] == "ai-platform-prod"
+
+
+def test_eks_kubeconfig_gets_a_token_from_aws_eks_get_token():
+    kubeconfig = json.loads(kubeconfig_for_eks("c1", "https://x.eks.amazonaws.com", "Q0E=", "us-east-1"))
+    user = kubeconfig["users"][0]["user"]["exec"]
+    assert user["command"] == "aws"
+    assert user["args"] == ["eks", "get-token", "--cluster-name", "c1", "--output", "json", "--region", "us-east-1"]
+    assert kubeconfig["clusters"][0]["cluster"] == {"server": "https://x.eks.amazonaws.com",
+                                                     "certificate-authority-data": "Q0E="}
+    assert kubeconfig["current-context"] == "c1"
+
+
+def test_local_stack_has_no_aws_resource_at_all():
+    recording = recorded("local")
+    assert recording.resources
+    aws = [r.type for r in recording.resources if r.type.startswith("aws:") or r.type == "pulumi:providers:aws"]
+    assert aws == []
+    provider = one(recording, K8S_PROVIDER)
+    assert provider.inputs == {"context": "kind-ai-platform"}
+    assert "kubeconfig" not in recording.outputs
+
+
+def test_kind_config_makes_the_context_and_pool_label_the_local_stack_expects():
+    kind = yaml.safe_load((ROOT / "stacks" / "kind-cluster.yaml").read_text())
+    cfg = config("local")
+    assert f"kind-{kind['name']}" == cfg.cluster.kubeconfig_context
+    (node,) = kind["nodes"]
+    assert node["labels"] == {POOL_LABEL: cfg.system_pool.name}
+
+
+def test_existing_cluster_is_looked_up_and_gets_node_pools_but_no_control_plane():
+    def edit(c):
+        c[P + "cluster"]["mode"] = "existing"
+        del c[P + "network"]
+
+    recording = preview("staging", edit)
+    cluster = one(recording, "ai-platform:cluster:Cluster", "cluster")
+    children = {r.type for r in recording.resources if r.parent == cluster.urn}
+    assert children == {"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                        "ai-platform:cluster:NodePool", K8S_PROVIDER}
+    assert of_type(recording, EKS) == [] and of_type(recording, ADDON) == []
+    assert of_type(recording, "aws:ec2/vpc:Vpc") == []
+    ng = one(recording, NG, "gpu-a10g-ng")
+    assert ng.inputs["clusterName"] == "ai-platform-staging"
+    # Subnets come from the cluster's own VPC config (preflight's getCluster answer).
+    assert ng.inputs["subnetIds"] == ["subnet-0aaa0000000000001", "subnet-0aaa0000000000002"]
+    assert ng.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
+    assert len(of_type(recording, K8S_PROVIDER)) == 1

@@ -1,0 +1,151 @@
+"""ClusterAddons: NVIDIA device plugin, Cluster Autoscaler (Pod Identity) and the optional DCGM exporter."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from components.cluster_addons import expander_priorities
+from components.config import GPU_PRESENT_LABEL, POOL_LABEL
+from tests.components.cluster_support import P, by_name, config, of_type, provider_urn, recorded
+from tests.support import AWS_STACKS, one, preview
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+DEVICE_PLUGIN = "cluster-addons-nvidia-device-plugin"
+AUTOSCALER = "cluster-addons-cluster-autoscaler"
+DCGM = "cluster-addons-dcgm-exporter"
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+
+
+def releases(recording):
+    return {name: r for name, r in by_name(recording, RELEASE).items() if name.startswith("cluster-addons-")}
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_device_plugin_tolerates_the_gpu_taint_and_runs_only_on_gpu_nodes(stack):
+    release = releases(recorded(stack))[DEVICE_PLUGIN].inputs
+    assert release["chart"] == "nvidia-device-plugin"
+    assert release["version"] == config(stack).addons.nvidia_device_plugin.version == "0.19.3"
+    assert release["repositoryOpts"] == {"repo": "https://nvidia.github.io/k8s-device-plugin"}
+    assert release["namespace"] == "kube-system"
+    values = release["values"]
+    assert values["tolerations"] == [GPU_TOLERATION]
+    assert values["nodeSelector"] == {GPU_PRESENT_LABEL: "true"}
+    terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": GPU_PRESENT_LABEL, "operator": "In", "values": ["true"]}]}]
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_cluster_autoscaler_discovers_balances_and_runs_on_the_system_pool(stack):
+    cfg = config(stack)
+    release = releases(recorded(stack))[AUTOSCALER].inputs
+    assert release["chart"] == "cluster-autoscaler"
+    assert release["version"] == "9.59.0"
+    assert release["repositoryOpts"] == {"repo": "https://kubernetes.github.io/autoscaler"}
+    values = release["values"]
+    assert values["autoDiscovery"] == {"clusterName": cfg.cluster.name}
+    assert values["cloudProvider"] == "aws" and values["awsRegion"] == "us-east-1"
+    assert values["extraArgs"] == {
+        "balance-similar-node-groups": True,
+        "expander": "least-waste",
+        "skip-nodes-with-local-storage": False,
+    }
+    assert values["nodeSelector"] == {POOL_LABEL: "system"}
+    assert "tolerations" not in values
+    # The autoscaler's minor must match the control plane's (1.35).
+    assert values["image"] == {"tag": "v1.35.2"}
+    assert values["rbac"]["serviceAccount"] == {"create": True, "name": "cluster-autoscaler"}
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_cluster_autoscaler_gets_aws_access_through_pod_identity_scoped_to_its_asgs(stack):
+    recording, cluster = recorded(stack), config(stack).cluster.name
+    association = one(recording, "aws:eks/podIdentityAssociation:PodIdentityAssociation", AUTOSCALER)
+    assert association.inputs["namespace"] == "kube-system"
+    assert association.inputs["serviceAccount"] == "cluster-autoscaler"
+    role = one(recording, "aws:iam/role:Role", "cluster-addons-cluster-autoscaler")
+    assert association.property_dependencies["roleArn"] == [role.urn]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert set(trust["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
+
+    policy = json.loads(one(recording, "aws:iam/rolePolicy:RolePolicy", AUTOSCALER).inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    scale = statements["ScaleOwnAsgs"]
+    assert set(scale["Action"]) == {"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"}
+    assert scale["Condition"] == {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}": "owned"}}
+    assert statements["DescribeOwnNodegroups"]["Resource"] == (
+        f"arn:aws:eks:us-east-1:123456789012:nodegroup/{cluster}/*")
+    # No write action without the tag condition.
+    for statement in policy["Statement"]:
+        writes = [a for a in statement["Action"] if not a.split(":")[1].startswith(("Describe", "Get"))]
+        assert not writes or "Condition" in statement
+
+    release = releases(recording)[AUTOSCALER]
+    assert association.urn in release.options["dependsOn"]
+
+
+def test_dcgm_exporter_is_off_by_default():
+    assert config("dev").addons.dcgm_exporter.enabled is False
+    assert set(releases(recorded("dev"))) == {DEVICE_PLUGIN, AUTOSCALER}
+
+
+def test_dcgm_exporter_in_prod_sits_on_gpu_nodes_and_needs_no_prometheus_operator():
+    release = releases(recorded("prod"))[DCGM].inputs
+    assert release["chart"] == "dcgm-exporter" and release["version"] == "4.8.2"
+    assert release["repositoryOpts"] == {"repo": "https://nvidia.github.io/dcgm-exporter/helm-charts"}
+    values = release["values"]
+    assert values["tolerations"] == [GPU_TOLERATION]
+    assert values["nodeSelector"] == {GPU_PRESENT_LABEL: "true"}
+    assert values["serviceMonitor"] == {"enabled": False}
+    # GPU metrics carry the pods' FinOps labels, so GPU time can be billed to a project.
+    assert values["kubernetes"] == {"enablePodLabels": True,
+                                    "podLabelAllowlistRegex": ["^finops[.]apexlogic[.]com/.*"]}
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_addon_release_uses_the_cluster_provider(stack):
+    recording = recorded(stack)
+    provider = one(recording, "pulumi:providers:kubernetes")
+    for release in releases(recording).values():
+        assert provider_urn(release.options["provider"]) == provider.urn
+
+
+def test_no_addons_in_kubeconfig_mode():
+    recording = recorded("local")
+    assert releases(recording) == {}
+    assert of_type(recording, "ai-platform:cluster:ClusterAddons") == []
+
+
+def test_versions_and_expander_come_from_config():
+    def edit(c):
+        c[P + "addons"] = {
+            "nvidiaDevicePlugin": {"version": "0.17.1"},
+            "clusterAutoscaler": {"version": "9.46.6", "expander": "priority", "imageTag": "v1.35.1"},
+        }
+
+    found = releases(preview("dev", edit))
+    assert found[DEVICE_PLUGIN].inputs["version"] == "0.17.1"
+    values = found[AUTOSCALER].inputs["values"]
+    assert found[AUTOSCALER].inputs["version"] == "9.46.6"
+    assert values["image"] == {"tag": "v1.35.1"}
+    assert values["extraArgs"]["expander"] == "priority"
+    assert values["expanderPriorities"] == {"10": [".*"], "50": ["^eks-gpu-a10g-[0-9]+-"]}
+
+
+def test_disabled_autoscaler_installs_no_release_and_no_role():
+    recording = preview("dev", lambda c: c.update({P + "addons": {"clusterAutoscaler": {"enabled": False, "version": "9.59.0"}}}))
+    assert set(releases(recording)) == {DEVICE_PLUGIN}
+    assert "aws:eks/podIdentityAssociation:PodIdentityAssociation" not in {
+        r.type for r in recording.resources if r.name.startswith("cluster-addons-")}
+
+
+def test_priority_regexes_match_only_their_own_pool():
+    cfg = config("prod")
+    spot = [p.model_copy(update={"capacity_type": "SPOT"}) if p.name == "gpu-a10g" else p for p in cfg.node_pools]
+    (regex,) = expander_priorities(spot)["50"]
+    # Managed node group ASG: eks-<node group name>-<uuid>; node group name: <pool>-<26 digits>.
+    assert re.match(regex, "eks-gpu-a10g-20261127135404123400000001-8ec9a3f1-1c2b-4d0e-9f7a-0123456789ab")
+    assert not re.match(regex, "eks-gpu-a10g-x4-20261127135404123400000002-0ec9a3f1-1c2b-4d0e-9f7a-0123456789ab")

@@ -1,0 +1,99 @@
+"""Network: a VPC across AZs with EKS-tagged subnets and NAT per environment, or existing subnets."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from hypothesis import given, strategies as st
+
+from components.network import subnet_cidrs
+from tests.components.cluster_support import P, by_name, config, of_type, recorded
+from tests.support import AWS_STACKS, one, preview
+
+SUBNET = "aws:ec2/subnet:Subnet"
+NAT = "aws:ec2/natGateway:NatGateway"
+
+
+@pytest.mark.parametrize("stack, zones, nats", [("dev", 2, 1), ("staging", 2, 1), ("prod", 3, 3)])
+def test_subnets_span_the_configured_zones_with_nat_per_environment(stack, zones, nats):
+    recording = recorded(stack)
+    subnets = by_name(recording, SUBNET)
+    azs = [f"us-east-1{s}" for s in "abc"[:zones]]
+    assert set(subnets) == {f"network-{kind}-{az}" for kind in ("public", "private") for az in azs}
+    assert len(of_type(recording, NAT)) == nats
+    for nat in of_type(recording, NAT):
+        public = [s.urn for n, s in subnets.items() if n.startswith("network-public-")]
+        assert nat.property_dependencies["subnetId"][0] in public
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_subnets_carry_the_eks_and_load_balancer_tags(stack):
+    cluster = config(stack).cluster.name
+    for name, subnet in by_name(recorded(stack), SUBNET).items():
+        tags = subnet.inputs["tags"]
+        assert tags[f"kubernetes.io/cluster/{cluster}"] == "shared"
+        role = "kubernetes.io/role/elb" if "-public-" in name else "kubernetes.io/role/internal-elb"
+        other = "kubernetes.io/role/internal-elb" if "-public-" in name else "kubernetes.io/role/elb"
+        assert tags[role] == "1" and other not in tags
+        assert subnet.inputs["mapPublicIpOnLaunch"] is False
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_network_resource_with_tags_carries_the_finops_tags(stack):
+    recording, expected = recorded(stack), config(stack).tags.aws_tags()
+    network = one(recording, "ai-platform:network:Network")
+    children = [r for r in recording.resources if r.parent == network.urn and r.type != "aws:ec2/routeTableAssociation:RouteTableAssociation"]
+    assert len(children) > 5
+    for resource in children:
+        assert {k: resource.inputs["tags"].get(k) for k in expected} == expected, resource.name
+
+
+def test_private_subnets_route_through_their_own_nat_in_prod():
+    recording = recorded("prod")
+    tables = by_name(recording, "aws:ec2/routeTable:RouteTable")
+    nats = by_name(recording, NAT)
+    for az in ("us-east-1a", "us-east-1b", "us-east-1c"):
+        table = tables[f"network-private-{az}"]
+        assert table.inputs["routes"][0]["cidrBlock"] == "0.0.0.0/0"
+        assert table.property_dependencies["routes"] == [nats[f"network-nat-{az}"].urn]
+
+
+def test_the_cluster_and_nodes_use_the_private_subnets():
+    recording = recorded("dev")
+    private = sorted(s.urn for n, s in by_name(recording, SUBNET).items() if "-private-" in n)
+    eks = one(recording, "aws:eks/cluster:Cluster", "cluster-eks")
+    assert sorted(eks.property_dependencies["vpcConfig"]) == private
+    for ng in of_type(recording, "aws:eks/nodeGroup:NodeGroup"):
+        assert sorted(ng.property_dependencies["subnetIds"]) == private
+
+
+def test_nat_mode_can_be_overridden():
+    recording = preview("prod", lambda c: c[P + "network"].update(natGateways="single"))
+    assert len(of_type(recording, NAT)) == 1
+
+
+def test_existing_network_creates_nothing_and_hands_its_subnets_to_the_cluster():
+    ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+    recording = preview("dev", lambda c: c[P + "network"].update(
+        mode="existing", vpcId="vpc-0123456789abcdef0", privateSubnetIds=ids))
+    network = one(recording, "ai-platform:network:Network")
+    assert [r.type for r in recording.resources if r.parent == network.urn] == []
+    assert of_type(recording, "aws:ec2/vpc:Vpc") == [] and of_type(recording, SUBNET) == []
+    assert one(recording, "aws:eks/cluster:Cluster", "cluster-eks").inputs["vpcConfig"]["subnetIds"] == ids
+    assert one(recording, "aws:eks/nodeGroup:NodeGroup", "gpu-a10g-ng").inputs["subnetIds"] == ids
+
+
+@given(prefix=st.integers(min_value=16, max_value=20), zones=st.integers(min_value=2, max_value=6),
+       base=st.sampled_from(["10.0.0.0", "172.16.0.0", "192.168.0.0"]))
+def test_subnet_cidrs_fit_the_vpc_and_never_overlap(prefix, zones, base):
+    vpc = ipaddress.IPv4Network(f"{base}/{prefix}")
+    private, public = subnet_cidrs(str(vpc), zones)
+    assert len(private) == len(public) == zones
+    nets = [ipaddress.IPv4Network(c) for c in private + public]
+    assert all(n.subnet_of(vpc) for n in nets)
+    for i, a in enumerate(nets):
+        for b in nets[i + 1:]:
+            assert not a.overlaps(b)
+    # Nodes and pods take VPC IPs: private subnets are 16x the public ones.
+    assert nets[0].num_addresses == 16 * nets[-1].num_addresses
