@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
+from ai_platform_finops.tags import label_value_problem
+
 from .base import ConfigModel, DnsLabel, Quantity
 
 
@@ -36,7 +38,7 @@ _IMAGE = re.compile(
 
 def parse_image(image: str) -> tuple[str, str | None, str | None]:
     """(repository, tag, digest) of an image reference; ValueError when malformed."""
-    match = _IMAGE.match(image)
+    match = _IMAGE.fullmatch(image)
     if not match:
         raise ValueError(
             f"{image!r} is not an image reference; use registry/repo:tag or registry/repo@sha256:<64 hex>"
@@ -57,6 +59,16 @@ class ModelConfig(ConfigModel):
     explainability_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
     audit_logging: bool = False
     """Request/response audit logging, required for high-risk models."""
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        # The version is also the app.kubernetes.io/version label, so it must be a label value.
+        problem = label_value_problem(value)
+        if problem or not value:
+            raise ValueError(f"model version {value!r} must be 1-63 letters, digits, '-', '_' or '.', "
+                             "starting and ending alphanumeric (it becomes a Kubernetes label), e.g. v1.2.0")
+        return value
 
     @field_validator("image")
     @classmethod
@@ -85,11 +97,24 @@ class ModelConfig(ConfigModel):
         return parse_image(self.image)[2]
 
 
+RESERVED_METRIC_NAMES = frozenset({"date", "report"})
+"""``eval-date`` and ``eval-report`` are annotations of their own; no metric may take their key."""
+
+
 class EvaluationConfig(ConfigModel):
     report_uri: Annotated[str, Field(pattern=r"^(https|s3)://\S+$")]
     date: dt.date
-    metrics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")], float] = {}
-    """e.g. accuracy: 0.91, demographic-parity-difference: 0.04"""
+    """The evaluation's date, ISO 8601 (2026-11-02)."""
+    metrics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")], Annotated[float, Field(allow_inf_nan=False)]] = {}
+    """e.g. accuracy: 0.91, demographic-parity-difference: 0.04; each becomes an eval-<name> annotation."""
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, value: dict[str, float]) -> dict[str, float]:
+        clash = sorted(RESERVED_METRIC_NAMES & set(value))
+        if clash:
+            raise ValueError(f"metric names {clash} are reserved (eval-date and eval-report are set from date and reportUri)")
+        return value
 
 
 class EthicsConfig(ConfigModel):
@@ -118,6 +143,8 @@ class Replicas(ConfigModel):
 class Probes(ConfigModel):
     readiness_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/health/ready"
     liveness_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/health/live"
+    startup_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 600
+    """How long the model may take to load before liveness applies (a startup probe on livenessPath)."""
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -135,12 +162,16 @@ class InferenceServiceConfig(ConfigModel):
     port: Annotated[int, Field(ge=1024, le=65535)] = 8080
     env: dict[str, str] = {}
     probes: Probes = Probes()
+    args: list[str] = []
+    """Container arguments (the image's entrypoint stays), e.g. ["netexec", "--http-port=8080"]."""
+    run_as_user: Annotated[int, Field(ge=1, le=2**31 - 1)] = 65532
+    """The non-root UID (and GID) the model server runs as; root (0) is never allowed."""
     automount_service_account_token: bool = False
 
     @field_validator("env")
     @classmethod
     def _env(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [k for k in value if not _ENV_NAME.match(k)]
+        bad = [k for k in value if not _ENV_NAME.fullmatch(k)]
         if bad:
             raise ValueError(f"environment variable names {bad} must match [A-Za-z_][A-Za-z0-9_]*")
         reserved = {"MODEL_VERSION", "ETHICS_POLICY_ID"} & set(value)

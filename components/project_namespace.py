@@ -1,0 +1,153 @@
+"""ProjectNamespace: one tenant's namespace, its quota, its container defaults and its ingress fence.
+
+Children: a Namespace (FinOps labels, Pod Security Admission level), a ResourceQuota
+(``requests.nvidia.com/gpu``, ``limits.nvidia.com/gpu``, ``requests.cpu``, ``requests.memory``,
+``limits.memory``), a LimitRange with container defaults and, optionally (on by default in prod),
+a default-deny ingress NetworkPolicy that admits only the configured namespaces (plus Argo CD's).
+
+Like InferenceService, every input comes from the pure ``render`` function; ``manifests`` serializes
+the same values as the engine receives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.core.v1 import LimitRangeSpecArgsDict, ResourceQuotaSpecArgsDict
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
+from pulumi_kubernetes.networking.v1 import NetworkPolicyPeerArgsDict, NetworkPolicySpecArgsDict
+
+from ai_platform_finops.tags import FinOpsTags
+
+from .config import GPU_RESOURCE, ProjectConfig, StackConfig
+from .config.argocd import ARGOCD_NAMESPACE
+from .k8s_manifest import engine_form
+from .metadata import NAMESPACE_NAME_LABEL, namespace_labels, tenancy_labels
+
+TYPE = "ai-platform:tenancy:ProjectNamespace"
+
+
+@dataclass(frozen=True)
+class ProjectNamespaceArgs:
+    project: ProjectConfig
+    tags: FinOpsTags
+    """The project's FinOps tags (its own cost center and owner when set)."""
+    network_policy: bool = False
+    ingress_namespaces: tuple[str, ...] = ()
+    """Namespaces the default-deny policy admits."""
+
+    @classmethod
+    def from_stack(cls, cfg: StackConfig, project: ProjectConfig) -> "ProjectNamespaceArgs":
+        enabled = project.network_policy if project.network_policy is not None else cfg.is_prod
+        admitted = list(project.allowed_ingress_namespaces)
+        if cfg.argocd is not None and cfg.argocd.enabled and ARGOCD_NAMESPACE not in admitted:
+            admitted.append(ARGOCD_NAMESPACE)
+        return cls(project=project, tags=cfg.project_tags(project.name), network_policy=enabled,
+                   ingress_namespaces=tuple(admitted))
+
+
+# --- pure rendering --------------------------------------------------------------------------
+
+def quota_spec(project: ProjectConfig) -> ResourceQuotaSpecArgsDict:
+    """Whole GPUs (requests. is what the quota controller counts for extended resources; limits. is
+    accepted and kept equal), cpu requests, and memory requests and limits."""
+    quota = project.quota
+    gpus = str(quota.gpus)
+    return {"hard": {
+        f"requests.{GPU_RESOURCE}": gpus,
+        f"limits.{GPU_RESOURCE}": gpus,
+        "requests.cpu": quota.cpu,
+        "requests.memory": quota.memory,
+        "limits.memory": quota.memory,
+    }}
+
+
+def limit_range_spec(project: ProjectConfig) -> LimitRangeSpecArgsDict:
+    """Defaults for containers that state none, so quota-tracked pods are admitted (no cpu limit)."""
+    d = project.container_defaults
+    return {"limits": [{
+        "type": "Container",
+        "default": {"memory": d.memory_limit},
+        "default_request": {"cpu": d.cpu_request, "memory": d.memory_request},
+    }]}
+
+
+def network_policy_spec(args: ProjectNamespaceArgs) -> NetworkPolicySpecArgsDict:
+    """Deny all ingress to the namespace's pods except from the admitted namespaces (and itself)."""
+    peers: list[NetworkPolicyPeerArgsDict] = []
+    if args.ingress_namespaces:
+        peers.append({"namespace_selector": {"match_expressions": [
+            {"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(args.ingress_namespaces)}]}})
+    if args.project.allow_same_namespace:
+        peers.append({"pod_selector": {}})
+    spec: NetworkPolicySpecArgsDict = {"pod_selector": {}, "policy_types": ["Ingress"]}
+    spec["ingress"] = [{"from_": peers}] if peers else []
+    return spec
+
+
+def metadata(args: ProjectNamespaceArgs, name: str, namespace: pulumi.Input[str] | None) -> ObjectMetaArgsDict:
+    meta: ObjectMetaArgsDict = {"name": name, "labels": tenancy_labels(args.tags)}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    return meta
+
+
+def namespace_metadata(args: ProjectNamespaceArgs) -> ObjectMetaArgsDict:
+    return {"name": args.project.name, "labels": namespace_labels(args.tags, args.project.pod_security.value)}
+
+
+def manifests(args: ProjectNamespaceArgs) -> list[dict[str, Any]]:
+    """The children as the engine receives them (camelCase), serialized by the SDK."""
+    name = args.project.name
+    objects = [
+        engine_form(k8s.core.v1.NamespaceArgs, "v1", "Namespace", {"metadata": namespace_metadata(args)}),
+        engine_form(k8s.core.v1.ResourceQuotaArgs, "v1", "ResourceQuota",
+                    {"metadata": metadata(args, "quota", name), "spec": quota_spec(args.project)}),
+        engine_form(k8s.core.v1.LimitRangeArgs, "v1", "LimitRange",
+                    {"metadata": metadata(args, "container-defaults", name), "spec": limit_range_spec(args.project)}),
+    ]
+    if args.network_policy:
+        objects.append(engine_form(k8s.networking.v1.NetworkPolicyArgs, "networking.k8s.io/v1", "NetworkPolicy",
+                                   {"metadata": metadata(args, "default-deny-ingress", name),
+                                    "spec": network_policy_spec(args)}))
+    return objects
+
+
+# --- the component ---------------------------------------------------------------------------
+
+class ProjectNamespace(pulumi.ComponentResource):
+    """A tenant's namespace. Pass the cluster's Kubernetes provider in ``opts``; children inherit it."""
+
+    namespace: pulumi.Output[str]
+    """The namespace name, from the Namespace resource (depend on it through this value)."""
+    ns: k8s.core.v1.Namespace
+    quota: k8s.core.v1.ResourceQuota
+    limit_range: k8s.core.v1.LimitRange
+    network_policy: k8s.networking.v1.NetworkPolicy | None
+
+    def __init__(self, name: str, args: ProjectNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        project = args.project.name
+
+        self.ns = k8s.core.v1.Namespace(project, metadata=namespace_metadata(args), opts=child)
+        self.namespace = self.ns.metadata.apply(lambda m: m.name or project)
+        self.quota = k8s.core.v1.ResourceQuota(
+            project, metadata=metadata(args, "quota", self.namespace), spec=quota_spec(args.project), opts=child)
+        self.limit_range = k8s.core.v1.LimitRange(
+            project, metadata=metadata(args, "container-defaults", self.namespace),
+            spec=limit_range_spec(args.project), opts=child)
+        self.network_policy = None
+        if args.network_policy:
+            self.network_policy = k8s.networking.v1.NetworkPolicy(
+                project, metadata=metadata(args, "default-deny-ingress", self.namespace),
+                spec=network_policy_spec(args), opts=child)
+        self.register_outputs({"namespace": self.namespace})
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        """What a workload in this namespace should wait for: the quota and the container defaults."""
+        return [self.quota, self.limit_range]

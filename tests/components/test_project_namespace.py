@@ -1,0 +1,191 @@
+"""ProjectNamespace on real stacks: the recorded Namespace, ResourceQuota, LimitRange and NetworkPolicy inputs."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pytest
+
+from preflight.engine import Recording, RecordedResource
+from tests.support import STACKS, one, preview
+
+P = "ai-platform:"
+COMPONENT = "ai-platform:tenancy:ProjectNamespace"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+QUOTA = "kubernetes:core/v1:ResourceQuota"
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+FINOPS = "finops.apexlogic.com/"
+
+
+@functools.cache
+def recorded(stack: str) -> Recording:
+    """Each shipped stack's recording, made once per module and shared by its fixtures (read-only)."""
+    return preview(stack)
+
+
+@pytest.fixture
+def dev() -> Recording:
+    return recorded("dev")
+
+
+@pytest.fixture
+def prod() -> Recording:
+    return recorded("prod")
+
+
+@pytest.fixture(params=STACKS)
+def every_stack(request) -> Recording:
+    return recorded(request.param)
+
+
+def kubernetes_provider(recording: Recording) -> str:
+    providers = recording.of_type("pulumi:providers:kubernetes")
+    assert len(providers) == 1, [p.urn for p in providers]
+    return providers[0].urn
+
+
+def child_of(recording: Recording, resource: RecordedResource, component_type: str, name: str) -> bool:
+    parent = recording.by_urn().get(resource.parent)
+    return parent is not None and parent.type == component_type and parent.name == name
+
+
+def test_one_component_per_project_and_each_child_is_parented_and_uses_the_cluster_provider(every_stack):
+    rec = every_stack
+    provider = kubernetes_provider(rec)
+    components = rec.of_type(COMPONENT)
+    assert components, f"{rec.stack}: no ProjectNamespace"
+    for component in components:
+        children = [r for r in rec.resources if r.parent == component.urn]
+        assert {c.type for c in children} >= {NAMESPACE, QUOTA, LIMIT_RANGE}
+        for child in children:
+            assert child.options["provider"].startswith(provider + "::"), (child.urn, child.options["provider"])
+            assert child.custom
+
+
+def test_dev_namespace_carries_the_finops_labels_and_pod_security(dev):
+    ns = one(dev, NAMESPACE, "project-nova")
+    assert ns.inputs["apiVersion"] == "v1" and ns.inputs["kind"] == "Namespace"
+    assert ns.inputs["metadata"]["name"] == "project-nova"
+    assert ns.inputs["metadata"]["labels"] == {
+        FINOPS + "cost-center": "ai-innovation",
+        FINOPS + "project": "project-nova",
+        FINOPS + "environment": "dev",
+        FINOPS + "tier": "development",
+        FINOPS + "owner": "ml-platform-team",
+        "app.kubernetes.io/part-of": "ai-platform",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/component": "tenancy",
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }
+
+
+def test_a_project_with_its_own_cost_center_is_billed_to_it(prod):
+    labels = one(prod, NAMESPACE, "project-atlas").inputs["metadata"]["labels"]
+    assert labels[FINOPS + "cost-center"] == "claims-analytics"
+    assert labels[FINOPS + "owner"] == "claims-ml-team"
+    assert labels[FINOPS + "project"] == "project-atlas"
+    assert labels[FINOPS + "environment"] == "prod"
+
+
+def test_quota_caps_whole_gpus_cpu_and_memory_from_config(prod):
+    quota = one(prod, QUOTA, "project-atlas")
+    assert quota.inputs["metadata"]["namespace"] == "project-atlas"
+    assert quota.inputs["metadata"]["name"] == "quota"
+    assert quota.inputs["spec"] == {"hard": {
+        "requests.nvidia.com/gpu": "12",
+        "limits.nvidia.com/gpu": "12",
+        "requests.cpu": "144",
+        "requests.memory": "576Gi",
+        "limits.memory": "576Gi",
+    }}
+    assert quota.inputs["metadata"]["labels"][FINOPS + "cost-center"] == "claims-analytics"
+
+
+def test_quota_and_limit_range_wait_for_the_namespace(prod):
+    ns = one(prod, NAMESPACE, "project-nova")
+    for type_ in (QUOTA, LIMIT_RANGE):
+        child = one(prod, type_, "project-nova")
+        assert child.property_dependencies["metadata"] == [ns.urn]
+
+
+def test_quota_follows_the_config():
+    rec = preview("dev", lambda c: c[P + "projects"][0]["quota"].update(gpus=4, cpu="40", memory="160Gi"))
+    hard = one(rec, QUOTA, "project-nova").inputs["spec"]["hard"]
+    assert hard["requests.nvidia.com/gpu"] == hard["limits.nvidia.com/gpu"] == "4"
+    assert (hard["requests.cpu"], hard["requests.memory"]) == ("40", "160Gi")
+
+
+def test_limit_range_gives_containers_defaults_but_no_cpu_limit(dev):
+    spec = one(dev, LIMIT_RANGE, "project-nova").inputs["spec"]
+    assert spec == {"limits": [{
+        "type": "Container",
+        "default": {"memory": "1Gi"},
+        "defaultRequest": {"cpu": "250m", "memory": "256Mi"},
+    }]}
+
+
+def test_network_policy_is_on_in_prod_and_admits_only_ingress_and_argocd(prod):
+    for project in ("project-nova", "project-atlas"):
+        policy = one(prod, NETWORK_POLICY, project)
+        assert policy.inputs["metadata"] == {
+            "name": "default-deny-ingress",
+            "namespace": project,
+            "labels": one(prod, QUOTA, project).inputs["metadata"]["labels"],
+        }
+        assert policy.inputs["spec"] == {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [
+                {"namespaceSelector": {"matchExpressions": [
+                    {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["argocd", "ingress-nginx"]}]}},
+                {"podSelector": {}},
+            ]}],
+        }
+
+
+def test_network_policy_is_off_by_default_outside_prod(dev):
+    assert dev.of_type(NETWORK_POLICY) == []
+
+
+def _project(c: dict[str, Any]) -> dict[str, Any]:
+    return c[P + "projects"][0]
+
+
+def test_network_policy_can_be_switched_on_and_fenced_tighter():
+    def fence(c: dict[str, Any]) -> None:
+        _project(c).update(networkPolicy=True, allowedIngressNamespaces=["gateway"], allowSameNamespace=False)
+        c.pop(P + "argocd")
+
+    spec = one(preview("dev", fence), NETWORK_POLICY, "project-nova").inputs["spec"]
+    assert spec["ingress"] == [{"from": [{"namespaceSelector": {"matchExpressions": [
+        {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["gateway"]}]}}]}]
+
+
+def test_network_policy_with_nothing_admitted_denies_all_ingress():
+    def deny_all(c: dict[str, Any]) -> None:
+        _project(c).update(networkPolicy=True, allowedIngressNamespaces=[], allowSameNamespace=False)
+        c.pop(P + "argocd")
+
+    spec = one(preview("dev", deny_all), NETWORK_POLICY, "project-nova").inputs["spec"]
+    assert spec == {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []}
+
+
+def test_prod_can_opt_out_of_the_network_policy_per_project():
+    rec = preview("prod", lambda c: _project(c).update(networkPolicy=False))
+    assert [r.name for r in rec.of_type(NETWORK_POLICY)] == ["project-atlas"]
+
+
+def test_namespace_pod_security_level_is_configurable():
+    rec = preview("dev", lambda c: _project(c).update(podSecurity="baseline"))
+    labels = one(rec, NAMESPACE, "project-nova").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+
+
+def test_namespaces_are_exported(dev):
+    assert dev.outputs["namespaces"] == {"project-nova": "project-nova"}
