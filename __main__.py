@@ -15,11 +15,49 @@ except ConfigError as error:
 secrets = secrets_from_pulumi()
 
 # --- cluster: network, EKS (or existing/kubeconfig), node pools, add-ons -------------------
+from components.cluster import Cluster, ClusterArgs  # noqa: E402
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs  # noqa: E402
+from components.network import Network, NetworkArgs  # noqa: E402
+
+network = Network("network", NetworkArgs.from_stack(cfg)) if cfg.network is not None and not cfg.is_local else None
+cluster = Cluster("cluster", ClusterArgs.from_stack(cfg, network))
+cluster_addons = None if cfg.is_local else ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(cfg, cluster))
+if cluster.kubeconfig is not None:
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("clusterName", cluster.name)
 
 # --- tenancy and inference services --------------------------------------------------------
+from components.inference_service import InferenceService, InferenceServiceArgs  # noqa: E402
+from components.project_namespace import ProjectNamespace, ProjectNamespaceArgs  # noqa: E402
+
+k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
+tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
+services = {
+    s.name: InferenceService(s.name, InferenceServiceArgs.from_stack(
+        cfg, s, tenants[s.project].namespace, tenants[s.project].ready), k8s_opts)
+    for s in cfg.services
+}
+pulumi.export("namespaces", {name: tenant.namespace for name, tenant in tenants.items()})
+pulumi.export("inferenceServices", {name: service.url for name, service in services.items()})
 
 # --- FinOps: budgets, alerts, cost-allocation tags, anomaly detection -----------------------
+from components.cost_controls import CostControls, CostControlsArgs  # noqa: E402
+from components.cost_estimate import estimate_output  # noqa: E402
+
+if not cfg.is_local and cfg.budgets is not None:
+    cost_controls = CostControls("finops", CostControlsArgs.from_stack(cfg, f"{pulumi.get_project()}-{pulumi.get_stack()}"))
+    pulumi.export("budgetsUsd", dict(sorted(cfg.budgets.monthly_limits_usd.items())))
+    pulumi.export("costAlertsTopicArn", cost_controls.topic.arn)
+    # The declared config priced by the same estimator as preflight's cost section (see components/cost_estimate.py).
+    pulumi.export("costEstimateUsd", estimate_output(cfg))
 
 # --- GitOps: Argo CD and its bootstrap ------------------------------------------------------
+from components.argocd import ArgoCd, ArgoCdArgs  # noqa: E402
+
+if cfg.argocd is not None and cfg.argocd.enabled:
+    argocd = ArgoCd("argocd", ArgoCdArgs.from_stack(cfg, secrets, cluster.provider))
+    pulumi.export("argocdNamespace", argocd.namespace)
+    pulumi.export("argocdServerService", argocd.server_service)
+    pulumi.export("argocdPortForward", argocd.port_forward)
 
 pulumi.export("environment", cfg.environment.value)

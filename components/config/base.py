@@ -35,7 +35,7 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid name; use 1-63 lowercase letters, digits or '-', "
             "starting and ending alphanumeric (a Kubernetes DNS-1123 label)"
@@ -54,7 +54,7 @@ _QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$
 
 
 def _quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
+    if not _QUANTITY.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a Kubernetes quantity; use e.g. '500m', '2', '16Gi'"
         )
@@ -77,7 +77,7 @@ _SUFFIX = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
 
 def quantity_value(quantity: str) -> float:
     """The numeric value of a quantity (cpu in cores, memory in bytes)."""
-    match = _QUANTITY.match(quantity)
+    match = _QUANTITY.fullmatch(quantity)
     if not match:
         raise ValueError(f"not a quantity: {quantity!r}")
     return float(match.group(1)) * _SUFFIX[match.group(3) or ""]

@@ -45,7 +45,7 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:@/-]+$")
 def key_part(key: object) -> str:
     """A key as it reads in a path: plain keys bare, odd ones (blank, spaces, unicode) quoted."""
     text = str(key)
-    return text if _PLAIN_KEY.match(text) else repr(text)
+    return text if _PLAIN_KEY.fullmatch(text) else repr(text)
 
 
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:

@@ -8,9 +8,17 @@ from pydantic import Field
 
 from ai_platform_finops.tags import FinOpsTags
 
-from .base import ConfigModel, Environment
-from .cluster import AddonsConfig, ClusterConfig, ClusterMode, NetworkConfig, NodePoolConfig
-from .argocd import ArgoCdConfig
+from .base import ConfigModel, Environment, quantity_value
+from .cluster import (
+    MAX_AWS_TAG_KEY,
+    AddonsConfig,
+    ClusterConfig,
+    ClusterMode,
+    NetworkConfig,
+    NetworkMode,
+    NodePoolConfig,
+)
+from .argocd import RESERVED_PROJECT_NAMES, ArgoCdConfig
 from .finops import BudgetsConfig, FinOpsSettings
 from .projects import ProjectConfig
 from .services import InferenceServiceConfig
@@ -93,6 +101,7 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
     """Checks that span sections; field-level checks live on the models themselves."""
     problems: list[Problem] = []
     add = problems.append
+    problems.extend(cluster_problems(cfg))  # network, cluster, node pools, add-ons: see below
 
     if cfg.is_local != (cfg.environment == Environment.LOCAL):
         add(("cluster.mode", "mode 'kubeconfig' is for the local stack only, and the local stack must use it"))
@@ -142,16 +151,19 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
             if gpus > per_node:
                 add((f"{path}.resources.gpus",
                      f"{gpus} GPUs per pod, but pool {pool.name!r} instances ({', '.join(pool.instance_types)}) have {per_node}"))
-            elif svc.replicas.max * gpus > pool.max_size * per_node:
+            elif svc.replicas.max > pool.max_size * (per_node // gpus):
+                # Pods do not split across nodes: a node holds per_node // gpus of them.
                 add((f"{path}.replicas.max",
-                     f"{svc.replicas.max} replicas x {gpus} GPU(s) exceed pool {pool.name!r} capacity of "
-                     f"{pool.max_size} nodes x {per_node} GPU(s)"))
+                     f"{svc.replicas.max} replicas x {gpus} GPU(s) exceed pool {pool.name!r} capacity: "
+                     f"{pool.max_size} nodes x {per_node} GPU(s) hold at most {pool.max_size * (per_node // gpus)} such pods"))
         if cfg.is_prod:
             tag, digest = svc.model.image_tag, svc.model.image_digest
             if digest is None and tag == "latest":
                 add((f"{path}.model.image", "':latest' is not allowed in prod; pin a version tag or @sha256 digest"))
         elif svc.model.image_tag == "latest" and svc.model.image_digest is None:
             add((f"{path}.model.image", "':latest' is not reproducible; pin a version tag or @sha256 digest"))
+
+    problems.extend(_quota_problems(cfg))
 
     if cfg.budgets is not None:
         limits = cfg.budgets.monthly_limits_usd
@@ -166,6 +178,102 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
         problems_found = cfg.project_tags(project.name).problems()
         for field, reason in problems_found:
             add((f"projects[{i}]", f"FinOps {field}: {reason}"))
-    if cfg.argocd is not None and not cfg.argocd.repo.url:
-        add(("argocd.repo.url", "is required"))
+    problems.extend(_argocd_problems(cfg))
+    return problems
+
+
+def _quota_problems(cfg: StackConfig) -> list[Problem]:
+    """Each project's quota must admit its services at max replicas, or the HPA can never get there."""
+    problems: list[Problem] = []
+    for j, project in enumerate(cfg.projects):
+        services = [s for s in cfg.services if s.project == project.name]
+        if not services:
+            continue
+        quota = project.quota
+        gpus = sum(s.replicas.max * s.resources.gpus for s in services)
+        if gpus > quota.gpus:
+            detail = ", ".join(f"{s.name}: {s.replicas.max} x {s.resources.gpus}" for s in services if s.resources.gpus)
+            problems.append((f"projects[{j}].quota.gpus",
+                             f"{quota.gpus} GPU(s) is less than the {gpus} the project's services need at max replicas ({detail})"))
+        for field, unit in (("cpu", "cores"), ("memory", "bytes")):
+            limit = getattr(quota, field)
+            demand = sum(s.replicas.max * quantity_value(getattr(s.resources, field)) for s in services)
+            if demand > quantity_value(limit):
+                detail = ", ".join(f"{s.name}: {s.replicas.max} x {getattr(s.resources, field)}" for s in services)
+                shown = f"{demand:g} {unit}" if field == "cpu" else f"{demand / 2**30:g}Gi"
+                problems.append((f"projects[{j}].quota.{field}",
+                                 f"{limit!r} is less than the {shown} the project's services request at max replicas ({detail})"))
+    return problems
+
+
+# --- Argo CD (issue 6): checks between the argocd section and the rest of the stack -------------
+
+REDIS_HA_NODES = 3
+"""redis-ha runs 3 Redis and 3 HAProxy pods with hard anti-affinity: one per node."""
+
+
+def _argocd_problems(cfg: StackConfig) -> list[Problem]:
+    argo = cfg.argocd
+    if argo is None or not argo.enabled:
+        return []
+    problems: list[Problem] = []
+    add = problems.append
+    project_names = [p.name for p in cfg.projects]
+
+    if argo.effective_ha(cfg.is_prod):
+        system = next((p for p in cfg.node_pools if not p.is_gpu), None)
+        if system is not None and (cfg.is_local or system.min_size < REDIS_HA_NODES):
+            nodes = "a single kind node" if cfg.is_local else f"minSize {system.min_size}"
+            add(("argocd.ha", f"HA runs redis-ha with {REDIS_HA_NODES} pods on separate nodes, but system pool "
+                              f"{system.name!r} has {nodes}; raise its minSize to {REDIS_HA_NODES} or set argocd.ha: false"))
+    if argo.sso is not None and argo.ingress is None:
+        add(("argocd.sso", "needs argocd.ingress: Argo CD's external https URL is where the OIDC provider redirects"))
+    if argo.repo.private and not argo.repo.url.startswith("https://"):
+        add(("argocd.repo.url", "a private repo takes the gitopsRepoToken over HTTPS; use an https:// URL"))
+    if argo.root_project is not None:
+        root = cfg.project(argo.root_project)
+        if root is None:
+            add(("argocd.rootProject", f"unknown project {argo.root_project!r}; known: {', '.join(project_names)}"))
+        elif argo.repo.url not in root.source_repos:
+            add(("argocd.rootProject", f"project {root.name!r} does not list {argo.repo.url} in its sourceRepos, "
+                                       "so Argo CD would refuse to sync the root Application"))
+    for i, project in enumerate(cfg.projects):
+        if project.name in RESERVED_PROJECT_NAMES:
+            add((f"projects[{i}].name", f"{project.name!r} is reserved by Argo CD; pick another project name"))
+    return problems
+
+
+# --- cluster: network, cluster, node pools and add-ons (issue 3) ---------------------------
+
+def cluster_problems(cfg: StackConfig) -> list[Problem]:
+    """Checks spanning the network, cluster, nodePools and addons sections."""
+    problems: list[Problem] = []
+    add = problems.append
+    if (cfg.cluster.mode == ClusterMode.EXISTING and cfg.network is not None
+            and cfg.network.mode == NetworkMode.CREATE):
+        add(("network.mode", "an existing cluster's node groups must live in its VPC; "
+                             "use mode 'existing' with its subnet ids, or drop the network section"))
+    for i, pool in enumerate(cfg.node_pools):
+        for field, kind, key, tag in pool.node_template_tag_keys():
+            if len(tag) > MAX_AWS_TAG_KEY:
+                room = MAX_AWS_TAG_KEY - (len(tag) - len(key))
+                add((f"nodePools[{i}].{field}",
+                     f"{kind} key {key!r} makes its scale-from-zero ASG tag key {len(tag)} characters "
+                     f"(AWS allows {MAX_AWS_TAG_KEY}); use a key of at most {room} characters"))
+        if not pool.is_gpu and pool.schedule(cfg.environment.value) is not None and not cfg.is_local:
+            add((f"nodePools[{i}].offPeak", "the system pool runs coredns, the autoscaler and Argo CD; "
+                                            "it must not scale to zero off-peak"))
+    if cfg.is_local:
+        return problems
+    addons = cfg.addons
+    if cfg.gpu_pools and not addons.nvidia_device_plugin.enabled:
+        add(("addons.nvidiaDevicePlugin.enabled", "GPU pools need the NVIDIA device plugin: "
+                                                  "without it nodes never report nvidia.com/gpu"))
+    autoscaler = addons.cluster_autoscaler
+    if autoscaler.enabled and autoscaler.image_for(cfg.cluster.version) is None:
+        add(("addons.clusterAutoscaler.imageTag",
+             f"is required for Kubernetes {cfg.cluster.version}: set the cluster-autoscaler release of the "
+             f"same minor (v{cfg.cluster.version}.x)"))
+    if addons.dcgm_exporter.enabled and not cfg.gpu_pools:
+        add(("addons.dcgmExporter.enabled", "the DCGM exporter needs at least one GPU pool"))
     return problems

@@ -22,10 +22,11 @@ from typing import Mapping
 STANDARD_KEYS: tuple[str, ...] = ("cost-center", "project", "environment", "tier", "owner")
 DEFAULT_PREFIX = "finops.example.com"
 
-_AWS_TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
-_K8S_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
-_K8S_VALUE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Always used with fullmatch: `$` would also match before a trailing newline.
+_AWS_TAG_CHARS = re.compile(r"[\w .:/=+\-@]*", re.UNICODE)
+_K8S_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?")
+_K8S_VALUE = re.compile(r"([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?")
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def aws_tag_key_problem(key: str) -> str | None:
@@ -34,7 +35,7 @@ def aws_tag_key_problem(key: str) -> str | None:
         return f"tag key {key!r} must be 1-128 characters"
     if key.lower().startswith("aws:"):
         return f"tag key {key!r} may not start with 'aws:' (reserved by AWS)"
-    if not _AWS_TAG_CHARS.match(key):
+    if not _AWS_TAG_CHARS.fullmatch(key):
         return f"tag key {key!r} may only hold letters, digits, spaces and _ . : / = + - @"
     return None
 
@@ -43,7 +44,7 @@ def aws_tag_value_problem(value: str) -> str | None:
     """Why AWS would reject ``value`` as a tag value, or None when it is valid."""
     if len(value) > 256:
         return f"tag value {value[:40]!r}... is longer than 256 characters"
-    if not _AWS_TAG_CHARS.match(value):
+    if not _AWS_TAG_CHARS.fullmatch(value):
         return f"tag value {value!r} may only hold letters, digits, spaces and _ . : / = + - @"
     return None
 
@@ -53,7 +54,7 @@ def dns_subdomain_problem(prefix: str) -> str | None:
     if not 1 <= len(prefix) <= 253:
         return f"{prefix!r} must be a DNS subdomain of 1-253 characters"
     for part in prefix.split("."):
-        if not _DNS_LABEL.match(part):
+        if not _DNS_LABEL.fullmatch(part):
             return (
                 f"{prefix!r} is not a DNS subdomain: each dot-separated part must be 1-63 "
                 "lowercase letters, digits or '-', starting and ending alphanumeric"
@@ -68,7 +69,7 @@ def label_key_problem(key: str) -> str | None:
         problem = dns_subdomain_problem(prefix)
         if problem:
             return f"label key {key!r}: prefix {problem}"
-    if not _K8S_NAME.match(name):
+    if not _K8S_NAME.fullmatch(name):
         return (
             f"label key {key!r}: name must be 1-63 characters of letters, digits, '-', '_' or '.', "
             "starting and ending alphanumeric"
@@ -78,7 +79,7 @@ def label_key_problem(key: str) -> str | None:
 
 def label_value_problem(value: str) -> str | None:
     """Why Kubernetes would reject ``value`` as a label value, or None when it is valid."""
-    if not _K8S_VALUE.match(value):
+    if not _K8S_VALUE.fullmatch(value):
         return (
             f"label value {value!r} must be at most 63 characters of letters, digits, '-', '_' or "
             "'.', starting and ending alphanumeric"

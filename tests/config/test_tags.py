@@ -17,21 +17,21 @@ from ai_platform_finops.tags import (
 )
 
 # Independent restatements of the published rules, to check the builder against.
-AWS_CHARS = re.compile(r"^[\w .:/=+\-@]*$")
-K8S_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+AWS_CHARS = re.compile(r"[\w .:/=+\-@]*")
+K8S_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
 def aws_accepts(key: str, value: str) -> bool:
-    return 1 <= len(key) <= 128 and len(value) <= 256 and bool(AWS_CHARS.match(key)) and bool(
-        AWS_CHARS.match(value)) and not key.lower().startswith("aws:")
+    return 1 <= len(key) <= 128 and len(value) <= 256 and bool(AWS_CHARS.fullmatch(key)) and bool(
+        AWS_CHARS.fullmatch(value)) and not key.lower().startswith("aws:")
 
 
 def k8s_accepts_label(key: str, value: str) -> bool:
     prefix, _, name = key.rpartition("/")
     prefix_ok = not prefix or (len(prefix) <= 253 and all(
-        re.match(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", part) for part in prefix.split(".")))
-    name_ok = len(name) <= 63 and bool(K8S_NAME.match(name))
-    value_ok = value == "" or (len(value) <= 63 and bool(K8S_NAME.match(value)))
+        re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", part) for part in prefix.split(".")))
+    name_ok = len(name) <= 63 and bool(K8S_NAME.fullmatch(name))
+    value_ok = value == "" or (len(value) <= 63 and bool(K8S_NAME.fullmatch(value)))
     return prefix_ok and name_ok and value_ok
 
 
@@ -114,7 +114,7 @@ def test_any_accepted_input_yields_tags_aws_accepts_and_labels_kubernetes_accept
 @given(st.text(max_size=70))
 def test_label_value_checks_agree_with_the_published_rule(value):
     assert (label_value_problem(value) is None) == k8s_accepts_label("a", value)
-    assert (aws_tag_value_problem(value) is None) == (len(value) <= 256 and bool(AWS_CHARS.match(value)))
+    assert (aws_tag_value_problem(value) is None) == (len(value) <= 256 and bool(AWS_CHARS.fullmatch(value)))
 
 
 @settings(max_examples=300, deadline=None)
