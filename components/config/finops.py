@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from ai_platform_finops.rates import DEFAULT_SPOT_FRACTION
 from ai_platform_finops.tags import DEFAULT_PREFIX, dns_subdomain_problem, tag_value_problem
 
 from .base import ConfigModel, DnsLabel
@@ -22,8 +23,10 @@ class AnomalyDetectionConfig(ConfigModel):
     """AWS Cost Anomaly Detection on the project tag (its ML model watches spend per project)."""
 
     enabled: bool = True
-    threshold_usd: Annotated[float, Field(gt=0)] = 100.0
+    threshold_usd: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 100.0
+    """Alert when an anomaly's total impact (ANOMALY_TOTAL_IMPACT_ABSOLUTE) reaches this many USD."""
     frequency: AnomalyFrequency = AnomalyFrequency.DAILY
+    """DAILY and WEEKLY alerts go to budgets.alertEmails; IMMEDIATE ones only to the SNS topic (AWS's rule)."""
 
 
 class FinOpsSettings(ConfigModel):
@@ -33,7 +36,7 @@ class FinOpsSettings(ConfigModel):
     tier: str
     owner: str
     governance_prefix: str | None = None
-    spot_price_fraction: Annotated[float, Field(gt=0, le=1)] = 0.35
+    spot_price_fraction: Annotated[float, Field(gt=0, le=1)] = DEFAULT_SPOT_FRACTION
     """Spot is modelled as this fraction of on-demand: an assumption every estimate prints."""
     manage_cost_allocation_tags: bool = True
     """False where cost-allocation tags are activated centrally (e.g. by the payer account)."""
@@ -71,8 +74,11 @@ class FinOpsSettings(ConfigModel):
 class BudgetsConfig(ConfigModel):
     """Monthly AWS Budgets per project, filtered on the FinOps project tag."""
 
-    alert_emails: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]], Field(min_length=1)]
+    alert_emails: Annotated[list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]], Field(min_length=1, max_length=10)]
+    """AWS Budgets allows 10 email subscribers (plus one SNS topic) per notification."""
     actual_alert_percent: Annotated[float, Field(gt=0, le=1000)] = 80
+    """Notify when actual spend passes this percentage of the limit."""
     forecast_alert_percent: Annotated[float, Field(gt=0, le=1000)] = 100
-    monthly_limits_usd: dict[DnsLabel, Annotated[float, Field(gt=0)]] = {}
+    """Notify when forecasted spend passes this percentage of the limit."""
+    monthly_limits_usd: dict[DnsLabel, Annotated[float, Field(gt=0, le=10_000_000, allow_inf_nan=False)]] = {}
     """Per project, in USD a month."""

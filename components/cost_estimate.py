@@ -1,0 +1,104 @@
+"""The stack's cost estimate from its *declared* config, for the stack outputs.
+
+The estimate that gates pull requests (preflight's ``cost`` section, the policy pack's
+``cost-within-budget``) prices the resources the program registers. A Pulumi program cannot see
+its own registered resources, so the ``costEstimateUsd`` stack output is computed here from the
+config instead: each declared node pool, the cluster and the NAT gateways are described in the
+estimator's input shape, exactly as the cluster and network components build them, and priced by
+the same ``ai_platform_finops.estimator``. ``tests/finops/test_finops_outputs.py`` checks that the
+two agree on every shipped stack, so a program change that adds cost without config shows up
+there as a mismatch.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ai_platform_finops.estimator import (
+    EIP,
+    EKS_CLUSTER,
+    LAUNCH_TEMPLATE,
+    NAT_GATEWAY,
+    NODE_GROUP,
+    Estimate,
+    estimate,
+)
+
+from components.config import ClusterMode, NetworkMode, StackConfig
+from components.config.cluster import NatGatewayMode
+
+SCHEDULE = "aws:autoscaling/schedule:Schedule"
+
+
+def nat_gateway_count(cfg: StackConfig) -> int:
+    """NAT gateways the network creates: one per AZ (default in prod) or one."""
+    network = cfg.network
+    if network is None or network.mode != NetworkMode.CREATE or cfg.cluster.mode == ClusterMode.KUBECONFIG:
+        return 0
+    mode = network.nat_gateways or (NatGatewayMode.PER_AZ if cfg.is_prod else NatGatewayMode.SINGLE)
+    return network.az_count if mode == NatGatewayMode.PER_AZ else 1
+
+
+def declared_resources(cfg: StackConfig) -> list[dict[str, Any]]:
+    """The priced resources the config declares, in the estimator's input shape."""
+    if cfg.is_local:
+        return []
+    key = cfg.tags.key("project")
+    out: list[dict[str, Any]] = []
+
+    def add(urn: str, type_: str, inputs: dict[str, Any], parent: str = "", **links: list[str]) -> None:
+        out.append({"urn": urn, "type": type_, "name": urn.rsplit("::", 1)[-1], "parent": parent,
+                    "inputs": inputs, "dependencies": [u for urns in links.values() for u in urns],
+                    "property_dependencies": links})
+
+    if cfg.cluster.mode == ClusterMode.CREATE:
+        add("declared::cluster", EKS_CLUSTER, {"version": cfg.cluster.version,
+                                               "upgradePolicy": {"supportType": cfg.cluster.support_type.value},
+                                               "tags": {key: cfg.finops.project}})
+    for index in range(nat_gateway_count(cfg)):
+        add(f"declared::nat-{index}", NAT_GATEWAY, {"tags": {key: cfg.finops.project}})
+        add(f"declared::nat-eip-{index}", EIP, {"tags": {key: cfg.finops.project}})
+    for pool in cfg.node_pools:
+        project = cfg.pool_tags(pool).project
+        parent = f"declared::pool::{pool.name}"
+        lt, ng = f"{parent}::lt", f"{parent}::ng"
+        tags = {key: project}
+        add(lt, LAUNCH_TEMPLATE, {"blockDeviceMappings": [{"ebs": {"volumeSize": pool.disk_size_gib, "volumeType": "gp3"}}],
+                                  "tags": tags}, parent)
+        add(ng, NODE_GROUP, {"instanceTypes": list(pool.instance_types), "capacityType": pool.capacity_type.value,
+                             "scalingConfig": {"minSize": pool.min_size, "maxSize": pool.max_size,
+                                               "desiredSize": pool.effective_desired_size},
+                             "tags": tags}, parent, launchTemplate=[lt])
+        schedule = pool.schedule(cfg.environment.value)
+        if schedule is not None:
+            add(f"{parent}::down", SCHEDULE, {"recurrence": schedule.scale_down, "timeZone": schedule.time_zone,
+                                              "minSize": 0, "maxSize": 0, "desiredCapacity": 0},
+                parent, autoscalingGroupName=[ng])
+            add(f"{parent}::up", SCHEDULE, {"recurrence": schedule.scale_up, "timeZone": schedule.time_zone,
+                                            "minSize": pool.min_size, "maxSize": pool.max_size,
+                                            "desiredCapacity": pool.effective_desired_size},
+                parent, autoscalingGroupName=[ng])
+    return out
+
+
+def declared_estimate(cfg: StackConfig, as_of: date | None = None) -> Estimate:
+    return estimate(
+        declared_resources(cfg),
+        region=cfg.region or "us-east-1",
+        project_tag_key=cfg.tags.key("project"),
+        default_project=cfg.finops.project,
+        spot_fraction=cfg.finops.spot_price_fraction,
+        as_of=as_of,
+    )
+
+
+def estimate_output(cfg: StackConfig, as_of: date | None = None) -> dict[str, Any]:
+    """The ``costEstimateUsd`` stack output: totals and per-project figures, USD a month."""
+    result = declared_estimate(cfg, as_of)
+    return {
+        "basis": "declared config, priced by ai_platform_finops.estimator (730 h a month)",
+        "catalogDate": result.catalog.date,
+        "total": result.total.as_dict(),
+        "byProject": {name: figures.as_dict() for name, figures in result.by_project().items()},
+    }

@@ -1,0 +1,267 @@
+"""preflight's cost view: the ``cost`` section, the cost table, and the change against a baseline.
+
+The figures come from ``ai_platform_finops.estimator`` (the same code the policy pack runs) over
+the recorded resources; budgets come from the recorded ``aws:budgets/budget:Budget`` resources
+through ``ai_platform_finops.budgets``, as the pack reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any, Mapping
+
+from ai_platform_finops.budgets import monthly_limits
+from ai_platform_finops.estimator import estimate
+
+from components.config import StackConfig
+
+from .engine import Recording
+from .report import SCHEMA
+
+BASIS = "expected"
+"""The figure compared against baselines and budgets in tables and the PR comment."""
+EPSILON = 0.005
+
+
+_FIGURES = {"min": {"type": "number", "minimum": 0}, "expected": {"type": "number", "minimum": 0},
+            "max": {"type": "number", "minimum": 0}}
+COST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["currency", "hours_per_month", "catalog", "total", "by_project", "items", "assumptions"],
+    "additionalProperties": False,
+    "properties": {
+        "currency": {"const": "USD"},
+        "hours_per_month": {"const": 730},
+        "catalog": {"type": "object", "required": ["source", "date", "region"], "additionalProperties": False,
+                    "properties": {"source": {"type": "string"}, "date": {"type": "string"}, "region": {"type": "string"}}},
+        "total": {"type": "object", "required": ["min", "expected", "max"], "additionalProperties": False,
+                  "properties": _FIGURES},
+        "by_project": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["min", "expected", "max", "budget"], "additionalProperties": False,
+            "properties": {**_FIGURES, "budget": {"type": ["number", "null"]}}}},
+        "items": {"type": "array", "items": {
+            "type": "object", "required": ["urn", "type", "project", "min", "expected", "max", "basis"],
+            "additionalProperties": False,
+            "properties": {"urn": {"type": "string"}, "type": {"type": "string"}, "project": {"type": "string"},
+                           **_FIGURES, "basis": {"type": "string"}}}},
+        "assumptions": {"type": "array", "items": {"type": "string"}},
+    },
+}
+"""JSON Schema of the report's ``cost`` section (for ``preflight/report.schema.json``'s ``cost``)."""
+
+
+class BaselineError(Exception):
+    """A --baseline file preflight cannot compare against; the message says why."""
+
+
+def estimator_resources(recording: Recording) -> list[dict[str, Any]]:
+    """The recorded resources in the estimator's input shape."""
+    return [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "inputs": r.inputs,
+            "dependencies": r.dependencies,
+            "property_dependencies": r.property_dependencies,
+        }
+        for r in recording.resources
+    ]
+
+
+def cost_section(recording: Recording, cfg: StackConfig, as_of: date | None = None) -> dict[str, Any]:
+    """The report's ``cost`` section for ``recording`` of the stack configured by ``cfg``."""
+    resources = estimator_resources(recording)
+    key = cfg.tags.key("project")
+    result = estimate(
+        resources,
+        region=cfg.region or "us-east-1",
+        project_tag_key=key,
+        default_project=cfg.finops.project,
+        spot_fraction=cfg.finops.spot_price_fraction,
+        as_of=as_of,
+    )
+    return result.section(monthly_limits(resources, key))
+
+
+# --- baseline ---------------------------------------------------------------------------------
+
+def load_baseline(path: str) -> dict[str, Any]:
+    """An earlier ``preview --json`` report with a cost section."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: baseline report not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: cannot read the baseline report: {exc}") from None
+    try:
+        report = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{path}: not a JSON report (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(report, dict) or report.get("schema") != SCHEMA:
+        found = report.get("schema") if isinstance(report, dict) else type(report).__name__
+        raise BaselineError(
+            f"{path}: baseline has schema {found!r}, expected {SCHEMA!r}: pass a report written by "
+            "`python -m preflight preview --json PATH`"
+        )
+    cost = report.get("cost")
+    if not isinstance(cost, dict) or not isinstance(cost.get("items"), list) or not isinstance(cost.get("by_project"), dict):
+        raise BaselineError(f"{path}: the baseline report has no cost section (written by an older preflight?)")
+    return report
+
+
+def _stackless(urn: str) -> str:
+    """A URN without its stack, so a baseline of the same program matches across stacks."""
+    parts = urn.split("::")
+    if len(parts) >= 2 and parts[0].startswith("urn:pulumi:"):
+        parts[0] = "urn:pulumi:"
+    return "::".join(parts)
+
+
+def _value(entry: Mapping[str, Any] | None) -> float | None:
+    if not isinstance(entry, Mapping):
+        return None
+    value = entry.get(BASIS)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def cost_diff(baseline: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str, Any]:
+    """Monthly change (expected figures) per project and per resource, ``report`` against ``baseline``."""
+    old, new = baseline.get("cost") or {}, report.get("cost") or {}
+    old_projects: Mapping[str, Any] = old.get("by_project") or {}
+    new_projects: Mapping[str, Any] = new.get("by_project") or {}
+    projects: dict[str, Any] = {}
+    for name in sorted(set(old_projects) | set(new_projects)):
+        before, after = _value(old_projects.get(name)), _value(new_projects.get(name))
+        budget = (new_projects.get(name) or {}).get("budget")
+        projects[name] = {
+            "baseline": before,
+            "new": after,
+            "change": round((after or 0.0) - (before or 0.0), 2),
+            "budget": budget,
+        }
+    old_items = {_stackless(str(i.get("urn"))): i for i in old.get("items") or [] if isinstance(i, Mapping)}
+    new_items = {_stackless(str(i.get("urn"))): i for i in new.get("items") or [] if isinstance(i, Mapping)}
+    items: list[dict[str, Any]] = []
+    for key, item in new_items.items():
+        before_item = old_items.get(key)
+        after = _value(item)
+        if before_item is None:
+            items.append(_item("+", item, None, after))
+            continue
+        before = _value(before_item)
+        moved = any(abs((_num(item.get(f)) or 0) - (_num(before_item.get(f)) or 0)) > EPSILON for f in ("min", "expected", "max"))
+        if moved or item.get("project") != before_item.get("project"):
+            items.append(_item("~", item, before, after))
+    for key, item in old_items.items():
+        if key not in new_items:
+            items.append(_item("-", item, _value(item), None))
+    old_total, new_total = _value(old.get("total")) or 0.0, _value(new.get("total")) or 0.0
+    return {
+        "basis": BASIS,
+        "baseline": {"project": baseline.get("project"), "stack": baseline.get("stack"),
+                     "catalog": (old.get("catalog") or {}).get("date")},
+        "total": {"baseline": old_total, "new": new_total, "change": round(new_total - old_total, 2)},
+        "by_project": projects,
+        "items": items,
+    }
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _item(change: str, item: Mapping[str, Any], before: float | None, after: float | None) -> dict[str, Any]:
+    return {
+        "change": change,
+        "urn": item.get("urn"),
+        "type": item.get("type"),
+        "project": item.get("project"),
+        "baseline": before,
+        "new": after,
+        "delta": round((after or 0.0) - (before or 0.0), 2),
+    }
+
+
+# --- human view -------------------------------------------------------------------------------
+
+def money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def signed(value: float) -> str:
+    return f"{'+' if value > 0 else '-' if value < 0 else ''}{abs(value):,.2f}"
+
+
+def percent(value: float | None, budget: Any) -> str:
+    if value is None or not isinstance(budget, (int, float)) or isinstance(budget, bool) or budget <= 0:
+        return "-"
+    return f"{value / budget:.1%}"
+
+
+def resource_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else "?"
+
+
+def short_type(type_: str) -> str:
+    """``aws:eks/nodeGroup:NodeGroup`` -> ``eks:NodeGroup``."""
+    parts = type_.split(":")
+    if len(parts) == 3:
+        return f"{parts[1].split('/')[0]}:{parts[2]}"
+    return type_
+
+
+def render_cost(section: Mapping[str, Any], diff: Mapping[str, Any] | None = None) -> str:
+    """The cost table of the human view."""
+    catalog = section.get("catalog") or {}
+    lines = ["", f"Cost estimate (USD a month, {section.get('hours_per_month')} h; EC2 prices: "
+                 f"{catalog.get('region') or '?'} snapshot of {catalog.get('date') or '?'})"]
+    projects: Mapping[str, Any] = section.get("by_project") or {}
+    change = (diff or {}).get("by_project") or {}
+    width = max([len("Project"), len("Total"), *(len(p) for p in projects)])
+    head = f"    {'Project':<{width}}  {'Min':>12}  {'Expected':>12}  {'Max':>12}  {'Budget':>12}  {'% budget':>8}"
+    if diff is not None:
+        head += f"  {'Baseline':>12}  {'Change':>12}"
+    lines.append(head)
+    total = section.get("total") or {}
+    budgets = [p.get("budget") for p in projects.values() if isinstance(p.get("budget"), (int, float))]
+    rows = [(name, entry) for name, entry in projects.items()] + [("Total", {**total, "budget": sum(budgets) if budgets else None})]
+    for name, entry in rows:
+        row = (f"    {name:<{width}}  {money(entry.get('min')):>12}  {money(entry.get('expected')):>12}  "
+               f"{money(entry.get('max')):>12}  {money(entry.get('budget')):>12}  "
+               f"{percent(entry.get('expected'), entry.get('budget')):>8}")
+        if diff is not None:
+            delta = (diff.get("total") if name == "Total" else change.get(name)) or {}
+            row += f"  {money(delta.get('baseline')):>12}  {signed(delta.get('change') or 0.0):>12}"
+        lines.append(row)
+    items = sorted(section.get("items") or [], key=lambda i: -(i.get("expected") or 0))
+    if not items:
+        lines += ["", "    No priced resource in this stack."]
+    if items:
+        lines += ["", "    Resources (USD a month: expected, with min - max):"]
+        name_width = max(len(resource_name(str(i.get("urn")))) for i in items)
+        for item in items:
+            lines.append(
+                f"      {resource_name(str(item.get('urn'))):<{name_width}}  {short_type(str(item.get('type'))):<22}  "
+                f"{str(item.get('project')):<16}  {money(item.get('expected')):>12}  "
+                f"({money(item.get('min'))} - {money(item.get('max'))})"
+            )
+    if diff is not None:
+        base = diff.get("baseline") or {}
+        lines += ["", f"    Changes against the baseline ({base.get('project')}/{base.get('stack')}, expected):"]
+        changed = diff.get("items") or []
+        if not changed:
+            lines.append("      none")
+        for item in changed:
+            lines.append(
+                f"      {item.get('change')} {resource_name(str(item.get('urn'))):<40}  {short_type(str(item.get('type'))):<22}  "
+                f"{money(item.get('baseline')):>12} -> {money(item.get('new')):>12}  {signed(item.get('delta') or 0.0):>12}"
+            )
+    assumptions = section.get("assumptions") or []
+    if assumptions:
+        lines += ["", "    Assumptions:"]
+        lines += [f"      - {text}" for text in assumptions]
+    return "\n".join(lines)

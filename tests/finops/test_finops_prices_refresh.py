@@ -1,0 +1,127 @@
+"""``prices refresh`` against a real botocore pricing client whose answers are stubbed (no network)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ai_platform_finops.catalog import PriceTable, price_table, read_price_table, write_price_table
+from preflight import prices
+from preflight.cli import main
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+REGION = "eu-west-1"
+
+
+def price_item(instance_type: str, usd: str | None, currency: str = "USD") -> str:
+    """One PriceList entry as the API returns it: a JSON document in a string."""
+    per_unit = {currency: usd} if usd is not None else {}
+    return json.dumps({
+        "product": {"productFamily": "Compute Instance", "attributes": {"instanceType": instance_type, "regionCode": REGION}},
+        "serviceCode": "AmazonEC2",
+        "terms": {"OnDemand": {"ABC.JRTCKXETXF": {"priceDimensions": {"ABC.JRTCKXETXF.6YS6EN2CT7": {
+            "unit": "Hrs", "pricePerUnit": per_unit}}}}},
+        "version": "20261120000000", "publicationDate": "2026-11-20T00:00:00Z",
+    })
+
+
+def client() -> Any:
+    return boto3.client("pricing", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def expected(region: str = REGION, token: str | None = None, instance_type: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"ServiceCode": "AmazonEC2", "Filters": prices.filters(region, instance_type),
+                              "FormatVersion": "aws_v1", "MaxResults": 100}
+    if token:
+        params["NextToken"] = token
+    return params
+
+
+def test_filters_are_the_documented_term_matches():
+    assert prices.filters("eu-west-1", "g5.xlarge") == [
+        {"Type": "TERM_MATCH", "Field": "instanceType", "Value": "g5.xlarge"},
+        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": "eu-west-1"},
+        {"Type": "TERM_MATCH", "Field": "operatingSystem", "Value": "Linux"},
+        {"Type": "TERM_MATCH", "Field": "tenancy", "Value": "Shared"},
+        {"Type": "TERM_MATCH", "Field": "capacitystatus", "Value": "Used"},
+        {"Type": "TERM_MATCH", "Field": "preInstalledSw", "Value": "NA"},
+        {"Type": "TERM_MATCH", "Field": "licenseModel", "Value": "No License required"},
+        {"Type": "TERM_MATCH", "Field": "marketoption", "Value": "OnDemand"},
+    ]
+
+
+def test_pages_no_usd_price_and_malformed_items(tmp_path: Path):
+    pricing = client()
+    with Stubber(pricing) as stub:
+        stub.add_response("get_products", {
+            "FormatVersion": "aws_v1",
+            "PriceList": [price_item("g5.xlarge", "1.1080000000"), price_item("cn.large", "7.1", currency="CNY")],
+            "NextToken": "page-2",
+        }, expected(REGION))
+        stub.add_response("get_products", {
+            "FormatVersion": "aws_v1",
+            "PriceList": ["{not json", json.dumps({"product": {}}), price_item("m6i.large", "0.1070000000"),
+                          price_item("free.nano", "0.0000000000")],
+        }, expected(REGION, "page-2"))
+        path, result = prices.refresh(REGION, tmp_path / "ec2-ondemand-eu-west-1.csv", client=pricing, now=NOW)
+        stub.assert_no_pending_responses()
+    assert (result.pages, result.items) == (2, 6)
+    assert sorted(result.no_usd) == ["cn.large", "free.nano"]
+    assert len(result.malformed) == 2 and "not JSON" in result.malformed[0]
+    table = read_price_table(path)
+    assert table.usd_per_hour == {"g5.xlarge": 1.108, "m6i.large": 0.107}
+    assert (table.region, table.date) == (REGION, "2026-11-27")
+    assert "pricing:GetProducts" in table.source and "fetched 2026-11-27T09:30:00Z" in table.source
+    # The estimator's loader finds it where the refresh wrote it.
+    assert price_table(REGION, tmp_path) == table
+
+
+def test_an_empty_answer_writes_nothing(tmp_path: Path):
+    pricing = client()
+    with Stubber(pricing) as stub:
+        stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": []}, expected("xx-nowhere-1"))
+        with pytest.raises(prices.RefreshError, match="returned no on-demand Linux price for region 'xx-nowhere-1'"):
+            prices.refresh("xx-nowhere-1", tmp_path / "out.csv", client=pricing, now=NOW)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_instance_types_are_queried_one_by_one_and_merged_into_the_snapshot(tmp_path: Path):
+    path = tmp_path / "snapshot.csv"
+    write_price_table(PriceTable(REGION, "2026-07-20", "older", {"g5.xlarge": 1.0, "t3.micro": 0.01}), path)
+    pricing = client()
+    with Stubber(pricing) as stub:
+        stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [price_item("g5.xlarge", "1.108")]},
+                          expected(REGION, instance_type="g5.xlarge"))
+        stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [price_item("g6.xlarge", "0.885")]},
+                          expected(REGION, instance_type="g6.xlarge"))
+        prices.refresh(REGION, path, ["g5.xlarge", "g6.xlarge"], client=pricing, now=NOW)
+    table = read_price_table(path)
+    assert table.usd_per_hour == {"g5.xlarge": 1.108, "g6.xlarge": 0.885, "t3.micro": 0.01}
+    assert table.date == "2026-11-27" and "dated 2026-07-20" in table.source
+
+
+def test_cli_refresh_and_its_errors(tmp_path: Path, monkeypatch, capsys):
+    pricing = client()
+    stub = Stubber(pricing)
+    stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [price_item("g5.xlarge", "1.108")]},
+                      expected(REGION))
+    stub.add_client_error("get_products", "AccessDeniedException", "not allowed pricing:GetProducts",
+                          expected_params=expected(REGION))
+    stub.activate()
+    monkeypatch.setattr(prices, "make_client", lambda: pricing)
+    out = tmp_path / "fresh.csv"
+    assert main(["prices", "refresh", "--region", REGION, "--out", str(out)]) == 0
+    assert "wrote 1 on-demand prices for eu-west-1" in capsys.readouterr().out
+    assert read_price_table(out).usd_per_hour == {"g5.xlarge": 1.108}
+
+    assert main(["prices", "refresh", "--region", REGION, "--out", str(tmp_path / "denied.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "prices refresh: AWS Pricing API" in err and "AccessDeniedException" in err and "Traceback" not in err
+    assert main(["prices", "refresh"]) == 2
+    assert "--region" in capsys.readouterr().err
