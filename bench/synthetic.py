@@ -1,8 +1,10 @@
 """Synthetic stacks for the benchmark: N inference services over K projects and GPU pools.
 
 They start from the prod stack (every component, every governance field) and grow it: K projects
-and K GPU pools with K = ceil(N / 10), each pool sized so its services fit and each project's
-budget covering its pool, so the policy pack sees a realistic, passing stack of that size.
+and K GPU pools with K = ceil(N / 8), each pool sized so its services fit (2 replicas each, so a
+pool stays within prod's per-pool GPU cap) and each project's budget covering its pool, so the
+policy pack sees a realistic, passing stack of that size. Only the stack-wide caps of the prod
+policy config (total GPUs, total monthly cost) are lifted to the synthetic stack's size.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import copy
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from preflight.stackfile import StackConfigSource, read_stack_config
 
 P = "ai-platform:"
+SERVICES_PER_POOL = 8
+REPLICAS = 2
 
 
 def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConfigSource:
@@ -26,7 +31,7 @@ def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConf
         except json.JSONDecodeError:
             config[key] = raw
 
-    k = max(1, math.ceil(n / 10))
+    k = max(1, math.ceil(n / SERVICES_PER_POOL))
     template_service = config[P + "services"][0]
     template_project = config[P + "projects"][0]
     system_pool = next(p for p in config[P + "nodePools"] if p.get("role") == "system")
@@ -37,7 +42,7 @@ def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConf
     for i, count in enumerate(per_project):
         project = f"team-{i:03d}"
         pool_name = f"gpu-{i:03d}"
-        max_replicas = template_service["replicas"]["max"]
+        max_replicas = REPLICAS
         projects.append({**copy.deepcopy(template_project), "name": project,
                          "quota": {"gpus": count * max_replicas, "cpu": "1000", "memory": "4000Gi"}})
         pool = copy.deepcopy(gpu_pool)
@@ -48,7 +53,8 @@ def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConf
         limits[project] = 2_000.0 * pool["maxSize"] + 1_000.0
         for j in range(count):
             service = copy.deepcopy(template_service)
-            service.update({"name": f"model-{i:03d}-{j:03d}", "project": project, "nodePool": pool_name})
+            service.update({"name": f"model-{i:03d}-{j:03d}", "project": project, "nodePool": pool_name,
+                            "replicas": {"min": REPLICAS, "max": REPLICAS}})
             services.append(service)
     limits[config[P + "finops"]["project"]] = limits.get(config[P + "finops"]["project"], 5_000.0)
     if config[P + "finops"]["project"] not in {p["name"] for p in projects}:
@@ -62,3 +68,13 @@ def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConf
                                secret_keys=list(base.secret_keys))
     source.config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
     return source
+
+
+def synthetic_policy_config(pack_dir: Path, out: Path, source: StackConfigSource) -> Path:
+    """prod's policy config with only the stack-wide caps raised to fit ``source``'s size."""
+    config = json.loads((pack_dir / "config" / "prod.json").read_text())
+    pools = json.loads(source.config[P + "nodePools"])
+    config["gpu-capacity-ceiling"]["maxGpusPerStack"] = sum(p["maxSize"] * 8 for p in pools)
+    config["cost-within-budget"]["maxMonthlyUsd"] = 10_000_000
+    out.write_text(json.dumps(config, indent=2))
+    return out

@@ -1,0 +1,92 @@
+"""``python -m bench``: speed and memory of the program, policy pack and estimator at N = 10, 50, 200.
+
+Every figure comes from one run on this machine; the targets are ratios between figures of that
+same run, so they hold on a slower or faster machine alike. Results go to ``bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = (10, 50, 200)
+
+
+def point(n: int) -> dict:
+    result = subprocess.run([sys.executable, "-m", "bench.measure", str(n)], cwd=ROOT, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"bench N={n} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def preflight_wall() -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "preflight", "preview", "--stack", "prod"], cwd=ROOT,
+                            capture_output=True, text=True, check=False, env={**os.environ})
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"preflight preview --stack prod exited {result.returncode}:\n{result.stderr[-3000:]}")
+    return wall
+
+
+def main() -> int:
+    preflight_wall()  # first run creates the policy pack's virtualenv if missing; not timed
+    points = [point(n) for n in SIZES]
+    by_n = {p["n"]: p for p in points}
+    prod_wall = preflight_wall()
+    big, mid = by_n[200], by_n[50]
+    results = {
+        "n": [p["n"] for p in points],
+        "resources": [p["resources"] for p in points],
+        "program_s": [round(p["program_s"], 4) for p in points],
+        "floor_s": [round(p["floor_s"], 4) for p in points],
+        "policy_s": [round(p["policy_s"], 4) for p in points],
+        "policy_start_s": [round(p["policy_start_s"], 4) for p in points],
+        "estimate_s": [round(p["estimate_s"], 5) for p in points],
+        "rss_mb": [round(p["rss_mb"], 1) for p in points],
+        "ratios": {
+            "program_over_floor": round(big["program_s"] / big["floor_s"], 3),
+            "policy_over_program": round(big["policy_s"] / big["program_s"], 3),
+            "estimate_over_program": round(big["estimate_s"] / big["program_s"], 4),
+            "scaling_200_over_50": {
+                "program": round(big["program_s"] / mid["program_s"], 3),
+                "policy": round(big["policy_s"] / mid["policy_s"], 3),
+                "estimate": round(big["estimate_s"] / mid["estimate_s"], 3),
+            },
+        },
+        "preflight_prod_wall_s": round(prod_wall, 3),
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+    print(f"{'N':>5} {'resources':>9} {'program s':>10} {'floor s':>8} {'policy s':>9} {'estimate s':>11} {'RSS MB':>7}")
+    for p in points:
+        print(f"{p['n']:>5} {p['resources']:>9} {p['program_s']:>10.3f} {p['floor_s']:>8.3f} {p['policy_s']:>9.3f} "
+              f"{p['estimate_s']:>11.4f} {p['rss_mb']:>7.1f}")
+    ratios = results["ratios"]
+    checks = [
+        ("program/floor at N=200", ratios["program_over_floor"], 1.3),
+        ("policy/program at N=200", ratios["policy_over_program"], 0.5),
+        ("program t(200)/t(50)", ratios["scaling_200_over_50"]["program"], 4.6),
+        ("policy t(200)/t(50)", ratios["scaling_200_over_50"]["policy"], 4.6),
+        ("estimate t(200)/t(50)", ratios["scaling_200_over_50"]["estimate"], 4.6),
+        ("preflight --stack prod wall s", prod_wall, 6.0),
+        ("peak RSS MB at N=200", big["rss_mb"], 600.0),
+    ]
+    print()
+    failed = 0
+    for name, value, limit in checks:
+        ok = value <= limit
+        failed += not ok
+        print(f"  {'ok  ' if ok else 'MISS'} {name:<32} {value:>8.3f}  (target <= {limit})")
+    print(f"\nwrote {ROOT / 'bench' / 'results.json'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

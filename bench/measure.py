@@ -1,0 +1,85 @@
+"""One benchmark point, measured in its own process so its peak RSS is its own.
+
+``python -m bench.measure N`` prints one JSON object:
+``{"n", "resources", "program_s", "floor_s", "policy_s", "policy_start_s", "estimate_s", "rss_mb"}``.
+
+- program: the real ``__main__.py`` on a synthetic stack of N services, under preflight's engine,
+  timed on a second run (the first pays for imports, as a long-lived tool would only once);
+- floor: the same resources registered bare (``bench.floor``), under the same mocks;
+- policy: ``Analyze`` for every resource plus ``AnalyzeStack`` through the Analyzer gRPC path
+  (the pack's start-up is reported apart as ``policy_start_s``);
+- estimate: the shared estimator on the recorded resources;
+- rss: peak RSS of this process and of the policy pack process, whichever is larger.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for _path in (ROOT, ROOT / "finops"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from ai_platform_finops.estimator import estimate  # noqa: E402
+
+from bench.floor import register_bare  # noqa: E402
+from bench.synthetic import synthetic_policy_config, synthetic_source  # noqa: E402
+from components.config import validate_flat_config  # noqa: E402
+from preflight.analyzer import PolicyAnalyzer  # noqa: E402
+from preflight.cost import estimator_resources  # noqa: E402
+from preflight.engine import run_program  # noqa: E402
+
+
+def measure(n: int) -> dict[str, float | int]:
+    source = synthetic_source(ROOT, n)
+    cfg = validate_flat_config(source.config, source.project, source.source)
+
+    run_program(ROOT, source)  # warm-up: module imports and first-use caches
+    started = time.perf_counter()
+    recording = run_program(ROOT, source)
+    program_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    floor = run_program(ROOT, source, program=lambda: register_bare(recording.resources))
+    floor_s = time.perf_counter() - started
+    assert len(floor.resources) == len(recording.resources)
+
+    resources = estimator_resources(recording)
+    started = time.perf_counter()
+    estimate(resources, region=cfg.region or "us-east-1", project_tag_key=cfg.tags.key("project"),
+             default_project=cfg.finops.project, spot_fraction=cfg.finops.spot_price_fraction)
+    estimate_s = time.perf_counter() - started
+
+    pack = ROOT / "policypacks" / "ai-governance"
+    policy_config = synthetic_policy_config(pack, Path(tempfile.mkdtemp()) / "bench.json", source)
+    started = time.perf_counter()
+    with PolicyAnalyzer(pack, project=source.project, stack="prod", config_file=policy_config,
+                        stack_config=source.config, secret_keys=source.secret_keys) as analyzer:
+        policy_start_s = time.perf_counter() - started
+        started = time.perf_counter()
+        run = analyzer.run(recording.resources)
+        policy_s = time.perf_counter() - started
+    if run.mandatory:
+        raise SystemExit(f"synthetic stack N={n} has mandatory violations: {[v.as_json() for v in run.mandatory][:3]}")
+
+    rss_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return {
+        "n": n,
+        "resources": len(recording.resources),
+        "program_s": program_s,
+        "floor_s": floor_s,
+        "policy_s": policy_s,
+        "policy_start_s": policy_start_s,
+        "estimate_s": estimate_s,
+        "rss_mb": rss_kb / 1024,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(int(sys.argv[1]))))
