@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import pydantic
 
@@ -121,18 +121,56 @@ def values_from_flat_config(flat: Mapping[str, str], project: str = PROJECT) -> 
     return values, problems
 
 
-def validate_flat_config(flat: Mapping[str, str], project: str, source: str) -> StackConfig:
-    """Validate Pulumi's flat config for one stack; every problem of every kind in one ConfigError."""
+def _string_leaves(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _string_leaves(v)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _string_leaves(item)]
+    return []
+
+
+def _scrub(problems: list[Problem], secrets: list[str]) -> list[Problem]:
+    """Messages must never echo a secret: a section set with `--secret --path` stays secret in errors."""
+    ordered = sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)
+    if not ordered:
+        return problems
+    scrubbed = []
+    for path, message in problems:
+        for secret in ordered:
+            message = message.replace(secret, "[secret]")
+            path = path.replace(secret, "[secret]")
+        scrubbed.append((path, message))
+    return scrubbed
+
+
+def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
+                         secret_keys: Collection[str] = ()) -> StackConfig:
+    """Validate Pulumi's flat config for one stack; every problem of every kind in one ConfigError.
+
+    ``secret_keys`` are full config keys whose values are secret: no message quotes them.
+    """
     values, problems = values_from_flat_config(flat, project)
+    secrets = [leaf for key in secret_keys if key in flat
+               for leaf in _string_leaves(_decoded(flat[key]))]
     try:
         cfg = validate_stack_config(values, source)
     except ConfigError as exc:
         undecodable = {path for path, _ in problems}
         # A section that did not decode is reported once, not again as missing.
-        raise ConfigError(source, problems + [p for p in exc.problems if p[0] not in undecodable]) from None
+        found = problems + [p for p in exc.problems if p[0] not in undecodable]
+        raise ConfigError(source, _scrub(found, secrets)) from None
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, _scrub(problems, secrets))
     return cfg
+
+
+def _decoded(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (TypeError, json.JSONDecodeError):
+        return raw
 
 
 def load_from_pulumi() -> StackConfig:
@@ -141,7 +179,8 @@ def load_from_pulumi() -> StackConfig:
     from pulumi.runtime import config as runtime_config
 
     flat: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return validate_flat_config(flat, pulumi.get_project(), stack_file(pulumi.get_stack()))
+    secret_keys = [key for key in flat if runtime_config.is_config_secret(key)]
+    return validate_flat_config(flat, pulumi.get_project(), stack_file(pulumi.get_stack()), secret_keys)
 
 
 @dataclass(frozen=True)

@@ -146,3 +146,18 @@ def test_project_without_budget_is_reported():
         "stacks/Pulumi.prod.yaml: budgets.monthlyLimitsUsd: project 'project-atlas' has no budget; every billed "
         "project needs one"
     ]
+
+
+def test_a_secret_section_is_never_quoted_in_errors():
+    """`pulumi config set --secret --path ai-platform:cluster.adminPrincipalArn ...` keeps it secret."""
+    distinctive = "arn:aws:sts::123456789012:assumed-role/TOPSECRET-session"
+    source = stack_source("dev", lambda c: set_path(c, "cluster", ["adminPrincipalArn"], distinctive))
+    with pytest.raises(ConfigError) as caught:
+        validate_flat_config(source.config, source.project, source.source, secret_keys=[P + "cluster"])
+    message = str(caught.value)
+    assert message.startswith("stacks/Pulumi.dev.yaml: cluster.adminPrincipalArn: ")
+    assert "TOPSECRET" not in message and "[secret]" in message
+    # Without the secret flag the same value is quoted, so the scrubbing above is what hides it.
+    with pytest.raises(ConfigError) as plain:
+        validate_flat_config(source.config, source.project, source.source)
+    assert "TOPSECRET" in str(plain.value)
