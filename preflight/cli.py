@@ -14,7 +14,11 @@ from typing import Any, Sequence
 
 from components.config import ConfigError, validate_flat_config
 
+from . import cost as finops_cost, prices  # FinOps (issue 5)
+from . import policy as policy_report  # policy pack (issue 7)
+from .analyzer import PolicyAnalyzer, PolicyPackError
 from .engine import run_program
+from .markdown import render_comment
 from .report import build_report, render_plan
 from .stackfile import read_stack_config
 
@@ -40,6 +44,31 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
     preview.add_argument("--json", metavar="PATH", help="write the preflight/v1 report to PATH ('-' for stdout)")
     preview.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    # FinOps (issue 5): the PR comment and the cost change against an earlier report.
+    preview.add_argument("--markdown", metavar="PATH", help="write the pull-request comment (Markdown) to PATH ('-' for stdout)")
+    preview.add_argument("--baseline", metavar="PATH", help="an earlier --json report: show the monthly cost change against it")
+    # Policy pack (issue 7): run through the Analyzer gRPC protocol, as `pulumi preview --policy-pack` does.
+    preview.add_argument("--policy-pack", metavar="DIR", type=Path,
+                         help="policy pack directory (default: policypacks/ai-governance)")
+    preview.add_argument("--policy-pack-config", metavar="FILE", type=Path,
+                         help="policy config JSON (default: <pack>/config/<stack>.json)")
+    preview.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+
+    policies = commands.add_parser("policies", help="list the policy pack's policies and their level per environment")
+    policies.add_argument("--policy-pack", metavar="DIR", type=Path, help="policy pack directory")
+    policies.add_argument("--markdown", action="store_true", help="print the README table (Markdown)")
+    policies.add_argument("--json", action="store_true", help="print the pack's metadata as JSON")
+    policies.add_argument("--update-readme", metavar="README", type=Path,
+                          help="rewrite the generated policy table in README")
+    policies.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+
+    price_cmd = commands.add_parser("prices", help="the EC2 price catalog")
+    price_sub = price_cmd.add_subparsers(dest="prices_command", required=True, parser_class=_Parser)
+    refresh = price_sub.add_parser("refresh", help="fetch a dated on-demand price snapshot from the AWS Pricing API")
+    refresh.add_argument("--region", required=True, help="AWS region code to price, e.g. eu-west-1")
+    refresh.add_argument("--out", metavar="PATH", help="where to write it (default: the catalog's data directory)")
+    refresh.add_argument("--instance-type", action="append", default=[], metavar="TYPE",
+                         help="refresh only this type (repeatable), merged into the existing snapshot")
     return parser
 
 
@@ -57,18 +86,121 @@ def preview(args: argparse.Namespace) -> int:
     project_dir: Path = args.project_dir.resolve()
     source = read_stack_config(project_dir, args.stack)
     # Validate before any mock is set: a broken stack registers nothing.
-    validate_flat_config(source.config, source.project, source.source)
+    cfg = validate_flat_config(source.config, source.project, source.source, source.secret_keys)
+    baseline = _load_baseline(args.baseline)  # FinOps: a bad baseline fails before the program runs
 
-    recording = run_program(project_dir, source)
+    # Policy pack: started before the program so its start-up overlaps the program's run.
+    analyzer, config_file = (None, None) if args.no_policy else _start_policy_pack(args, project_dir, source)
+    try:
+        recording = run_program(project_dir, source)
+        policy_run = analyzer.run(recording.resources) if analyzer is not None else None
+    except PolicyPackError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if analyzer is not None:
+            analyzer.close()
     report = build_report(recording)
     human = render_plan(recording)
+    # FinOps (issue 5): cost section, cost table, change against the baseline, PR comment.
+    report["cost"] = finops_cost.cost_section(recording, cfg)
+    diff = finops_cost.cost_diff(baseline, report) if baseline is not None else None
+    if diff is not None:
+        report["cost_diff"] = diff
+    human += "\n" + finops_cost.render_cost(report["cost"], diff)
+    if policy_run is not None:
+        report["policy"] = policy_report.policy_section(policy_run, _display_path(config_file, project_dir))
+        human += "\n" + policy_report.render_policy(report["policy"])
 
     to_stdout = args.json == "-"
     # With --json -, stdout carries only the JSON document; the human view goes to stderr.
     print(human, file=sys.stderr if to_stdout else sys.stdout)
     if args.json:
         _write(args.json, json.dumps(report, indent=2, sort_keys=False) + "\n")
+    if args.markdown:
+        _write(args.markdown, render_comment(report, diff))
+    return EXIT_POLICY if policy_report.has_mandatory(report.get("policy")) else EXIT_OK
+
+
+def _display_path(path: Path | None, base: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _pack_dir(args: argparse.Namespace, project_dir: Path) -> Path:
+    pack_dir = (args.policy_pack or project_dir / "policypacks" / "ai-governance").resolve()
+    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+        raise UsageError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
+    return pack_dir
+
+
+def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any) -> tuple[PolicyAnalyzer, Path | None]:
+    """Spawn the pack (creating its virtualenv on first use), the way the Pulumi CLI would."""
+    pack_dir = _pack_dir(args, project_dir)
+    config_file = args.policy_pack_config or pack_dir / "config" / f"{args.stack}.json"
+    if not config_file.is_file():
+        if args.policy_pack_config is not None:
+            raise UsageError(f"{config_file}: policy pack config not found")
+        print(f"preflight: no {config_file}; the pack's own default levels apply", file=sys.stderr)
+        config_file = None
+    try:
+        analyzer = PolicyAnalyzer(pack_dir, project=source.project, stack=args.stack, config_file=config_file,
+                                  stack_config=source.config, secret_keys=source.secret_keys)
+        analyzer.start()
+    except PolicyPackError as exc:
+        raise UsageError(str(exc)) from None
+    return analyzer, config_file
+
+
+def policies(args: argparse.Namespace) -> int:
+    """``python -m preflight policies``: the pack's own metadata (GetAnalyzerInfo) and the level each
+    environment's config gives every policy."""
+    project_dir: Path = args.project_dir.resolve()
+    pack_dir = _pack_dir(args, project_dir)
+    try:
+        with PolicyAnalyzer(pack_dir, project="ai-platform", stack="policies", config_file=None) as analyzer:
+            info = analyzer.info()
+        levels = policy_report.environment_levels(info, policy_report.load_environment_configs(info, pack_dir))
+    except PolicyPackError as exc:
+        raise UsageError(str(exc)) from None
+    table = policy_report.policies_table(info, levels)
+    if args.update_readme is not None:
+        try:
+            readme = args.update_readme.read_text(encoding="utf-8")
+            args.update_readme.write_text(policy_report.replace_table(readme, table), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{args.update_readme}: {exc}") from None
+    elif args.json:
+        sys.stdout.write(policy_report.policies_json(info, levels))
+    elif args.markdown:
+        sys.stdout.write(table)
+    else:
+        width = max(len(p.name) for p in info.policies)
+        print(f"{info.name}@{info.version}: {len(info.policies)} policies   (dev / staging / prod)")
+        for p in info.policies:
+            row = levels.get(p.name, {})
+            print(f"  {p.name:<{width}}  {p.kind:<8} {p.severity:<8} "
+                  + " / ".join(row.get(env, p.level) for env in policy_report.ENVIRONMENT_COLUMNS))
     return EXIT_OK
+
+
+def _load_baseline(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        return finops_cost.load_baseline(path)
+    except finops_cost.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _prices(args: argparse.Namespace) -> int:
+    try:
+        return prices.main(args.region, args.out, args.instance_type)
+    except prices.RefreshError as exc:
+        raise UsageError(f"prices refresh: {exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "preview":
             return preview(args)
+        if args.command == "prices":
+            return _prices(args)
+        if args.command == "policies":
+            return policies(args)
         raise UsageError(f"unknown command {args.command!r}")
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

@@ -1,0 +1,192 @@
+"""AWS resources as rules read them: node groups, their launch templates and schedules, tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ai_platform_finops.catalog import gpu_count
+
+from .common import UNKNOWN, Res, Stack, elements, get, number, string_map, text
+from .k8s import K8S_EFFECTS, Taint
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SCHEDULE = "aws:autoscaling/schedule:Schedule"
+ASG_TAG = "aws:autoscaling/tag:Tag"
+BUDGET = "aws:budgets/budget:Budget"
+COST_ALLOCATION_TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+KMS_KEY = "aws:kms/key:Key"
+
+NVIDIA_AMIS = ("AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA", "AL2_x86_64_GPU", "BOTTLEROCKET_ARM_64_NVIDIA",
+               "AL2023_ARM_64_NVIDIA")
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@lru_cache(maxsize=1)
+def taggable_types() -> frozenset[str]:
+    """AWS resource types that take ``tags`` (generated from pulumi-aws; see tools/)."""
+    lines = (DATA / "aws-taggable-types.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def effective_tags(res: Res) -> tuple[dict[str, str], list[str], bool]:
+    """(tags AWS will apply: the provider's defaultTags under the resource's own, keys whose value is
+    unknown, whether the resource's whole tag map is unknown)."""
+    tags: dict[str, str] = {}
+    unknown: list[str] = []
+    if res.provider_props is not None:
+        defaults, default_unknown = string_map(get(res.provider_props, "defaultTags", "tags"))
+        tags.update(defaults)
+        unknown.extend(default_unknown)
+    raw = get(res.props, "tags")
+    if raw is UNKNOWN:
+        return tags, unknown, True
+    own, own_unknown = string_map(raw) if not elements(raw) else _tag_list(raw)
+    tags.update(own)
+    unknown = [k for k in unknown if k not in own] + own_unknown
+    return tags, unknown, False
+
+
+def _tag_list(raw: Any) -> tuple[dict[str, str], list[str]]:
+    """Tags given as a list of {key, value} (aws:autoscaling/group:Group and friends)."""
+    known: dict[str, str] = {}
+    unknown: list[str] = []
+    for item in elements(raw):
+        key, value = get(item, "key"), get(item, "value")
+        if not isinstance(key, str):
+            continue
+        if value is UNKNOWN:
+            unknown.append(key)
+        elif isinstance(value, str):
+            known[key] = value
+    return known, unknown
+
+
+def launch_template_of(stack: Stack, node_group: Res) -> Res | None:
+    """The launch template a node group uses, found through its dependencies (its id is unknown at
+    preview, so never by id or name)."""
+    deps = node_group.property_dependencies.get("launchTemplate") or node_group.dependencies
+    for urn in deps:
+        found = stack.by_urn.get(urn)
+        if found is not None and found.type == LAUNCH_TEMPLATE:
+            return found
+    for urn in node_group.all_dependencies():
+        found = stack.by_urn.get(urn)
+        if found is not None and found.type == LAUNCH_TEMPLATE:
+            return found
+    return None
+
+
+def schedules_of(stack: Stack, node_group: Res) -> list[Res]:
+    """Scheduled actions on the node group's Auto Scaling group (they depend on the node group,
+    whose ``resources[0].autoscalingGroups[0].name`` they target)."""
+    return [r for r in stack.dependents(node_group.urn) if r.type == SCHEDULE]
+
+
+@dataclass
+class Pool:
+    res: Res
+    instance_types: list[str]
+    instance_types_unknown: bool
+    min_size: Any
+    max_size: Any
+    desired_size: Any
+
+    @property
+    def label(self) -> str:
+        return self.res.label
+
+
+def instance_types(node_group: Res, launch_template: Res | None) -> tuple[list[str], bool]:
+    raw = get(node_group.props, "instanceTypes")
+    if raw is UNKNOWN:
+        return [], True
+    found = [t for t in elements(raw) if isinstance(t, str)]
+    unknown = any(t is UNKNOWN for t in elements(raw))
+    if not found and launch_template is not None:
+        lt_type = get(launch_template.props, "instanceType")
+        if lt_type is UNKNOWN:
+            return [], True
+        if isinstance(lt_type, str):
+            found = [lt_type]
+    return found, unknown
+
+
+def pool(node_group: Res, launch_template: Res | None = None) -> Pool:
+    types, unknown = instance_types(node_group, launch_template)
+    scaling = get(node_group.props, "scalingConfig")
+    return Pool(
+        res=node_group,
+        instance_types=types,
+        instance_types_unknown=unknown,
+        min_size=get(scaling, "minSize"),
+        max_size=get(scaling, "maxSize"),
+        desired_size=get(scaling, "desiredSize"),
+    )
+
+
+def node_taints(node_group: Res) -> tuple[list[Taint], bool]:
+    """A node group's taints in Kubernetes spelling, and whether some are unknown."""
+    raw = get(node_group.props, "taints")
+    if raw is UNKNOWN:
+        return [], True
+    taints: list[Taint] = []
+    unknown = False
+    for item in elements(raw):
+        key, value, effect = get(item, "key"), get(item, "value"), get(item, "effect")
+        if UNKNOWN in (item, key, value, effect):
+            unknown = True
+            continue
+        if not isinstance(key, str):
+            continue
+        effect_text = text(effect) or ""
+        taints.append(Taint(key=key, value=text(value) or "", effect=K8S_EFFECTS.get(effect_text, effect_text)))
+    return taints, unknown
+
+
+def is_gpu_pool(node_group: Res, launch_template: Res | None = None, gpu_taint_key: str = "nvidia.com/gpu") -> bool:
+    """GPU instance types, an NVIDIA AMI, or the GPU taint."""
+    types, _ = instance_types(node_group, launch_template)
+    if any(gpu_count(t) > 0 for t in types):
+        return True
+    ami = get(node_group.props, "amiType")
+    if isinstance(ami, str) and (ami in NVIDIA_AMIS or "NVIDIA" in ami or "GPU" in ami):
+        return True
+    taints, _ = node_taints(node_group)
+    return any(t.key == gpu_taint_key for t in taints)
+
+
+def gpus_per_instance(types: list[str], worst: str = "max") -> int:
+    """GPUs per instance over a pool's types: the max for ceilings, the min for what a pod can count on."""
+    counts = [gpu_count(t) for t in types]
+    if not counts:
+        return 0
+    return max(counts) if worst == "max" else min(counts)
+
+
+def size(value: Any) -> int | None:
+    result = number(value)
+    if result is None or result < 0 or not result.is_integer():
+        return None
+    return int(result)
+
+
+def node_labels(node_group: Res, types: list[str] | None = None) -> tuple[dict[str, str], bool]:
+    """The labels a node group's nodes carry: its own, plus those EKS and the kubelet always set
+    (OS, capacity type, and the instance type when the group has exactly one)."""
+    raw = get(node_group.props, "labels")
+    if raw is UNKNOWN:
+        return {}, True
+    known, unknown = string_map(raw)
+    labels = {"kubernetes.io/os": "linux"}
+    capacity = get(node_group.props, "capacityType")
+    labels["eks.amazonaws.com/capacityType"] = capacity if isinstance(capacity, str) else "ON_DEMAND"
+    if types is not None and len(types) == 1:
+        labels["node.kubernetes.io/instance-type"] = types[0]
+    labels.update(known)
+    return labels, bool(unknown)
+

@@ -1,0 +1,788 @@
+"""The machinery every ai-governance rule goes through.
+
+- **Safe property access.** Policy ``props`` are the SDK's read-only proxies over the engine's
+  camelCase inputs: numbers arrive as floats, a computed value is the engine's unknown marker and
+  reading one through the proxy raises ``UnknownValueError``. ``get`` and friends never raise: they
+  return the value, ``MISSING`` (absent, null or of the wrong shape) or ``UNKNOWN``. Rules read
+  only the fields they need and decide themselves what an unknown means.
+- **Unknown values.** When a field a rule needs is unknown, the rule records "cannot verify
+  <field> at preview". ``Check.finish`` then applies the pack-wide ``unknownValues`` setting:
+  ``mandatory`` reports it as a violation of the rule (at the rule's level: it blocks wherever the
+  rule blocks), ``advisory`` reports an advisory note whatever the rule's level (the SDK's one
+  advisory channel, used deliberately with the rule's own message), ``disabled`` drops it. No rule
+  lets an unknown escape into the SDK's catch-all, which would downgrade it to advisory even in prod.
+- **Settings.** Pack-wide settings (environment, FinOps tag prefix, governance annotation prefix,
+  ``unknownValues``, the reference date) sit in the policy config's top-level ``"all"`` entry,
+  next to the enforcement level it sets for every policy; a rule's own config may override
+  ``unknownValues``. Every rule setting has a default here and in its ``config_schema``.
+- **Fail closed.** A bug in a rule never breaks the gRPC call: it becomes a violation naming the
+  error, at the rule's level.
+- **Linear.** ``install_sdk_hooks`` lets every rule share one deserialized view of a resource per
+  gRPC call, and stack rules index resources once (``Stack``), so the pack stays linear in the
+  stack's size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+import math
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+PACK_NAME = "ai-governance"
+
+# --- the engine's markers -----------------------------------------------------------------------
+
+UNKNOWN_MARKERS = frozenset({
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string (the one the engine sends for any computed input)
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+    "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+    "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+})
+
+
+class _Marker:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNKNOWN: Any = _Marker("<unknown>")
+"""A value the engine will only know at apply time."""
+MISSING: Any = _Marker("<missing>")
+"""Absent, null, or not the shape the rule asked for."""
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+def _is_seq(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray))
+
+
+def child(container: Any, key: Any) -> Any:
+    """``container[key]`` as a value, ``MISSING`` or ``UNKNOWN``; never raises."""
+    if container is UNKNOWN:
+        return UNKNOWN
+    try:
+        if isinstance(container, Mapping):
+            if not isinstance(key, str):
+                return MISSING
+            value = container[key]
+        elif _is_seq(container) and isinstance(key, int) and not isinstance(key, bool):
+            if not -len(container) <= key < len(container):
+                return MISSING
+            value = container[key]
+        else:
+            return MISSING
+    except UnknownValueError:
+        return UNKNOWN
+    except (KeyError, IndexError, TypeError, ValueError):
+        return MISSING
+    if isinstance(value, str) and value in UNKNOWN_MARKERS:
+        return UNKNOWN
+    if value is None:
+        return MISSING
+    return value
+
+
+def get(obj: Any, *path: Any) -> Any:
+    """Walk ``path`` (keys and list indexes); the first missing or unknown step decides."""
+    value = obj
+    for key in path:
+        value = child(value, key)
+        if value is MISSING or value is UNKNOWN:
+            return value
+    return value
+
+
+def mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
+
+
+def entries(value: Any) -> list[tuple[str, Any]]:
+    """A mapping's (key, value) pairs with unknown values as ``UNKNOWN``; [] for anything else."""
+    if not isinstance(value, Mapping):
+        return []
+    result = []
+    try:
+        keys = list(value)
+    except Exception:  # noqa: BLE001 - a hostile mapping is simply empty
+        return []
+    for key in keys:
+        if isinstance(key, str):
+            result.append((key, child(value, key)))
+    return result
+
+
+def elements(value: Any) -> list[Any]:
+    """A list's elements with unknown ones as ``UNKNOWN``; [] for anything else."""
+    if not _is_seq(value):
+        return []
+    return [child(value, i) for i in range(len(value))]
+
+
+def text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def number(value: Any) -> float | None:
+    """A finite number (the engine sends numbers as floats); numeric strings count too."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def flag(value: Any) -> bool | None:
+    """A boolean, also from the strings "true"/"false" (AWS launch templates spell it so)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def string_map(value: Any) -> tuple[dict[str, str], list[str]]:
+    """A str->str map (non-strings dropped) and the keys whose value is unknown."""
+    known: dict[str, str] = {}
+    unknown: list[str] = []
+    for key, item in entries(value):
+        if item is UNKNOWN:
+            unknown.append(key)
+        elif isinstance(item, str):
+            known[key] = item
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            known[key] = str(item)
+    return known, unknown
+
+
+def to_plain(value: Any, depth: int = 0) -> Any:
+    """A plain dict/list copy of SDK proxies; unknown values become the engine's unknown marker."""
+    if depth > 64:
+        return None
+    if value is UNKNOWN:
+        return UNKNOWN_STRING_VALUE
+    if value is MISSING:
+        return None
+    if isinstance(value, Mapping):
+        return {k: to_plain(v, depth + 1) for k, v in entries(value)}
+    if _is_seq(value):
+        return [to_plain(v, depth + 1) for v in elements(value)]
+    return value
+
+
+def matches_any(value: str, patterns: Iterable[str]) -> bool:
+    """Shell-style patterns: ``g5.*``, ``us-*``, ``*``."""
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns if isinstance(p, str))
+
+
+_QUANTITY = re.compile(r"^\s*([+-]?[0-9]+(?:\.[0-9]*)?|[+-]?\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?\s*$")
+_SUFFIX = {"": 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+           "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60}
+
+
+def quantity(value: Any) -> float | None:
+    """A Kubernetes resource quantity (``"500m"``, ``"16Gi"``, ``"1"``, ``1.0``) as a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(float(value)) else None
+    if not isinstance(value, str):
+        return None
+    match = _QUANTITY.match(value)
+    if not match:
+        return None
+    try:
+        base = float(match.group(1)) * (10.0 ** int(match.group(2) or 0))
+    except (ValueError, OverflowError):
+        return None
+    result = base * _SUFFIX[match.group(3) or ""]
+    return result if math.isfinite(result) else None
+
+
+def short(value: Any, limit: int = 80) -> str:
+    """A value for a message, cut to ``limit`` characters."""
+    shown = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+ENVIRONMENTS = ("dev", "staging", "prod", "local")
+UNKNOWN_LEVELS = ("advisory", "mandatory", "disabled")
+
+# Governance annotation names: the contract with components/metadata.py (a test keeps them equal).
+ETHICS_POLICY_ID = "ethics-policy-id"
+MODEL_CARD = "model-card"
+MODEL_NAME = "model-name"
+MODEL_VERSION = "model-version"
+RISK_TIER = "risk-tier"
+DATA_CLASSIFICATION = "data-classification"
+OWNER = "owner"
+INTENDED_USE = "intended-use"
+EVAL_DATE = "eval-date"
+EVAL_REPORT = "eval-report"
+EVAL_METRIC_PREFIX = "eval-"
+EXPLAINABILITY = "explainability"
+AUDIT_LOGGING = "audit-logging"
+ENV_MODEL_VERSION = "MODEL_VERSION"
+ENV_ETHICS_POLICY_ID = "ETHICS_POLICY_ID"
+APP_COMPONENT = "app.kubernetes.io/component"
+INFERENCE_COMPONENT = "inference"
+
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+
+AS_OF_ENV = "AI_GOVERNANCE_AS_OF"
+"""Pins the reference date when the config has no ``asOf`` (reproducible runs: tests, re-run CI jobs)."""
+
+PACK_SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
+    "environment": {"type": "string", "enum": list(ENVIRONMENTS),
+                    "description": "The stack's environment; 'outside prod' and 'in prod' rules key on it."},
+    "unknownValues": {"type": "string", "enum": list(UNKNOWN_LEVELS),
+                      "description": "What a value unknown at preview means for a rule that needs it."},
+    "tagPrefix": {"type": "string", "description": "The FinOps tag/label prefix, e.g. finops.example.com."},
+    "governancePrefix": {"type": "string",
+                         "description": "The governance annotation prefix; default governance.<domain of tagPrefix>."},
+    "asOf": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
+             "description": "The date expiry and age checks use (default: $AI_GOVERNANCE_AS_OF, else today, UTC)."},
+}
+"""The pack-wide settings, read from the policy config's top-level ``"all"`` entry."""
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    environment: str
+    unknown_values: str
+    tag_prefix: str
+    governance_prefix: str
+    as_of: dt.date
+
+    def governance_key(self, name: str) -> str:
+        return f"{self.governance_prefix}/{name}"
+
+
+class _PackConfig:
+    """What the engine sent in ``Configure``: the ``"all"`` entry's settings."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._all: dict[str, Any] = {}
+
+    def set_all(self, values: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._all = dict(values)
+
+    def all(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._all)
+
+
+PACK_CONFIG = _PackConfig()
+
+
+_CALL = threading.local()
+"""Per gRPC call (and thread): the deserialized views of the call's messages, shared by every rule."""
+
+
+def _per_call_cache(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function(value)`` computed once per ``value`` object during one Analyze/AnalyzeStack call."""
+
+    def cached(value: Any, *args: Any, **kwargs: Any) -> Any:
+        entries = getattr(_CALL, "entries", None)
+        if entries is None or args or kwargs:
+            return function(value, *args, **kwargs)
+        key = (id(function), id(value))
+        hit = entries.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        result = function(value)
+        entries[key] = (value, result)  # keeps ``value`` alive, so its id cannot be reused meanwhile
+        return result
+
+    return cached
+
+
+class _JsonFormat:
+    """Stands in for ``google.protobuf.json_format`` inside pulumi_policy.policy: MessageToDict cached."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.MessageToDict = _per_call_cache(module.MessageToDict)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def install_sdk_hooks() -> bool:
+    """Two small wraps of pulumi-policy's analyzer servicer, so the pack is correct and linear.
+
+    1. ``Configure`` keeps the ``"all"`` entry of the policy config. The Pulumi CLI forwards every
+       entry of ``--policy-pack-config`` (``"all"`` included, with its properties) to the analyzer,
+       but pulumi-policy hands each rule only its own entry; the pack-wide settings live in "all".
+    2. ``Analyze``/``AnalyzeStack`` share one deserialized view of each resource between rules.
+       pulumi-policy converts a resource's properties (MessageToDict, deserialize, unknown-checking
+       proxy) once per policy: 19 times per resource in Analyze, once per stack policy and resource
+       in AnalyzeStack. Rules only read properties, so within one call the pack caches those
+       conversions per message object; the cache dies with the call (per thread).
+
+    Returns False (and rules fall back to defaults, uncached) if the SDK has no such servicer.
+    """
+    try:
+        from google.protobuf import json_format
+        from pulumi_policy import policy as sdk
+    except ImportError:  # pragma: no cover
+        return False
+    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
+    if servicer is None or not all(hasattr(servicer, m) for m in ("Configure", "Analyze", "AnalyzeStack")):
+        return False
+    if getattr(servicer.Configure, "_ai_governance_hook", False):
+        return True
+    configure_original = servicer.Configure
+
+    def configure(self: Any, request: Any, context: Any) -> Any:
+        try:
+            entry = request.policyConfig["all"] if "all" in request.policyConfig else None
+            PACK_CONFIG.set_all(json_format.MessageToDict(entry.properties) if entry is not None else {})
+        except Exception:  # noqa: BLE001 - never fail Configure over the pack-wide settings
+            PACK_CONFIG.set_all({})
+        return configure_original(self, request, context)
+
+    def per_call(original: Callable[..., Any]) -> Callable[..., Any]:
+        def analyze(self: Any, request: Any, context: Any) -> Any:
+            _CALL.entries = {}
+            try:
+                return original(self, request, context)
+            finally:
+                _CALL.entries = None
+        return analyze
+
+    for name in ("deserialize_properties", "unknown_checking_proxy"):
+        if callable(getattr(sdk, name, None)):
+            setattr(sdk, name, _per_call_cache(getattr(sdk, name)))
+    if getattr(sdk, "json_format", None) is json_format:
+        setattr(sdk, "json_format", _JsonFormat(json_format))
+    configure._ai_governance_hook = True  # type: ignore[attr-defined]
+    setattr(servicer, "Configure", configure)
+    setattr(servicer, "Analyze", per_call(servicer.Analyze))
+    setattr(servicer, "AnalyzeStack", per_call(servicer.AnalyzeStack))
+    return True
+
+
+def stack_config_value(key: str) -> Any:
+    """A value of the stack's own config (``PULUMI_CONFIG``, which the CLI passes to packs);
+    structured values are decoded. None when absent."""
+    try:
+        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    except ValueError:
+        return None
+    value = config.get(key) if isinstance(config, dict) else None
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _stack_environment() -> str | None:
+    """The stack's own ``<project>:environment`` config, else a stack named like an environment."""
+    value = stack_config_value(f"{os.environ.get('PULUMI_PROJECT', '')}:environment")
+    if value in ENVIRONMENTS:
+        return value
+    stack = os.environ.get("PULUMI_STACK", "")
+    return stack if stack in ENVIRONMENTS else None
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def settings(policy_config: Mapping[str, Any] | None = None) -> PackSettings:
+    """The pack-wide settings, with the rule's own ``unknownValues`` override applied."""
+    raw = PACK_CONFIG.all()
+    environment = raw.get("environment")
+    if environment not in ENVIRONMENTS:
+        environment = _stack_environment() or "prod"  # unknown environment: the strictest rules
+    unknown_values = (policy_config or {}).get("unknownValues", raw.get("unknownValues"))
+    if unknown_values not in UNKNOWN_LEVELS:
+        unknown_values = "mandatory"  # fail closed
+    given_prefix = raw.get("tagPrefix")
+    tag_prefix: str = given_prefix if isinstance(given_prefix, str) and given_prefix else "finops.example.com"
+    governance_prefix = raw.get("governancePrefix")
+    if not isinstance(governance_prefix, str) or not governance_prefix:
+        domain = tag_prefix.split(".", 1)[1] if tag_prefix.startswith("finops.") and "." in tag_prefix else tag_prefix
+        governance_prefix = f"governance.{domain}"
+    as_of = (_parse_date(raw.get("asOf")) or _parse_date(os.environ.get(AS_OF_ENV))
+             or dt.datetime.now(dt.timezone.utc).date())
+    return PackSettings(str(environment), str(unknown_values), tag_prefix, governance_prefix, as_of)
+
+
+# --- rule settings ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setting:
+    """One rule setting: its JSON schema, its default and what it means."""
+
+    name: str
+    schema: dict[str, Any]
+    default: Any
+    description: str
+
+    def json_schema(self) -> dict[str, Any]:
+        return {**self.schema, "description": self.description, "default": self.default}
+
+
+def _matches_schema_type(value: Any, schema: Mapping[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "string":
+        ok = isinstance(value, str)
+    elif kind == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif kind == "integer":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
+    elif kind == "boolean":
+        ok = isinstance(value, bool)
+    elif kind == "array":
+        ok = isinstance(value, list)
+    elif kind == "object":
+        ok = isinstance(value, dict)
+    else:
+        ok = True
+    if ok and "enum" in schema:
+        ok = value in schema["enum"]
+    return ok
+
+
+class RuleConfig:
+    """A rule's settings: the config's value when it has the declared type, else the default."""
+
+    def __init__(self, declared: Sequence[Setting], given: Mapping[str, Any] | None) -> None:
+        self._values: dict[str, Any] = {}
+        given = given or {}
+        for item in declared:
+            value = given.get(item.name, item.default)
+            self._values[item.name] = value if _matches_schema_type(value, item.schema) else item.default
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def strings(self, name: str) -> list[str]:
+        return [v for v in self._values.get(name) or [] if isinstance(v, str)]
+
+    def num(self, name: str) -> float:
+        value = self._values[name]
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+ENVIRONMENTS_SETTING_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "string", "enum": list(ENVIRONMENTS)}}
+
+
+def environments_setting(default: Sequence[str], what: str) -> Setting:
+    return Setting("environments", ENVIRONMENTS_SETTING_SCHEMA, list(default),
+                   f"Environments (pack setting 'environment') in which {what}.")
+
+
+UNKNOWN_VALUES_SETTING = Setting(
+    "unknownValues", {"type": "string", "enum": list(UNKNOWN_LEVELS)}, None,
+    "Overrides the pack-wide unknownValues for this rule.",
+)
+
+
+# --- resources, as rules see them ------------------------------------------------------------------
+
+@dataclass(eq=False)
+class Res:
+    """One resource, the same for resource rules and stack rules."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    parent_urn: str = ""
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    provider_type: str = ""
+    provider_props: Mapping[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.type.rsplit(':', 1)[-1]} {self.name}"
+
+    def all_dependencies(self) -> set[str]:
+        deps = set(self.dependencies)
+        for urns in self.property_dependencies.values():
+            deps.update(urns)
+        return deps
+
+
+def res_from_args(args: ResourceValidationArgs) -> Res:
+    opts = args.opts
+    provider = args.provider
+    return Res(
+        type=args.resource_type,
+        name=args.name,
+        urn=args.urn,
+        props=args.props,
+        protect=bool(getattr(opts, "protect", False)),
+        parent_urn=str(getattr(opts, "parent", None) or ""),
+        provider_type=provider.resource_type if provider is not None else "",
+        provider_props=provider.props if provider is not None else None,
+    )
+
+
+def res_from_stack(resource: PolicyResource) -> Res:
+    opts = resource.opts
+    provider = resource.provider
+    parent = resource.parent.urn if resource.parent is not None else str(getattr(opts, "parent", None) or "")
+    return Res(
+        type=resource.resource_type,
+        name=resource.name,
+        urn=resource.urn,
+        props=resource.props,
+        protect=bool(getattr(opts, "protect", False)),
+        parent_urn=parent,
+        dependencies=[d.urn for d in resource.dependencies],
+        property_dependencies={k: [d.urn for d in v] for k, v in resource.property_dependencies.items()},
+        provider_type=provider.resource_type if provider is not None else "",
+        provider_props=provider.props if provider is not None else None,
+    )
+
+
+class Stack:
+    """All resources of a stack with O(1) lookups: stack rules stay linear in the stack's size."""
+
+    def __init__(self, resources: Sequence[Res]) -> None:
+        self.resources = list(resources)
+        self.by_urn = {r.urn: r for r in self.resources}
+        self._by_type: dict[str, list[Res]] = {}
+        self._dependents: dict[str, list[Res]] | None = None
+        self._children: dict[str, list[Res]] | None = None
+        for r in self.resources:
+            self._by_type.setdefault(r.type, []).append(r)
+
+    def of_type(self, *types: str) -> list[Res]:
+        found: list[Res] = []
+        for t in types:
+            found.extend(self._by_type.get(t, ()))
+        return found
+
+    def dependents(self, urn: str) -> list[Res]:
+        """Resources that depend on ``urn`` (directly or through a property)."""
+        if self._dependents is None:
+            index: dict[str, list[Res]] = {}
+            for r in self.resources:
+                for dep in r.all_dependencies():
+                    index.setdefault(dep, []).append(r)
+            self._dependents = index
+        return self._dependents.get(urn, [])
+
+    def children(self, urn: str) -> list[Res]:
+        if self._children is None:
+            index: dict[str, list[Res]] = {}
+            for r in self.resources:
+                if r.parent_urn:
+                    index.setdefault(r.parent_urn, []).append(r)
+            self._children = index
+        return self._children.get(urn, [])
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+class _NotApplicable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Check:
+    """One evaluation of one rule: violations, unknowns and the settings it runs with."""
+
+    def __init__(self, policy: str, report: ReportViolation, settings_: PackSettings, config: RuleConfig,
+                 urn: str | None = None) -> None:
+        self.policy = policy
+        self.settings = settings_
+        self.config = config
+        self._report = report
+        self._urn = urn
+        self.unknowns: list[tuple[str, str | None]] = []
+        self.violations = 0
+
+    def violation(self, message: str, urn: str | None = None) -> None:
+        self.violations += 1
+        self._report(message, urn)
+
+    def unknown(self, what: str, urn: str | None = None) -> None:
+        """``what`` names the field, e.g. ``scalingConfig.maxSize`` or ``tags of LaunchTemplate x``."""
+        item = (what, urn)
+        if item not in self.unknowns:
+            self.unknowns.append(item)
+
+    def known(self, value: Any, what: str, urn: str | None = None) -> bool:
+        """False (and the unknown recorded) when ``value`` is unknown."""
+        if value is UNKNOWN:
+            self.unknown(what, urn)
+            return False
+        return True
+
+    def not_applicable(self, reason: str) -> None:
+        raise _NotApplicable(reason)
+
+    def applies_in(self, environments: Sequence[str]) -> None:
+        """Stop here (not applicable) outside ``environments``."""
+        if self.settings.environment not in environments:
+            raise _NotApplicable(f"applies only in {', '.join(environments)} (environment is {self.settings.environment})")
+
+    def finish(self) -> None:
+        if not self.unknowns:
+            return
+        mode = self.settings.unknown_values
+        if mode == "disabled":
+            return
+        if mode == "mandatory":
+            for what, urn in self.unknowns:
+                self._report(f"cannot verify {what} at preview", urn)
+            return
+        # advisory: the one advisory channel the SDK offers a rule, used deliberately with our text.
+        error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+        error.message = "; ".join(f"cannot verify {what} at preview" for what, _ in self.unknowns)
+        raise error
+
+
+
+
+def finops_framework(capability: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(
+        name="FinOps Framework", version="2025", reference="https://www.finops.org/framework/capabilities/",
+        specification=f"Capability: {capability}")
+
+
+def eu_ai_act(article: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(
+        name="EU AI Act", version="Regulation (EU) 2024/1689",
+        reference="https://eur-lex.europa.eu/eli/reg/2024/1689/oj", specification=article)
+
+
+def aws_config_rules(rules: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(
+        name="AWS Config managed rules", reference="https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html",
+        specification=rules)
+
+
+ResourceCheck = Callable[[Res, Check], None]
+StackCheck = Callable[[Stack, Check], None]
+
+
+def _schema(declared: Sequence[Setting]) -> PolicyConfigSchema:
+    props = {s.name: s.json_schema() for s in declared}
+    props[UNKNOWN_VALUES_SETTING.name] = {**UNKNOWN_VALUES_SETTING.schema, "description": UNKNOWN_VALUES_SETTING.description}
+    return PolicyConfigSchema(properties=props)
+
+
+def _internal_error(policy: str, error: BaseException) -> str:
+    return f"internal error in rule {policy} ({type(error).__name__}: {str(error)[:200]}); treated as a violation"
+
+
+def _run(policy: str, declared: Sequence[Setting], given: Mapping[str, Any], report: ReportViolation,
+         urn: str | None, body: Callable[[Check], None], not_applicable: Callable[[str], None]) -> None:
+    config = RuleConfig(declared, given)
+    check = Check(policy, report, settings(given), config, urn)
+    try:
+        body(check)
+    except _NotApplicable as exc:
+        not_applicable(exc.reason)
+        return
+    except UnknownValueError as exc:
+        # A rule read an unknown through the proxy: record it like any other unknown.
+        check.unknown(".".join(str(p) for p in getattr(exc, "props", [])) or "a value")
+    except Exception as exc:  # noqa: BLE001 - fail closed, never break the gRPC call
+        check.violation(_internal_error(policy, exc), urn)
+    check.finish()
+
+
+def resource_rule(*, name: str, description: str, severity: Severity, remediation: str, types: Sequence[str] | None,
+                  check: ResourceCheck, settings_: Sequence[Setting] = (),
+                  framework: PolicyComplianceFramework | None = None, tags: Sequence[str] = (),
+                  level: EnforcementLevel = EnforcementLevel.MANDATORY) -> ResourceValidationPolicy:
+    """A resource rule that runs ``check`` on resources of ``types`` only (anything else returns at
+    once); ``types=None`` runs it on every resource."""
+    wanted = frozenset(types) if types is not None else None
+    declared = tuple(settings_)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if wanted is not None and args.resource_type not in wanted:
+            return
+        given = args.get_config() or {}
+        _run(name, declared, given, report, None, lambda c: check(res_from_args(args), c), args.not_applicable)
+
+    return ResourceValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=level,
+        config_schema=_schema(declared), severity=severity, framework=framework, tags=list(tags),
+        remediation_steps=remediation,
+    )
+
+
+def stack_rule(*, name: str, description: str, severity: Severity, remediation: str, check: StackCheck,
+               settings_: Sequence[Setting] = (), framework: PolicyComplianceFramework | None = None,
+               tags: Sequence[str] = (), level: EnforcementLevel = EnforcementLevel.MANDATORY) -> StackValidationPolicy:
+    declared = tuple(settings_)
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        given = args.get_config() or {}
+
+        def body(c: Check) -> None:
+            check(Stack([res_from_stack(r) for r in args.resources]), c)
+
+        _run(name, declared, given, report, None, body, args.not_applicable)
+
+    return StackValidationPolicy(
+        name=name, description=description, validate=validate, enforcement_level=level,
+        config_schema=_schema(declared), severity=severity, framework=framework, tags=list(tags),
+        remediation_steps=remediation,
+    )

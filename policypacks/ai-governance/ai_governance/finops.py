@@ -1,0 +1,584 @@
+"""FinOps rules: tags and labels that make the bill attributable, GPU capacity that stays allowed,
+bounded and cheap when idle, and budgets that cover every project's estimate."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from ai_platform_finops.tags import STANDARD_KEYS, required_keys
+from pulumi_policy import Severity
+
+from . import aws, k8s
+from .common import (
+    MISSING,
+    UNKNOWN,
+    Check,
+    Res,
+    Setting,
+    Stack,
+    elements,
+    environments_setting,
+    finops_framework,
+    get,
+    matches_any,
+    number,
+    resource_rule,
+    short,
+    stack_config_value,
+    stack_rule,
+    string_map,
+    text,
+    to_plain,
+)
+
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+LABEL_VALUE_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$"
+
+
+def _key_names(c: Check) -> list[str]:
+    return c.config.strings("keys") or list(STANDARD_KEYS)
+
+
+def _required(c: Check) -> list[str]:
+    return [f"{c.settings.tag_prefix}/{name}" for name in _key_names(c)]
+
+
+def _value_problems(c: Check, key: str, value: str) -> str | None:
+    if not value.strip():
+        return "is empty"
+    pattern = c.config["valuePattern"]
+    try:
+        if not re.fullmatch(pattern, value):
+            return f"{short(value)} does not match {pattern}"
+    except re.error:
+        return None
+    name = key.rsplit("/", 1)[-1]
+    allowed = c.config["allowedValues"].get(name) if isinstance(c.config["allowedValues"], dict) else None
+    if isinstance(allowed, list) and allowed and value not in allowed:
+        return f"{short(value)} is not one of {', '.join(str(a) for a in allowed)}"
+    return None
+
+
+def _check_tag_map(c: Check, tags: dict[str, str], unknown: list[str], where: str) -> list[str]:
+    """Problems with one tag map (missing keys, bad values); unknown values are recorded."""
+    problems = []
+    for key in _required(c):
+        if key in unknown:
+            c.unknown(f"{where}.{key}")
+            continue
+        if key not in tags:
+            problems.append(f"missing {key}")
+            continue
+        problem = _value_problems(c, key, tags[key])
+        if problem:
+            problems.append(f"{key} {problem}")
+    return problems
+
+
+# --- finops-required-tags ----------------------------------------------------------------------
+
+TAG_SETTINGS = (
+    Setting("keys", _STRINGS, list(STANDARD_KEYS), "FinOps key names, each under the pack's tagPrefix."),
+    Setting("valuePattern", {"type": "string"}, LABEL_VALUE_PATTERN,
+            "Regular expression every FinOps value must match (default: a valid Kubernetes label value, "
+            "since the same values label the cluster's objects)."),
+    Setting("allowedValues", {"type": "object"}, {},
+            "Optional allowed values per key name, e.g. {\"environment\": [\"dev\", \"staging\", \"prod\"]}."),
+    Setting("exemptTypes", _STRINGS, [], "Taggable AWS types this rule skips (shell patterns)."),
+    Setting("launchTemplateResourceTypes", _STRINGS, ["instance", "volume"],
+            "tagSpecifications a launch template must carry with every FinOps key."),
+)
+
+
+def _tags_check(res: Res, c: Check) -> None:
+    if not res.type.startswith("aws:") or res.type not in aws.taggable_types():
+        return
+    if matches_any(res.type, c.config.strings("exemptTypes")):
+        return
+    tags, unknown, whole_unknown = aws.effective_tags(res)
+    if whole_unknown:
+        c.unknown("tags")
+    else:
+        problems = _check_tag_map(c, tags, unknown, "tags")
+        if problems:
+            c.violation(f"{res.label}: tags: {'; '.join(problems)}")
+    if res.type != aws.LAUNCH_TEMPLATE:
+        return
+    specs = get(res.props, "tagSpecifications")
+    if not c.known(specs, "tagSpecifications"):
+        return
+    seen: dict[str, Any] = {}
+    for index, spec in enumerate(elements(specs)):
+        kind = get(spec, "resourceType")
+        if kind is UNKNOWN:
+            c.unknown(f"tagSpecifications[{index}].resourceType")
+            continue
+        if isinstance(kind, str):
+            seen[kind] = get(spec, "tags")
+    for kind in c.config.strings("launchTemplateResourceTypes"):
+        if kind not in seen:
+            c.violation(f"{res.label}: no tagSpecifications entry for '{kind}': node group tags never reach EC2, "
+                        f"so {kind} costs would be unallocated")
+            continue
+        raw = seen[kind]
+        if raw is UNKNOWN:
+            c.unknown(f"tagSpecifications[{kind}].tags")
+            continue
+        spec_tags, spec_unknown = string_map(raw)
+        problems = _check_tag_map(c, spec_tags, spec_unknown, f"tagSpecifications[{kind}].tags")
+        if problems:
+            c.violation(f"{res.label}: tagSpecifications[{kind}]: {'; '.join(problems)}")
+
+
+FINOPS_REQUIRED_TAGS = resource_rule(
+    name="finops-required-tags",
+    description="Every taggable AWS resource carries every FinOps tag with a valid value; launch templates also "
+                "tag the instances and volumes they launch. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Build tags from the FinOps tag contract (ai_platform_finops.tags.FinOpsTags.aws_tags) and pass "
+                "them to the resource; for launch templates add tag_specifications for 'instance' and 'volume' "
+                "(and 'network-interface') with the same tags. Check the value against valuePattern.",
+    types=sorted(aws.taggable_types()),
+    check=_tags_check,
+    settings_=TAG_SETTINGS,
+    framework=finops_framework("Allocation"),
+    tags=["finops", "tagging"],
+)
+
+
+# --- finops-required-labels ---------------------------------------------------------------------
+
+LABEL_SETTINGS = (
+    Setting("keys", _STRINGS, list(STANDARD_KEYS), "FinOps key names, each under the pack's tagPrefix."),
+    Setting("valuePattern", {"type": "string"}, LABEL_VALUE_PATTERN, "Regular expression every label value must match."),
+    Setting("allowedValues", {"type": "object"}, {}, "Optional allowed values per key name."),
+    Setting("exemptNamespaces", _STRINGS, ["kube-system", "kube-public", "kube-node-lease"],
+            "Namespaces (and objects in them) this rule skips."),
+)
+
+
+def _labels_check(res: Res, c: Check) -> None:
+    exempt = c.config.strings("exemptNamespaces")
+    if res.type == k8s.NAMESPACE:
+        name = k8s.name_of(res)
+        if isinstance(name, str) and name in exempt:
+            return
+    else:
+        namespace = k8s.namespace_of(res)
+        if isinstance(namespace, str) and namespace in exempt:
+            return
+    targets: list[tuple[str, Any]] = [("metadata.labels", get(res.props, "metadata", "labels"))]
+    tpl = k8s.pod_template(res)
+    if tpl is not None and tpl.path:
+        targets.append((tpl.field("metadata", "labels"), get(tpl.metadata, "labels") if tpl.metadata is not UNKNOWN else UNKNOWN))
+    for where, raw in targets:
+        if raw is UNKNOWN:
+            c.unknown(where)
+            continue
+        labels, unknown = string_map(raw) if raw is not MISSING else ({}, [])
+        problems = _check_tag_map(c, labels, unknown, where)
+        if problems:
+            c.violation(f"{res.label}: {where}: {'; '.join(problems)}")
+
+
+FINOPS_REQUIRED_LABELS = resource_rule(
+    name="finops-required-labels",
+    description="Namespaces, workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob) and their pod templates "
+                "carry every FinOps label with a valid value. Severity: medium.",
+    severity=Severity.MEDIUM,
+    remediation="Label the object and its pod template with FinOpsTags.k8s_labels() (components/metadata.py builds "
+                "them); cost tools such as Kubecost/OpenCost allocate by pod labels.",
+    types=[k8s.NAMESPACE, *k8s.WORKLOADS],
+    check=_labels_check,
+    settings_=LABEL_SETTINGS,
+    framework=finops_framework("Allocation"),
+    tags=["finops", "kubernetes"],
+)
+
+
+# --- gpu-instance-allowlist ---------------------------------------------------------------------
+
+def _allowlist_check(res: Res, c: Check) -> None:
+    allowed = c.config.strings("allowedInstanceTypes")
+    if res.type == aws.NODE_GROUP:
+        raw = get(res.props, "instanceTypes")
+        if not c.known(raw, "instanceTypes"):
+            return
+        types = []
+        for index, item in enumerate(elements(raw)):
+            if item is UNKNOWN:
+                c.unknown(f"instanceTypes[{index}]")
+            elif isinstance(item, str):
+                types.append(item)
+    else:
+        raw = get(res.props, "instanceType")
+        if not c.known(raw, "instanceType"):
+            return
+        types = [raw] if isinstance(raw, str) else []
+    bad = [t for t in types if not matches_any(t, allowed)]
+    if bad:
+        c.violation(f"{res.label}: instance type(s) {', '.join(bad)} not allowed in this stack "
+                    f"({c.settings.environment}); allowed: {', '.join(allowed) or 'none'}")
+
+
+GPU_INSTANCE_ALLOWLIST = resource_rule(
+    name="gpu-instance-allowlist",
+    description="Node groups and launch templates use only the instance types allowed for this stack. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Pick an allowed instance type for the pool (nodePools[].instanceTypes), or get the type added to "
+                "allowedInstanceTypes in the stack's policy config through review.",
+    types=[aws.NODE_GROUP, aws.LAUNCH_TEMPLATE],
+    check=_allowlist_check,
+    settings_=(Setting("allowedInstanceTypes", _STRINGS, ["m6i.*", "m7i.*", "g5.xlarge", "g5.2xlarge", "g6.xlarge"],
+                       "Allowed instance types (shell patterns such as 'g5.*')."),),
+    framework=finops_framework("Policy & Governance"),
+    tags=["finops", "gpu"],
+)
+
+
+# --- gpu-capacity-ceiling -----------------------------------------------------------------------
+
+def _ceiling_check(stack: Stack, c: Check) -> None:
+    per_pool, per_stack = c.config.num("maxGpusPerPool"), c.config.num("maxGpusPerStack")
+    total = 0
+    counted: list[str] = []
+    for ng in stack.of_type(aws.NODE_GROUP):
+        lt = aws.launch_template_of(stack, ng)
+        pool = aws.pool(ng, lt)
+        if pool.instance_types_unknown:
+            c.unknown(f"instanceTypes of {ng.label}", ng.urn)
+            continue
+        gpi = aws.gpus_per_instance(pool.instance_types, "max")
+        if gpi == 0:
+            continue
+        if not c.known(pool.max_size, f"scalingConfig.maxSize of {ng.label}", ng.urn):
+            continue
+        max_size = aws.size(pool.max_size)
+        if max_size is None:
+            c.violation(f"{ng.label}: scalingConfig.maxSize {short(pool.max_size)} is not a node count", ng.urn)
+            continue
+        gpus = max_size * gpi
+        total += gpus
+        counted.append(f"{ng.name} {gpus}")
+        if gpus > per_pool:
+            c.violation(f"{ng.label}: maxSize {max_size} x {gpi} GPU(s) per instance ({', '.join(pool.instance_types)}) "
+                        f"= {gpus} GPUs, above the per-pool cap of {per_pool:g}", ng.urn)
+    if total > per_stack:
+        c.violation(f"the stack's GPU pools can grow to {total} GPUs ({'; '.join(counted)}), above the stack cap of "
+                    f"{per_stack:g}")
+
+
+GPU_CAPACITY_CEILING = stack_rule(
+    name="gpu-capacity-ceiling",
+    description="Per GPU pool, max size x GPUs per instance stays within the per-pool cap, and the stack's total "
+                "within the stack cap. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Lower nodePools[].maxSize (or use smaller instances); raise maxGpusPerPool/maxGpusPerStack in the "
+                "stack's policy config only with a FinOps approval.",
+    check=_ceiling_check,
+    settings_=(Setting("maxGpusPerPool", {"type": "number", "minimum": 0}, 8, "GPUs one pool may grow to."),
+               Setting("maxGpusPerStack", {"type": "number", "minimum": 0}, 16, "GPUs all pools together may grow to.")),
+    framework=finops_framework("Policy & Governance"),
+    tags=["finops", "gpu"],
+)
+
+
+# --- outside prod: scale to zero, spot, off-peak schedule ---------------------------------------------
+
+OUTSIDE_PROD = ["dev", "staging", "local"]
+
+
+def _scale_to_zero_check(res: Res, c: Check) -> None:
+    if not aws.is_gpu_pool(res):
+        return
+    c.applies_in(c.config.strings("environments"))
+    min_size = get(res.props, "scalingConfig", "minSize")
+    if not c.known(min_size, "scalingConfig.minSize"):
+        return
+    value = aws.size(min_size)
+    if value != 0:
+        c.violation(f"{res.label}: GPU pool minSize is {short(min_size) if value is None else value}; outside prod "
+                    "GPU pools must scale to zero when idle (minSize 0)")
+
+
+GPU_POOL_SCALE_TO_ZERO = resource_rule(
+    name="gpu-pool-scale-to-zero",
+    description="Outside prod, GPU node pools have min size 0 so idle GPUs cost nothing. Severity: medium.",
+    severity=Severity.MEDIUM,
+    remediation="Set nodePools[].minSize: 0 for the GPU pool; the Cluster Autoscaler scales it from zero using the "
+                "node-template ASG tags.",
+    types=[aws.NODE_GROUP],
+    check=_scale_to_zero_check,
+    settings_=(environments_setting(OUTSIDE_PROD, "GPU pools must scale to zero"),),
+    framework=finops_framework("Usage Optimization"),
+    tags=["finops", "gpu"],
+)
+
+
+def _spot_check(res: Res, c: Check) -> None:
+    if not aws.is_gpu_pool(res):
+        return
+    c.applies_in(c.config.strings("environments"))
+    capacity = get(res.props, "capacityType")
+    if not c.known(capacity, "capacityType"):
+        return
+    if capacity != "SPOT":
+        shown = "ON_DEMAND (the default)" if capacity is MISSING else short(capacity)
+        c.violation(f"{res.label}: GPU pool capacityType is {shown}; outside prod GPU pools use SPOT")
+
+
+GPU_POOL_SPOT = resource_rule(
+    name="gpu-pool-spot",
+    description="Outside prod, GPU node pools use SPOT capacity. Severity: medium.",
+    severity=Severity.MEDIUM,
+    remediation="Set nodePools[].capacityType: SPOT for the GPU pool (list several similar instance types to "
+                "ride out spot interruptions).",
+    types=[aws.NODE_GROUP],
+    check=_spot_check,
+    settings_=(environments_setting(OUTSIDE_PROD, "GPU pools must use SPOT"),),
+    framework=finops_framework("Rate Optimization"),
+    tags=["finops", "gpu"],
+)
+
+
+def _off_peak_check(stack: Stack, c: Check) -> None:
+    c.applies_in(c.config.strings("environments"))
+    for ng in stack.of_type(aws.NODE_GROUP):
+        if not aws.is_gpu_pool(ng, aws.launch_template_of(stack, ng)):
+            continue
+        schedules = aws.schedules_of(stack, ng)
+        scale_down = False
+        unknown = False
+        for schedule in schedules:
+            values = [get(schedule.props, k) for k in ("maxSize", "desiredCapacity", "minSize")]
+            if UNKNOWN in values:
+                unknown = True
+                continue
+            max_size, desired = aws.size(values[0]), aws.size(values[1])
+            if max_size == 0 or desired == 0:
+                scale_down = True
+        if scale_down:
+            continue
+        if unknown:
+            c.unknown(f"the sizes of {ng.label}'s schedules", ng.urn)
+            continue
+        c.violation(f"{ng.label}: GPU pool has no off-peak scale-down schedule (an aws.autoscaling.Schedule on its "
+                    "Auto Scaling group with desiredCapacity/maxSize 0)", ng.urn)
+
+
+GPU_POOL_OFF_PEAK_SCHEDULE = stack_rule(
+    name="gpu-pool-off-peak-schedule",
+    description="Outside prod, every GPU node pool has a scheduled scale-down to zero off-peak. Severity: low.",
+    severity=Severity.LOW,
+    remediation="Set nodePools[].offPeak (scaleDown/scaleUp cron and timeZone) for the GPU pool; the NodePool "
+                "component then creates the two aws.autoscaling.Schedule actions.",
+    check=_off_peak_check,
+    settings_=(environments_setting(OUTSIDE_PROD, "GPU pools need an off-peak schedule"),),
+    framework=finops_framework("Usage Optimization"),
+    tags=["finops", "gpu"],
+)
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+BILLABLE_TYPES = [
+    "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:ec2/instance:Instance", "aws:ebs/volume:Volume",
+    "aws:autoscaling/group:Group", "aws:lb/loadBalancer:LoadBalancer", "aws:rds/instance:Instance",
+    "aws:rds/cluster:Cluster", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2", "aws:efs/fileSystem:FileSystem",
+    "aws:sagemaker/endpoint:Endpoint", "aws:cloudwatch/logGroup:LogGroup", "aws:kms/key:Key",
+]
+
+
+def _plain(res: Res, with_inputs: bool = True) -> dict[str, Any]:
+    """A resource in the plain-mapping shape ai_platform_finops documents (urn, type, name, inputs...)."""
+    return {
+        "urn": res.urn, "type": res.type, "name": res.name, "parent": res.parent_urn,
+        "inputs": to_plain(res.props) if with_inputs else {}, "dependencies": sorted(res.all_dependencies()),
+        "property_dependencies": {k: list(v) for k, v in res.property_dependencies.items()},
+        "options": {"protect": res.protect},
+    }
+
+
+def _project_key(c: Check) -> str:
+    return required_keys(c.settings.tag_prefix)[STANDARD_KEYS.index("project")]
+
+
+def billed_projects(stack: Stack, c: Check, types: list[str]) -> dict[str, list[Res]]:
+    key = _project_key(c)
+    found: dict[str, list[Res]] = {}
+    for res in stack.of_type(*types):
+        tags, unknown, whole = aws.effective_tags(res)
+        if whole or key in unknown:
+            c.unknown(f"the {key} tag of {res.label}", res.urn)
+            continue
+        project = tags.get(key)
+        if project:
+            found.setdefault(project, []).append(res)
+    return found
+
+
+def _coverage_check(stack: Stack, c: Check) -> None:
+    from ai_platform_finops import budgets as finops_budgets
+
+    projects = billed_projects(stack, c, c.config.strings("billableTypes"))
+    if not projects:
+        c.not_applicable("no billable AWS resource carries a project tag")
+    key = _project_key(c)
+    by_project = finops_budgets.budgets_by_project([_plain(b) for b in stack.of_type(aws.BUDGET)], key)
+    for project, resources in sorted(projects.items()):
+        budgets = by_project.get(project, [])
+        example = resources[0]
+        if not budgets:
+            c.violation(f"project '{project}' ({len(resources)} billable resource(s), e.g. {example.label}) has no "
+                        f"budget filtered on TagKeyValue user:{key}${project}")
+            continue
+        if not any(b.subscribers > 0 for b in budgets):
+            c.violation(f"project '{project}': budget(s) {', '.join(b.name for b in budgets)} notify nobody; add an "
+                        "email or SNS subscriber to a notification", budgets[0].urn)
+
+
+BUDGET_COVERAGE = stack_rule(
+    name="budget-coverage",
+    description="Every project found on a billable resource has a budget filtered on that project's tag, with at "
+                "least one notification subscriber. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Add the project to budgets.monthlyLimitsUsd in the stack config (the Budgets component creates a "
+                "COST/MONTHLY budget with a TagKeyValue filter and ACTUAL/FORECASTED notifications) and list at "
+                "least one budgets.alertEmails address.",
+    check=_coverage_check,
+    settings_=(Setting("billableTypes", _STRINGS, BILLABLE_TYPES, "AWS types whose project tag needs a budget."),),
+    framework=finops_framework("Budgeting"),
+    tags=["finops", "budgets"],
+)
+
+
+def _stack_region(stack: Stack) -> str:
+    """The region resources are priced in: the EKS cluster's provider, else aws:region, else us-east-1."""
+    for res in stack.of_type(aws.CLUSTER, aws.NODE_GROUP):
+        region = get(res.provider_props, "region") if res.provider_props is not None else MISSING
+        if isinstance(region, str) and region:
+            return region
+    region = stack_config_value("aws:region")
+    return region if isinstance(region, str) and region else "us-east-1"
+
+
+def _finops_stack_setting(name: str) -> Any:
+    """A value of the stack's own ``<project>:finops`` config (the CLI passes stack config to packs)."""
+    finops = stack_config_value(f"{os.environ.get('PULUMI_PROJECT', '')}:finops")
+    return finops.get(name) if isinstance(finops, dict) else None
+
+
+def _cost_check(stack: Stack, c: Check) -> None:
+    from ai_platform_finops import budgets as finops_budgets
+    from ai_platform_finops import estimator
+
+    basis = c.config["basis"]
+    # Only what the estimator reads carries its inputs: priced types, their schedules, budgets.
+    read = {*estimator.PRICED_TYPES, aws.SCHEDULE, aws.BUDGET}
+    plain = [_plain(r, r.type in read) for r in stack.resources]
+    if not any(p["type"] in estimator.PRICED_TYPES for p in plain):
+        c.not_applicable("the stack has no priced AWS resource")
+    key = _project_key(c)
+    spot = c.config.num("spotFraction") or number(_finops_stack_setting("spotPriceFraction")) or 0.35
+    default_project = c.config["defaultProject"] or text(_finops_stack_setting("project")) or "unallocated"
+    result = estimator.estimate(plain, region=_stack_region(stack), project_tag_key=key,
+                                default_project=default_project, spot_fraction=spot, as_of=c.settings.as_of)
+    for note in result.assumptions:
+        if "known at preview" in note or "unknown at preview" in note:
+            c.unknown(f"a priced input ({note.rstrip('.')})")
+    budgets = [p for p in plain if p["type"] == aws.BUDGET]
+    limits = finops_budgets.monthly_limits(budgets, key)
+    budget_urns: dict[str, str] = {}
+    for info in finops_budgets.budgets(budgets, key):
+        for project in info.projects:
+            budget_urns.setdefault(project, info.urn)
+
+    def top(project: str | None) -> str:
+        items = result.top_items(3, basis, project)
+        return ", ".join(f"{i.name} ${i.figures.get(basis):,.2f}" for i in items) or "none"
+
+    for project, figures in result.by_project().items():
+        limit = limits.get(project)
+        cost = figures.get(basis)
+        if limit is not None and cost > limit:
+            c.violation(f"project '{project}': estimated ${cost:,.2f}/month ({basis}; min ${figures.min:,.2f}, "
+                        f"expected ${figures.expected:,.2f}, max ${figures.max:,.2f}) exceeds its budget of "
+                        f"${limit:,.2f} by ${cost - limit:,.2f}; top items: {top(project)}", budget_urns.get(project))
+    ceiling = c.config.num("maxMonthlyUsd")
+    total = result.total.get(basis)
+    if ceiling > 0 and total > ceiling:
+        c.violation(f"the stack's estimate ${total:,.2f}/month ({basis}) exceeds the ceiling of ${ceiling:,.2f}; "
+                    f"top items: {top(None)}")
+
+
+COST_WITHIN_BUDGET = stack_rule(
+    name="cost-within-budget",
+    description="Each project's monthly cost estimate (basis 'expected' or 'max') stays within its budget limit, "
+                "and the stack's total within a ceiling. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Shrink the estimate (fewer or smaller GPU nodes, SPOT, off-peak schedules, lower maxSize) or raise "
+                "budgets.monthlyLimitsUsd for the project through FinOps review; `python -m preflight preview "
+                "--stack <s>` shows the estimate per project and resource.",
+    check=_cost_check,
+    settings_=(Setting("basis", {"type": "string", "enum": ["expected", "max"]}, "expected",
+                       "Which monthly figure must fit the budget: 'expected' (desired size, schedule-aware) or "
+                       "'max' (max size)."),
+               Setting("maxMonthlyUsd", {"type": "number", "minimum": 0}, 0,
+                       "Ceiling for the whole stack's estimate in USD a month (0: none)."),
+               Setting("spotFraction", {"type": "number", "minimum": 0, "maximum": 1}, 0,
+                       "SPOT price as a fraction of on-demand (0: the stack config's finops.spotPriceFraction, "
+                       "else 0.35)."),
+               Setting("defaultProject", {"type": "string"}, "",
+                       "Project billed for untagged resources ('': the stack config's finops.project).")),
+    framework=finops_framework("Budgeting"),
+    tags=["finops", "budgets", "cost"],
+)
+
+
+# --- cost-allocation-tags-active -------------------------------------------------------------------
+
+def _allocation_check(stack: Stack, c: Check) -> None:
+    if c.config["managedCentrally"]:
+        c.not_applicable("cost-allocation tags are managed centrally (managedCentrally: true)")
+    if not any(r.type.startswith("aws:") for r in stack.resources):
+        c.not_applicable("the stack has no AWS resources")
+    active: set[str] = set()
+    for res in stack.of_type(aws.COST_ALLOCATION_TAG):
+        key, status = get(res.props, "tagKey"), get(res.props, "status")
+        if key is UNKNOWN or status is UNKNOWN:
+            c.unknown(f"tagKey/status of {res.label}", res.urn)
+            continue
+        if isinstance(key, str) and status == "Active":
+            active.add(key)
+    missing = [k for k in _required(c) if k not in active]
+    if missing:
+        c.violation(f"FinOps tag key(s) {', '.join(missing)} are not activated as cost-allocation tags "
+                    "(aws.costexplorer.CostAllocationTag with status Active), so AWS bills and budgets cannot "
+                    "filter on them")
+
+
+COST_ALLOCATION_TAGS_ACTIVE = stack_rule(
+    name="cost-allocation-tags-active",
+    description="The FinOps tag keys are activated as AWS cost-allocation tags, unless that is managed centrally. "
+                "Severity: medium.",
+    severity=Severity.MEDIUM,
+    remediation="Keep finops.manageCostAllocationTags on (the default) so the stack activates every key; where the "
+                "payer account activates them, set managedCentrally: true for this rule. A new key can take up "
+                "to 24 hours to appear in Cost Explorer before it can be activated.",
+    check=_allocation_check,
+    settings_=(Setting("managedCentrally", {"type": "boolean"}, False,
+                       "True where cost-allocation tags are activated centrally (e.g. by the payer account)."),
+               Setting("keys", _STRINGS, list(STANDARD_KEYS), "FinOps key names, each under the pack's tagPrefix.")),
+    framework=finops_framework("Allocation"),
+    tags=["finops", "tagging"],
+)
+
+POLICIES = [
+    FINOPS_REQUIRED_TAGS, FINOPS_REQUIRED_LABELS, GPU_INSTANCE_ALLOWLIST, GPU_CAPACITY_CEILING, GPU_POOL_SCALE_TO_ZERO,
+    GPU_POOL_SPOT, GPU_POOL_OFF_PEAK_SCHEDULE, BUDGET_COVERAGE, COST_WITHIN_BUDGET, COST_ALLOCATION_TAGS_ACTIVE,
+]
+
+__all__ = ["POLICIES"]

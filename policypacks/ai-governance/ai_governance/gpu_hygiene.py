@@ -1,0 +1,570 @@
+"""Kubernetes GPU hygiene: valid GPU requests, pods on the right nodes (and only there), resources,
+availability and probes for inference, and nothing exposed to the internet by accident."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from pulumi_policy import Severity
+
+from . import aws, k8s
+from .common import (
+    GPU_PRESENT_LABEL,
+    GPU_RESOURCE,
+    MISSING,
+    UNKNOWN,
+    Check,
+    Res,
+    Setting,
+    Stack,
+    aws_config_rules,
+    elements,
+    environments_setting,
+    flag,
+    get,
+    resource_rule,
+    short,
+    stack_rule,
+    string_map,
+    text,
+)
+
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+GPU_RESOURCES_SETTING = Setting("gpuResources", _STRINGS, [GPU_RESOURCE], "Extended resource names that are GPUs.")
+GPU_TAINT_SETTING = Setting(
+    "gpuTaint", {"type": "object", "properties": {"key": {"type": "string"}, "value": {"type": "string"},
+                                                   "effect": {"type": "string"}}},
+    {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}, "The taint every GPU node carries.")
+
+
+def _gpu_resources(c: Check) -> tuple[str, ...]:
+    return tuple(c.config.strings("gpuResources") or [GPU_RESOURCE])
+
+
+def _gpu_taint(c: Check) -> k8s.Taint:
+    raw = c.config["gpuTaint"] if isinstance(c.config["gpuTaint"], dict) else {}
+
+    def field(name: str, default: str) -> str:
+        value = raw.get(name)
+        return value if isinstance(value, str) else default
+
+    return k8s.Taint(key=field("key", GPU_RESOURCE), value=field("value", "true"), effect=field("effect", "NoSchedule"))
+
+
+def _template_or_unknown(res: Res, c: Check) -> k8s.PodTemplate | None:
+    tpl = k8s.pod_template(res)
+    if tpl is None:
+        return None
+    if tpl.containers_unknown:
+        c.unknown(tpl.field("spec", "containers"))
+    return tpl
+
+
+# --- gpu-request-valid --------------------------------------------------------------------------
+
+def _whole(value: Any) -> float | None:
+    count = k8s.gpus_of(value)
+    return count if count is not None and count >= 0 and float(count).is_integer() else None
+
+
+def _gpu_request_check(res: Res, c: Check) -> None:
+    tpl = _template_or_unknown(res, c)
+    if tpl is None:
+        return
+    for container in tpl.containers:
+        for resource in _gpu_resources(c):
+            if get(container.value, "resources") is UNKNOWN:
+                c.unknown(f"{container.path}.resources")
+                break
+            amount = k8s.gpu_amount(container.value, resource)
+            where = f"{container.path} ({container.name})"
+            if amount.limit is UNKNOWN or amount.request is UNKNOWN:
+                c.unknown(f"{container.path}.resources {resource}")
+                continue
+            if not amount.set:
+                continue
+            problems = []
+            limit = _whole(amount.limit) if amount.limit is not MISSING else None
+            request = _whole(amount.request) if amount.request is not MISSING else None
+            if amount.limit is MISSING:
+                problems.append(f"requests {short(amount.request)} without a limit (GPUs go in limits)")
+            elif limit is None:
+                problems.append(f"limit {short(amount.limit)} is not a whole number")
+            if amount.request is not MISSING:
+                asked = k8s.gpus_of(amount.request)
+                if request is None:
+                    problems.append(f"request {short(amount.request)} is not a whole number")
+                if limit is not None and asked is not None and asked != limit:
+                    problems.append(f"request {short(amount.request)} differs from limit {short(amount.limit)} "
+                                    "(GPUs cannot be overcommitted)")
+            if problems:
+                c.violation(f"{res.label}: {where}: {resource}: {'; '.join(problems)}. Kubernetes rejects this pod")
+
+
+GPU_REQUEST_VALID = resource_rule(
+    name="gpu-request-valid",
+    description="nvidia.com/gpu is a whole number set in limits, with requests equal to it or absent. Severity: critical.",
+    severity=Severity.CRITICAL,
+    remediation="Put a whole GPU count in resources.limits['nvidia.com/gpu'] and drop the request or make it equal. "
+                "Kubernetes cannot share or overcommit GPUs; to share one use MIG, time-slicing or MPS through the "
+                "NVIDIA device plugin instead of fractions.",
+    types=list(k8s.POD_OWNERS),
+    check=_gpu_request_check,
+    settings_=(GPU_RESOURCES_SETTING,),
+    tags=["kubernetes", "gpu"],
+)
+
+
+# --- gpu-workload-placement ---------------------------------------------------------------------
+
+def _selects_gpu_nodes(spec: Any, keys: list[str]) -> bool | None:
+    selector = get(spec, "nodeSelector")
+    if selector is UNKNOWN:
+        return None
+    labels, unknown = string_map(selector)
+    if any(k in labels for k in keys):
+        return True
+    required = get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
+    if required is UNKNOWN:
+        return None
+    terms = elements(required)
+    if terms and all(any(get(e, "key") in keys and get(e, "operator") in ("In", "Exists")
+                         for e in elements(get(term, "matchExpressions"))) for term in terms):
+        return True
+    return None if unknown else False
+
+
+def _placement_check(res: Res, c: Check) -> None:
+    tpl = _template_or_unknown(res, c)
+    if tpl is None:
+        return
+    gpus, gpus_unknown = k8s.pod_gpus(tpl, _gpu_resources(c))
+    taint = _gpu_taint(c)
+    tolerations_raw = get(tpl.spec, "tolerations")
+    if gpus == 0 and gpus_unknown:
+        c.unknown(f"the GPU amounts of {tpl.field('spec', 'containers')}")
+        return
+    tolerates = None if tolerations_raw is UNKNOWN else k8s.tolerates(elements(tolerations_raw), taint)
+    taint_text = f"{taint.key}={taint.value}:{taint.effect}"
+    if gpus > 0:
+        if tolerates is None:
+            c.unknown(tpl.field("spec", "tolerations"))
+        elif not tolerates:
+            c.violation(f"{res.label}: a GPU pod ({gpus:g} GPU(s)) must tolerate the GPU taint {taint_text}")
+        selects = _selects_gpu_nodes(tpl.spec, c.config.strings("gpuNodeLabels"))
+        if selects is None:
+            c.unknown(tpl.field("spec", "nodeSelector"))
+        elif not selects:
+            c.violation(f"{res.label}: a GPU pod must select GPU nodes with a nodeSelector (or required node affinity) "
+                        f"on one of {', '.join(c.config.strings('gpuNodeLabels'))}")
+    else:
+        if tolerates is None:
+            c.unknown(tpl.field("spec", "tolerations"))
+        elif tolerates:
+            c.violation(f"{res.label}: a pod without GPUs tolerates the GPU taint {taint_text} and may squat on "
+                        "expensive GPU nodes; remove the toleration")
+
+
+GPU_WORKLOAD_PLACEMENT = resource_rule(
+    name="gpu-workload-placement",
+    description="GPU pods tolerate the GPU taint and select GPU nodes; pods without GPUs do not tolerate it. "
+                "Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Derive tolerations and nodeSelector from the node pool (components/inference_service.py does): GPU "
+                "pods get the nvidia.com/gpu toleration and the pool's labels; CPU pods get neither.",
+    types=list(k8s.POD_OWNERS),
+    check=_placement_check,
+    settings_=(GPU_RESOURCES_SETTING, GPU_TAINT_SETTING,
+               Setting("gpuNodeLabels", _STRINGS, [GPU_PRESENT_LABEL, "nvidia.com/gpu.product", "nvidia.com/gpu.count"],
+                       "Node label keys whose selection means 'a GPU node'.")),
+    tags=["kubernetes", "gpu"],
+)
+
+
+# --- gpu-workload-schedulable ---------------------------------------------------------------------
+
+def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], c: Check) -> Any:
+    """Min replicas: the HPA's minReplicas when one targets the workload, else spec.replicas (default 1)."""
+    name, namespace = k8s.name_of(workload), k8s.namespace_of(workload)
+    hpa = None
+    if isinstance(name, str):
+        hpa = hpas.get((str(namespace) if isinstance(namespace, str) else "*", name)) or hpas.get(("*", name))
+    if hpa is not None:
+        value = get(hpa.props, "spec", "minReplicas")
+        return 1 if value is MISSING else value
+    if workload.type == k8s.DAEMON_SET:
+        return 1
+    value = get(workload.props, "spec", "replicas")
+    return 1 if value is MISSING else value
+
+
+def hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
+    """HPAs by (namespace, target name); '*' when the namespace is unknown."""
+    index: dict[tuple[str, str], Res] = {}
+    for hpa in stack.of_type(*k8s.HPA_TYPES):
+        target = get(hpa.props, "spec", "scaleTargetRef", "name")
+        if not isinstance(target, str):
+            continue
+        namespace = k8s.namespace_of(hpa)
+        index[(namespace if isinstance(namespace, str) else "*", target)] = hpa
+        index.setdefault(("*", target), hpa)
+    return index
+
+
+def _schedulable_check(stack: Stack, c: Check) -> None:
+    resources = _gpu_resources(c)
+    pools = []
+    for ng in stack.of_type(aws.NODE_GROUP):
+        lt = aws.launch_template_of(stack, ng)
+        if aws.is_gpu_pool(ng, lt):
+            pools.append((ng, aws.pool(ng, lt)))
+    hpas = hpa_index(stack)
+    for workload in stack.of_type(*k8s.POD_OWNERS):
+        tpl = k8s.pod_template(workload)
+        if tpl is None:
+            continue
+        gpus, unknown = k8s.pod_gpus(tpl, resources)
+        if gpus <= 0:
+            if unknown:
+                c.unknown(f"the GPU amounts of {workload.label}", workload.urn)
+            continue
+        selector_raw = get(tpl.spec, "nodeSelector")
+        tolerations_raw = get(tpl.spec, "tolerations")
+        replicas = min_replicas(stack, workload, hpas, c)
+        if UNKNOWN in (selector_raw, tolerations_raw, replicas):
+            c.unknown(f"nodeSelector/tolerations/replicas of {workload.label}", workload.urn)
+            continue
+        selector, selector_unknown = string_map(selector_raw)
+        needed = aws.size(replicas) or 1
+        if not pools:
+            c.violation(f"{workload.label} asks for {gpus:g} GPU(s) per pod but the stack has no GPU node pool",
+                        workload.urn)
+            continue
+        reasons: list[str] = []
+        fits = False
+        pending_unknown = selector_unknown
+        for ng, pool in pools:
+            labels, labels_unknown = aws.node_labels(ng, pool.instance_types)
+            taints, taints_unknown = aws.node_taints(ng)
+            if labels_unknown or taints_unknown or pool.instance_types_unknown or pool.max_size is UNKNOWN:
+                pending_unknown = True
+                continue
+            mismatch = [f"{k}={v}" for k, v in selector.items() if labels.get(k) != v]
+            if mismatch:
+                reasons.append(f"{ng.name}: labels lack {', '.join(mismatch)}")
+                continue
+            untolerated = [t for t in taints if t.effect in ("NoSchedule", "NoExecute")
+                           and not k8s.tolerates(elements(tolerations_raw), t)]
+            if untolerated:
+                reasons.append(f"{ng.name}: taint {', '.join(f'{t.key}={t.value}:{t.effect}' for t in untolerated)} "
+                               "not tolerated")
+                continue
+            gpi = aws.gpus_per_instance(pool.instance_types, "min")
+            if gpi < gpus:
+                reasons.append(f"{ng.name}: {gpi} GPU(s) per instance < {gpus:g} per pod")
+                continue
+            max_size = aws.size(pool.max_size) or 0
+            per_node = int(gpi // gpus)
+            if max_size * per_node < needed:
+                reasons.append(f"{ng.name}: maxSize {max_size} x {per_node} pod(s) per node < {needed} min "
+                               "replicas")
+                continue
+            fits = True
+            break
+        if fits:
+            continue
+        if pending_unknown:
+            c.unknown(f"the GPU node pools {workload.label} could run on", workload.urn)
+            continue
+        c.violation(f"{workload.label} ({gpus:g} GPU(s) x {needed} min replicas) fits no GPU node pool: "
+                    f"{'; '.join(reasons)}", workload.urn)
+
+
+GPU_WORKLOAD_SCHEDULABLE = stack_rule(
+    name="gpu-workload-schedulable",
+    description="Every GPU workload fits some GPU node pool of the stack: labels match its nodeSelector, it "
+                "tolerates the pool's taints, one instance has enough GPUs for a pod, and max size holds the min "
+                "replicas. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Point services[].nodePool at a GPU pool whose instance type has enough GPUs, and make that pool's "
+                "maxSize hold replicas.min x GPUs; derive nodeSelector/tolerations from the pool, never retype them.",
+    check=_schedulable_check,
+    settings_=(GPU_RESOURCES_SETTING,),
+    tags=["kubernetes", "gpu"],
+)
+
+
+# --- container-resources --------------------------------------------------------------------------
+
+def _resources_check(res: Res, c: Check) -> None:
+    tpl = _template_or_unknown(res, c)
+    if tpl is None:
+        return
+    for container in tpl.containers:
+        resources = get(container.value, "resources")
+        if resources is UNKNOWN:
+            c.unknown(f"{container.path}.resources")
+            continue
+        missing = []
+        for kind, name in (("requests", "cpu"), ("requests", "memory"), ("limits", "memory")):
+            value = get(resources, kind, name)
+            if value is UNKNOWN:
+                c.unknown(f"{container.path}.resources.{kind}.{name}")
+            elif value is MISSING or (isinstance(value, str) and not value.strip()):
+                missing.append(f"{kind}.{name}")
+        if missing:
+            c.violation(f"{res.label}: {container.path} ({container.name}) sets no {', '.join(missing)}")
+
+
+CONTAINER_RESOURCES = resource_rule(
+    name="container-resources",
+    description="Every container sets cpu and memory requests and a memory limit. Severity: medium.",
+    severity=Severity.MEDIUM,
+    remediation="Set resources.requests.cpu, resources.requests.memory and resources.limits.memory on every "
+                "container (services[].resources in the stack config); requests drive scheduling and cost "
+                "allocation, the memory limit keeps one pod from starving a node.",
+    types=list(k8s.POD_OWNERS),
+    check=_resources_check,
+    tags=["kubernetes", "reliability"],
+)
+
+
+# --- inference-availability -----------------------------------------------------------------------
+
+def _availability_check(stack: Stack, c: Check) -> None:
+    c.applies_in(c.config.strings("environments"))
+    minimum = int(c.config.num("minReplicas"))
+    hpas = hpa_index(stack)
+    pdbs = stack.of_type(k8s.PDB)
+    for workload in stack.of_type(k8s.DEPLOYMENT):
+        tpl = k8s.pod_template(workload)
+        if tpl is None or not k8s.is_inference(workload, tpl, c.settings):
+            continue
+        replicas = min_replicas(stack, workload, hpas, c)
+        if replicas is UNKNOWN:
+            c.unknown(f"the replicas of {workload.label}", workload.urn)
+        else:
+            count = aws.size(replicas)
+            if count is None or count < minimum:
+                c.violation(f"{workload.label}: {short(replicas)} min replica(s); inference in "
+                            f"{c.settings.environment} needs at least {minimum}", workload.urn)
+        labels_raw = get(tpl.metadata, "labels")
+        namespace = k8s.namespace_of(workload)
+        if labels_raw is UNKNOWN:
+            c.unknown(f"the pod labels of {workload.label}", workload.urn)
+            continue
+        pod_labels, _ = string_map(labels_raw)
+        covered, pending = False, False
+        for pdb in pdbs:
+            pdb_namespace = k8s.namespace_of(pdb)
+            if isinstance(namespace, str) and isinstance(pdb_namespace, str) and pdb_namespace != namespace:
+                continue
+            selected = k8s.selector_matches(get(pdb.props, "spec", "selector"), pod_labels)
+            if selected is None and get(pdb.props, "spec", "selector") is UNKNOWN:
+                pending = True
+            if selected:
+                covered = True
+                break
+        if not covered:
+            if pending:
+                c.unknown(f"the PodDisruptionBudget selectors for {workload.label}", workload.urn)
+            else:
+                c.violation(f"{workload.label}: no PodDisruptionBudget selects its pods; a node drain could take "
+                            "every replica down at once", workload.urn)
+
+
+INFERENCE_AVAILABILITY = stack_rule(
+    name="inference-availability",
+    description="In prod, inference Deployments run at least 2 replicas and a PodDisruptionBudget selects them. "
+                "Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Set services[].replicas.min to 2 or more; the InferenceService component then creates a "
+                "PodDisruptionBudget (maxUnavailable 1) selecting the pods.",
+    check=_availability_check,
+    settings_=(environments_setting(["prod"], "inference must be highly available"),
+               Setting("minReplicas", {"type": "integer", "minimum": 1}, 2, "Minimum replicas of an inference workload.")),
+    tags=["kubernetes", "reliability"],
+)
+
+
+# --- inference-probes -----------------------------------------------------------------------------
+
+def _probes_check(res: Res, c: Check) -> None:
+    tpl = _template_or_unknown(res, c)
+    if tpl is None or not k8s.is_inference(res, tpl, c.settings):
+        return
+    for container in tpl.containers:
+        if container.init:
+            continue
+        probe = get(container.value, "readinessProbe")
+        if probe is UNKNOWN:
+            c.unknown(f"{container.path}.readinessProbe")
+        elif probe is MISSING or not any(get(probe, k) is not MISSING for k in ("httpGet", "tcpSocket", "exec", "grpc")):
+            c.violation(f"{res.label}: {container.path} ({container.name}) has no readiness probe; traffic would reach "
+                        "a model that is still loading")
+
+
+INFERENCE_PROBES = resource_rule(
+    name="inference-probes",
+    description="Inference containers have a readiness probe. Severity: medium.",
+    severity=Severity.MEDIUM,
+    remediation="Give the model server a readiness endpoint and set services[].probes.readinessPath; the "
+                "InferenceService component adds readiness, liveness and startup probes.",
+    types=[k8s.DEPLOYMENT, k8s.STATEFUL_SET],
+    check=_probes_check,
+    tags=["kubernetes", "reliability"],
+)
+
+
+# --- no-public-exposure ---------------------------------------------------------------------------
+
+INTERNAL_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true", "0.0.0.0/0"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
+    "networking.gke.io/load-balancer-type": ("Internal",),
+    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
+}
+
+
+def _internal(annotations: dict[str, str]) -> bool:
+    return any(annotations.get(k, "").strip() in values for k, values in INTERNAL_ANNOTATIONS.items())
+
+
+def unrestricted_endpoint(res: Res, c: Check, field_prefix: str = "") -> str | None:
+    """Why an EKS cluster's API endpoint is open to the internet, or None (unknowns recorded)."""
+    vpc = get(res.props, "vpcConfig")
+    public = get(vpc, "endpointPublicAccess")
+    if public is UNKNOWN or vpc is UNKNOWN:
+        c.unknown(f"{field_prefix}vpcConfig.endpointPublicAccess")
+        return None
+    if public is not MISSING and flag(public) is False:
+        return None
+    cidrs_raw = get(vpc, "publicAccessCidrs")
+    if cidrs_raw is UNKNOWN:
+        c.unknown(f"{field_prefix}vpcConfig.publicAccessCidrs")
+        return None
+    cidrs = [x for x in elements(cidrs_raw) if isinstance(x, str)]
+    default = " (the AWS default)" if public is MISSING else ""
+    if not cidrs:
+        return f"the public API endpoint is on{default} and open to 0.0.0.0/0 (no publicAccessCidrs)"
+    open_ = []
+    for cidr in cidrs:
+        try:
+            if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
+                open_.append(cidr)
+        except ValueError:
+            continue
+    if open_:
+        return f"the public API endpoint is open to {', '.join(open_)}"
+    return None
+
+
+def _chart_name(res: Res) -> str:
+    chart = text(get(res.props, "chart")) or ""
+    return chart.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _exposure_check(res: Res, c: Check) -> None:
+    if res.type == k8s.SERVICE:
+        kind = get(res.props, "spec", "type")
+        if not c.known(kind, "spec.type"):
+            return
+        if kind != "LoadBalancer":
+            return
+        annotations_raw = get(res.props, "metadata", "annotations")
+        if annotations_raw is UNKNOWN:
+            c.unknown("metadata.annotations")
+            return
+        annotations, _ = string_map(annotations_raw)
+        if not _internal(annotations):
+            c.violation(f"{res.label}: a LoadBalancer Service without an internal annotation "
+                        "(service.beta.kubernetes.io/aws-load-balancer-scheme: internal) is reachable from the internet")
+        return
+    if res.type == aws.CLUSTER:
+        if c.settings.environment not in c.config.strings("privateEndpointEnvironments"):
+            return
+        why = unrestricted_endpoint(res, c)
+        if why:
+            c.violation(f"{res.label}: {why}; in {c.settings.environment} keep it private or limit publicAccessCidrs")
+        return
+    if res.type == k8s.INGRESS:
+        _ingress_check(res, c)
+        return
+    if res.type in k8s.HELM_CHARTS and _chart_name(res) in c.config.strings("argoCdCharts"):
+        _argocd_check(res, c)
+
+
+def _ingress_check(res: Res, c: Check) -> None:
+    namespace = k8s.namespace_of(res)
+    backends = []
+    for rule in elements(get(res.props, "spec", "rules")):
+        for path in elements(get(rule, "http", "paths")):
+            backends.append(get(path, "backend", "service", "name"))
+    backends.append(get(res.props, "spec", "defaultBackend", "service", "name"))
+    argocd = namespace == "argocd" or any(isinstance(b, str) and b.endswith("argocd-server") for b in backends)
+    if not argocd:
+        return
+    tls = get(res.props, "spec", "tls")
+    if not c.known(tls, "spec.tls"):
+        return
+    if not elements(tls):
+        c.violation(f"{res.label}: exposes the Argo CD server without TLS (spec.tls is empty)")
+
+
+def _argocd_check(res: Res, c: Check) -> None:
+    values = get(res.props, "values")
+    if values is UNKNOWN:
+        c.unknown("values")
+        return
+    server = get(values, "server")
+    service_type = get(server, "service", "type")
+    if service_type is UNKNOWN:
+        c.unknown("values.server.service.type")
+    elif service_type == "LoadBalancer":
+        annotations, _ = string_map(get(server, "service", "annotations"))
+        if not _internal(annotations):
+            c.violation(f"{res.label}: the Argo CD server Service is a public LoadBalancer")
+    ingress_enabled = get(server, "ingress", "enabled")
+    if ingress_enabled is UNKNOWN:
+        c.unknown("values.server.ingress.enabled")
+        return
+    if flag(ingress_enabled):
+        tls = get(server, "ingress", "tls")
+        extra = get(server, "ingress", "extraTls")
+        if UNKNOWN in (tls, extra):
+            c.unknown("values.server.ingress.tls")
+            return
+        if not flag(tls) and not elements(extra):
+            c.violation(f"{res.label}: the Argo CD server ingress is enabled without TLS "
+                        "(values.server.ingress.tls or extraTls)")
+    insecure = get(values, "configs", "params", "server.insecure")
+    if flag(insecure) and (service_type == "LoadBalancer" or flag(ingress_enabled)):
+        c.violation(f"{res.label}: server.insecure (plain HTTP) with the server exposed outside the cluster; "
+                    "terminate TLS at the ingress and keep it off the LoadBalancer")
+
+
+NO_PUBLIC_EXPOSURE = resource_rule(
+    name="no-public-exposure",
+    description="No LoadBalancer Service unless annotated internal; no unrestricted public EKS endpoint in prod; the "
+                "Argo CD server is never exposed without TLS. Severity: critical.",
+    severity=Severity.CRITICAL,
+    remediation="Use ClusterIP Services behind an ingress, or annotate the Service "
+                "service.beta.kubernetes.io/aws-load-balancer-scheme: internal; keep cluster.endpointPublicAccess "
+                "false in prod (or list publicAccessCidrs); expose Argo CD only through argocd.ingress, which "
+                "requires a TLS secret.",
+    types=[k8s.SERVICE, aws.CLUSTER, k8s.INGRESS, *k8s.HELM_CHARTS],
+    check=_exposure_check,
+    settings_=(Setting("privateEndpointEnvironments", _STRINGS, ["prod"],
+                       "Environments where the EKS API endpoint must not be open to the internet."),
+               Setting("argoCdCharts", _STRINGS, ["argo-cd"], "Helm chart names that install Argo CD.")),
+    framework=aws_config_rules("EKS_ENDPOINT_NO_PUBLIC_ACCESS"),
+    tags=["security", "network"],
+)
+
+POLICIES = [
+    GPU_REQUEST_VALID, GPU_WORKLOAD_PLACEMENT, GPU_WORKLOAD_SCHEDULABLE, CONTAINER_RESOURCES, INFERENCE_AVAILABILITY,
+    INFERENCE_PROBES, NO_PUBLIC_EXPOSURE,
+]
+
+__all__ = ["POLICIES", "hpa_index", "min_replicas", "unrestricted_endpoint"]

@@ -1,0 +1,492 @@
+"""Responsible AI: every deployed model has an approved ethics policy, a traceable image, a model
+card, a passing and recent evaluation, safeguards matching its risk tier, and data that stays
+where its classification allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from pulumi_policy import Severity
+
+from . import aws, k8s
+from .common import (
+    AUDIT_LOGGING,
+    ENVIRONMENTS_SETTING_SCHEMA,
+    DATA_CLASSIFICATION,
+    ENV_ETHICS_POLICY_ID,
+    ENV_MODEL_VERSION,
+    ETHICS_POLICY_ID,
+    EVAL_DATE,
+    EVAL_METRIC_PREFIX,
+    EXPLAINABILITY,
+    INTENDED_USE,
+    MISSING,
+    MODEL_CARD,
+    MODEL_VERSION,
+    OWNER,
+    RISK_TIER,
+    UNKNOWN,
+    Check,
+    Res,
+    Setting,
+    Stack,
+    eu_ai_act,
+    get,
+    matches_any,
+    number,
+    resource_rule,
+    short,
+    stack_rule,
+)
+from .gpu_hygiene import hpa_index, min_replicas
+
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+RISK_TIERS = ("minimal", "limited", "high")
+CLASSIFICATIONS = ("public", "internal", "confidential", "pii")
+_URL = re.compile(r"^https://[^\s/$.?#][^\s]*$")
+_CONTACT = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|[a-z0-9][a-z0-9._-]{2,})$", re.IGNORECASE)
+
+
+class Model:
+    """One inference workload's governance facts, read from its annotations and containers."""
+
+    def __init__(self, res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
+        self.res = res
+        self.tpl = tpl
+        self.c = c
+        self.annotations, self.unknown_keys = k8s.governance_annotations(res, tpl)
+
+    def key(self, name: str) -> str:
+        return self.c.settings.governance_key(name)
+
+    def fact(self, name: str) -> Any:
+        """The annotation's value, UNKNOWN (recorded) or MISSING."""
+        key = self.key(name)
+        if key in self.annotations:
+            return self.annotations[key]
+        if key in self.unknown_keys or "*" in self.unknown_keys:
+            self.c.unknown(f"annotation {key}")
+            return UNKNOWN
+        return MISSING
+
+    def metrics(self) -> dict[str, str]:
+        prefix = self.key(EVAL_METRIC_PREFIX)
+        date_key, report_key = self.key(EVAL_DATE), self.key("eval-report")
+        return {k[len(prefix):]: v for k, v in self.annotations.items()
+                if k.startswith(prefix) and k not in (date_key, report_key)}
+
+
+def inference_model(res: Res, c: Check) -> Model | None:
+    tpl = k8s.pod_template(res)
+    if tpl is None or not k8s.is_inference(res, tpl, c.settings):
+        return None
+    return Model(res, tpl, c)
+
+
+INFERENCE_TYPES = [k8s.DEPLOYMENT, k8s.STATEFUL_SET, k8s.DAEMON_SET, k8s.JOB, k8s.CRON_JOB, k8s.POD]
+
+
+# --- ethics-policy-approved -----------------------------------------------------------------------
+
+def _ethics_check(res: Res, c: Check) -> None:
+    model = inference_model(res, c)
+    if model is None:
+        return
+    key = model.key(ETHICS_POLICY_ID)
+    policy_id = model.fact(ETHICS_POLICY_ID)
+    if policy_id is UNKNOWN:
+        return
+    if policy_id is MISSING or not str(policy_id).strip():
+        c.violation(f"{res.label}: no ethics policy id (annotation {key}); every inference workload names an "
+                    "approved ethics policy")
+        return
+    registry = c.config["registry"] if isinstance(c.config["registry"], dict) else {}
+    if policy_id not in registry:
+        known = ", ".join(sorted(str(k) for k in registry)) or "none"
+        c.violation(f"{res.label}: ethics policy '{policy_id}' is not in the approved registry (known: {known})")
+    else:
+        valid_until = registry[policy_id]
+        try:
+            until = dt.date.fromisoformat(str(valid_until))
+        except ValueError:
+            c.violation(f"{res.label}: the registry's valid-until date for '{policy_id}' ({short(valid_until)}) is "
+                        "not a date (YYYY-MM-DD)")
+            return
+        if until < c.settings.as_of:
+            c.violation(f"{res.label}: ethics policy '{policy_id}' expired on {until.isoformat()} "
+                        f"(as of {c.settings.as_of.isoformat()})")
+    for container in model.tpl.containers:
+        if container.init:
+            continue
+        env = k8s.env_value(container.value, ENV_ETHICS_POLICY_ID)
+        if env is UNKNOWN:
+            c.unknown(f"{container.path}.env {ENV_ETHICS_POLICY_ID}")
+        elif isinstance(env, str) and env != policy_id:
+            c.violation(f"{res.label}: {container.path} ({container.name}) sets {ENV_ETHICS_POLICY_ID}={env} but the "
+                        f"workload names '{policy_id}'")
+
+
+ETHICS_POLICY_APPROVED = resource_rule(
+    name="ethics-policy-approved",
+    description="Every inference workload names an ethics policy id from the approved registry, and that policy has "
+                "not expired. Severity: critical.",
+    severity=Severity.CRITICAL,
+    remediation="Set services[].ethics.policyId to an approved policy; new or renewed policies are added to the "
+                "'registry' (id -> valid-until date) of this rule in the stack's policy config by the AI ethics "
+                "board.",
+    types=INFERENCE_TYPES,
+    check=_ethics_check,
+    settings_=(Setting("registry", {"type": "object", "additionalProperties": {"type": "string"}}, {},
+                       "Approved ethics policies: id -> valid-until date (YYYY-MM-DD)."),),
+    framework=eu_ai_act("Article 9 - Risk management system"),
+    tags=["responsible-ai"],
+)
+
+
+# --- model-provenance -----------------------------------------------------------------------------
+
+_IMAGE = re.compile(
+    r"^(?P<repo>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+def parse_image(image: str) -> tuple[str, str | None, str | None] | None:
+    """(fully qualified repository, tag, digest); docker.io/library is filled in as Docker does."""
+    match = _IMAGE.match(image.strip())
+    if not match:
+        return None
+    repo = match.group("repo")
+    first = repo.split("/", 1)[0]
+    if "/" not in repo:
+        repo = f"docker.io/library/{repo}"
+    elif not ("." in first or ":" in first or first == "localhost"):
+        repo = f"docker.io/{repo}"
+    return repo, match.group("tag"), match.group("digest")
+
+
+def _provenance_check(res: Res, c: Check) -> None:
+    model = inference_model(res, c)
+    if model is None:
+        return
+    allowed = c.config.strings("allowedRegistries")
+    version = model.fact(MODEL_VERSION)
+    for container in model.tpl.containers:
+        image = get(container.value, "image")
+        where = f"{container.path} ({container.name})"
+        if image is UNKNOWN:
+            c.unknown(f"{container.path}.image")
+            continue
+        if not isinstance(image, str) or not image.strip():
+            c.violation(f"{res.label}: {where} has no image")
+            continue
+        parsed = parse_image(image)
+        if parsed is None:
+            c.violation(f"{res.label}: {where}: {short(image)} is not an image reference")
+            continue
+        repo, tag, digest = parsed
+        if not any(repo == a.rstrip("/") or repo.startswith(a if a.endswith("/") else a + "/") or matches_any(repo, [a])
+                   for a in allowed):
+            c.violation(f"{res.label}: {where}: image {short(image)} ({repo}) is not from an allowed registry "
+                        f"({', '.join(allowed) or 'none'})")
+        if tag == "latest":
+            c.violation(f"{res.label}: {where}: image {short(image)} uses the 'latest' tag; pin a version")
+        elif tag is None and digest is None:
+            c.violation(f"{res.label}: {where}: image {short(image)} has no tag (Docker would pull 'latest')")
+        if c.config["requireDigest"] and digest is None:
+            c.violation(f"{res.label}: {where}: image {short(image)} is not pinned by @sha256 digest, required in "
+                        f"{c.settings.environment}")
+        if container.init:
+            continue
+        env_version = k8s.env_value(container.value, ENV_MODEL_VERSION)
+        if env_version is UNKNOWN:
+            c.unknown(f"{container.path}.env {ENV_MODEL_VERSION}")
+            env_version = MISSING
+        if version is MISSING:
+            c.violation(f"{res.label}: no model version annotation ({model.key(MODEL_VERSION)})")
+        elif version is not UNKNOWN:
+            if isinstance(env_version, str) and env_version != version:
+                c.violation(f"{res.label}: {where}: {ENV_MODEL_VERSION}={env_version} disagrees with the model version "
+                            f"annotation '{version}'")
+            if tag is not None and tag != "latest" and tag != version:
+                c.violation(f"{res.label}: {where}: image tag '{tag}' disagrees with the model version '{version}'")
+        if env_version is MISSING and c.config["requireModelVersionEnv"]:
+            c.violation(f"{res.label}: {where} does not set {ENV_MODEL_VERSION}")
+
+
+MODEL_PROVENANCE = resource_rule(
+    name="model-provenance",
+    description="Model images come from allowed registries, carry a version tag (never 'latest'), are pinned by "
+                "@sha256 digest where required (prod), and the model version annotation and MODEL_VERSION agree "
+                "with the image. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Publish the model image to an allowed registry, reference it as registry/repo:<version>@sha256:"
+                "<digest> (crane digest / docker buildx imagetools inspect give the digest), and keep "
+                "services[].model.version equal to the tag.",
+    types=INFERENCE_TYPES,
+    check=_provenance_check,
+    settings_=(Setting("allowedRegistries", _STRINGS, [], "Allowed image repositories (prefixes such as "
+                       "'123456789012.dkr.ecr.us-east-1.amazonaws.com/' or 'docker.io/apexlogic/'; shell patterns "
+                       "allowed). Docker Hub short names are expanded to docker.io/."),
+               Setting("requireDigest", {"type": "boolean"}, True, "Require an @sha256 digest."),
+               Setting("requireModelVersionEnv", {"type": "boolean"}, True,
+                       "Require the MODEL_VERSION environment variable on model containers.")),
+    framework=eu_ai_act("Article 12 - Record-keeping (traceability of the deployed model)"),
+    tags=["responsible-ai", "supply-chain"],
+)
+
+
+# --- model-card-metadata --------------------------------------------------------------------------
+
+def _card_check(res: Res, c: Check) -> None:
+    model = inference_model(res, c)
+    if model is None:
+        return
+    min_use = int(c.config.num("minIntendedUseLength"))
+    checks = (
+        (MODEL_CARD, lambda v: bool(_URL.match(v)), "an https:// URL of the model card"),
+        (OWNER, lambda v: bool(_CONTACT.match(v.strip())), "an email address or on-call alias of the owner / "
+                                                            "human-oversight contact"),
+        (INTENDED_USE, lambda v: len(v.strip()) >= min_use, f"a statement of intended use ({min_use}+ characters)"),
+        (RISK_TIER, lambda v: v in RISK_TIERS, f"one of {', '.join(RISK_TIERS)}"),
+        (DATA_CLASSIFICATION, lambda v: v in CLASSIFICATIONS, f"one of {', '.join(CLASSIFICATIONS)}"),
+    )
+    problems = []
+    for name, valid, expected in checks:
+        value = model.fact(name)
+        if value is UNKNOWN:
+            continue
+        if value is MISSING:
+            problems.append(f"{model.key(name)} is missing ({expected})")
+        elif not valid(value):
+            problems.append(f"{model.key(name)}={short(value)} is not {expected}")
+    if problems:
+        c.violation(f"{res.label}: model card metadata: {'; '.join(problems)}")
+
+
+MODEL_CARD_METADATA = resource_rule(
+    name="model-card-metadata",
+    description="Every inference workload carries its model card URL, owner / human-oversight contact, intended "
+                "use, risk tier and data classification, well formed. Severity: medium.",
+    severity=Severity.MEDIUM,
+    remediation="Fill services[].model.modelCardUrl, owner, intendedUse, riskTier and dataClassification; the "
+                "InferenceService component writes them as governance annotations.",
+    types=INFERENCE_TYPES,
+    check=_card_check,
+    settings_=(Setting("minIntendedUseLength", {"type": "integer", "minimum": 1}, 10,
+                       "Shortest acceptable intended-use statement."),),
+    framework=eu_ai_act("Article 13 - Transparency and provision of information to deployers"),
+    tags=["responsible-ai"],
+)
+
+
+# --- evaluation-gate ------------------------------------------------------------------------------
+
+def _eval_check(res: Res, c: Check) -> None:
+    model = inference_model(res, c)
+    if model is None:
+        return
+    tier = model.fact(RISK_TIER)
+    if tier is UNKNOWN:
+        return
+    thresholds_all = c.config["thresholds"] if isinstance(c.config["thresholds"], dict) else {}
+    tier_name = tier if isinstance(tier, str) and tier in thresholds_all else "high"  # unknown tier: strictest
+    chosen = thresholds_all.get(tier_name)
+    thresholds: dict[str, Any] = chosen if isinstance(chosen, dict) else {}
+    problems = []
+    metrics = model.metrics()
+    for metric, bounds in sorted(thresholds.items()):
+        if not isinstance(bounds, dict):
+            continue
+        key = model.key(f"{EVAL_METRIC_PREFIX}{metric}")
+        if key in model.unknown_keys:
+            c.unknown(f"annotation {key}")
+            continue
+        raw = metrics.get(metric)
+        value = number(raw) if raw is not None else None
+        if value is None:
+            problems.append(f"metric '{metric}' is {'missing' if raw is None else f'not a number ({short(raw)})'}")
+            continue
+        low, high = number(bounds.get("min")), number(bounds.get("max"))
+        if low is not None and value < low:
+            problems.append(f"{metric} {value:g} < {low:g}")
+        if high is not None and value > high:
+            problems.append(f"{metric} {value:g} > {high:g}")
+    date = model.fact(EVAL_DATE)
+    if date is MISSING:
+        problems.append(f"no evaluation date ({model.key(EVAL_DATE)})")
+    elif date is not UNKNOWN:
+        try:
+            evaluated = dt.date.fromisoformat(str(date).strip()[:10])
+        except ValueError:
+            problems.append(f"evaluation date {short(date)} is not a date (YYYY-MM-DD)")
+        else:
+            age = (c.settings.as_of - evaluated).days
+            max_age = int(c.config.num("maxAgeDays"))
+            if age < 0:
+                problems.append(f"evaluation date {evaluated.isoformat()} is in the future")
+            elif age > max_age:
+                problems.append(f"evaluation of {evaluated.isoformat()} is {age} days old (max {max_age})")
+    if problems:
+        c.violation(f"{res.label}: evaluation gate for risk tier '{tier_name}' in {c.settings.environment}: "
+                    f"{'; '.join(problems)}")
+
+
+EVALUATION_GATE = resource_rule(
+    name="evaluation-gate",
+    description="Evaluation metrics meet the thresholds set per risk tier for this environment (e.g. accuracy >= X, "
+                "demographic-parity difference <= Y) and the evaluation is recent. Severity: critical.",
+    severity=Severity.CRITICAL,
+    remediation="Re-evaluate the model version and record the results in services[].ethics.evaluation (date, "
+                "metrics); if it does not meet the thresholds, it does not ship to this environment.",
+    types=INFERENCE_TYPES,
+    check=_eval_check,
+    settings_=(Setting("thresholds", {"type": "object"},
+                       {"high": {"accuracy": {"min": 0.9}, "demographic-parity-difference": {"max": 0.05}},
+                        "limited": {"accuracy": {"min": 0.85}, "demographic-parity-difference": {"max": 0.1}},
+                        "minimal": {}},
+                       "Per risk tier, per metric: {\"min\": x} and/or {\"max\": y}. An unknown tier uses 'high'."),
+               Setting("maxAgeDays", {"type": "integer", "minimum": 0}, 180, "Oldest acceptable evaluation, in days.")),
+    framework=eu_ai_act("Article 9 - Risk management system (testing, 9(6)-(8))"),
+    tags=["responsible-ai"],
+)
+
+
+# --- high-risk-safeguards -------------------------------------------------------------------------
+
+def _high_risk_check(stack: Stack, c: Check) -> None:
+    hpas = hpa_index(stack)
+    required = int(c.config.num("minReplicas"))
+    replica_envs = c.config.strings("replicaEnvironments")
+    for res in stack.of_type(*INFERENCE_TYPES):
+        model = inference_model(res, c)
+        if model is None:
+            continue
+        tier = model.fact(RISK_TIER)
+        if tier != "high":
+            continue
+        problems = []
+        owner = model.fact(OWNER)
+        if owner is MISSING or (isinstance(owner, str) and not _CONTACT.match(owner.strip())):
+            problems.append(f"a human-oversight contact ({model.key(OWNER)})")
+        explain = model.fact(EXPLAINABILITY)
+        if explain is MISSING or (isinstance(explain, str) and not _URL.match(explain)):
+            problems.append(f"an explainability reference ({model.key(EXPLAINABILITY)}, https URL)")
+        audit = model.fact(AUDIT_LOGGING)
+        if audit is not UNKNOWN and (not isinstance(audit, str) or audit.strip().lower() != "true"):
+            problems.append(f"request/response audit logging on ({model.key(AUDIT_LOGGING)}: \"true\")")
+        if c.settings.environment in replica_envs and res.type != k8s.POD:
+            replicas = min_replicas(stack, res, hpas, c)
+            if replicas is UNKNOWN:
+                c.unknown(f"the replicas of {res.label}", res.urn)
+            else:
+                count = aws.size(replicas)
+                if count is None or count < required:
+                    problems.append(f"at least {required} replicas in {c.settings.environment} (has {short(replicas)})")
+        if problems:
+            c.violation(f"{res.label}: risk tier 'high' requires {'; '.join(problems)}", res.urn)
+
+
+HIGH_RISK_SAFEGUARDS = stack_rule(
+    name="high-risk-safeguards",
+    description="A high-risk model has a human-oversight contact, an explainability reference and request/response "
+                "audit logging on; in prod it also runs at least 2 replicas. Severity: critical.",
+    severity=Severity.CRITICAL,
+    remediation="For riskTier: high set services[].model.owner (oversight contact), explainabilityUrl and "
+                "auditLogging: true, and in prod replicas.min >= 2. The rule is a stack rule because the replica "
+                "count lives on the service's HorizontalPodAutoscaler.",
+    check=_high_risk_check,
+    settings_=(Setting("minReplicas", {"type": "integer", "minimum": 1}, 2, "Replicas a high-risk model needs."),
+               Setting("replicaEnvironments", ENVIRONMENTS_SETTING_SCHEMA, ["prod"],
+                       "Environments in which a high-risk model needs minReplicas.")),
+    framework=eu_ai_act("Article 14 - Human oversight (and Article 12 - Record-keeping)"),
+    tags=["responsible-ai"],
+)
+
+
+# --- data-residency -------------------------------------------------------------------------------
+
+def _region_of(res: Res) -> Any:
+    if res.provider_props is not None:
+        region = get(res.provider_props, "region")
+        if region is not MISSING:
+            return region
+    arn = get(res.props, "arn")
+    if isinstance(arn, str) and arn.count(":") >= 4:
+        return arn.split(":")[3] or MISSING
+    return MISSING
+
+
+def _stack_region() -> str | None:
+    import json
+    import os
+
+    try:
+        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    except ValueError:
+        return None
+    region = config.get("aws:region") if isinstance(config, dict) else None
+    return region if isinstance(region, str) and region else None
+
+
+def _residency_check(stack: Stack, c: Check) -> None:
+    order = {name: i for i, name in enumerate(CLASSIFICATIONS)}
+    highest: str | None = None
+    served_by: list[str] = []
+    for res in stack.of_type(*INFERENCE_TYPES):
+        model = inference_model(res, c)
+        if model is None:
+            continue
+        value = model.fact(DATA_CLASSIFICATION)
+        if value is UNKNOWN:
+            continue
+        classification = value if isinstance(value, str) and value in order else "pii"  # unclassified: strictest
+        if highest is None or order[classification] > order[highest]:
+            highest, served_by = classification, [res.name]
+        elif classification == highest:
+            served_by.append(res.name)
+    if highest is None:
+        c.not_applicable("no inference workload in the stack")
+    clusters = stack.of_type(aws.CLUSTER)
+    allowed_map = c.config["allowedRegions"] if isinstance(c.config["allowedRegions"], dict) else {}
+    allowed = [r for r in allowed_map.get(highest) or [] if isinstance(r, str)]
+    targets: list[tuple[Any, str | None, str]] = [(_region_of(r), r.urn, r.label) for r in clusters]
+    if not targets:
+        region = _stack_region()
+        if region is None:
+            c.not_applicable("no EKS cluster and no aws:region: the cluster's region is not an AWS region")
+        targets = [(region, None, "the stack (aws:region)")]
+    for region, urn, label in targets:
+        if region is MISSING:
+            region = _stack_region() or MISSING
+        if region is UNKNOWN or region is MISSING:
+            c.unknown(f"the region of {label}", urn)
+            continue
+        if not matches_any(str(region), allowed):
+            c.violation(f"{label} runs in {region}, which is not allowed for '{highest}' data (served by "
+                        f"{', '.join(served_by[:3])}); allowed: {', '.join(allowed) or 'none'}", urn)
+
+
+DATA_RESIDENCY = stack_rule(
+    name="data-residency",
+    description="The cluster's region is allowed for the highest data classification its inference workloads serve. "
+                "Severity: critical.",
+    severity=Severity.CRITICAL,
+    remediation="Deploy the stack to an allowed region (aws:region), move the workload to a stack in one, or lower "
+                "the data classification if it was overstated; allowed regions per classification are set by the "
+                "data-protection officer in this rule's allowedRegions.",
+    check=_residency_check,
+    settings_=(Setting("allowedRegions", {"type": "object"},
+                       {"public": ["*"], "internal": ["*"], "confidential": ["us-*", "eu-*"], "pii": ["us-east-1", "us-east-2"]},
+                       "Per data classification, the allowed regions (shell patterns)."),),
+    tags=["responsible-ai", "data-protection"],
+)
+
+POLICIES = [ETHICS_POLICY_APPROVED, MODEL_PROVENANCE, MODEL_CARD_METADATA, EVALUATION_GATE, HIGH_RISK_SAFEGUARDS,
+            DATA_RESIDENCY]
+
+__all__ = ["POLICIES", "parse_image"]

@@ -1,0 +1,412 @@
+"""Unit-level tests: safe property access, Kubernetes semantics, settings, the pack's metadata and
+config files, and preflight's side (config reconciliation, the pack's virtualenv, report parts)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from preflight import policy as policy_report
+from preflight.analyzer import (
+    PACK_PYTHON_ENV,
+    PackProject,
+    PolicyAnalyzer,
+    PolicyConfig,
+    PolicyPackError,
+    load_pack_project,
+    load_policy_config,
+    pack_python,
+    reconcile_config,
+    schema_errors,
+)
+from preflight.engine import UNKNOWN
+from tests.policypacks import builders as b
+from tests.policypacks.conftest import PACK_DIR, ROOT, config_for, violations
+
+from ai_governance import POLICIES, common, k8s  # noqa: E402  (the pack dir is on sys.path: conftest)
+
+
+# --- safe access ----------------------------------------------------------------------------------
+
+def test_get_reads_through_the_sdk_proxy_without_raising():
+    props = unknown_checking_proxy({"a": {"b": [1.0, UNKNOWN, {"c": "x"}]}, "u": UNKNOWN, "n": None})
+    with pytest.raises(UnknownValueError):
+        props["u"]  # what a naive rule would hit
+    assert common.get(props, "u") is common.UNKNOWN
+    assert common.get(props, "a", "b", 1) is common.UNKNOWN
+    assert common.get(props, "a", "b", 2, "c") == "x"
+    assert common.get(props, "a", "b", 9) is common.MISSING
+    assert common.get(props, "n") is common.MISSING
+    assert common.get(props, "a", "b", "c") is common.MISSING  # a key into a list
+    assert common.get(props, "a", "b", 0, "x") is common.MISSING  # a key into a number
+    assert common.get(props, "u", "deeper") is common.UNKNOWN
+    assert common.elements(common.get(props, "a", "b"))[1] is common.UNKNOWN
+    assert common.to_plain(props)["u"] == UNKNOWN
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1", 1.0), ("500m", 0.5), ("0.5", 0.5), ("2k", 2000.0), ("16Gi", 16 * 2**30), (1.0, 1.0), ("1e3", 1000.0),
+    ("", None), ("abc", None), (True, None), (None, None), ("1.5.2", None), (float("inf"), None),
+])
+def test_quantity(value, expected):
+    assert common.quantity(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [(True, True), ("true", True), ("FALSE", False), ("yes", None), (1, None)])
+def test_flag(value, expected):
+    assert common.flag(value) is expected
+
+
+GPU_TAINT = k8s.Taint("nvidia.com/gpu", "true", "NoSchedule")
+
+
+@pytest.mark.parametrize("tolerations, expected", [
+    ([{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}], True),
+    ([{"key": "nvidia.com/gpu", "operator": "Exists"}], True),
+    ([{"operator": "Exists"}], True),  # tolerates everything
+    ([{"key": "nvidia.com/gpu", "value": "true"}], True),  # operator defaults to Equal, effect to all
+    ([{"key": "nvidia.com/gpu", "operator": "Equal", "value": "false"}], False),
+    ([{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"}], False),
+    ([{"key": "other", "operator": "Exists"}], False),
+    ([], False),
+    ([common.UNKNOWN], None),
+])
+def test_toleration_matching_follows_kubernetes(tolerations, expected):
+    assert k8s.tolerates(tolerations, GPU_TAINT) is expected
+
+
+def test_selector_matching():
+    labels = {"app": "m", "tier": "inference"}
+    assert k8s.selector_matches({"matchLabels": {"app": "m"}}, labels) is True
+    assert k8s.selector_matches({"matchLabels": {"app": "x"}}, labels) is False
+    assert k8s.selector_matches({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["inference"]}]},
+                                labels) is True
+    assert k8s.selector_matches({"matchExpressions": [{"key": "gone", "operator": "Exists"}]}, labels) is False
+    assert k8s.selector_matches({}, labels) is None  # empty selects all: proves nothing
+    assert k8s.selector_matches(common.UNKNOWN, labels) is None
+
+
+def test_rule_config_falls_back_to_defaults_on_wrong_types():
+    declared = [common.Setting("n", {"type": "number"}, 4, ""), common.Setting("l", {"type": "array"}, ["a"], ""),
+                common.Setting("e", {"type": "string", "enum": ["x", "y"]}, "x", "")]
+    config = common.RuleConfig(declared, {"n": "lots", "l": ["b", 3], "e": "z"})
+    assert config["n"] == 4 and config.strings("l") == ["b"] and config["e"] == "x"
+
+
+def _check(mode: str) -> tuple[common.Check, list[tuple[str, Any]]]:
+    reported: list[tuple[str, Any]] = []
+    settings = common.PackSettings("prod", mode, "finops.example.com", "governance.example.com",
+                                   common.dt.date(2026, 12, 1))
+    check = common.Check("p", lambda m, u=None: reported.append((m, u)), settings, common.RuleConfig([], {}))
+    check.unknown("instanceTypes", "urn:x")
+    return check, reported
+
+
+def test_check_finish_applies_unknown_values():
+    check, reported = _check("mandatory")
+    check.finish()
+    assert reported == [("cannot verify instanceTypes at preview", "urn:x")]
+    check, reported = _check("advisory")
+    with pytest.raises(UnknownValueError) as raised:
+        check.finish()
+    assert raised.value.message == "cannot verify instanceTypes at preview" and reported == []
+    check, reported = _check("disabled")
+    check.finish()
+    assert reported == []
+
+
+def test_settings_read_the_all_entry_and_environment(monkeypatch):
+    monkeypatch.setattr(common.PACK_CONFIG, "_all", {"environment": "dev", "tagPrefix": "finops.acme.io",
+                                                     "unknownValues": "advisory", "asOf": "2027-01-02"})
+    s = common.settings({"unknownValues": "mandatory"})
+    assert (s.environment, s.unknown_values, s.tag_prefix, s.governance_prefix, s.as_of.isoformat()) == (
+        "dev", "mandatory", "finops.acme.io", "governance.acme.io", "2027-01-02")
+    monkeypatch.setattr(common.PACK_CONFIG, "_all", {})
+    monkeypatch.setenv("PULUMI_PROJECT", "ai-platform")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": "staging"}))
+    assert common.settings().environment == "staging"
+    assert common.settings().unknown_values == "mandatory"  # no setting: fail closed
+    monkeypatch.setenv("PULUMI_CONFIG", "{}")
+    monkeypatch.setenv("PULUMI_STACK", "my-feature")
+    assert common.settings().environment == "prod"  # unknown environment: the strictest rules
+
+
+# --- the pack's metadata and config files ------------------------------------------------------------
+
+def test_the_pack_has_exactly_the_28_policies_with_full_metadata():
+    from tests.policypacks.test_policy_grpc_cases import ALL_POLICIES
+
+    names = [p.name for p in POLICIES]
+    assert len(names) == 28 and set(names) == ALL_POLICIES
+    for p in POLICIES:
+        assert p.description and "Severity:" in p.description, p.name
+        assert p.severity is not None and p.remediation_steps, p.name
+        assert p.config_schema is not None and "unknownValues" in p.config_schema.properties, p.name
+        for name, schema in p.config_schema.properties.items():
+            if "default" in schema:
+                assert not schema_errors(schema["default"], schema, name), (p.name, name)
+    frameworks = {p.name: p.framework.name for p in POLICIES if p.framework is not None}
+    assert frameworks["finops-required-tags"] == "FinOps Framework"
+    assert frameworks["budget-coverage"] == "FinOps Framework"
+    assert {frameworks[n] for n in ("ethics-policy-approved", "model-card-metadata", "evaluation-gate",
+                                    "high-risk-safeguards", "model-provenance")} == {"EU AI Act"}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod", "local"])
+def test_config_files_name_only_real_policies_and_valid_pack_settings(env):
+    doc = json.loads((PACK_DIR / "config" / f"{env}.json").read_text())
+    assert set(doc) - {"all"} <= {p.name for p in POLICIES}, "a typo in a policy name is silently ignored"
+    settings = {k: v for k, v in doc["all"].items() if k != "enforcementLevel"}
+    assert set(settings) <= set(common.PACK_SETTINGS_SCHEMA)
+    for key, value in settings.items():
+        assert not schema_errors(value, common.PACK_SETTINGS_SCHEMA[key], key)
+    assert settings["environment"] == env and settings["unknownValues"] == ("mandatory" if env == "prod" else "advisory")
+
+
+def test_annotation_names_match_the_program():
+    from components import metadata
+
+    for name in ("ETHICS_POLICY_ID", "MODEL_CARD", "MODEL_NAME", "MODEL_VERSION", "RISK_TIER", "DATA_CLASSIFICATION",
+                 "OWNER", "INTENDED_USE", "EVAL_DATE", "EVAL_REPORT", "EVAL_METRIC_PREFIX", "EXPLAINABILITY",
+                 "AUDIT_LOGGING", "ENV_MODEL_VERSION", "ENV_ETHICS_POLICY_ID", "APP_COMPONENT", "INFERENCE_COMPONENT"):
+        assert getattr(common, name) == getattr(metadata, name), name
+
+
+def test_taggable_types_match_the_installed_pulumi_aws():
+    sys.path.insert(0, str(PACK_DIR / "tools"))
+    try:
+        import gen_taggable_types
+    finally:
+        sys.path.remove(str(PACK_DIR / "tools"))
+    version, types = gen_taggable_types.taggable_types()
+    shipped = (PACK_DIR / "ai_governance" / "data" / "aws-taggable-types.txt").read_text()
+    assert f"# pulumi-aws: {version}" in shipped, "regenerate: tools/gen_taggable_types.py"
+    assert [line for line in shipped.splitlines() if not line.startswith("#")] == types
+
+
+# --- preflight: config files as the CLI reads them ----------------------------------------------------
+
+def _meta(name: str, schema: dict[str, Any], level: str = "mandatory") -> Any:
+    from preflight.analyzer import PolicyMeta
+
+    return PolicyMeta(name=name, description="d", level=level, severity="high", kind="resource", remediation="r",
+                      framework={}, tags=(), config_schema=schema)
+
+
+def test_reconcile_like_the_cli():
+    policies = [_meta("a", {"n": {"type": "number", "default": 2}}), _meta("b", {}, "advisory")]
+    given = {"all": PolicyConfig("advisory", {"environment": "dev"}), "a": PolicyConfig(None, {"n": 5})}
+    result = reconcile_config(policies, {}, given)
+    assert result["a"] == PolicyConfig("advisory", {"n": 5})
+    assert result["b"] == PolicyConfig("advisory", {})
+    assert result["all"] == PolicyConfig("advisory", {"environment": "dev"})  # forwarded to Configure
+    result = reconcile_config(policies, {}, {"a": PolicyConfig("mandatory", {})})
+    assert result["a"] == PolicyConfig("mandatory", {"n": 2})  # schema default filled in
+
+
+def test_reconcile_rejects_what_the_cli_rejects():
+    policies = [_meta("a", {"n": {"type": "number", "minimum": 0}})]
+    with pytest.raises(PolicyPackError) as raised:
+        reconcile_config(policies, {}, {"a": PolicyConfig(None, {"n": -1}), "settings": PolicyConfig(None, {"x": 1})})
+    assert "a: n: must be >= 0" in str(raised.value)
+    assert "settings: no valid enforcement level" in str(raised.value)
+
+
+def test_load_policy_config(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"all": "advisory", "p": {"enforcementLevel": "disabled", "x": 1}, "q": {}}))
+    assert load_policy_config(path) == {"all": PolicyConfig("advisory"), "p": PolicyConfig("disabled", {"x": 1})}
+    for bad, message in (({"p": "sometimes"}, "not a valid enforcement level"), ({"p": 3}, "must be a string"),
+                         ([], "must be a JSON object")):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(PolicyPackError, match=message):
+            load_policy_config(path)
+    path.write_text("{")
+    with pytest.raises(PolicyPackError, match="not valid JSON"):
+        load_policy_config(path)
+
+
+def test_pulumi_policy_yaml():
+    project = load_pack_project(PACK_DIR)
+    assert (project.runtime, project.virtualenv) == ("python", "venv") and project.version == "1.0.0"
+    assert project.description
+
+
+def test_the_pack_virtualenv_is_created_like_the_cli_does(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv(PACK_PYTHON_ENV, raising=False)
+    project = PackProject(dir=tmp_path, runtime="python", version="1", description="", virtualenv="venv")
+    calls: list[list[str]] = []
+
+    def run(cmd: list[str], **kw: Any) -> None:
+        calls.append(cmd)
+        assert kw["cwd"] == str(tmp_path) and kw["check"]
+        if cmd[1:3] == ["-m", "venv"]:
+            (tmp_path / "venv" / "bin").mkdir(parents=True)
+
+    python = pack_python(project, run=run)
+    assert python == str(tmp_path / "venv" / "bin" / "python")
+    assert calls == [[sys.executable, "-m", "venv", str(tmp_path / "venv")],
+                     [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", "requirements.txt"]]
+    assert capsys.readouterr().err.count("\n") == 1  # one note line
+
+
+def test_a_failed_install_leaves_no_half_built_virtualenv(tmp_path, monkeypatch):
+    monkeypatch.delenv(PACK_PYTHON_ENV, raising=False)
+    project = PackProject(dir=tmp_path, runtime="python", version="1", description="", virtualenv="venv")
+
+    def run(cmd: list[str], **kw: Any) -> None:
+        if cmd[1:3] == ["-m", "venv"]:
+            (tmp_path / "venv").mkdir()
+            return
+        raise subprocess.CalledProcessError(1, cmd, stderr=b"ERROR: No matching distribution found for pulumi-policy")
+
+    with pytest.raises(PolicyPackError, match="No matching distribution"):
+        pack_python(project, run=run, log=sys.stderr)
+    assert not (tmp_path / "venv").exists()
+
+
+def test_a_broken_pack_is_reported_with_its_stderr_and_stopped(tmp_path):
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.1.0\n")
+    (tmp_path / "__main__.py").write_text("raise SystemExit('no such rule module: ai_governance_v2')\n")
+    analyzer = PolicyAnalyzer(tmp_path, project="p", stack="s", config_file=None, python=sys.executable, timeout=30)
+    with pytest.raises(PolicyPackError, match="exited before serving") as raised:
+        with analyzer:
+            analyzer.info()
+    assert "no such rule module: ai_governance_v2" in str(raised.value)  # the pack's stderr, quoted
+    assert analyzer._proc is None
+
+
+# --- preflight: report parts ------------------------------------------------------------------------
+
+SECTION = {
+    "packs": [{"name": "ai-governance", "version": "1.0.0"}],
+    "violations": [{"pack": "ai-governance", "policy": "gpu-request-valid", "level": "mandatory",
+                    "urn": "urn:pulumi:dev::ai-platform::ai-platform:inference:InferenceService$kubernetes:apps/v1:Deployment::m",
+                    "message": "request '0.5' | <b>not</b> whole"}],
+    "mandatory": 1, "advisory": 0,
+    "not_applicable": [{"policy": "inference-availability", "reason": "applies only in prod"}],
+}
+
+
+def test_human_view_and_markdown_part():
+    human = policy_report.render_policy(SECTION)
+    assert "[mandatory]  gpu-request-valid  (Deployment m)" in human and "exit code 1" in human
+    lines = "\n".join(policy_report.markdown_part({"policy": SECTION}))
+    assert "1 mandatory policy violation(s)" in lines
+    assert "\\|" in lines and "&lt;b&gt;" in lines and "<b>" not in lines
+    assert policy_report.markdown_part({}) == []
+    assert policy_report.has_mandatory(SECTION) and not policy_report.has_mandatory(None)
+
+
+def test_the_comment_carries_the_policy_part():
+    from preflight.markdown import render_comment
+
+    comment = render_comment({"project": "ai-platform", "stack": "dev", "policy": SECTION})
+    assert "### Policy checks" in comment and "`gpu-request-valid`" in comment
+
+
+def test_section_counts_and_orders(pack):
+    stack = b.replace(b.good_stack("prod"), "gpu-lt", lambda r: r.inputs["metadataOptions"].update(httpTokens="optional"))
+    config = config_for("prod", imdsv2_required="advisory")
+    stack = b.replace(stack, "cluster-eks", lambda r: r.options.update(protect=False))
+    section = policy_report.policy_section(pack.run(stack, config), "c.json")
+    assert (section["mandatory"], section["advisory"]) == (1, 1)
+    assert [v["level"] for v in section["violations"]] == ["mandatory", "advisory"]
+    assert set(section["violations"][0]) == {"pack", "policy", "level", "urn", "message"}
+    assert section["packs"][0]["config"] == "c.json"
+
+
+def test_tag_prefix_comes_from_the_all_entry(pack):
+    config = config_for("prod")
+    config["all"].properties["tagPrefix"] = "finops.example.com"
+    found = violations(pack.run(b.good_stack("prod"), config), "finops-required-tags")
+    assert found and all("missing finops.example.com/cost-center" in m for _, _, m in found)
+
+
+# --- the README table ------------------------------------------------------------------------------
+
+def test_readme_policy_table_is_generated_from_the_pack(pack):
+    info = pack.analyzer.info()
+    levels = policy_report.environment_levels(info, policy_report.load_environment_configs(info, PACK_DIR))
+    table = policy_report.policies_table(info, levels)
+    readme = (ROOT / "README.md").read_text()
+    assert policy_report.generated_block(readme) == table, (
+        "README policy table is stale: python -m preflight policies --update-readme README.md")
+    assert table.count("\n") == 28 + 2
+    assert levels["gpu-instance-allowlist"] == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}
+    assert levels["gpu-pool-spot"]["prod"] == "n/a" and levels["inference-availability"]["dev"] == "n/a"
+
+
+def test_update_readme_rewrites_only_the_block(tmp_path):
+    readme = f"# x\n\n{policy_report.TABLE_BEGIN}\nold\n{policy_report.TABLE_END}\n\nafter\n"
+    assert policy_report.replace_table(readme, "| new |\n") == (
+        f"# x\n\n{policy_report.TABLE_BEGIN}\n| new |\n{policy_report.TABLE_END}\n\nafter\n")
+    with pytest.raises(ValueError):
+        policy_report.replace_table("no markers", "t")
+
+
+def test_pack_dir_layout():
+    assert (PACK_DIR / "requirements.txt").read_text().count("-e ../../finops") == 1
+    main = (PACK_DIR / "__main__.py").read_text()
+    assert "PolicyPack(" in main and "def " not in main  # only builds the pack
+    assert Path(ROOT / ".gitignore").read_text().count("venv/") >= 1
+
+
+# --- scale: the per-call cache and PULUMI_CONFIG ----------------------------------------------------
+
+def test_rules_share_one_conversion_per_message_within_a_call():
+    calls: list[Any] = []
+
+    def convert(value: Any, *args: Any) -> dict[str, Any]:
+        calls.append(value)
+        return {"converted": True}
+
+    cached = common._per_call_cache(convert)
+    message = object()
+    cached(message), cached(message)
+    assert len(calls) == 2  # outside an Analyze call: no caching
+    common._CALL.entries = {}
+    try:
+        first, second = cached(message), cached(message)
+        assert first is second and len(calls) == 3
+        cached(object())
+        assert len(calls) == 4
+        cached(message, True)  # extra arguments (Remediate's proxy_secrets): never cached
+        assert len(calls) == 5
+    finally:
+        common._CALL.entries = None
+
+
+def test_pulumi_config_env_leaves_out_the_largest_values_only_when_too_big():
+    from preflight.analyzer import config_env
+
+    config = {"aws:region": "us-east-1", "ai-platform:services": json.dumps(["x" * 50] * 100),
+              "ai-platform:environment": "prod"}
+    text, dropped = config_env(config)
+    assert json.loads(text) == config and dropped == []
+    text, dropped = config_env(config, limit=200)
+    assert dropped == ["ai-platform:services"]
+    assert json.loads(text) == {"aws:region": "us-east-1", "ai-platform:environment": "prod"}
+
+
+def test_advisory_unknown_messages_name_the_pack_version_the_cli_shows(pack):
+    stack = b.replace(b.good_stack("dev"), "gpu-ng", lambda r: r.inputs.update(instanceTypes=UNKNOWN))
+    found = [v.message for v in pack.run(stack, "dev").violations if v.policy == "gpu-instance-allowlist"]
+    assert found == ["can't run policy 'gpu-instance-allowlist' from policy pack 'ai-governance@v1.0.0' during "
+                     "preview: cannot verify instanceTypes at preview"]
+
+
+def test_tags_given_as_a_key_value_list_count(pack):
+    """aws:autoscaling/group:Group takes tags as [{key, value, propagateAtLaunch}]."""
+    full = [{"key": k, "value": v, "propagateAtLaunch": True} for k, v in b.tags("prod").items()]
+    asg = b.res("aws:autoscaling/group:Group", "asg", {"tags": full, "maxSize": 1.0, "minSize": 0.0})
+    assert violations(pack.run(b.good_stack("prod") + [asg], "prod"), "finops-required-tags") == []
+    asg.inputs["tags"] = full[1:]
+    found = violations(pack.run(b.good_stack("prod") + [asg], "prod"), "finops-required-tags")
+    assert [m for _, _, m in found] == [f"Group asg: tags: missing {b.PREFIX}/cost-center"]
