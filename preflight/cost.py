@@ -25,30 +25,8 @@ BASIS = "expected"
 EPSILON = 0.005
 
 
-_FIGURES = {"min": {"type": "number", "minimum": 0}, "expected": {"type": "number", "minimum": 0},
-            "max": {"type": "number", "minimum": 0}}
-COST_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["currency", "hours_per_month", "catalog", "total", "by_project", "items", "assumptions"],
-    "additionalProperties": False,
-    "properties": {
-        "currency": {"const": "USD"},
-        "hours_per_month": {"const": 730},
-        "catalog": {"type": "object", "required": ["source", "date", "region"], "additionalProperties": False,
-                    "properties": {"source": {"type": "string"}, "date": {"type": "string"}, "region": {"type": "string"}}},
-        "total": {"type": "object", "required": ["min", "expected", "max"], "additionalProperties": False,
-                  "properties": _FIGURES},
-        "by_project": {"type": "object", "additionalProperties": {
-            "type": "object", "required": ["min", "expected", "max", "budget"], "additionalProperties": False,
-            "properties": {**_FIGURES, "budget": {"type": ["number", "null"]}}}},
-        "items": {"type": "array", "items": {
-            "type": "object", "required": ["urn", "type", "project", "min", "expected", "max", "basis"],
-            "additionalProperties": False,
-            "properties": {"urn": {"type": "string"}, "type": {"type": "string"}, "project": {"type": "string"},
-                           **_FIGURES, "basis": {"type": "string"}}}},
-        "assumptions": {"type": "array", "items": {"type": "string"}},
-    },
-}
+COST_SCHEMA: dict[str, Any] = json.loads((Path(__file__).parent / "report.schema.json").read_text())["$defs"]["cost"]
+"""The ``cost`` section's JSON Schema, from the report's schema file (the one documented source)."""
 """JSON Schema of the report's ``cost`` section (for ``preflight/report.schema.json``'s ``cost``)."""
 
 

@@ -125,3 +125,17 @@ def test_stack_file_that_is_not_utf8_exits_2(tmp_path, capsys):
     code, _, err = run(["preview", "--stack", "dev", "--project-dir", str(project)], capsys)
     assert code == 2
     assert err.startswith("stacks/Pulumi.dev.yaml: (file): cannot be read: UnicodeDecodeError")
+
+
+@pytest.mark.parametrize("stack", ["prod", "local"])
+def test_the_full_report_with_cost_and_policy_matches_the_documented_schema(stack, tmp_path, capsys, monkeypatch):
+    import jsonschema
+
+    monkeypatch.setenv("PREFLIGHT_POLICY_PYTHON", sys.executable)  # the pack's requirements are installed here
+    target = tmp_path / "report.json"
+    code, _, _ = run(["preview", "--stack", stack, "--json", str(target)], capsys)
+    assert code == 0
+    report = json.loads(target.read_text())
+    jsonschema.validate(report, json.loads((ROOT / "preflight" / "report.schema.json").read_text()))
+    assert {"cost", "policy"} <= set(report)
+    assert report["policy"]["mandatory"] == 0 and report["policy"]["packs"][0]["name"] == "ai-governance"
