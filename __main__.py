@@ -21,7 +21,8 @@ from components.network import Network, NetworkArgs  # noqa: E402
 
 network = Network("network", NetworkArgs.from_stack(cfg)) if cfg.network is not None and not cfg.is_local else None
 cluster = Cluster("cluster", ClusterArgs.from_stack(cfg, network))
-cluster_addons = None if cfg.is_local else ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(cfg, cluster))
+# On the local (kubeconfig) stack the add-ons are only metrics-server, for the HPAs.
+cluster_addons = ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(cfg, cluster))
 if cluster.kubeconfig is not None:
     pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("clusterName", cluster.name)
@@ -34,7 +35,8 @@ k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
 tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
 services = {
     s.name: InferenceService(s.name, InferenceServiceArgs.from_stack(
-        cfg, s, tenants[s.project].namespace, tenants[s.project].ready), k8s_opts)
+        cfg, s, tenants[s.project].namespace, [*tenants[s.project].ready, *cluster_addons.workload_dependencies]),
+        k8s_opts)
     for s in cfg.services
 }
 pulumi.export("namespaces", {name: tenant.namespace for name, tenant in tenants.items()})

@@ -2,24 +2,32 @@
 
 Three modes (``cluster.mode``):
 
-- ``create``: an EKS cluster with API-only authentication and an access entry for the admin
-  principal, audit and authenticator logs (kept in a log group with a retention), secrets
-  envelope-encrypted with a rotating KMS key, a private endpoint (public off in prod or limited
-  to CIDRs), the EKS add-ons ``vpc-cni``, ``kube-proxy``, ``eks-pod-identity-agent`` and
-  ``coredns``, a node IAM role and the node pools.
+- ``create``: an EKS cluster with API-only authentication and an access entry (cluster admin)
+  for the admin principal and each deployer principal (``deployerPrincipalArns``, e.g. the CI
+  role that runs ``pulumi up``); the control-plane logs of ``controlPlaneLogs``, by default only
+  ``audit`` and ``authenticator`` (``api`` logs every request and dominates the CloudWatch bill,
+  so it is on only when listed), kept in a log group with a retention; secrets envelope-encrypted
+  with a rotating KMS key; a private endpoint (public off in prod or limited to CIDRs), reachable
+  on 443/tcp from ``privateAccessCidrs`` through the cluster security group; the EKS add-ons
+  ``vpc-cni`` (with network policy enforcement on), ``kube-proxy``, ``eks-pod-identity-agent``
+  and ``coredns``, each pinned to the newest version EKS publishes for the cluster's Kubernetes
+  version (``aws.eks.get_addon_version``); a node IAM role and the node pools.
 - ``existing``: an EKS cluster looked up by name; node pools are added to it.
 - ``kubeconfig``: the local stack's kind/minikube cluster, through a kubeconfig context. No AWS.
 
 Ordering is done here so every Kubernetes resource of every block is safe: ``vpc-cni`` and
 ``kube-proxy`` come before nodes (EKS installs no self-managed copies: the add-ons own them),
 ``coredns`` after the system nodes it runs on, and the Kubernetes provider waits for the admin's
-access policy, ``coredns`` and the system nodes, so no Helm release or object of any block waits
-on a cluster that has no node yet. GPU pools are not waited for: they may sit at zero.
+and the deployers' access policies, ``coredns`` and the system nodes, so no Helm release or object
+of any block waits on a cluster that has no node yet. GPU pools are not waited for: they may sit
+at zero.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -32,13 +40,18 @@ from components.config.stack import StackConfig
 from components.network import Network
 from components.node_pool import NodePool, NodePoolArgs
 
-CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
-"""audit: who did what through the API; authenticator: which IAM principal became which user."""
 PRE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 """Add-ons nodes need before they can become Ready (or, for pod identity, before pods start)."""
 POST_COMPUTE_ADDONS = ("coredns",)
 """coredns is a Deployment: it stays DEGRADED (and the create times out) until nodes exist."""
+ADDON_CONFIGURATION: Mapping[str, Mapping[str, Any]] = {
+    # The VPC CNI's network policy agent: without it NetworkPolicy objects (each project's
+    # default-deny ingress) are accepted by the API server and enforced by nothing.
+    "vpc-cni": {"enableNetworkPolicy": "true"},
+}
+"""``configuration_values`` per EKS add-on (the add-on's JSON configuration schema)."""
 ADMIN_ACCESS_POLICY = "AmazonEKSClusterAdminPolicy"
+API_PORT = 443
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 
 
@@ -84,6 +97,17 @@ class ClusterArgs:
         return not self.is_prod
 
 
+def principal_slug(principal_arn: str) -> str:
+    """A resource-name suffix for an IAM principal: ``<account>-<role|user>-<path and name>``."""
+    account, resource = principal_arn.split(":")[4], principal_arn.split(":", 5)[5]
+    return re.sub(r"[^A-Za-z0-9-]+", "-", f"{account}-{resource}").strip("-")
+
+
+def cidr_slug(cidr: str) -> str:
+    """A resource-name suffix for a CIDR: ``10.42.0.0/16`` -> ``10-42-0-0-16``."""
+    return re.sub(r"[^0-9A-Za-z]+", "-", cidr).strip("-")
+
+
 def _policy(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
@@ -127,6 +151,8 @@ class Cluster(pulumi.ComponentResource):
     node_pools: dict[str, NodePool]
     kubeconfig: pulumi.Output[str] | None
     """A secret kubeconfig for EKS (``aws eks get-token``); None in kubeconfig mode."""
+    private_api_ingress: list[aws.vpc.SecurityGroupIngressRule]
+    """443/tcp to the private endpoint from each of ``privateAccessCidrs`` (mode 'create' only)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-platform:cluster:Cluster", name, None, opts)
@@ -138,6 +164,7 @@ class Cluster(pulumi.ComponentResource):
         self.node_role = None
         self.node_pools = {}
         self.kubeconfig = None
+        self.private_api_ingress = []
         self._node_role_policies: list[aws.iam.RolePolicyAttachment] = []
 
         if config.mode == ClusterMode.KUBECONFIG:
@@ -220,7 +247,7 @@ class Cluster(pulumi.ComponentResource):
                 "bootstrap_cluster_creator_admin_permissions": False,
             },
             bootstrap_self_managed_addons=False,
-            enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
+            enabled_cluster_log_types=[log.value for log in config.control_plane_logs],
             encryption_config={"provider": {"key_arn": self.kms_key.arn}, "resources": ["secrets"]},
             upgrade_policy={"support_type": config.support_type.value},
             deletion_protection=args.protect,
@@ -241,23 +268,72 @@ class Cluster(pulumi.ComponentResource):
             access_scope={"type": "cluster"},
             opts=child,
         )
+        deployers = [self._deployer_access(name, arn, partition, tags) for arn in config.deployer_principal_arns]
+        self.private_api_ingress = [self._private_api_ingress(name, cidr, tags) for cidr in config.private_access_cidrs]
 
-        pre_compute = [self._addon(name, addon, tags) for addon in PRE_COMPUTE_ADDONS]
+        pre_compute = [self._addon(name, addon, config.version, tags) for addon in PRE_COMPUTE_ADDONS]
         self.node_role = self._node_role(name, partition, tags)
         self._node_pools(name, args, args.network.private_subnet_ids, config.version, pre_compute)
-        post_compute = [self._addon(name, addon, tags, after=self.system_node_groups) for addon in POST_COMPUTE_ADDONS]
+        post_compute = [self._addon(name, addon, config.version, tags, after=self.system_node_groups) for addon in POST_COMPUTE_ADDONS]
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             self.eks_cluster.name, self.eks_cluster.endpoint, self.eks_cluster.certificate_authority.data,
         ).apply(lambda v: kubeconfig_for_eks(v[0], v[1], v[2], args.region)))
-        self._eks_provider(name, [admin, *post_compute])
+        self._eks_provider(name, [admin, *deployers, *post_compute])
 
-    def _addon(self, name: str, addon: str, tags: Mapping[str, str],
+    def _deployer_access(self, name: str, principal_arn: str, partition: str,
+                         tags: Mapping[str, str]) -> aws.eks.AccessPolicyAssociation:
+        """An access entry with cluster admin for a principal that runs ``pulumi up`` (e.g. a CI role)."""
+        assert self.eks_cluster is not None
+        suffix = principal_slug(principal_arn)
+        child = pulumi.ResourceOptions(parent=self)
+        entry = aws.eks.AccessEntry(
+            f"{name}-deployer-{suffix}", cluster_name=self.eks_cluster.name, principal_arn=principal_arn,
+            type="STANDARD", tags=dict(tags), opts=child,
+        )
+        return aws.eks.AccessPolicyAssociation(
+            f"{name}-deployer-{suffix}",
+            cluster_name=self.eks_cluster.name,
+            principal_arn=entry.principal_arn,
+            policy_arn=f"arn:{partition}:eks::aws:cluster-access-policy/{ADMIN_ACCESS_POLICY}",
+            access_scope={"type": "cluster"},
+            opts=child,
+        )
+
+    def _private_api_ingress(self, name: str, cidr: str, tags: Mapping[str, str]) -> aws.vpc.SecurityGroupIngressRule:
+        """443/tcp from ``cidr`` to the private endpoint, on the security group EKS made for the cluster."""
+        assert self.eks_cluster is not None
+        ipv6 = ipaddress.ip_network(cidr).version == 6
+        return aws.vpc.SecurityGroupIngressRule(
+            f"{name}-api-from-{cidr_slug(cidr)}",
+            security_group_id=self.eks_cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id),
+            description=f"Kubernetes API of {self.config_name} from {cidr} (privateAccessCidrs)",
+            ip_protocol="tcp",
+            from_port=API_PORT,
+            to_port=API_PORT,
+            cidr_ipv4=None if ipv6 else cidr,
+            cidr_ipv6=cidr if ipv6 else None,
+            tags={**tags, "Name": f"{self.config_name}-api-from-{cidr}"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _addon(self, name: str, addon: str, kubernetes_version: str, tags: Mapping[str, str],
                after: Sequence[pulumi.Resource] = ()) -> aws.eks.Addon:
         assert self.eks_cluster is not None
+        # Pinned to the newest version EKS publishes for the cluster's minor. Without addon_version EKS
+        # installs its default once and never moves it (clusters of one config drift apart, and a
+        # control-plane upgrade leaves the add-ons behind); with it, a new add-on release or a new
+        # cluster.version shows up as an add-on update in `pulumi preview`.
+        version = aws.eks.get_addon_version_output(
+            addon_name=addon, kubernetes_version=kubernetes_version, most_recent=True,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).version
+        configuration = ADDON_CONFIGURATION.get(addon)
         return aws.eks.Addon(
             f"{name}-{addon}",
             cluster_name=self.eks_cluster.name,
             addon_name=addon,
+            addon_version=version,
+            configuration_values=json.dumps(configuration) if configuration is not None else None,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
             tags=dict(tags),

@@ -1,8 +1,9 @@
 """ClusterAddons: the Helm charts that make GPU node pools work on EKS.
 
-- **NVIDIA device plugin**: without it a GPU node never reports ``nvidia.com/gpu`` and no GPU
-  pod schedules. It tolerates the GPU taint and runs only on nodes labelled
-  ``nvidia.com/gpu.present=true`` (every GPU pool's nodes).
+- **NVIDIA device plugin**: without it an AL2023 NVIDIA node never reports ``nvidia.com/gpu`` and
+  no GPU pod schedules. It tolerates the GPU taint and runs only on nodes labelled
+  ``ai-platform.io/nvidia-device-plugin=chart``: AL2023 NVIDIA pools' nodes. Bottlerocket NVIDIA
+  nodes run the device plugin on the host; a second one from the chart would fight over the GPUs.
 - **Cluster Autoscaler**: AWS credentials through an EKS Pod Identity association, with
   ``SetDesiredCapacity``/``TerminateInstanceInAutoScalingGroup`` only on ASGs tagged
   ``k8s.io/cluster-autoscaler/<cluster>=owned``; ASG auto-discovery by those tags; similar node
@@ -12,8 +13,13 @@
   scaled down, and an idle GPU keeps billing).
 - **DCGM exporter** (optional, off by default): GPU utilisation metrics per GPU node, with the
   pod's FinOps labels so GPU-hours can be attributed to a project.
+- **metrics-server**: the ``metrics.k8s.io`` API every HorizontalPodAutoscaler reads cpu from;
+  without it no HPA scales. On the system pool (two replicas and a PDB when the pool has two
+  nodes or more). ``InferenceService``s wait for it (``workload_dependencies``).
 
-Nothing here exists in ``kubeconfig`` mode: the local cluster has neither GPUs nor AWS.
+In ``kubeconfig`` mode (the local kind/minikube cluster: no GPUs, no AWS) only metrics-server is
+installed, with ``--kubelet-insecure-tls`` because kind's and minikube's kubelets serve
+self-signed certificates.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from components.config.cluster import (
     CLUSTER_AUTOSCALER_REPO,
     DCGM_EXPORTER_REPO,
     GPU_PRESENT_LABEL,
+    METRICS_SERVER_REPO,
+    NVIDIA_DEVICE_PLUGIN_FROM_CHART,
+    NVIDIA_DEVICE_PLUGIN_LABEL,
     NVIDIA_DEVICE_PLUGIN_REPO,
     POOL_LABEL,
     AddonsConfig,
@@ -67,11 +76,32 @@ def tolerations(taints: Sequence[Taint]) -> list[dict[str, str]]:
     return list(seen.values())
 
 
-def gpu_node_affinity() -> dict[str, Any]:
-    """Only nodes labelled nvidia.com/gpu.present=true (replaces the chart's NFD-based default)."""
+def device_plugin_node_affinity() -> dict[str, Any]:
+    """Only AL2023 NVIDIA nodes (replaces the chart's NFD-based default, which would match Bottlerocket too)."""
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-        {"matchExpressions": [{"key": GPU_PRESENT_LABEL, "operator": "In", "values": ["true"]}]},
+        {"matchExpressions": [{"key": NVIDIA_DEVICE_PLUGIN_LABEL, "operator": "In",
+                               "values": [NVIDIA_DEVICE_PLUGIN_FROM_CHART]}]},
     ]}}}
+
+
+METRICS_SERVER = "metrics-server"
+KUBELET_INSECURE_TLS = "--kubelet-insecure-tls"
+
+
+def metrics_server_values(system_pool: NodePoolConfig, kubelet_insecure_tls: bool, ha: bool) -> dict[str, Any]:
+    """metrics-server chart values: on the system pool; HA (2 replicas, a PDB) when asked."""
+    values: dict[str, Any] = {
+        "fullnameOverride": METRICS_SERVER,
+        "nodeSelector": {POOL_LABEL: system_pool.name},
+    }
+    if system_pool.effective_taints:
+        values["tolerations"] = tolerations(system_pool.effective_taints)
+    if ha:
+        values["replicas"] = 2
+        values["podDisruptionBudget"] = {"enabled": True, "minAvailable": 1}
+    if kubelet_insecure_tls:
+        values["args"] = [KUBELET_INSECURE_TLS]
+    return values
 
 
 def autoscaler_policy(cluster_name: str, partition: str, region: str, account_id: str) -> str:
@@ -89,7 +119,8 @@ def autoscaler_policy(cluster_name: str, partition: str, region: str, account_id
 class ClusterAddonsArgs:
     config: AddonsConfig
     cluster: Cluster
-    region: str
+    region: str | None
+    """The AWS region (None only in kubeconfig mode)."""
     kubernetes_version: str
     system_pool: NodePoolConfig
     gpu_pools: Sequence[NodePoolConfig]
@@ -100,7 +131,7 @@ class ClusterAddonsArgs:
 
     @classmethod
     def from_stack(cls, cfg: StackConfig, cluster: Cluster) -> "ClusterAddonsArgs":
-        if cfg.region is None:
+        if cfg.region is None and not cfg.is_local:
             raise ValueError("cluster add-ons need aws:region")
         return cls(
             config=cfg.addons,
@@ -118,27 +149,36 @@ class ClusterAddons(pulumi.ComponentResource):
     device_plugin: kubernetes.helm.v3.Release | None
     cluster_autoscaler: kubernetes.helm.v3.Release | None
     dcgm_exporter: kubernetes.helm.v3.Release | None
+    metrics_server: kubernetes.helm.v3.Release | None
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-platform:cluster:ClusterAddons", name, None, opts)
-        if args.cluster.mode == ClusterMode.KUBECONFIG:
-            raise ValueError("cluster add-ons are for EKS; the kubeconfig (local) mode has none")
+        local = args.cluster.mode == ClusterMode.KUBECONFIG
         if args.system_pool.is_gpu:
             raise ValueError("the add-ons' system pool must be a CPU pool")
         self._args = args
         self._k8s = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
         config = args.config
         gpu_taints = [t for pool in args.gpu_pools for t in pool.effective_taints]
+        chart_pools = [pool for pool in args.gpu_pools if pool.runs_nvidia_device_plugin_chart]
+
+        self.metrics_server = None
+        if config.metrics_server.enabled:
+            self.metrics_server = self._release(
+                f"{name}-{METRICS_SERVER}", METRICS_SERVER, METRICS_SERVER_REPO, config.metrics_server.version,
+                metrics_server_values(args.system_pool, config.metrics_server.insecure_tls(local),
+                                      ha=not local and args.system_pool.min_size >= 2),
+            )
 
         self.device_plugin = None
-        if config.nvidia_device_plugin.enabled and args.gpu_pools:
+        if config.nvidia_device_plugin.enabled and chart_pools and not local:
             self.device_plugin = self._release(
                 f"{name}-nvidia-device-plugin", "nvidia-device-plugin", NVIDIA_DEVICE_PLUGIN_REPO,
                 config.nvidia_device_plugin.version,
                 {
-                    "nodeSelector": {GPU_PRESENT_LABEL: "true"},
-                    "affinity": gpu_node_affinity(),
-                    "tolerations": tolerations(gpu_taints),
+                    "nodeSelector": {NVIDIA_DEVICE_PLUGIN_LABEL: NVIDIA_DEVICE_PLUGIN_FROM_CHART},
+                    "affinity": device_plugin_node_affinity(),
+                    "tolerations": tolerations([t for pool in chart_pools for t in pool.effective_taints]),
                     "priorityClassName": "system-node-critical",
                     "gfd": {"enabled": False},
                     "nfd": {"enabled": False},
@@ -146,11 +186,11 @@ class ClusterAddons(pulumi.ComponentResource):
             )
 
         self.cluster_autoscaler = None
-        if config.cluster_autoscaler.enabled:
+        if config.cluster_autoscaler.enabled and not local:
             self.cluster_autoscaler = self._autoscaler(name)
 
         self.dcgm_exporter = None
-        if config.dcgm_exporter.enabled and args.gpu_pools:
+        if config.dcgm_exporter.enabled and args.gpu_pools and not local:
             self.dcgm_exporter = self._release(
                 f"{name}-dcgm-exporter", "dcgm-exporter", DCGM_EXPORTER_REPO, config.dcgm_exporter.version,
                 {
@@ -166,8 +206,14 @@ class ClusterAddons(pulumi.ComponentResource):
             )
 
         self.register_outputs({
-            "releases": [r.name for r in (self.device_plugin, self.cluster_autoscaler, self.dcgm_exporter) if r],
+            "releases": [r.name for r in (self.device_plugin, self.cluster_autoscaler, self.dcgm_exporter,
+                                          self.metrics_server) if r],
         })
+
+    @property
+    def workload_dependencies(self) -> list[pulumi.Resource]:
+        """What workloads should wait for: the metrics API their HPAs read (when installed here)."""
+        return [self.metrics_server] if self.metrics_server is not None else []
 
     def _release(self, resource_name: str, chart: str, repo: str, version: str, values: dict[str, Any],
                  depends_on: Sequence[pulumi.Resource] = ()) -> kubernetes.helm.v3.Release:
@@ -189,6 +235,8 @@ class ClusterAddons(pulumi.ComponentResource):
         config = args.config.cluster_autoscaler
         cluster_name = args.cluster.config_name
         image = config.image_for(args.kubernetes_version)
+        if args.region is None:
+            raise ValueError("the Cluster Autoscaler needs aws:region")
         if image is None:
             raise ValueError(f"no cluster-autoscaler image for Kubernetes {args.kubernetes_version}; set imageTag")
         child = pulumi.ResourceOptions(parent=self)
@@ -244,10 +292,11 @@ def expander_priorities(pools: Sequence[NodePoolConfig]) -> dict[str, list[str]]
     """Priority expander: spot pools first (cheaper), then everything else.
 
     Managed node group ASGs are named ``eks-<node group name>-<uuid>``, and a node group's name is
-    the pool name, '-' and a numeric suffix (so ``gpu`` never matches ``gpu-x4``). Pool names are
-    DNS labels: nothing in them needs escaping.
+    the pool name, '-' and the 26-character hex suffix of a name prefix (a timestamp and a hex
+    counter, e.g. ``2026112713540412340000000a``), so ``gpu-a10g`` never matches ``gpu-a10g-x4``
+    ('x' is not hex). Pool names are DNS labels: nothing in them needs escaping.
     """
-    spot = [f"^eks-{p.name}-[0-9]+-" for p in pools if p.capacity_type == CapacityType.SPOT]
+    spot = [f"^eks-{p.name}-[0-9a-f]+-" for p in pools if p.capacity_type == CapacityType.SPOT]
     priorities = {"10": [".*"]}
     if spot:
         priorities["50"] = spot

@@ -14,6 +14,16 @@ request without a limit, or a request that differs from the limit (Kubernetes re
 The Deployment never sets ``spec.replicas``: the HPA owns the scale (``minReplicas``/``maxReplicas``).
 A replica count in the Deployment would be re-applied on every update, and under server-side apply
 it conflicts with the HPA's field manager (pulumi/pulumi-kubernetes#2569).
+
+Rollouts: a GPU service rolls with ``maxSurge: 0, maxUnavailable: 1``. At max replicas a surge pod
+needs one more GPU than the project's quota and the pool's max size provide, so a surge rollout
+would stall; the old pod's GPU goes to the new one instead. CPU services keep ``maxSurge: 1,
+maxUnavailable: 0``. A GPU rollout may wait for a node from zero, a multi-GB image pull and the
+model load, longer than Pulumi's 10-minute default: GPU Deployments get ``customTimeouts`` (create and
+update, at least 30 minutes) and a ``progressDeadlineSeconds`` that leaves the same room. Outside prod,
+a GPU pool that can sit at zero (``minSize: 0`` or an off-peak schedule) may have no node for hours, so
+its Deployments carry ``pulumi.com/skipAwait: "true"``: ``pulumi up`` does not wait for them to become
+ready (check with ``kubectl rollout status``), instead of failing after the timeout at night.
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ from .metadata import (
     ENV_ETHICS_POLICY_ID,
     ENV_MODEL_VERSION,
     HOSTNAME_TOPOLOGY_KEY,
+    PULUMI_SKIP_AWAIT,
     ZONE_TOPOLOGY_KEY,
     GovernanceFacts,
     selector_labels,
@@ -59,6 +70,9 @@ TYPE = "ai-platform:inference:InferenceService"
 CONTAINER_NAME = "model-server"
 PORT_NAME = "http"
 PROBE_PERIOD_SECONDS = 10
+GPU_CAPACITY_SECONDS = 1200
+"""What a GPU rollout may spend before the model loads: a node from zero and a multi-GB image pull."""
+GPU_MIN_TIMEOUT_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,9 @@ class InferenceServiceArgs:
     spread_across_zones: bool = False
     """Topology spread across zones and hosts (prod)."""
     depends_on: Sequence[pulumi.Resource] = ()
-    """What the pods need first, e.g. the namespace's quota and limit range."""
+    """What the pods need first, e.g. the namespace's quota and limit range, and metrics-server."""
+    skip_await: bool = False
+    """``pulumi.com/skipAwait`` on the Deployment: its pool may sit at zero (non-prod GPU pools)."""
 
     @classmethod
     def from_stack(cls, cfg: StackConfig, service: InferenceServiceConfig, namespace: pulumi.Input[str],
@@ -92,7 +108,14 @@ class InferenceServiceArgs:
             namespace=namespace,
             spread_across_zones=cfg.is_prod,
             depends_on=tuple(depends_on),
+            skip_await=may_sit_at_zero(cfg, pool),
         )
+
+
+def may_sit_at_zero(cfg: StackConfig, pool: NodePoolConfig) -> bool:
+    """A non-prod GPU pool with no node for a while (minSize 0, or an off-peak schedule to zero)."""
+    return (not cfg.is_prod and pool.is_gpu
+            and (pool.min_size == 0 or pool.schedule(cfg.environment.value) is not None))
 
 
 # --- pure rendering --------------------------------------------------------------------------
@@ -233,15 +256,42 @@ def metadata(args: InferenceServiceArgs, *, governance: bool = False) -> ObjectM
     return meta
 
 
+def deployment_metadata(args: InferenceServiceArgs) -> ObjectMetaArgsDict:
+    """The Deployment's metadata: governance annotations and, where its pool may sit at zero, skipAwait."""
+    meta = metadata(args)
+    annotations = GovernanceFacts.of(args.service).annotations(args.governance_prefix)
+    if args.skip_await:
+        annotations[PULUMI_SKIP_AWAIT] = "true"
+    meta["annotations"] = annotations
+    return meta
+
+
+def progress_deadline_seconds(args: InferenceServiceArgs) -> int:
+    """The startup budget, plus a node and an image pull for a GPU service (at least 30 minutes)."""
+    startup = args.service.probes.startup_timeout_seconds
+    if args.service.resources.gpus > 0:
+        return max(GPU_MIN_TIMEOUT_MINUTES * 60, startup + GPU_CAPACITY_SECONDS)
+    return max(600, startup + 120)
+
+
+def deployment_timeouts(args: InferenceServiceArgs) -> pulumi.CustomTimeouts | None:
+    """Create/update timeouts of a GPU Deployment: no shorter than its progress deadline; None for CPU."""
+    if args.service.resources.gpus == 0:
+        return None
+    minutes = f"{max(GPU_MIN_TIMEOUT_MINUTES, math.ceil(progress_deadline_seconds(args) / 60))}m"
+    return pulumi.CustomTimeouts(create=minutes, update=minutes)
+
+
 def deployment_spec(args: InferenceServiceArgs) -> DeploymentSpecArgsDict:
     svc = args.service
     return {
         # No "replicas": the HPA owns the scale (see the module docstring).
         "selector": {"match_labels": selector_labels(svc.name)},
         "revision_history_limit": 5,
-        "progress_deadline_seconds": max(600, svc.probes.startup_timeout_seconds + 120),
-        # One extra pod at a time and none down: the pool and the quota need one pod of headroom.
-        "strategy": {"type": "RollingUpdate", "rolling_update": {"max_surge": 1, "max_unavailable": 0}},
+        "progress_deadline_seconds": progress_deadline_seconds(args),
+        # GPU: none extra, one down (a surge pod has no GPU at max replicas); CPU: one extra, none down.
+        "strategy": {"type": "RollingUpdate", "rolling_update": {
+            "max_surge": svc.rollout_max_surge, "max_unavailable": svc.rollout_max_unavailable}},
         "template": {
             "metadata": {
                 "labels": workload_labels(args.tags, svc.name, svc.model.version),
@@ -305,7 +355,7 @@ class Rendered:
 def render(args: InferenceServiceArgs) -> Rendered:
     return Rendered(
         metadata=metadata(args),
-        deployment_metadata=metadata(args, governance=True),
+        deployment_metadata=deployment_metadata(args),
         automount_service_account_token=args.service.automount_service_account_token,
         deployment=deployment_spec(args),
         service=service_spec(args),
@@ -355,7 +405,8 @@ class InferenceService(pulumi.ComponentResource):
             name, metadata=r.metadata, automount_service_account_token=r.automount_service_account_token, opts=child)
         self.deployment = k8s.apps.v1.Deployment(
             name, metadata=r.deployment_metadata, spec=r.deployment,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service_account, *args.depends_on]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.service_account, *args.depends_on],
+                                        custom_timeouts=deployment_timeouts(args)))
         self.service = k8s.core.v1.Service(name, metadata=r.metadata, spec=r.service, opts=child)
         self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             name, metadata=r.metadata, spec=r.hpa, opts=pulumi.ResourceOptions(parent=self, depends_on=[self.deployment]))

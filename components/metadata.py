@@ -47,6 +47,11 @@ POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce"
 POD_SECURITY_WARN = "pod-security.kubernetes.io/warn"
 POD_SECURITY_AUDIT = "pod-security.kubernetes.io/audit"
 
+# --- Pulumi's own annotations -----------------------------------------------------------------
+PULUMI_SKIP_AWAIT = "pulumi.com/skipAwait"
+"""``"true"``: pulumi-kubernetes does not wait for the object to become ready (e.g. a Deployment
+whose GPU pool may have no node for hours)."""
+
 # --- Governance annotation names (each under the stack's governance prefix) -----------------
 ETHICS_POLICY_ID = "ethics-policy-id"
 MODEL_CARD = "model-card"

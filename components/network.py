@@ -1,6 +1,7 @@
 """Network: the VPC an EKS cluster runs in, either created here or taken from existing subnets.
 
-``create`` builds a VPC across ``azCount`` availability zones with, per zone, one private subnet
+``create`` builds a VPC across ``azCount`` availability zones (Availability Zones proper: Local and
+Wavelength Zones are filtered out by opt-in status) with, per zone, one private subnet
 (nodes, internal load balancers) and one public subnet (internet-facing load balancers, NAT).
 Subnets carry the tags the AWS Load Balancer Controller and EKS look for
 (``kubernetes.io/role/elb``, ``kubernetes.io/role/internal-elb``, ``kubernetes.io/cluster/<name>``).
@@ -82,7 +83,13 @@ class Network(pulumi.ComponentResource):
     def _create(self, name: str, args: NetworkArgs) -> None:
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        zones = aws.get_availability_zones(state="available", opts=pulumi.InvokeOptions(parent=self)).names
+        # Availability Zones only: an opted-in Local Zone (or Wavelength Zone) sorts before the AZs
+        # (us-east-1-bos-1a < us-east-1a); EKS takes no Local Zone subnet for its control plane, and a
+        # Local Zone offers few instance types and services, so it must not get these subnets.
+        zones = aws.get_availability_zones(
+            state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=pulumi.InvokeOptions(parent=self),
+        ).names
         if len(zones) < config.az_count:
             raise ValueError(f"network.azCount is {config.az_count} but the region has {len(zones)} zones")
         zones = zones[: config.az_count]

@@ -10,8 +10,10 @@ The details that make GPU capacity correct, cheap when idle and attributable on 
   the AMI. Labels and taints come from the typed config (``nvidia.com/gpu=true:NoSchedule``).
 - **desiredSize is ignored after create**, so ``pulumi up`` never fights the Cluster Autoscaler.
 - **Scale from zero**: the Cluster Autoscaler cannot see labels, taints or GPUs of a node that
-  does not exist, so the pool's Auto Scaling group carries ``node-template`` tags for them,
-  plus the auto-discovery tags.
+  does not exist, so the pool's Auto Scaling group carries ``node-template`` tags for them
+  (GPU pools' labels include ``k8s.amazonaws.com/accelerator``, the GPU model), plus the
+  auto-discovery tags. EKS sets those two on a managed node group's ASG itself, so their Tag
+  resources are ``retain_on_delete``: removing ours must not remove EKS's.
 - **Off-peak schedules**: two scheduled actions, one to zero and one back to the configured sizes.
 """
 
@@ -152,13 +154,16 @@ class NodePool(pulumi.ComponentResource):
         )
         self.asg_name = self.node_group.resources.apply(_first_asg_name)
 
-        asg_tags = {**node_template_tags(pool), **autoscaler_discovery_tags(args.cluster_name)}
+        discovery = autoscaler_discovery_tags(args.cluster_name)
+        asg_tags = {**node_template_tags(pool), **discovery}
         self.asg_tags = [
             aws.autoscaling.Tag(
                 f"{name}-asg-{_short(key, args.cluster_name)}",
                 autoscaling_group_name=self.asg_name,
                 tag={"key": key, "value": value, "propagate_at_launch": False},
-                opts=child,
+                # EKS sets the discovery tags on a managed node group's ASG itself: deleting our Tag
+                # resource would delete EKS's tag too, and the autoscaler would lose the group.
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=key in discovery),
             )
             for key, value in asg_tags.items()
         ]

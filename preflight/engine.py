@@ -105,7 +105,11 @@ class PreflightMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         if self.preview:
             # A create at preview: inputs are known, the ID and computed outputs are not.
-            return "", dict(args.inputs)
+            state = dict(args.inputs)
+            if args.typ == "aws:eks/cluster:Cluster":
+                # Computed fields nested in an input block: unknown, as the provider reports them.
+                state["vpcConfig"] = {**state.get("vpcConfig", {}), "clusterSecurityGroupId": UNKNOWN, "vpcId": UNKNOWN}
+            return "", state
         physical = f"{args.name}-id"
         state = dict(args.inputs)
         state.setdefault("arn", f"arn:aws:preflight:{self.region}:{invokes.ACCOUNT_ID}:{args.typ}/{args.name}")
@@ -119,6 +123,9 @@ class PreflightMocks(Mocks):
             state.setdefault("endpoint", known["endpoint"])
             state.setdefault("certificateAuthority", known["certificateAuthorities"][0])
             state.setdefault("identities", known["identities"])
+            state["vpcConfig"] = {**known["vpcConfig"], **state.get("vpcConfig", {}),
+                                  "clusterSecurityGroupId": known["vpcConfig"]["clusterSecurityGroupId"],
+                                  "vpcId": known["vpcConfig"]["vpcId"]}
         elif args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state.setdefault("latestVersion", 1)
         return physical, state
@@ -143,6 +150,10 @@ class RecordingMonitor(MockMonitor):
             "retainOnDelete": bool(request.retainOnDelete),
             "deleteBeforeReplace": bool(request.deleteBeforeReplace),
         }
+        timeouts = {k: getattr(request.customTimeouts, k) for k in ("create", "update", "delete")
+                    if request.HasField("customTimeouts") and getattr(request.customTimeouts, k)}
+        if timeouts:
+            options["customTimeouts"] = timeouts
         self.recording.resources.append(
             RecordedResource(
                 urn=response.urn,

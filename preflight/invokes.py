@@ -1,8 +1,10 @@
 """Deterministic answers for data sources (invokes): the one place preflight makes facts up.
 
 A real preview asks AWS; preflight answers from this table so every run is repeatable and
-needs no account. Each answer is what a fresh account in the stack's region would return.
-An invoke without an answer here fails loudly rather than returning an empty guess.
+needs no account. Each answer is what an account in the stack's region would return; the
+account has opted in to one Local Zone group (so a program that forgets to filter zones picks
+it, as it would for real). An invoke without an answer here fails loudly rather than returning
+an empty guess, and so does an argument an answer cannot honour (e.g. an unknown filter).
 """
 
 from __future__ import annotations
@@ -14,15 +16,67 @@ CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/preflight"
 AZ_SUFFIXES = ("a", "b", "c", "d", "e", "f")
 
 
+def _zones(region: str) -> list[dict[str, str]]:
+    """The region's zones as DescribeAvailabilityZones sees them: six AZs, a Local Zone the account has
+    opted in to and a Wavelength Zone it has not. Sorted by name, as AWS lists them, which puts
+    ``<region>-bos-1a`` before ``<region>a``: an unfiltered ``names[:n]`` starts with the Local Zone."""
+    zones = [{"name": f"{region}{s}", "zoneId": f"use1-az{i + 1}", "groupName": region,
+              "optInStatus": "opt-in-not-required", "zoneType": "availability-zone", "state": "available"}
+             for i, s in enumerate(AZ_SUFFIXES)]
+    zones.append({"name": f"{region}-bos-1a", "zoneId": "use1-bos1-az1", "groupName": f"{region}-bos-1",
+                  "optInStatus": "opted-in", "zoneType": "local-zone", "state": "available"})
+    zones.append({"name": f"{region}-wl1-bos-wlz-1", "zoneId": "use1-wl1-bos-wlz1", "groupName": f"{region}-wl1",
+                  "optInStatus": "not-opted-in", "zoneType": "wavelength-zone", "state": "available"})
+    return sorted(zones, key=lambda z: z["name"])
+
+
+_AZ_FILTERS = {"opt-in-status": "optInStatus", "zone-type": "zoneType", "zone-name": "name",
+               "zone-id": "zoneId", "group-name": "groupName", "state": "state"}
+"""DescribeAvailabilityZones filter names this answer honours (anything else fails loudly)."""
+
+
 def _azs(args: dict[str, Any], region: str) -> dict[str, Any]:
-    names = [f"{region}{s}" for s in AZ_SUFFIXES]
+    zones = _zones(region)
+    if not args.get("allAvailabilityZones"):
+        # Without allAvailabilityZones AWS lists only the zones the account can use.
+        zones = [z for z in zones if z["optInStatus"] != "not-opted-in"]
+    if args.get("state"):
+        zones = [z for z in zones if z["state"] == args["state"]]
+    for flt in args.get("filters") or []:
+        field = _AZ_FILTERS.get(flt.get("name", ""))
+        if field is None:
+            raise UnansweredInvoke(f"preflight's getAvailabilityZones answer has no filter {flt.get('name')!r}; "
+                                   f"known: {', '.join(sorted(_AZ_FILTERS))}")
+        zones = [z for z in zones if z[field] in flt.get("values", [])]
+    zones = [z for z in zones if z["name"] not in (args.get("excludeNames") or [])
+             and z["zoneId"] not in (args.get("excludeZoneIds") or [])]
     return {
-        "names": names,
-        "zoneIds": [f"use1-az{i + 1}" for i in range(len(names))],
-        "groupNames": [region] * len(names),
+        "names": [z["name"] for z in zones],
+        "zoneIds": [z["zoneId"] for z in zones],
+        "groupNames": [z["groupName"] for z in zones],
         "id": region,
         "state": args.get("state", "available"),
+        "filters": args.get("filters") or [],
     }
+
+
+ADDON_VERSIONS = {
+    "vpc-cni": "v1.20.4-eksbuild.2",
+    "coredns": "v1.12.4-eksbuild.1",
+    "eks-pod-identity-agent": "v1.3.9-eksbuild.3",
+    "kube-proxy": "v{kubernetes}.0-eksbuild.2",
+}
+"""Newest EKS add-on versions, in the form DescribeAddonVersions gives them (kube-proxy follows the
+cluster's minor). Illustrative, not a record of real releases: they make previews repeatable."""
+
+
+def _addon_version(args: dict[str, Any], region: str) -> dict[str, Any]:
+    name, kubernetes = args.get("addonName", ""), args.get("kubernetesVersion", "")
+    template = ADDON_VERSIONS.get(name)
+    if template is None:
+        raise UnansweredInvoke(f"preflight has no version of EKS add-on {name!r}; add it to ADDON_VERSIONS in preflight/invokes.py")
+    return {"addonName": name, "kubernetesVersion": kubernetes, "mostRecent": bool(args.get("mostRecent")),
+            "version": template.format(kubernetes=kubernetes), "id": name, "region": region}
 
 
 def _caller(_: dict[str, Any], __: str) -> dict[str, Any]:
@@ -65,6 +119,7 @@ ANSWERS: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
     "aws:eks/getCluster:getCluster": _eks_cluster,
+    "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
 }
 
 

@@ -2,8 +2,10 @@
 
 from .base import ConfigModel, Environment, quantity_value
 from .cluster import (
+    ACCELERATOR_LABEL,
     GPU_PRESENT_LABEL,
     GPU_RESOURCE,
+    NVIDIA_DEVICE_PLUGIN_LABEL,
     POOL_LABEL,
     AmiType,
     CapacityType,
@@ -30,7 +32,7 @@ from .projects import ProjectConfig
 from .services import InferenceServiceConfig, RiskTier, parse_image
 
 __all__ = [
-    "AmiType", "CapacityType", "ClusterMode", "ConfigError", "ConfigModel", "Environment",
+    "ACCELERATOR_LABEL", "NVIDIA_DEVICE_PLUGIN_LABEL", "AmiType", "CapacityType", "ClusterMode", "ConfigError", "ConfigModel", "Environment",
     "GPU_PRESENT_LABEL", "GPU_RESOURCE", "InferenceServiceConfig", "NetworkMode", "NodePoolConfig",
     "OffPeakSchedule", "POOL_LABEL", "PROJECT", "PoolRole", "ProjectConfig", "RiskTier", "StackConfig",
     "StackSecrets", "Taint", "load_from_pulumi", "parse_image", "quantity_value", "secrets_from_pulumi",

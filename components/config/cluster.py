@@ -8,9 +8,9 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ai_platform_finops.catalog import gpu_count
+from ai_platform_finops.catalog import gpu_count, gpu_specs
 from ai_platform_finops.tags import label_key_problem, label_value_problem
 
 from .base import ConfigModel, DnsLabel, K8sLabels
@@ -18,6 +18,13 @@ from .base import ConfigModel, DnsLabel, K8sLabels
 # Label, taint and node-template conventions shared by node pools, workloads and policies.
 POOL_LABEL = "ai-platform.io/node-pool"
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
+"""The GPU model of a node (e.g. ``nvidia-a10g``): the label the Cluster Autoscaler's AWS provider
+reads as a node's GPU type, so it knows a node of the pool (or of its scale-from-zero template) has GPUs."""
+NVIDIA_DEVICE_PLUGIN_LABEL = "ai-platform.io/nvidia-device-plugin"
+NVIDIA_DEVICE_PLUGIN_FROM_CHART = "chart"
+"""Set on AL2023 NVIDIA pools only: the nodes the nvidia-device-plugin chart runs on. Bottlerocket
+NVIDIA nodes run the device plugin on the host and must not get a second one."""
 GPU_RESOURCE = "nvidia.com/gpu"
 NODE_TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template"
 """Prefix of the ASG tags that tell the Cluster Autoscaler what a node of a pool at zero looks like."""
@@ -76,6 +83,44 @@ class SupportType(StrEnum):
 
 
 _K8S_VERSION = re.compile(r"^1\.(2[89]|3[0-9])$")
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
+
+
+def _principal_arn(value: str) -> str:
+    if not _IAM_PRINCIPAL_ARN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin "
+            "(EKS access entries take no STS session ARN)"
+        )
+    return value
+
+
+def _private_cidr(value: str) -> str:
+    try:
+        net = ipaddress.ip_network(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CIDR block such as 10.42.0.0/16") from None
+    if net.prefixlen == 0:
+        raise ValueError(f"{value!r} opens the API endpoint to everything routed to the VPC; list real CIDRs")
+    return value
+
+
+IamPrincipalArn = Annotated[str, AfterValidator(_principal_arn)]
+PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
+
+
+class ControlPlaneLog(StrEnum):
+    """EKS control-plane log types (``enabledClusterLogTypes``)."""
+
+    API = "api"
+    AUDIT = "audit"
+    AUTHENTICATOR = "authenticator"
+    CONTROLLER_MANAGER = "controllerManager"
+    SCHEDULER = "scheduler"
+
+
+REQUIRED_CONTROL_PLANE_LOGS = (ControlPlaneLog.AUDIT, ControlPlaneLog.AUTHENTICATOR)
+"""audit: who did what through the API; authenticator: which IAM principal became which user."""
 
 
 class ClusterConfig(ConfigModel):
@@ -87,6 +132,13 @@ class ClusterConfig(ConfigModel):
     endpoint_public_access: bool | None = None
     """Defaults to off in prod; elsewhere on, but then limited to publicAccessCidrs when given."""
     public_access_cidrs: list[str] = []
+    deployer_principal_arns: list[IamPrincipalArn] = []
+    """IAM roles/users (e.g. the CI role that runs ``pulumi up``) given an access entry with cluster admin."""
+    private_access_cidrs: list[PrivateCidr] = []
+    """CIDRs allowed to reach the private API endpoint (443/tcp on the cluster security group), e.g. the
+    VPC's own CIDR for self-hosted runners or CodeBuild in the VPC."""
+    control_plane_logs: list[ControlPlaneLog] = list(REQUIRED_CONTROL_PLANE_LOGS)
+    """Control-plane log types; ``api`` (every API request, the bulk of the CloudWatch bill) only if listed."""
     kubeconfig_context: str | None = None
     kubeconfig_path: str | None = None
 
@@ -100,11 +152,16 @@ class ClusterConfig(ConfigModel):
     @field_validator("admin_principal_arn")
     @classmethod
     def _arn(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$", value):
-            raise ValueError(
-                f"{value!r} is not an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admin "
-                "(EKS access entries take no STS session ARN)"
-            )
+        return _principal_arn(value) if value is not None else None
+
+    @field_validator("control_plane_logs")
+    @classmethod
+    def _logs(cls, value: list[ControlPlaneLog]) -> list[ControlPlaneLog]:
+        missing = [log.value for log in REQUIRED_CONTROL_PLANE_LOGS if log not in value]
+        if missing:
+            raise ValueError(f"must include {' and '.join(missing)} (who did what, and which IAM principal did it)")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a log type twice")
         return value
 
     @field_validator("public_access_cidrs")
@@ -187,6 +244,19 @@ class Taint(ConfigModel):
 
 GPU_TAINT = Taint(key=GPU_RESOURCE, value="true", effect=TaintEffect.NO_SCHEDULE)
 
+def accelerator_label_value(gpu_model: str) -> str:
+    """The catalog's GPU model as a label value: ``NVIDIA A10G`` -> ``nvidia-a10g``.
+
+    Lowercase, runs of anything but letters and digits turned into one '-', the marketing suffix
+    'Tensor Core' dropped (``NVIDIA T4 Tensor Core`` -> ``nvidia-t4``), at most 63 characters.
+    """
+    text = re.sub(r"\s+tensor\s+core$", "", gpu_model.strip().lower())
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:63].strip("-")
+
+
+PLATFORM_NODE_LABELS = (ACCELERATOR_LABEL, NVIDIA_DEVICE_PLUGIN_LABEL)
+"""Node labels the platform derives from the pool; a pool's own ``labels`` must not set them."""
+
 _CRON_FIELD = re.compile(r"^[0-9*,/\-A-Za-z]+$")
 
 
@@ -265,8 +335,17 @@ class NodePoolConfig(ConfigModel):
                 )
             if self.ami_type is not None and self.ami_type not in NVIDIA_AMIS:
                 raise ValueError(f"a gpu pool needs an NVIDIA AMI ({', '.join(sorted(NVIDIA_AMIS))}), not {self.ami_type}")
+            models = sorted({gpu_specs()[t].gpu_model for t in self.instance_types})
+            if len(models) > 1:
+                raise ValueError(
+                    f"instance types {self.instance_types} carry different GPU models ({', '.join(models)}); every node "
+                    f"of a pool gets one {ACCELERATOR_LABEL} label, so put each GPU model in a pool of its own"
+                )
         elif self.ami_type in NVIDIA_AMIS:
             raise ValueError(f"a system pool should not use the NVIDIA AMI {self.ami_type}")
+        reserved = [k for k in PLATFORM_NODE_LABELS if k in self.labels]
+        if reserved:
+            raise ValueError(f"labels {reserved} are set by the platform from the pool's instance types and AMI; remove them")
         return self
 
     @property
@@ -290,12 +369,28 @@ class NodePoolConfig(ConfigModel):
         return [GPU_TAINT] if self.is_gpu else []
 
     @property
+    def accelerator(self) -> str | None:
+        """The ``k8s.amazonaws.com/accelerator`` value of a GPU pool (one GPU model per pool), e.g. ``nvidia-a10g``."""
+        if not self.is_gpu:
+            return None
+        return accelerator_label_value(gpu_specs()[self.instance_types[0]].gpu_model)
+
+    @property
+    def runs_nvidia_device_plugin_chart(self) -> bool:
+        """AL2023 NVIDIA nodes need the device plugin chart; Bottlerocket NVIDIA runs its own on the host."""
+        return self.is_gpu and self.effective_ami_type == AmiType.AL2023_NVIDIA
+
+    @property
     def effective_labels(self) -> dict[str, str]:
-        """Node labels: the user's, the pool label and, for GPU pools, nvidia.com/gpu.present."""
+        """Node labels: the user's, the pool label and, for GPU pools, nvidia.com/gpu.present, the
+        accelerator (GPU model) and, on AL2023 NVIDIA only, the device-plugin chart's node label."""
         labels = dict(self.labels)
         labels[POOL_LABEL] = self.name
         if self.is_gpu:
             labels[GPU_PRESENT_LABEL] = "true"
+            labels[ACCELERATOR_LABEL] = self.accelerator or ""
+        if self.runs_nvidia_device_plugin_chart:
+            labels[NVIDIA_DEVICE_PLUGIN_LABEL] = NVIDIA_DEVICE_PLUGIN_FROM_CHART
         return labels
 
     @property
@@ -351,6 +446,16 @@ class ClusterAutoscalerConfig(HelmChartConfig):
 NVIDIA_DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
 CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
 DCGM_EXPORTER_REPO = "https://nvidia.github.io/dcgm-exporter/helm-charts"
+METRICS_SERVER_REPO = "https://kubernetes-sigs.github.io/metrics-server/"
+
+
+class MetricsServerConfig(HelmChartConfig):
+    kubelet_insecure_tls: bool | None = None
+    """``--kubelet-insecure-tls``: on by default in kubeconfig mode only (kind and minikube kubelets serve
+    self-signed certificates); EKS kubelets' certificates are signed by the cluster CA, so it stays off."""
+
+    def insecure_tls(self, kubeconfig_mode: bool) -> bool:
+        return self.kubelet_insecure_tls if self.kubelet_insecure_tls is not None else kubeconfig_mode
 
 
 class AddonsConfig(ConfigModel):
@@ -360,8 +465,11 @@ class AddonsConfig(ConfigModel):
       0.19.0's default-on gdrcopy/gds/mofed; 0.20.0 is a fresh minor.
     - cluster-autoscaler chart 9.59.0 (July 2026), with the image pinned to the control plane's minor.
     - dcgm-exporter 4.8.2 (May 2026), off by default.
+    - metrics-server chart 3.13.1 (app 0.8.1; tagged June 2026, still the newest in August 2026): the
+      ``metrics.k8s.io`` API every HPA reads cpu utilisation from. Also on the local (kubeconfig) stack.
     """
 
     nvidia_device_plugin: HelmChartConfig = HelmChartConfig(version="0.19.3")
     cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig(version="9.59.0")
     dcgm_exporter: HelmChartConfig = HelmChartConfig(enabled=False, version="4.8.2")
+    metrics_server: MetricsServerConfig = MetricsServerConfig(version="3.13.1")

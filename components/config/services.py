@@ -168,6 +168,17 @@ class InferenceServiceConfig(ConfigModel):
     """The non-root UID (and GID) the model server runs as; root (0) is never allowed."""
     automount_service_account_token: bool = False
 
+    @property
+    def rollout_max_surge(self) -> int:
+        """Extra pods a rollout starts: none for a GPU service (at max replicas a surge pod needs a GPU
+        that neither the project's quota nor the pool has, so the rollout would stall), one otherwise."""
+        return 0 if self.resources.gpus > 0 else 1
+
+    @property
+    def rollout_max_unavailable(self) -> int:
+        """Pods a rollout may take down first: one for a GPU service (its GPU goes to the new pod), none otherwise."""
+        return 1 if self.resources.gpus > 0 else 0
+
     @field_validator("env")
     @classmethod
     def _env(cls, value: dict[str, str]) -> dict[str, str]:

@@ -152,7 +152,8 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
                 add((f"{path}.resources.gpus",
                      f"{gpus} GPUs per pod, but pool {pool.name!r} instances ({', '.join(pool.instance_types)}) have {per_node}"))
             elif svc.replicas.max > pool.max_size * (per_node // gpus):
-                # Pods do not split across nodes: a node holds per_node // gpus of them.
+                # Pods do not split across nodes: a node holds per_node // gpus of them. GPU services roll
+                # with maxSurge 0 (svc.rollout_max_surge), so max replicas is also the rollout's peak.
                 add((f"{path}.replicas.max",
                      f"{svc.replicas.max} replicas x {gpus} GPU(s) exceed pool {pool.name!r} capacity: "
                      f"{pool.max_size} nodes x {per_node} GPU(s) hold at most {pool.max_size * (per_node // gpus)} such pods"))
@@ -183,26 +184,36 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
 
 
 def _quota_problems(cfg: StackConfig) -> list[Problem]:
-    """Each project's quota must admit its services at max replicas, or the HPA can never get there."""
+    """Each project's quota must admit its services at max replicas, or the HPA can never get there.
+
+    A rollout at max replicas also needs room for its surge pod: one for a CPU service, none for a GPU
+    service (GPU services roll with maxSurge 0, maxUnavailable 1, so their GPU demand is max replicas).
+    """
     problems: list[Problem] = []
     for j, project in enumerate(cfg.projects):
         services = [s for s in cfg.services if s.project == project.name]
         if not services:
             continue
         quota = project.quota
-        gpus = sum(s.replicas.max * s.resources.gpus for s in services)
+
+        def pods(s: InferenceServiceConfig) -> str:
+            return f"({s.replicas.max} + 1 surge)" if s.rollout_max_surge else str(s.replicas.max)
+
+        gpus = sum((s.replicas.max + s.rollout_max_surge) * s.resources.gpus for s in services)
         if gpus > quota.gpus:
-            detail = ", ".join(f"{s.name}: {s.replicas.max} x {s.resources.gpus}" for s in services if s.resources.gpus)
+            detail = ", ".join(f"{s.name}: {pods(s)} x {s.resources.gpus}" for s in services if s.resources.gpus)
             problems.append((f"projects[{j}].quota.gpus",
                              f"{quota.gpus} GPU(s) is less than the {gpus} the project's services need at max replicas ({detail})"))
+        at = "at max replicas" + (" plus their rollout surge" if any(s.rollout_max_surge for s in services) else "")
         for field, unit in (("cpu", "cores"), ("memory", "bytes")):
             limit = getattr(quota, field)
-            demand = sum(s.replicas.max * quantity_value(getattr(s.resources, field)) for s in services)
+            demand = sum((s.replicas.max + s.rollout_max_surge) * quantity_value(getattr(s.resources, field))
+                         for s in services)
             if demand > quantity_value(limit):
-                detail = ", ".join(f"{s.name}: {s.replicas.max} x {getattr(s.resources, field)}" for s in services)
+                detail = ", ".join(f"{s.name}: {pods(s)} x {getattr(s.resources, field)}" for s in services)
                 shown = f"{demand:g} {unit}" if field == "cpu" else f"{demand / 2**30:g}Gi"
                 problems.append((f"projects[{j}].quota.{field}",
-                                 f"{limit!r} is less than the {shown} the project's services request at max replicas ({detail})"))
+                                 f"{limit!r} is less than the {shown} the project's services request {at} ({detail})"))
     return problems
 
 
@@ -253,6 +264,21 @@ def cluster_problems(cfg: StackConfig) -> list[Problem]:
             and cfg.network.mode == NetworkMode.CREATE):
         add(("network.mode", "an existing cluster's node groups must live in its VPC; "
                              "use mode 'existing' with its subnet ids, or drop the network section"))
+    cluster = cfg.cluster
+    if cluster.mode != ClusterMode.CREATE:
+        for field, value in (("deployerPrincipalArns", cluster.deployer_principal_arns),
+                             ("privateAccessCidrs", cluster.private_access_cidrs)):
+            if value:
+                add((f"cluster.{field}", f"applies to a cluster created here (mode 'create'), not mode '{cluster.mode}'; "
+                                         "grant access where the cluster is managed"))
+    for i, arn in enumerate(cluster.deployer_principal_arns):
+        if arn == cluster.admin_principal_arn:
+            add((f"cluster.deployerPrincipalArns[{i}]", "is adminPrincipalArn, which has its own access entry; remove it"))
+        elif arn in cluster.deployer_principal_arns[:i]:
+            add((f"cluster.deployerPrincipalArns[{i}]", f"lists {arn} twice (EKS takes one access entry per principal)"))
+    for i, cidr in enumerate(cluster.private_access_cidrs):
+        if cidr in cluster.private_access_cidrs[:i]:
+            add((f"cluster.privateAccessCidrs[{i}]", f"lists {cidr} twice"))
     for i, pool in enumerate(cfg.node_pools):
         for field, kind, key, tag in pool.node_template_tag_keys():
             if len(tag) > MAX_AWS_TAG_KEY:
@@ -266,8 +292,8 @@ def cluster_problems(cfg: StackConfig) -> list[Problem]:
     if cfg.is_local:
         return problems
     addons = cfg.addons
-    if cfg.gpu_pools and not addons.nvidia_device_plugin.enabled:
-        add(("addons.nvidiaDevicePlugin.enabled", "GPU pools need the NVIDIA device plugin: "
+    if any(p.runs_nvidia_device_plugin_chart for p in cfg.gpu_pools) and not addons.nvidia_device_plugin.enabled:
+        add(("addons.nvidiaDevicePlugin.enabled", "AL2023 NVIDIA GPU pools need the NVIDIA device plugin: "
                                                   "without it nodes never report nvidia.com/gpu"))
     autoscaler = addons.cluster_autoscaler
     if autoscaler.enabled and autoscaler.image_for(cfg.cluster.version) is None:

@@ -9,7 +9,8 @@ import yaml
 
 from components.cluster import kubeconfig_for_eks
 from components.config import POOL_LABEL
-from preflight.engine import SECRET_SIG, SIG_KEY
+from preflight import invokes
+from preflight.engine import SECRET_SIG, SIG_KEY, UNKNOWN
 from tests.components.cluster_support import P, by_name, config, of_type, provider_urn, recorded
 from tests.support import AWS_STACKS, ROOT, STACKS, one, preview
 
@@ -18,15 +19,26 @@ KMS = "aws:kms/key:Key"
 ADDON = "aws:eks/addon:Addon"
 NG = "aws:eks/nodeGroup:NodeGroup"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+ENTRY = "aws:eks/accessEntry:AccessEntry"
+ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+PROD_DEPLOYER = "arn:aws:iam::123456789012:role/ai-platform-prod-deployer"
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_control_plane_logs_include_audit_and_authenticator(stack):
     eks = one(recorded(stack), EKS, "cluster-eks")
-    assert {"audit", "authenticator"} <= set(eks.inputs["enabledClusterLogTypes"])
+    # audit and authenticator only: the high-volume api log is off unless controlPlaneLogs lists it.
+    assert eks.inputs["enabledClusterLogTypes"] == ["audit", "authenticator"]
     logs = one(recorded(stack), "aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
     assert logs.inputs["name"] == f"/aws/eks/{config(stack).cluster.name}/cluster"
     assert logs.urn in eks.options["dependsOn"]  # created first, with a retention
+
+
+def test_control_plane_log_types_are_configurable():
+    recording = preview("dev", lambda c: c[P + "cluster"].update(controlPlaneLogs=["api", "audit", "authenticator", "scheduler"]))
+    eks = one(recording, EKS, "cluster-eks")
+    assert eks.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "scheduler"]
 
 
 def test_prod_endpoint_is_private_only():
@@ -66,6 +78,59 @@ def test_api_authentication_with_an_access_entry_for_the_admin(stack):
     assert association.inputs["accessScope"] == {"type": "cluster"}
 
 
+def test_prod_deployer_gets_an_access_entry_with_cluster_admin_and_the_provider_waits_for_it():
+    recording, cfg = recorded("prod"), config("prod")
+    assert cfg.cluster.deployer_principal_arns == [PROD_DEPLOYER]
+    name = "cluster-deployer-123456789012-role-ai-platform-prod-deployer"
+    entry = one(recording, ENTRY, name)
+    assert entry.inputs["principalArn"] == PROD_DEPLOYER and entry.inputs["type"] == "STANDARD"
+    expected = cfg.tags.aws_tags()
+    assert {k: entry.inputs["tags"][k] for k in expected} == expected
+    association = one(recording, ASSOCIATION, name)
+    assert association.inputs["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert association.inputs["accessScope"] == {"type": "cluster"}
+    assert association.property_dependencies["principalArn"] == [entry.urn]
+    # Kubernetes resources are created by the deployer itself: its access comes first.
+    assert association.urn in one(recording, K8S_PROVIDER).options["dependsOn"]
+
+
+def test_deployers_are_optional_and_one_entry_each():
+    assert [e.name for e in of_type(recorded("dev"), ENTRY)] == ["cluster-admin"]
+    arns = ["arn:aws:iam::123456789012:role/github-actions/deploy", "arn:aws:iam::210987654321:user/ci"]
+    recording = preview("dev", lambda c: c[P + "cluster"].update(deployerPrincipalArns=arns))
+    entries = {e.inputs["principalArn"]: e.name for e in of_type(recording, ENTRY)}
+    assert entries == {"arn:aws:iam::123456789012:role/platform-admin": "cluster-admin",
+                       arns[0]: "cluster-deployer-123456789012-role-github-actions-deploy",
+                       arns[1]: "cluster-deployer-210987654321-user-ci"}
+    assert len(of_type(recording, ASSOCIATION)) == 3
+
+
+def test_prod_private_endpoint_admits_the_configured_cidrs_on_443_through_the_cluster_security_group():
+    recording = recorded("prod")
+    (rule,) = of_type(recording, INGRESS)
+    eks = one(recording, EKS, "cluster-eks")
+    assert rule.inputs["cidrIpv4"] == "10.42.0.0/16" == config("prod").network.cidr
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
+    assert "cidrIpv6" not in rule.inputs
+    # The cluster security group is EKS's to create: unknown at preview, the cluster's once it exists.
+    assert rule.inputs["securityGroupId"] == UNKNOWN
+    assert rule.property_dependencies["securityGroupId"] == [eks.urn]
+    expected = config("prod").tags.aws_tags()
+    assert {k: rule.inputs["tags"][k] for k in expected} == expected
+    (created,) = of_type(recorded("prod", False), INGRESS)
+    assert created.inputs["securityGroupId"] == invokes.answer(
+        "aws:eks/getCluster:getCluster", {"name": "ai-platform-prod"}, "us-east-1")["vpcConfig"]["clusterSecurityGroupId"]
+
+
+def test_private_access_cidrs_are_optional_and_take_ipv6():
+    assert of_type(recorded("dev"), INGRESS) == []
+    recording = preview("dev", lambda c: c[P + "cluster"].update(privateAccessCidrs=["10.40.0.0/16", "2600:1f18::/56"]))
+    rules = {r.name: r.inputs for r in of_type(recording, INGRESS)}
+    assert set(rules) == {"cluster-api-from-10-40-0-0-16", "cluster-api-from-2600-1f18-56"}
+    assert rules["cluster-api-from-2600-1f18-56"]["cidrIpv6"] == "2600:1f18::/56"
+    assert "cidrIpv4" not in rules["cluster-api-from-2600-1f18-56"]
+
+
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_secrets_are_envelope_encrypted_with_a_rotating_key(stack):
     recording = recorded(stack)
@@ -87,6 +152,42 @@ def test_dev_does_not_protect():
     eks, key = one(recording, EKS, "cluster-eks"), one(recording, KMS, "cluster-secrets")
     assert eks.options["protect"] is False and eks.inputs["deletionProtection"] is False
     assert key.options["protect"] is False and key.options["retainOnDelete"] is False
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_eks_addons_are_pinned_to_the_newest_version_for_the_cluster_version(stack):
+    recording, version = recorded(stack), config(stack).cluster.version
+    addons = {a.inputs["addonName"]: a.inputs for a in of_type(recording, ADDON)}
+    assert addons
+    for name, inputs in addons.items():
+        # preflight's deterministic getAddonVersion answer for (name, cluster.version, mostRecent=True).
+        expected = invokes.answer("aws:eks/getAddonVersion:getAddonVersion",
+                                  {"addonName": name, "kubernetesVersion": version, "mostRecent": True}, "us-east-1")
+        assert inputs["addonVersion"] == expected["version"], name
+    assert addons["kube-proxy"]["addonVersion"] == f"v{version}.0-eksbuild.2"
+
+
+def test_addon_versions_follow_the_cluster_version():
+    recording = preview("dev", lambda c: c[P + "cluster"].update(version="1.34"))
+    kube_proxy = next(a for a in of_type(recording, ADDON) if a.inputs["addonName"] == "kube-proxy")
+    assert kube_proxy.inputs["addonVersion"] == "v1.34.0-eksbuild.2"
+
+
+def test_preflight_answers_get_addon_version_and_fails_loudly_for_an_unknown_addon():
+    answer = invokes.answer("aws:eks/getAddonVersion:getAddonVersion",
+                            {"addonName": "vpc-cni", "kubernetesVersion": "1.35", "mostRecent": True}, "us-east-1")
+    assert answer["version"] == "v1.20.4-eksbuild.2" and answer["addonName"] == "vpc-cni"
+    with pytest.raises(invokes.UnansweredInvoke, match="aws-ebs-csi-driver"):
+        invokes.answer("aws:eks/getAddonVersion:getAddonVersion",
+                       {"addonName": "aws-ebs-csi-driver", "kubernetesVersion": "1.35"}, "us-east-1")
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_vpc_cni_enforces_network_policies_and_the_other_addons_keep_their_defaults(stack):
+    addons = {a.inputs["addonName"]: a.inputs for a in of_type(recorded(stack), ADDON)}
+    assert json.loads(addons["vpc-cni"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    for name in ("coredns", "kube-proxy", "eks-pod-identity-agent"):
+        assert "configurationValues" not in addons[name], name
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)

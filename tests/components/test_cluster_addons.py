@@ -1,4 +1,4 @@
-"""ClusterAddons: NVIDIA device plugin, Cluster Autoscaler (Pod Identity) and the optional DCGM exporter."""
+"""ClusterAddons: NVIDIA device plugin, Cluster Autoscaler (Pod Identity), metrics-server and the optional DCGM exporter."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import re
 import pytest
 
 from components.cluster_addons import expander_priorities
-from components.config import GPU_PRESENT_LABEL, POOL_LABEL
-from tests.components.cluster_support import P, by_name, config, of_type, provider_urn, recorded
-from tests.support import AWS_STACKS, one, preview
+from components.config import GPU_PRESENT_LABEL, NVIDIA_DEVICE_PLUGIN_LABEL, POOL_LABEL
+from tests.components.cluster_support import P, by_name, config, of_type, pool, provider_urn, recorded
+from tests.support import AWS_STACKS, STACKS, one, preview
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DEVICE_PLUGIN = "cluster-addons-nvidia-device-plugin"
 AUTOSCALER = "cluster-addons-cluster-autoscaler"
 DCGM = "cluster-addons-dcgm-exporter"
+METRICS = "cluster-addons-metrics-server"
+NG = "aws:eks/nodeGroup:NodeGroup"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 
 
@@ -32,9 +35,42 @@ def test_device_plugin_tolerates_the_gpu_taint_and_runs_only_on_gpu_nodes(stack)
     assert release["namespace"] == "kube-system"
     values = release["values"]
     assert values["tolerations"] == [GPU_TOLERATION]
-    assert values["nodeSelector"] == {GPU_PRESENT_LABEL: "true"}
+    # Only AL2023 NVIDIA nodes: they alone carry the chart's node label (Bottlerocket has its own plugin).
+    assert values["nodeSelector"] == {NVIDIA_DEVICE_PLUGIN_LABEL: "chart"}
     terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-    assert terms == [{"matchExpressions": [{"key": GPU_PRESENT_LABEL, "operator": "In", "values": ["true"]}]}]
+    assert terms == [{"matchExpressions": [{"key": NVIDIA_DEVICE_PLUGIN_LABEL, "operator": "In", "values": ["chart"]}]}]
+    for node_pool in config(stack).gpu_pools:  # every shipped GPU pool is AL2023 NVIDIA
+        labels = one(recorded(stack), NG, f"{node_pool.name}-ng").inputs["labels"]
+        assert labels[NVIDIA_DEVICE_PLUGIN_LABEL] == "chart" and labels[GPU_PRESENT_LABEL] == "true"
+
+
+def test_device_plugin_chart_skips_bottlerocket_nvidia_nodes():
+    # One Bottlerocket NVIDIA pool next to the AL2023 one: only the AL2023 nodes get the chart's label.
+    def edit(c):
+        bottlerocket = dict(pool(c, "gpu-a10g"), name="gpu-br", amiType="BOTTLEROCKET_x86_64_NVIDIA")
+        c[P + "nodePools"].append(bottlerocket)
+        c[P + "projects"][0]["quota"]["gpus"] = 4
+
+    recording = preview("dev", edit)
+    al2023 = one(recording, NG, "gpu-a10g-ng").inputs
+    bottlerocket = one(recording, NG, "gpu-br-ng").inputs
+    assert al2023["amiType"] == "AL2023_x86_64_NVIDIA" and al2023["labels"][NVIDIA_DEVICE_PLUGIN_LABEL] == "chart"
+    assert bottlerocket["amiType"] == "BOTTLEROCKET_x86_64_NVIDIA"
+    assert NVIDIA_DEVICE_PLUGIN_LABEL not in bottlerocket["labels"]
+    assert bottlerocket["labels"][GPU_PRESENT_LABEL] == "true"
+    values = releases(recording)[DEVICE_PLUGIN].inputs["values"]
+    assert values["nodeSelector"] == {NVIDIA_DEVICE_PLUGIN_LABEL: "chart"}
+
+
+def test_no_device_plugin_chart_when_every_gpu_pool_is_bottlerocket():
+    recording = preview("dev", lambda c: pool(c, "gpu-a10g").update(amiType="BOTTLEROCKET_x86_64_NVIDIA"))
+    assert DEVICE_PLUGIN not in releases(recording)
+    assert NVIDIA_DEVICE_PLUGIN_LABEL not in one(recording, NG, "gpu-a10g-ng").inputs["labels"]
+    # ...and turning the chart off is then no config error: nothing needs it.
+    addons = {"nvidiaDevicePlugin": {"enabled": False, "version": "0.19.3"}}
+    recording = preview("dev", lambda c: (pool(c, "gpu-a10g").update(amiType="BOTTLEROCKET_x86_64_NVIDIA"),
+                                          c.update({P + "addons": addons})))
+    assert DEVICE_PLUGIN not in releases(recording)
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -89,7 +125,7 @@ def test_cluster_autoscaler_gets_aws_access_through_pod_identity_scoped_to_its_a
 
 def test_dcgm_exporter_is_off_by_default():
     assert config("dev").addons.dcgm_exporter.enabled is False
-    assert set(releases(recorded("dev"))) == {DEVICE_PLUGIN, AUTOSCALER}
+    assert set(releases(recorded("dev"))) == {DEVICE_PLUGIN, AUTOSCALER, METRICS}
 
 
 def test_dcgm_exporter_in_prod_sits_on_gpu_nodes_and_needs_no_prometheus_operator():
@@ -113,10 +149,52 @@ def test_every_addon_release_uses_the_cluster_provider(stack):
         assert provider_urn(release.options["provider"]) == provider.urn
 
 
-def test_no_addons_in_kubeconfig_mode():
+def test_only_metrics_server_in_kubeconfig_mode_with_insecure_kubelet_tls():
     recording = recorded("local")
-    assert releases(recording) == {}
-    assert of_type(recording, "ai-platform:cluster:ClusterAddons") == []
+    assert set(releases(recording)) == {METRICS}
+    assert len(of_type(recording, "ai-platform:cluster:ClusterAddons")) == 1
+    release = releases(recording)[METRICS].inputs
+    assert release["chart"] == "metrics-server" and release["version"] == "3.13.1"
+    # kind's kubelets serve self-signed certificates; metrics-server must not verify them there.
+    assert release["values"] == {
+        "fullnameOverride": "metrics-server",
+        "nodeSelector": {POOL_LABEL: "system"},
+        "args": ["--kubelet-insecure-tls"],
+    }
+    provider = one(recording, "pulumi:providers:kubernetes")
+    assert provider_urn(releases(recording)[METRICS].options["provider"]) == provider.urn
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_metrics_server_is_pinned_on_the_system_pool_of_every_aws_stack(stack):
+    cfg = config(stack)
+    release = releases(recorded(stack))[METRICS].inputs
+    assert release["chart"] == "metrics-server"
+    assert release["version"] == cfg.addons.metrics_server.version == "3.13.1"
+    assert release["repositoryOpts"] == {"repo": "https://kubernetes-sigs.github.io/metrics-server/"}
+    assert release["namespace"] == "kube-system"
+    values = release["values"]
+    assert values["nodeSelector"] == {POOL_LABEL: cfg.system_pool.name}
+    assert "args" not in values  # EKS kubelet certificates are signed by the cluster CA: verified
+    assert cfg.system_pool.min_size >= 2
+    assert values["replicas"] == 2 and values["podDisruptionBudget"] == {"enabled": True, "minAvailable": 1}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_inference_deployments_wait_for_metrics_server(stack):
+    recording = recorded(stack)
+    metrics = releases(recording)[METRICS]
+    deployments = [d for d in of_type(recording, DEPLOYMENT) if "InferenceService" in d.parent]
+    assert deployments
+    for deployment in deployments:
+        assert metrics.urn in deployment.options["dependsOn"], deployment.name
+
+
+def test_metrics_server_can_be_turned_off_and_then_nothing_waits_for_it():
+    recording = preview("dev", lambda c: c.update({P + "addons": {"metricsServer": {"enabled": False, "version": "3.13.1"}}}))
+    assert METRICS not in releases(recording)
+    deployment = one(recording, DEPLOYMENT, "multimodal-inference-service")
+    assert not any(urn.endswith("::" + METRICS) for urn in deployment.options["dependsOn"])
 
 
 def test_versions_and_expander_come_from_config():
@@ -132,12 +210,12 @@ def test_versions_and_expander_come_from_config():
     assert found[AUTOSCALER].inputs["version"] == "9.46.6"
     assert values["image"] == {"tag": "v1.35.1"}
     assert values["extraArgs"]["expander"] == "priority"
-    assert values["expanderPriorities"] == {"10": [".*"], "50": ["^eks-gpu-a10g-[0-9]+-"]}
+    assert values["expanderPriorities"] == {"10": [".*"], "50": ["^eks-gpu-a10g-[0-9a-f]+-"]}
 
 
 def test_disabled_autoscaler_installs_no_release_and_no_role():
     recording = preview("dev", lambda c: c.update({P + "addons": {"clusterAutoscaler": {"enabled": False, "version": "9.59.0"}}}))
-    assert set(releases(recording)) == {DEVICE_PLUGIN}
+    assert set(releases(recording)) == {DEVICE_PLUGIN, METRICS}
     assert "aws:eks/podIdentityAssociation:PodIdentityAssociation" not in {
         r.type for r in recording.resources if r.name.startswith("cluster-addons-")}
 
@@ -146,6 +224,10 @@ def test_priority_regexes_match_only_their_own_pool():
     cfg = config("prod")
     spot = [p.model_copy(update={"capacity_type": "SPOT"}) if p.name == "gpu-a10g" else p for p in cfg.node_pools]
     (regex,) = expander_priorities(spot)["50"]
-    # Managed node group ASG: eks-<node group name>-<uuid>; node group name: <pool>-<26 digits>.
+    assert regex == "^eks-gpu-a10g-[0-9a-f]+-"
+    # Managed node group ASG: eks-<node group name>-<uuid>; node group name: <pool>-<26-character suffix>,
+    # a timestamp and a hex counter (so the suffix can hold a-f once the counter passes 9).
     assert re.match(regex, "eks-gpu-a10g-20261127135404123400000001-8ec9a3f1-1c2b-4d0e-9f7a-0123456789ab")
+    assert re.match(regex, "eks-gpu-a10g-2026112713540412340000000a-8ec9a3f1-1c2b-4d0e-9f7a-0123456789ab")
     assert not re.match(regex, "eks-gpu-a10g-x4-20261127135404123400000002-0ec9a3f1-1c2b-4d0e-9f7a-0123456789ab")
+    assert not re.match(regex, "eks-gpu-a10g-x4-2026112713540412340000000b-0ec9a3f1-1c2b-4d0e-9f7a-0123456789ab")

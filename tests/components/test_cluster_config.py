@@ -75,8 +75,77 @@ def test_label_too_long_for_a_scale_from_zero_asg_tag():
 def test_gpu_pools_need_the_device_plugin():
     lines = errors("dev", lambda c: c.update({P + "addons": {"nvidiaDevicePlugin": {"enabled": False, "version": "0.19.3"}}}))
     assert lines == [
-        f"{DEV}: addons.nvidiaDevicePlugin.enabled: GPU pools need the NVIDIA device plugin: "
+        f"{DEV}: addons.nvidiaDevicePlugin.enabled: AL2023 NVIDIA GPU pools need the NVIDIA device plugin: "
         "without it nodes never report nvidia.com/gpu"
+    ]
+
+
+def test_a_gpu_pool_has_one_gpu_model_for_its_accelerator_label():
+    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g5.xlarge", "g6.xlarge"]))
+    assert lines == [
+        f"{DEV}: nodePools[1]: instance types ['g5.xlarge', 'g6.xlarge'] carry different GPU models (NVIDIA A10G, "
+        "NVIDIA L4); every node of a pool gets one k8s.amazonaws.com/accelerator label, so put each GPU model in "
+        "a pool of its own"
+    ]
+
+
+def test_platform_node_labels_cannot_be_set_by_hand():
+    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(labels={"k8s.amazonaws.com/accelerator": "nvidia-h100"}))
+    assert lines == [
+        f"{DEV}: nodePools[1]: labels ['k8s.amazonaws.com/accelerator'] are set by the platform from the pool's "
+        "instance types and AMI; remove them"
+    ]
+
+
+def test_control_plane_logs_must_keep_audit_and_authenticator():
+    lines = errors("dev", lambda c: c[P + "cluster"].update(controlPlaneLogs=["api"]))
+    assert lines == [
+        f"{DEV}: cluster.controlPlaneLogs: must include audit and authenticator (who did what, and which IAM "
+        "principal did it)"
+    ]
+    lines = errors("dev", lambda c: c[P + "cluster"].update(controlPlaneLogs=["audit", "authenticator", "apiserver"]))
+    assert lines == [
+        f"{DEV}: cluster.controlPlaneLogs[2]: Input should be 'api', 'audit', 'authenticator', 'controllerManager' "
+        "or 'scheduler' (got 'apiserver')"
+    ]
+
+
+def test_deployer_principals_are_iam_roles_or_users_each_once_and_not_the_admin():
+    session = "arn:aws:sts::123456789012:assumed-role/ci/run-42"
+    lines = errors("dev", lambda c: c[P + "cluster"].update(deployerPrincipalArns=[session]))
+    assert lines == [
+        f"{DEV}: cluster.deployerPrincipalArns[0]: '{session}' is not an IAM role or user ARN such as "
+        "arn:aws:iam::123456789012:role/platform-admin (EKS access entries take no STS session ARN)"
+    ]
+    ci = "arn:aws:iam::123456789012:role/ci"
+    admin = "arn:aws:iam::123456789012:role/platform-admin"
+    lines = errors("dev", lambda c: c[P + "cluster"].update(deployerPrincipalArns=[ci, admin, ci]))
+    assert lines == [
+        f"{DEV}: cluster.deployerPrincipalArns[1]: is adminPrincipalArn, which has its own access entry; remove it",
+        f"{DEV}: cluster.deployerPrincipalArns[2]: lists {ci} twice (EKS takes one access entry per principal)",
+    ]
+
+
+def test_private_access_cidrs_are_cidrs():
+    lines = errors("dev", lambda c: c[P + "cluster"].update(privateAccessCidrs=["10.40.0.0/33", "0.0.0.0/0"]))
+    assert lines == [
+        f"{DEV}: cluster.privateAccessCidrs[0]: '10.40.0.0/33' is not a CIDR block such as 10.42.0.0/16",
+        f"{DEV}: cluster.privateAccessCidrs[1]: '0.0.0.0/0' opens the API endpoint to everything routed to the VPC; "
+        "list real CIDRs",
+    ]
+
+
+def test_deployers_and_private_cidrs_apply_to_a_cluster_created_here_only():
+    def edit(c):
+        c[P + "cluster"].update(mode="existing", deployerPrincipalArns=["arn:aws:iam::123456789012:role/ci"],
+                                privateAccessCidrs=["10.40.0.0/16"])
+        del c[P + "network"]
+
+    assert errors("dev", edit) == [
+        f"{DEV}: cluster.deployerPrincipalArns: applies to a cluster created here (mode 'create'), not mode "
+        "'existing'; grant access where the cluster is managed",
+        f"{DEV}: cluster.privateAccessCidrs: applies to a cluster created here (mode 'create'), not mode "
+        "'existing'; grant access where the cluster is managed",
     ]
 
 

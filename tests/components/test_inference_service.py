@@ -110,8 +110,9 @@ def test_deployment_carries_finops_labels_and_governance_annotations_on_itself_a
         GOV + "eval-demographic-parity-difference": "0.04",
         GOV + "audit-logging": "false",
     }
+    # dev's GPU pool sleeps off-peak: pulumi does not await the Deployment (see the skipAwait test).
     assert deployment.inputs["metadata"] == {"name": MMS, "namespace": "project-nova", "labels": labels,
-                                             "annotations": annotations}
+                                             "annotations": {**annotations, "pulumi.com/skipAwait": "true"}}
     assert pod(dev, MMS)["metadata"] == {"labels": labels, "annotations": annotations}
 
 
@@ -129,7 +130,8 @@ def test_high_risk_service_carries_its_safeguards_and_its_projects_cost_center(p
 def test_governance_prefix_is_one_configurable_prefix():
     rec = preview("dev", lambda c: c[P + "finops"].update(governancePrefix="ai-governance.example.org"))
     annotations = one(rec, DEPLOYMENT, MMS).inputs["metadata"]["annotations"]
-    assert annotations and all(k.startswith("ai-governance.example.org/") for k in annotations)
+    governance = [k for k in annotations if not k.startswith("pulumi.com/")]  # Pulumi's own await control
+    assert governance and all(k.startswith("ai-governance.example.org/") for k in governance)
 
 
 def test_env_carries_model_version_and_ethics_policy_then_the_configured_env():
@@ -165,7 +167,9 @@ def test_cpu_only_service_has_no_gpu_resource_no_gpu_toleration_and_runs_as_conf
 def test_gpu_pods_tolerate_the_pools_taint_and_select_its_nodes(dev):
     spec = pod(dev, MMS)["spec"]
     assert spec["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
-    assert spec["nodeSelector"] == {"ai-platform.io/node-pool": "gpu-a10g", "nvidia.com/gpu.present": "true"}
+    assert spec["nodeSelector"] == {"ai-platform.io/node-pool": "gpu-a10g", "nvidia.com/gpu.present": "true",
+                                    "k8s.amazonaws.com/accelerator": "nvidia-a10g",
+                                    "ai-platform.io/nvidia-device-plugin": "chart"}
 
 
 def test_placement_follows_the_pool_definition_not_a_retyped_copy():
@@ -180,7 +184,8 @@ def test_placement_follows_the_pool_definition_not_a_retyped_copy():
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
     ]
     assert spec["nodeSelector"] == {"accelerator": "a10g", "ai-platform.io/node-pool": "gpu-a10g",
-                                    "nvidia.com/gpu.present": "true"}
+                                    "nvidia.com/gpu.present": "true", "k8s.amazonaws.com/accelerator": "nvidia-a10g",
+                                    "ai-platform.io/nvidia-device-plugin": "chart"}
 
 
 def test_cpu_service_on_an_aws_system_pool_selects_it_without_tolerating_gpus():
@@ -239,13 +244,64 @@ def test_probes_use_the_configured_paths_and_a_startup_budget_for_model_loading(
     assert echo["startupProbe"]["failureThreshold"] == 6
 
 
-def test_deployment_spec_leaves_replicas_to_the_hpa_and_rolls_one_pod_at_a_time(dev):
+def test_deployment_spec_leaves_replicas_to_the_hpa_and_rolls_one_pod_at_a_time(dev, local):
     spec = one(dev, DEPLOYMENT, MMS).inputs["spec"]
     assert "replicas" not in spec
     assert spec["selector"] == {"matchLabels": {"app.kubernetes.io/name": MMS, "app.kubernetes.io/component": "inference"}}
-    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    # GPU: no surge pod (at max replicas it needs a GPU that quota and pool do not have), one down instead.
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    # CPU: one extra pod, none down.
+    assert one(local, DEPLOYMENT, "echo-model").inputs["spec"]["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     # The selector selects the pods the template makes.
     assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_gpu_deployments_get_30_minute_timeouts_and_a_progress_deadline_to_match(stack):
+    recording = recorded(stack)
+    gpu = [d for d in recording.of_type(DEPLOYMENT) if COMPONENT in d.parent]
+    assert gpu
+    for deployment in gpu:
+        assert deployment.options["customTimeouts"] == {"create": "30m", "update": "30m"}, deployment.name
+        assert deployment.inputs["spec"]["progressDeadlineSeconds"] == 1800
+        assert deployment.inputs["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
+
+
+def test_a_longer_model_load_stretches_the_gpu_timeouts(dev):
+    rec = preview("dev", lambda c: c[P + "services"][0].update(probes={"startupTimeoutSeconds": 1500}))
+    deployment = one(rec, DEPLOYMENT, MMS)
+    assert deployment.inputs["spec"]["progressDeadlineSeconds"] == 1500 + 1200
+    assert deployment.options["customTimeouts"] == {"create": "45m", "update": "45m"}
+
+
+def test_cpu_deployments_keep_the_default_timeouts_and_wait(local):
+    deployment = one(local, DEPLOYMENT, "echo-model")
+    assert "customTimeouts" not in deployment.options
+    assert deployment.inputs["spec"]["progressDeadlineSeconds"] == 600
+    assert "pulumi.com/skipAwait" not in deployment.inputs["metadata"].get("annotations", {})
+
+
+@pytest.mark.parametrize("stack, skip", [("dev", True), ("staging", True), ("prod", False)])
+def test_skip_await_only_outside_prod_on_gpu_pools_that_sit_at_zero(stack, skip):
+    # dev and staging GPU pools sleep off-peak (and dev's min size is 0): no node for hours, so
+    # `pulumi up` must not wait for the rollout. prod pools never sit at zero: wait.
+    for deployment in recorded(stack).of_type(DEPLOYMENT):
+        if COMPONENT not in deployment.parent:
+            continue
+        annotations = deployment.inputs["metadata"]["annotations"]
+        assert (annotations.get("pulumi.com/skipAwait") == "true") is skip, deployment.name
+        # The pod template never carries it (it is about the Deployment object).
+        assert "pulumi.com/skipAwait" not in deployment.inputs["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_a_dev_gpu_pool_that_never_sits_at_zero_is_awaited():
+    def edit(c):
+        gpu = next(p for p in c[P + "nodePools"] if p["name"] == "gpu-a10g")
+        gpu.update(minSize=1, offPeak=False)
+
+    annotations = one(preview("dev", edit), DEPLOYMENT, MMS).inputs["metadata"]["annotations"]
+    assert "pulumi.com/skipAwait" not in annotations
 
 
 def test_prod_spreads_pods_across_zones_and_dev_does_not(dev, prod):

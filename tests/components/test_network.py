@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from components.network import subnet_cidrs
+from preflight import invokes
 from tests.components.cluster_support import P, by_name, config, of_type, recorded
 from tests.support import AWS_STACKS, one, preview
 
@@ -66,6 +67,30 @@ def test_the_cluster_and_nodes_use_the_private_subnets():
     assert sorted(eks.property_dependencies["vpcConfig"]) == private
     for ng in of_type(recording, "aws:eks/nodeGroup:NodeGroup"):
         assert sorted(ng.property_dependencies["subnetIds"]) == private
+
+
+AZS = "aws:index/getAvailabilityZones:getAvailabilityZones"
+OPT_IN_NOT_REQUIRED = [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+
+
+def test_preflight_zones_answer_lists_an_opted_in_local_zone_first_unless_filtered():
+    # As AWS does for an account opted in to a Local Zone group: sorted by name, the Local Zone first.
+    unfiltered = invokes.answer(AZS, {"state": "available"}, "us-east-1")["names"]
+    assert unfiltered[0] == "us-east-1-bos-1a"
+    assert "us-east-1-wl1-bos-wlz-1" not in unfiltered  # not opted in
+    filtered = invokes.answer(AZS, {"state": "available", "filters": OPT_IN_NOT_REQUIRED}, "us-east-1")
+    assert filtered["names"] == [f"us-east-1{s}" for s in "abcdef"]
+    assert len(filtered["zoneIds"]) == len(filtered["groupNames"]) == 6
+    everything = invokes.answer(AZS, {"allAvailabilityZones": True}, "us-east-1")["names"]
+    assert "us-east-1-wl1-bos-wlz-1" in everything
+    with pytest.raises(invokes.UnansweredInvoke, match="no filter 'region-name'"):
+        invokes.answer(AZS, {"filters": [{"name": "region-name", "values": ["us-east-1"]}]}, "us-east-1")
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_subnets_go_to_availability_zones_only_never_a_local_zone(stack):
+    zones = {s.inputs["availabilityZone"] for s in of_type(recorded(stack), SUBNET)}
+    assert zones == {f"us-east-1{s}" for s in "abcdef"[:config(stack).network.az_count]}
 
 
 def test_nat_mode_can_be_overridden():

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import GPU_PRESENT_LABEL, POOL_LABEL
+from ai_platform_finops.catalog import gpu_specs
+from ai_platform_finops.tags import label_value_problem
+from components.config import ACCELERATOR_LABEL, GPU_PRESENT_LABEL, NVIDIA_DEVICE_PLUGIN_LABEL, POOL_LABEL
+from components.config.cluster import accelerator_label_value
 from preflight.engine import UNKNOWN
 from preflight.engine import RecordedResource
 from tests.components.cluster_support import config, of_type, pool, recorded
@@ -103,10 +106,11 @@ def test_gpu_pools_are_tainted_and_labelled_and_system_pools_are_not_tainted(sta
         assert ng["updateConfig"] == {"maxUnavailable": 1}
         if node_pool.is_gpu:
             assert ng["labels"][GPU_PRESENT_LABEL] == "true"
+            assert ng["labels"][ACCELERATOR_LABEL] == "nvidia-a10g"  # g5: NVIDIA A10G
             assert ng["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
             assert ng["amiType"] == "AL2023_x86_64_NVIDIA"
         else:
-            assert GPU_PRESENT_LABEL not in ng["labels"]
+            assert GPU_PRESENT_LABEL not in ng["labels"] and ACCELERATOR_LABEL not in ng["labels"]
             assert ng.get("taints", []) == []
             assert ng["amiType"] == "AL2023_x86_64_STANDARD"
 
@@ -134,6 +138,8 @@ def test_scale_from_zero_tags_on_a_g5_12xlarge_pool_say_four_gpus():
     assert tags == {
         f"{CA}/node-template/label/{POOL_LABEL}": "gpu-a10g-x4",
         f"{CA}/node-template/label/{GPU_PRESENT_LABEL}": "true",
+        f"{CA}/node-template/label/{ACCELERATOR_LABEL}": "nvidia-a10g",
+        f"{CA}/node-template/label/{NVIDIA_DEVICE_PLUGIN_LABEL}": "chart",
         f"{CA}/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
         f"{CA}/node-template/resources/nvidia.com/gpu": "4",
         f"{CA}/enabled": "true",
@@ -155,11 +161,35 @@ def test_asg_tags_target_the_node_groups_asg_and_do_not_propagate():
     recording = recorded("prod")
     ng = one(recording, NG, "gpu-a10g-x4-ng")
     tags = [r for r in pool_resources(recording, TAG).values() if r.name.startswith("gpu-a10g-x4-asg-")]
-    assert len(tags) == 6
+    assert len(tags) == 8
     for tag in tags:
         assert tag.inputs["autoscalingGroupName"] == UNKNOWN  # known only once EKS made the ASG
         assert tag.property_dependencies["autoscalingGroupName"] == [ng.urn]
         assert tag.inputs["tag"]["propagateAtLaunch"] is False
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_only_the_discovery_tags_are_retained_on_delete_because_eks_sets_them_too(stack):
+    recording, cluster = recorded(stack), config(stack).cluster.name
+    tags = pool_resources(recording, TAG).values()
+    retained = {(t.parent.rsplit("::", 1)[1], t.inputs["tag"]["key"]) for t in tags if t.options["retainOnDelete"]}
+    assert retained == {(p.name, key) for p in config(stack).node_pools
+                        for key in (f"{CA}/enabled", f"{CA}/{cluster}")}
+
+
+def test_accelerator_label_comes_from_the_catalogs_gpu_model():
+    assert accelerator_label_value("NVIDIA A10G") == "nvidia-a10g"
+    assert accelerator_label_value("NVIDIA T4 Tensor Core") == "nvidia-t4"
+    assert accelerator_label_value("NVIDIA Tesla V100") == "nvidia-tesla-v100"
+    assert accelerator_label_value("NVIDIA RTX PRO 4500 Blackwell") == "nvidia-rtx-pro-4500-blackwell"
+    for spec in gpu_specs().values():  # every model in the catalog makes a valid label value
+        assert label_value_problem(accelerator_label_value(spec.gpu_model)) is None, spec.gpu_model
+
+
+def test_an_l4_pool_is_labelled_and_templated_as_nvidia_l4():
+    recording = preview("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g6.xlarge", "g6.2xlarge"]))
+    assert one(recording, NG, "gpu-a10g-ng").inputs["labels"][ACCELERATOR_LABEL] == "nvidia-l4"
+    assert asg_tags(recording, "gpu-a10g")[f"{CA}/node-template/label/{ACCELERATOR_LABEL}"] == "nvidia-l4"
 
 
 def test_asg_tags_name_resources_0_autoscaling_groups_0_once_the_node_group_exists():

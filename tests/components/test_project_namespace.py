@@ -187,5 +187,16 @@ def test_namespace_pod_security_level_is_configurable():
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
 
 
+def test_local_project_nova_enforces_baseline_for_the_argocd_guestbook():
+    # Argo CD syncs the public guestbook (root, port 80) into project-nova on kind: restricted would refuse it.
+    labels = one(recorded("local"), NAMESPACE, "project-nova").inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
+    for stack in ("dev", "staging", "prod"):
+        for namespace in recorded(stack).of_type(NAMESPACE):
+            if COMPONENT in namespace.parent:
+                assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
 def test_namespaces_are_exported(dev):
     assert dev.outputs["namespaces"] == {"project-nova": "project-nova"}

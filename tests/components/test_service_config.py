@@ -201,6 +201,20 @@ def test_pods_do_not_split_across_nodes_when_checking_pool_capacity():
         "3 nodes x 4 GPU(s) hold at most 3 such pods"]
 
 
+def test_a_cpu_services_quota_leaves_room_for_its_rollout_surge_pod():
+    # echo-model: 1 replica of 100m/128Mi and maxSurge 1, so a rollout needs 200m/256Mi. GPU services
+    # roll with maxSurge 0 and need only max replicas (see the test below).
+    lines = errors("local", lambda c: c[P + "projects"][0]["quota"].update(cpu="150m", memory="200Mi"))
+    assert lines == [
+        "stacks/Pulumi.local.yaml: projects[0].quota.cpu: '150m' is less than the 0.2 cores the project's services "
+        "request at max replicas plus their rollout surge (echo-model: (1 + 1 surge) x 100m)",
+        "stacks/Pulumi.local.yaml: projects[0].quota.memory: '200Mi' is less than the 0.25Gi the project's services "
+        "request at max replicas plus their rollout surge (echo-model: (1 + 1 surge) x 128Mi)",
+    ]
+    source = stack_source("local", lambda c: c[P + "projects"][0]["quota"].update(cpu="200m", memory="256Mi"))
+    validate_flat_config(source.config, source.project, source.source)  # exactly enough
+
+
 def test_project_quota_must_admit_its_services_at_max_replicas():
     lines = errors("dev", lambda c: c[P + "projects"][0]["quota"].update(gpus=1, cpu="4", memory="16Gi"))
     assert lines == [
