@@ -53,34 +53,30 @@ PULUMI_SKIP_AWAIT = "pulumi.com/skipAwait"
 whose GPU pool may have no node for hours)."""
 
 # --- Governance annotation names (each under the stack's governance prefix) -----------------
-ETHICS_POLICY_ID = "ethics-policy-id"
-MODEL_CARD = "model-card"
-MODEL_NAME = "model-name"
-MODEL_VERSION = "model-version"
-RISK_TIER = "risk-tier"
-DATA_CLASSIFICATION = "data-classification"
-OWNER = "owner"
-"""The accountable owner and human-oversight contact."""
-INTENDED_USE = "intended-use"
-EVAL_DATE = "eval-date"
-EVAL_REPORT = "eval-report"
-EVAL_METRIC_PREFIX = "eval-"
-"""One ``eval-<metric>`` annotation per evaluation metric, e.g. ``eval-accuracy``."""
-EXPLAINABILITY = "explainability"
-"""Only present when the model has an explainability reference."""
-AUDIT_LOGGING = "audit-logging"
-"""``"true"`` or ``"false"``."""
+# One definition shared with the policy pack: ai_platform_finops.governance.
+from ai_platform_finops.governance import (  # noqa: E402
+    AUDIT_LOGGING,
+    DATA_CLASSIFICATION,
+    ENV_ETHICS_POLICY_ID,
+    ENV_MODEL_VERSION,
+    ETHICS_POLICY_ID,
+    EVAL_DATE,
+    EVAL_METRIC_PREFIX,
+    EVAL_REPORT,
+    EXPLAINABILITY,
+    INTENDED_USE,
+    MODEL_CARD,
+    MODEL_NAME,
+    MODEL_VERSION,
+    OWNER,
+    RISK_TIER,
+)
 
 REQUIRED_GOVERNANCE_NAMES: tuple[str, ...] = (
     ETHICS_POLICY_ID, MODEL_CARD, MODEL_NAME, MODEL_VERSION, RISK_TIER, DATA_CLASSIFICATION,
     OWNER, INTENDED_USE, EVAL_DATE, EVAL_REPORT, AUDIT_LOGGING,
 )
 """Names every inference Deployment and its pod template carry (eval-<metric> and explainability vary)."""
-
-# --- Container environment set from governance facts ----------------------------------------
-ENV_MODEL_VERSION = "MODEL_VERSION"
-ENV_ETHICS_POLICY_ID = "ETHICS_POLICY_ID"
-
 
 def governance_key(prefix: str, name: str) -> str:
     """``<prefix>/<name>``, e.g. ``governance.apexlogic.com/risk-tier``."""

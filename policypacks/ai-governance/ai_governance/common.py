@@ -49,6 +49,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from ai_platform_finops.values import number  # noqa: F401 (re-exported to the rules)
+
 PACK_NAME = "ai-governance"
 
 # --- the engine's markers -----------------------------------------------------------------------
@@ -157,22 +159,6 @@ def text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def number(value: Any) -> float | None:
-    """A finite number (the engine sends numbers as floats); numeric strings count too."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        result = float(value)
-    elif isinstance(value, str):
-        try:
-            result = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return result if math.isfinite(result) else None
-
-
 def flag(value: Any) -> bool | None:
     """A boolean, also from the strings "true"/"false" (AWS launch templates spell it so)."""
     if isinstance(value, bool):
@@ -251,22 +237,25 @@ def short(value: Any, limit: int = 80) -> str:
 ENVIRONMENTS = ("dev", "staging", "prod", "local")
 UNKNOWN_LEVELS = ("advisory", "mandatory", "disabled")
 
-# Governance annotation names: the contract with components/metadata.py (a test keeps them equal).
-ETHICS_POLICY_ID = "ethics-policy-id"
-MODEL_CARD = "model-card"
-MODEL_NAME = "model-name"
-MODEL_VERSION = "model-version"
-RISK_TIER = "risk-tier"
-DATA_CLASSIFICATION = "data-classification"
-OWNER = "owner"
-INTENDED_USE = "intended-use"
-EVAL_DATE = "eval-date"
-EVAL_REPORT = "eval-report"
-EVAL_METRIC_PREFIX = "eval-"
-EXPLAINABILITY = "explainability"
-AUDIT_LOGGING = "audit-logging"
-ENV_MODEL_VERSION = "MODEL_VERSION"
-ENV_ETHICS_POLICY_ID = "ETHICS_POLICY_ID"
+# Governance annotation names: one definition, shared with components/metadata.py.
+from ai_platform_finops.governance import (  # noqa: E402
+    AUDIT_LOGGING,
+    DATA_CLASSIFICATION,
+    ENV_ETHICS_POLICY_ID,
+    ENV_MODEL_VERSION,
+    ETHICS_POLICY_ID,
+    EVAL_DATE,
+    EVAL_METRIC_PREFIX,
+    EVAL_REPORT,
+    EXPLAINABILITY,
+    INTENDED_USE,
+    MODEL_CARD,
+    MODEL_NAME,
+    MODEL_VERSION,
+    OWNER,
+    RISK_TIER,
+)
+
 APP_COMPONENT = "app.kubernetes.io/component"
 INFERENCE_COMPONENT = "inference"
 
