@@ -5,7 +5,15 @@ No resource logic lives here: each block hands the typed config to one component
 
 import pulumi
 
+from components.argocd import ArgoCd, ArgoCdArgs
+from components.cluster import Cluster, ClusterArgs
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.config import ConfigError, load_from_pulumi, secrets_from_pulumi
+from components.cost_controls import CostControls, CostControlsArgs
+from components.cost_estimate import estimate_output
+from components.inference_service import InferenceService, InferenceServiceArgs
+from components.network import Network, NetworkArgs
+from components.project_namespace import ProjectNamespace, ProjectNamespaceArgs
 
 try:
     cfg = load_from_pulumi()
@@ -15,9 +23,6 @@ except ConfigError as error:
 secrets = secrets_from_pulumi()
 
 # --- cluster: network, EKS (or existing/kubeconfig), node pools, add-ons -------------------
-from components.cluster import Cluster, ClusterArgs  # noqa: E402
-from components.cluster_addons import ClusterAddons, ClusterAddonsArgs  # noqa: E402
-from components.network import Network, NetworkArgs  # noqa: E402
 
 network = Network("network", NetworkArgs.from_stack(cfg)) if cfg.network is not None and not cfg.is_local else None
 cluster = Cluster("cluster", ClusterArgs.from_stack(cfg, network))
@@ -28,8 +33,6 @@ if cluster.kubeconfig is not None:
 pulumi.export("clusterName", cluster.name)
 
 # --- tenancy and inference services --------------------------------------------------------
-from components.inference_service import InferenceService, InferenceServiceArgs  # noqa: E402
-from components.project_namespace import ProjectNamespace, ProjectNamespaceArgs  # noqa: E402
 
 k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
 tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
@@ -43,8 +46,6 @@ pulumi.export("namespaces", {name: tenant.namespace for name, tenant in tenants.
 pulumi.export("inferenceServices", {name: service.url for name, service in services.items()})
 
 # --- FinOps: budgets, alerts, cost-allocation tags, anomaly detection -----------------------
-from components.cost_controls import CostControls, CostControlsArgs  # noqa: E402
-from components.cost_estimate import estimate_output  # noqa: E402
 
 if not cfg.is_local and cfg.budgets is not None:
     cost_controls = CostControls("finops", CostControlsArgs.from_stack(cfg, f"{pulumi.get_project()}-{pulumi.get_stack()}"))
@@ -54,7 +55,6 @@ if not cfg.is_local and cfg.budgets is not None:
     pulumi.export("costEstimateUsd", estimate_output(cfg))
 
 # --- GitOps: Argo CD and its bootstrap ------------------------------------------------------
-from components.argocd import ArgoCd, ArgoCdArgs  # noqa: E402
 
 if cfg.argocd is not None and cfg.argocd.enabled:
     argocd = ArgoCd("argocd", ArgoCdArgs.from_stack(cfg, secrets, cluster.provider))
