@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,3 +45,9 @@ def one(recording: Recording, type_: str, name: str | None = None) -> RecordedRe
     found = [r for r in recording.resources if r.type == type_ and (name is None or r.name == name)]
     assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in found]}"
     return found[0]
+
+
+@lru_cache(maxsize=None)
+def recorded(stack: str, preview_mode: bool = True) -> Recording:
+    """The recording of an unedited shipped stack, taken once per test session (never mutate it)."""
+    return preview(stack, preview=preview_mode)

@@ -13,15 +13,9 @@ import pytest
 
 from components.config import ConfigError, StackConfig, validate_flat_config
 from preflight.engine import Recording, RecordedResource
-from tests.support import ConfigEdit, preview, stack_source
+from tests.support import ConfigEdit, recorded, stack_source  # noqa: F401 (recorded: re-exported)
 
 P = "ai-platform:"
-
-
-@lru_cache(maxsize=None)
-def recorded(stack: str, preview_mode: bool = True) -> Recording:
-    """The recording of an unedited stack (shared: never mutate it)."""
-    return preview(stack, preview=preview_mode)
 
 
 @lru_cache(maxsize=None)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 import pytest
 
 from ai_platform_finops.tags import required_keys
 from preflight.engine import UNKNOWN, Recording, RecordedResource
-from tests.support import AWS_STACKS, ConfigEdit, preview
+from tests.support import AWS_STACKS, ConfigEdit, preview, recorded
 
 PREFIX = "finops.apexlogic.com"
 COMPONENT = "ai-platform:finops:CostControls"
@@ -23,9 +22,7 @@ SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
 FINOPS_TYPES = (BUDGET, TOPIC, TOPIC_POLICY, KEY, ALLOCATION_TAG, MONITOR, SUBSCRIPTION, "aws:kms/alias:Alias")
 
 
-@lru_cache(maxsize=None)
-def shipped(stack: str) -> Recording:
-    return preview(stack)
+shipped = recorded
 
 
 def children(recording: Recording, type_: str) -> list[RecordedResource]:

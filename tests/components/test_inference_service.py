@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import copy
 from typing import Any
 
@@ -12,7 +11,7 @@ from components.config import NodePoolConfig
 from components.config.services import ServiceResources
 from components.inference_service import container_resources, gpu_quantity, tolerations
 from preflight.engine import Recording
-from tests.support import STACKS, one, preview
+from tests.support import STACKS, one, preview, recorded
 
 P = "ai-platform:"
 COMPONENT = "ai-platform:inference:InferenceService"
@@ -25,12 +24,6 @@ MMS = "multimodal-inference-service"
 CLAIMS = "claims-triage-assistant"
 FINOPS = "finops.apexlogic.com/"
 GOV = "governance.apexlogic.com/"
-
-
-@functools.cache
-def recorded(stack: str) -> Recording:
-    """Each shipped stack's recording, made once per module and shared by its fixtures (read-only)."""
-    return preview(stack)
 
 
 @pytest.fixture

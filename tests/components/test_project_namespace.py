@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pytest
 
 from preflight.engine import Recording, RecordedResource
-from tests.support import STACKS, one, preview
+from tests.support import STACKS, one, preview, recorded
 
 P = "ai-platform:"
 COMPONENT = "ai-platform:tenancy:ProjectNamespace"
@@ -18,12 +17,6 @@ LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 FINOPS = "finops.apexlogic.com/"
-
-
-@functools.cache
-def recorded(stack: str) -> Recording:
-    """Each shipped stack's recording, made once per module and shared by its fixtures (read-only)."""
-    return preview(stack)
 
 
 @pytest.fixture
