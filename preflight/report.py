@@ -39,20 +39,20 @@ def render_plan(recording: Recording) -> str:
         children.setdefault(resource.parent, []).append(resource)
     known = {r.urn for r in recording.resources}
     stack_type = "pulumi:pulumi:Stack"
-    lines = [f"Previewing update ({recording.stack}) of project {recording.project} - offline, under mocks", "",
-             f"     Type{' ' * 52}Name{' ' * 36}Plan",
-             f" +   {stack_type:<56}{recording.project + '-' + recording.stack:<40}create"]
+    rows: list[tuple[str, str]] = [(stack_type, f"{recording.project}-{recording.stack}")]
 
     def walk(parent: str, depth: int) -> None:
         for resource in children.get(parent, []):
-            indent = "   " * depth + "├─ "
-            kind = resource.type
-            lines.append(f" +   {(indent + kind)[:56]:<56}{resource.name[:39]:<40}create")
+            rows.append(("   " * depth + "├─ " + resource.type, resource.name))
             walk(resource.urn, depth + 1)
 
-    roots = [p for p in children if p not in known]
-    for root in roots:
+    for root in (p for p in children if p not in known):
         walk(root, 1)
+    type_width = max(len(t) for t, _ in rows) + 2
+    name_width = min(max(len(n) for _, n in rows), 48) + 2
+    lines = [f"Previewing update ({recording.stack}) of project {recording.project} - offline, under mocks", "",
+             f"     {'Type':<{type_width}}{'Name':<{name_width}}Plan"]
+    lines += [f" +   {type_:<{type_width}}{name:<{name_width - 2}}  create" for type_, name in rows]
 
     counts = Counter(r.type for r in recording.resources)
     lines += ["", "Resources:", f"    + {len(recording.resources)} to create", ""]
