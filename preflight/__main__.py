@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -9,4 +10,11 @@ for _path in (_ROOT, _ROOT / "finops"):
 
 from preflight.cli import main  # noqa: E402
 
-sys.exit(main())
+try:
+    code = main()
+    sys.stdout.flush()
+except BrokenPipeError:
+    # The reader (e.g. `| head`) closed the pipe: not an error of ours. Silence the final flush.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    code = 0
+sys.exit(code)
