@@ -1,11 +1,15 @@
 """One benchmark point, measured in its own process so its peak RSS is its own.
 
 ``python -m bench.measure N`` prints one JSON object:
-``{"n", "resources", "program_s", "floor_s", "policy_s", "policy_start_s", "estimate_s", "rss_mb"}``.
+``{"n", "resources", "program_s", "floor_s", "floor_raw_s", "policy_s", "policy_start_s", "estimate_s",
+"rss_mb"}``.
 
 - program: the real ``__main__.py`` on a synthetic stack of N services, under preflight's engine,
   timed on a second run (the first pays for imports, as a long-lived tool would only once);
-- floor: the same resources registered bare (``bench.floor``), under the same mocks;
+- floor: the same resources registered bare through the SDK's class for each type (``bench.floor``),
+  under the same mocks, checked to send the program's requests; ``floor_raw_s``: the same, as raw
+  ``pulumi.CustomResource`` objects (no aliases, typed inputs/outputs or stack traces), for comparison;
+- each timed phase starts after a ``gc.collect()`` of the previous one's garbage (not timed);
 - policy: ``Analyze`` for every resource plus ``AnalyzeStack`` through the Analyzer gRPC path
   (the pack's start-up is reported apart as ``policy_start_s``);
 - estimate: the shared estimator on the recorded resources;
@@ -14,6 +18,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -28,7 +33,7 @@ for _path in (ROOT, ROOT / "finops"):
 
 from ai_platform_finops.estimator import estimate  # noqa: E402
 
-from bench.floor import register_bare  # noqa: E402
+from bench.floor import register_bare, same_requests  # noqa: E402
 from bench.synthetic import synthetic_policy_config, synthetic_source  # noqa: E402
 from components.config import validate_flat_config  # noqa: E402
 from preflight.analyzer import PolicyAnalyzer  # noqa: E402
@@ -41,16 +46,27 @@ def measure(n: int) -> dict[str, float | int]:
     cfg = validate_flat_config(source.config, source.project, source.source)
 
     run_program(ROOT, source)  # warm-up: module imports and first-use caches
+    gc.collect()  # each timed phase starts with the previous phase's garbage collected (not timed)
     started = time.perf_counter()
     recording = run_program(ROOT, source)
     program_s = time.perf_counter() - started
 
+    gc.collect()
     started = time.perf_counter()
     floor = run_program(ROOT, source, program=lambda: register_bare(recording.resources))
     floor_s = time.perf_counter() - started
-    assert len(floor.resources) == len(recording.resources)
+
+    gc.collect()
+    started = time.perf_counter()
+    floor_raw = run_program(ROOT, source, program=lambda: register_bare(recording.resources, typed=False))
+    floor_raw_s = time.perf_counter() - started
+    for name, registered in (("floor", floor), ("raw floor", floor_raw)):
+        if problems := same_requests(recording, registered):
+            raise SystemExit(f"the {name} did not send the program's requests: {problems[:5]}")
+    del floor, floor_raw
 
     resources = estimator_resources(recording)
+    gc.collect()
     started = time.perf_counter()
     estimate(resources, region=cfg.region or "us-east-1", project_tag_key=cfg.tags.key("project"),
              default_project=cfg.finops.project, spot_fraction=cfg.finops.spot_price_fraction)
@@ -58,6 +74,7 @@ def measure(n: int) -> dict[str, float | int]:
 
     pack = ROOT / "policypacks" / "ai-governance"
     policy_config = synthetic_policy_config(pack, Path(tempfile.mkdtemp()) / "bench.json", source)
+    gc.collect()
     started = time.perf_counter()
     with PolicyAnalyzer(pack, project=source.project, stack="prod", config_file=policy_config,
                         stack_config=source.config, secret_keys=source.secret_keys) as analyzer:
@@ -74,6 +91,7 @@ def measure(n: int) -> dict[str, float | int]:
         "resources": len(recording.resources),
         "program_s": program_s,
         "floor_s": floor_s,
+        "floor_raw_s": floor_raw_s,
         "policy_s": policy_s,
         "policy_start_s": policy_start_s,
         "estimate_s": estimate_s,

@@ -414,5 +414,7 @@ class InferenceService(pulumi.ComponentResource):
         if r.pdb is not None:
             self.pdb = k8s.policy.v1.PodDisruptionBudget(name, metadata=r.metadata, spec=r.pdb, opts=child)
 
-        self.url = pulumi.Output.concat("http://", svc.name, ".", args.namespace, ".svc.cluster.local:", str(svc.port))
+        # One apply on the namespace (the only Output in it), not a six-part Output.concat per service.
+        self.url = pulumi.Output.from_input(args.namespace).apply(
+            lambda namespace: f"http://{svc.name}.{namespace}.svc.cluster.local:{svc.port}")
         self.register_outputs({"deployment": svc.name, "namespace": args.namespace, "url": self.url})
