@@ -67,6 +67,8 @@ SEVERITIES = {
 }
 _MAX_MESSAGE = 1024 * 1024 * 400
 _CHANNEL_OPTIONS = [("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)]
+ANALYZE_WINDOW = 8
+"""Analyze calls kept in flight at once."""
 PACK_PYTHON_ENV = "PREFLIGHT_POLICY_PYTHON"
 CONFIG_ENV_LIMIT = 64 * 1024
 """PULUMI_CONFIG above this leaves out its largest values (Linux caps one environment string at 128 KiB,
@@ -558,6 +560,14 @@ class PolicyAnalyzer:
         assert self._stub is not None
         return self._stub
 
+    def _result(self, what: str, future: Any) -> Any:
+        try:
+            return future.result()
+        except grpc.RpcError as exc:
+            code = exc.code() if hasattr(exc, "code") else None  # type: ignore[union-attr]
+            detail = exc.details() if hasattr(exc, "details") else str(exc)  # type: ignore[union-attr]
+            raise self._failure(f"{what} failed: {code}: {detail}") from None
+
     def _call(self, what: str, method: Callable[..., Any], request: Any) -> Any:
         try:
             return method(request, timeout=self.timeout)
@@ -642,11 +652,23 @@ class PolicyAnalyzer:
                     result.not_applicable.append({"policy": item.policy_name, "reason": item.reason})
 
         t0 = time.perf_counter()
+        # Like the engine, which analyzes resources as they register in parallel, keep a few
+        # Analyze calls in flight: building the next request overlaps the pack's work on the
+        # last. Results are collected in resource order, so the report stays deterministic.
+        in_flight: list[tuple[RecordedResource, Any]] = []
+        structs: dict[str, struct_pb2.Struct] = {}  # each resource's properties, converted once
         for resource in resources:
-            response = self._call(f"Analyze({resource.urn})", self.stub.Analyze, self.analyze_request(resource, by_urn))
-            collect(response, resource.urn)
+            structs[resource.urn] = _struct(resource.inputs)
+            in_flight.append((resource, self.stub.Analyze.future(self.analyze_request(resource, by_urn, structs),
+                                                                  timeout=self.timeout)))
+            if len(in_flight) >= ANALYZE_WINDOW:
+                done, future = in_flight.pop(0)
+                collect(self._result(f"Analyze({done.urn})", future), done.urn)
+        for done, future in in_flight:
+            collect(self._result(f"Analyze({done.urn})", future), done.urn)
         t1 = time.perf_counter()
-        response = self._call("AnalyzeStack", self.stub.AnalyzeStack, self.analyze_stack_request(resources, by_urn))
+        response = self._call("AnalyzeStack", self.stub.AnalyzeStack,
+                              self.analyze_stack_request(resources, by_urn, structs))
         collect(response, stack_urn(self.project, self.stack))
         t2 = time.perf_counter()
         result.timings.update({"analyze": t1 - t0, "analyze_stack": t2 - t1})
@@ -690,17 +712,19 @@ class PolicyAnalyzer:
         return analyzer_pb2.AnalyzerProviderResource(
             type=f"pulumi:providers:{package}", urn=urn, name="default", properties=_struct(props))
 
-    def analyze_request(self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
-                        ) -> analyzer_pb2.AnalyzeRequest:
+    def analyze_request(self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource],
+                        structs: Mapping[str, struct_pb2.Struct] | None = None) -> analyzer_pb2.AnalyzeRequest:
+        properties = structs[resource.urn] if structs is not None else _struct(resource.inputs)
         request = analyzer_pb2.AnalyzeRequest(
-            type=resource.type, urn=resource.urn, name=resource.name, properties=_struct(resource.inputs),
+            type=resource.type, urn=resource.urn, name=resource.name, properties=properties,
             options=self.options(resource))
         provider = self.provider(resource, by_urn)
         if provider is not None:
             request.provider.CopyFrom(provider)
         return request
 
-    def analyze_stack_request(self, resources: Sequence[RecordedResource], by_urn: Mapping[str, RecordedResource]
+    def analyze_stack_request(self, resources: Sequence[RecordedResource], by_urn: Mapping[str, RecordedResource],
+                              structs: Mapping[str, struct_pb2.Struct] | None = None
                               ) -> analyzer_pb2.AnalyzeStackRequest:
         request = analyzer_pb2.AnalyzeStackRequest()
         root = stack_urn(self.project, self.stack)
@@ -711,7 +735,7 @@ class PolicyAnalyzer:
         for resource in resources:
             item = request.resources.add()
             item.type, item.urn, item.name, item.parent = resource.type, resource.urn, resource.name, resource.parent
-            item.properties.CopyFrom(_struct(resource.inputs))
+            item.properties.CopyFrom(structs[resource.urn] if structs is not None else _struct(resource.inputs))
             item.options.CopyFrom(self.options(resource))
             provider = self.provider(resource, by_urn)
             if provider is not None:
