@@ -757,6 +757,20 @@ def resource_rule(*, name: str, description: str, severity: Severity, remediatio
     )
 
 
+def _call_stack(args: StackValidationArgs) -> Stack:
+    """The indexed stack, built once per AnalyzeStack call and shared by every stack rule (read-only)."""
+    entries = getattr(_CALL, "entries", None)
+    if entries is None:
+        return Stack([res_from_stack(r) for r in args.resources])
+    stack = entries.get(_STACK_KEY)
+    if stack is None:
+        stack = entries[_STACK_KEY] = Stack([res_from_stack(r) for r in args.resources])
+    return stack
+
+
+_STACK_KEY = ("stack",)
+
+
 def stack_rule(*, name: str, description: str, severity: Severity, remediation: str, check: StackCheck,
                settings_: Sequence[Setting] = (), framework: PolicyComplianceFramework | None = None,
                tags: Sequence[str] = (), level: EnforcementLevel = EnforcementLevel.MANDATORY) -> StackValidationPolicy:
@@ -766,7 +780,7 @@ def stack_rule(*, name: str, description: str, severity: Severity, remediation: 
         given = args.get_config() or {}
 
         def body(c: Check) -> None:
-            check(Stack([res_from_stack(r) for r in args.resources]), c)
+            check(_call_stack(args), c)
 
         _run(name, declared, given, report, None, body, args.not_applicable)
 
