@@ -171,29 +171,24 @@ class NodePool(pulumi.ComponentResource):
         self.schedules = []
         schedule = args.schedule
         if schedule is not None:
+            # (suffix, action, recurrence, min, max, desired): off-peak to zero, then back to config.
+            actions = [
+                ("down", "off-peak-scale-to-zero", schedule.scale_down, 0, 0, 0),
+                ("up", "off-peak-restore", schedule.scale_up, pool.min_size, pool.max_size, pool.effective_desired_size),
+            ]
             self.schedules = [
                 aws.autoscaling.Schedule(
-                    f"{name}-off-peak-down",
+                    f"{name}-off-peak-{suffix}",
                     autoscaling_group_name=self.asg_name,
-                    scheduled_action_name=f"{pool.name}-off-peak-scale-to-zero",
-                    recurrence=schedule.scale_down,
+                    scheduled_action_name=f"{pool.name}-{action}",
+                    recurrence=recurrence,
                     time_zone=schedule.time_zone,
-                    min_size=0,
-                    max_size=0,
-                    desired_capacity=0,
+                    min_size=min_size,
+                    max_size=max_size,
+                    desired_capacity=desired,
                     opts=child,
-                ),
-                aws.autoscaling.Schedule(
-                    f"{name}-off-peak-up",
-                    autoscaling_group_name=self.asg_name,
-                    scheduled_action_name=f"{pool.name}-off-peak-restore",
-                    recurrence=schedule.scale_up,
-                    time_zone=schedule.time_zone,
-                    min_size=pool.min_size,
-                    max_size=pool.max_size,
-                    desired_capacity=pool.effective_desired_size,
-                    opts=child,
-                ),
+                )
+                for suffix, action, recurrence, min_size, max_size, desired in actions
             ]
 
         self.register_outputs({

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ai_platform_finops.catalog import gpu_count, gpu_specs
 from ai_platform_finops.tags import label_key_problem, label_value_problem
@@ -220,18 +220,11 @@ class Taint(ConfigModel):
     value: str = ""
     effect: TaintEffect = TaintEffect.NO_SCHEDULE
 
-    @field_validator("key")
+    @field_validator("key", "value")
     @classmethod
-    def _key(cls, value: str) -> str:
-        problem = label_key_problem(value)
-        if problem:
-            raise ValueError("taint " + problem.removeprefix("label "))
-        return value
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, value: str) -> str:
-        problem = label_value_problem(value)
+    def _label_syntax(cls, value: str, info: ValidationInfo) -> str:
+        # A taint's key and value follow the label key and value syntax.
+        problem = label_key_problem(value) if info.field_name == "key" else label_value_problem(value)
         if problem:
             raise ValueError("taint " + problem.removeprefix("label "))
         return value

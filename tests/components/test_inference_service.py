@@ -26,26 +26,6 @@ FINOPS = "finops.apexlogic.com/"
 GOV = "governance.apexlogic.com/"
 
 
-@pytest.fixture
-def dev() -> Recording:
-    return recorded("dev")
-
-
-@pytest.fixture
-def prod() -> Recording:
-    return recorded("prod")
-
-
-@pytest.fixture
-def local() -> Recording:
-    return recorded("local")
-
-
-@pytest.fixture(params=STACKS)
-def every_stack(request) -> Recording:
-    return recorded(request.param)
-
-
 def pod(recording: Recording, name: str) -> dict[str, Any]:
     return one(recording, DEPLOYMENT, name).inputs["spec"]["template"]
 

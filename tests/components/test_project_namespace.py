@@ -19,21 +19,6 @@ NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 FINOPS = "finops.apexlogic.com/"
 
 
-@pytest.fixture
-def dev() -> Recording:
-    return recorded("dev")
-
-
-@pytest.fixture
-def prod() -> Recording:
-    return recorded("prod")
-
-
-@pytest.fixture(params=STACKS)
-def every_stack(request) -> Recording:
-    return recorded(request.param)
-
-
 def kubernetes_provider(recording: Recording) -> str:
     providers = recording.of_type("pulumi:providers:kubernetes")
     assert len(providers) == 1, [p.urn for p in providers]

@@ -1,0 +1,26 @@
+"""Fixtures shared by the component tests: the shipped stacks' recordings, taken once per session."""
+
+import pytest
+
+from preflight.engine import Recording
+from tests.support import STACKS, recorded
+
+
+@pytest.fixture
+def dev() -> Recording:
+    return recorded("dev")
+
+
+@pytest.fixture
+def prod() -> Recording:
+    return recorded("prod")
+
+
+@pytest.fixture
+def local() -> Recording:
+    return recorded("local")
+
+
+@pytest.fixture(params=STACKS)
+def every_stack(request) -> Recording:
+    return recorded(request.param)
