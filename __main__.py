@@ -8,7 +8,8 @@ import pulumi
 from components.argocd import ArgoCd, ArgoCdArgs
 from components.cluster import Cluster, ClusterArgs
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from components.config import ConfigError, load_from_pulumi, secrets_from_pulumi
+from components.config import ConfigError, load_from_pulumi, secrets_from_pulumi, stack_file
+from components.config.stack import config_warnings
 from components.cost_controls import CostControls, CostControlsArgs
 from components.cost_estimate import estimate_output
 from components.inference_service import InferenceService, InferenceServiceArgs
@@ -21,6 +22,8 @@ except ConfigError as error:
     # RunError ends the program with this message alone: a user error, not a traceback.
     raise pulumi.RunError(str(error)) from None
 secrets = secrets_from_pulumi()
+for path, warning in config_warnings(cfg):
+    pulumi.log.warn(f"{stack_file(pulumi.get_stack())}: {path}: {warning}")
 
 # --- cluster: network, EKS (or existing/kubeconfig), node pools, add-ons -------------------
 

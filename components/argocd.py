@@ -58,6 +58,8 @@ class ArgoCdArgs:
     """FinOps labels per tenant project, for its AppProject."""
     node_selector: Mapping[str, str]
     provider: k8s.Provider
+    tolerations: Sequence[Mapping[str, str]] = ()
+    """Tolerations of the system pool's taints, for every Argo CD pod."""
     protect: bool = False
     """protect=True on the namespace and the Helm release (prod)."""
     admin_password_hash: pulumi.Input[str] | None = None
@@ -77,6 +79,7 @@ class ArgoCdArgs:
             project_labels={p.name: cfg.project_tags(p.name).k8s_labels() for p in cfg.projects},
             node_selector=system_node_selector(cfg),
             provider=provider,
+            tolerations=[t.toleration() for t in cfg.system_pool.effective_taints],
             protect=cfg.protect_critical,
             admin_password_hash=secrets.argocd_admin_password_hash,
             repo_token=secrets.gitops_repo_token,
@@ -125,6 +128,7 @@ class ArgoCd(pulumi.ComponentResource):
             is_prod=args.is_prod,
             labels=labels,
             node_selector=args.node_selector,
+            tolerations=args.tolerations,
             admin_password_hash=admin_hash,
         )
         ha = argo.effective_ha(args.is_prod)

@@ -25,6 +25,9 @@ API_VERSION = "argoproj.io/v1alpha1"
 ROOT_APP = "root"
 REPO_SECRET = "gitops-repo"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+LOCAL_PORT = 8080
+LOCAL_DOMAIN = f"localhost:{LOCAL_PORT}"
+"""``global.domain`` without an ingress: where ``port_forward_command`` serves the UI (not argocd.example.com)."""
 OS_LABEL = "kubernetes.io/os"
 
 SYNC_OPTIONS = ("ServerSideApply=true", "CreateNamespace=false")
@@ -122,22 +125,27 @@ def build_values(
     is_prod: bool,
     labels: Mapping[str, str],
     node_selector: Mapping[str, str],
+    tolerations: Sequence[Mapping[str, str]] = (),
     admin_password_hash: Any = None,
 ) -> dict[str, Any]:
     """The argo-cd chart's values for one stack.
 
     ``admin_password_hash`` is placed as given at ``configs.secret.argocdServerAdminPassword``; the
     component passes a Pulumi secret Output, so the hash stays a secret in inputs and state. It is
-    ignored when SSO is configured (admin is then disabled).
+    ignored when SSO is configured (admin is then disabled). ``tolerations`` (the system pool's taints)
+    go on every component, redis-ha's Redis and HAProxy pods included.
     """
     ha = argo.effective_ha(is_prod)
+    tolerated = [dict(t) for t in tolerations]
     sizes = _PROD if ha else _SMALL
     selector = dict(node_selector)
     values: dict[str, Any] = {
         "global": {
+            # Links Argo CD renders (and configs.cm.url) use this host: the ingress's, else the port-forward's.
+            "domain": argo.ingress.host if argo.ingress is not None else LOCAL_DOMAIN,
             "additionalLabels": dict(labels),
             "nodeSelector": selector,
-            "tolerations": [],
+            "tolerations": copy.deepcopy(tolerated),
         },
         "crds": {"install": True, "keep": True, "additionalLabels": dict(labels)},
         "dex": {"enabled": False},
@@ -158,7 +166,7 @@ def build_values(
     }
     for component in COMPONENTS:
         _set(values, f"{component}.nodeSelector", dict(selector))
-        _set(values, f"{component}.tolerations", [])
+        _set(values, f"{component}.tolerations", copy.deepcopy(tolerated))
     for path, resources in sizes.items():
         _set(values, f"{path}.resources", resources)
 
@@ -169,17 +177,17 @@ def build_values(
         redis_ha.update(
             {
                 "nodeSelector": dict(selector),
-                "tolerations": [],
+                "tolerations": copy.deepcopy(tolerated),
                 "extraLabels": dict(labels),
                 "labels": dict(labels),
             }
         )
+        _set(redis_ha, "haproxy.tolerations", copy.deepcopy(tolerated))
         for path, resources in _REDIS_HA.items():
             _set(redis_ha, f"{path}.resources", resources)
 
     if argo.ingress is not None:
         ingress = argo.ingress
-        values["global"]["domain"] = ingress.host
         values["configs"]["cm"]["url"] = f"https://{ingress.host}"
         annotations: dict[str, str] = {}
         if ingress.ingress_class == "nginx":
@@ -279,4 +287,4 @@ def root_application_spec(argo: ArgoCdConfig, *, is_prod: bool, projects: Sequen
 
 
 def port_forward_command(namespace: str = ARGOCD_NAMESPACE, service: str = SERVER_SERVICE) -> str:
-    return f"kubectl -n {namespace} port-forward svc/{service} 8080:443"
+    return f"kubectl -n {namespace} port-forward svc/{service} {LOCAL_PORT}:443"

@@ -7,8 +7,10 @@ Three modes (``cluster.mode``):
   role that runs ``pulumi up``); the control-plane logs of ``controlPlaneLogs``, by default only
   ``audit`` and ``authenticator`` (``api`` logs every request and dominates the CloudWatch bill,
   so it is on only when listed), kept in a log group with a retention; secrets envelope-encrypted
-  with a rotating KMS key; a private endpoint (public off in prod or limited to CIDRs), reachable
-  on 443/tcp from ``privateAccessCidrs`` through the cluster security group; the EKS add-ons
+  with a rotating KMS key the control-plane role may use explicitly; the endpoint of
+  ``endpointAccess`` (``public``, ``bootstrap``: public only for ``runnerCidrs``, or ``private``: private
+  only, reached on 443/tcp through the cluster security group from ``privateAccessCidrs`` and the
+  runners' VPC); in prod the audit log group and the key are protected and kept on delete; the EKS add-ons
   ``vpc-cni`` (with network policy enforcement on), ``kube-proxy``, ``eks-pod-identity-agent``
   and ``coredns``, each pinned to the newest version EKS publishes for the cluster's Kubernetes
   version (``aws.eks.get_addon_version``); a node IAM role and the node pools.
@@ -90,11 +92,24 @@ class ClusterArgs:
         )
 
     @property
-    def endpoint_public_access(self) -> bool:
-        """Off in prod unless asked for; elsewhere on (limited to publicAccessCidrs when given)."""
-        if self.config.endpoint_public_access is not None:
-            return self.config.endpoint_public_access
-        return not self.is_prod
+    def public_endpoint_cidrs(self) -> list[str] | None:
+        """None: no public endpoint; []: open to all (IAM still authenticates); else only these CIDRs."""
+        return self.config.public_endpoint_cidrs(self.is_prod)
+
+    @property
+    def private_endpoint_cidrs(self) -> list[str]:
+        return self.config.private_endpoint_cidrs(self.is_prod)
+
+
+SECRETS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
+"""What the EKS control plane does with the secrets key (terraform-aws-eks's cluster encryption policy)."""
+
+
+def secrets_key_policy(key_arn: str) -> str:
+    """The cluster role's use of its secrets key, and of no other key."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "ClusterEncryption", "Effect": "Allow", "Action": list(SECRETS_KEY_ACTIONS), "Resource": key_arn},
+    ]})
 
 
 def principal_slug(principal_arn: str) -> str:
@@ -152,7 +167,7 @@ class Cluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str] | None
     """A secret kubeconfig for EKS (``aws eks get-token``); None in kubeconfig mode."""
     private_api_ingress: list[aws.vpc.SecurityGroupIngressRule]
-    """443/tcp to the private endpoint from each of ``privateAccessCidrs`` (mode 'create' only)."""
+    """443/tcp to the private endpoint from ``privateAccessCidrs`` and, when private, ``runnerCidrs`` ('create' only)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-platform:cluster:Cluster", name, None, opts)
@@ -197,24 +212,26 @@ class Cluster(pulumi.ComponentResource):
             raise ValueError("cluster mode 'create' needs a Network")
         if not config.admin_principal_arn:
             raise ValueError("cluster mode 'create' needs adminPrincipalArn")
-        public = args.endpoint_public_access
-        if public and args.is_prod and not config.public_access_cidrs:
-            raise ValueError("a public API endpoint in prod must be limited by publicAccessCidrs")
-        if public and not config.public_access_cidrs:
+        public_cidrs = args.public_endpoint_cidrs
+        public = public_cidrs is not None
+        if public and args.is_prod and not public_cidrs:
+            raise ValueError("a public API endpoint in prod must be limited by publicAccessCidrs or runnerCidrs")
+        if public and not public_cidrs:
             pulumi.log.warn(
                 f"cluster {config.name}: the public API endpoint is open to 0.0.0.0/0 (IAM still authenticates); "
-                "limit it with cluster.publicAccessCidrs or set cluster.endpointPublicAccess: false", self)
+                "limit it with cluster.publicAccessCidrs or set cluster.endpointAccess: private", self)
         child = pulumi.ResourceOptions(parent=self)
         partition = aws.get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
         tags = {**args.tags, "Name": config.name}
 
+        durable = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         self.kms_key = aws.kms.Key(
             f"{name}-secrets",
             description=f"Envelope encryption of Kubernetes secrets in EKS cluster {config.name}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            opts=durable,
         )
         aws.kms.Alias(f"{name}-secrets", name=f"alias/eks/{config.name}", target_key_id=self.kms_key.key_id,
                       opts=child)
@@ -225,10 +242,17 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-role-cluster-policy", role=role.name,
             policy_arn=f"arn:{partition}:iam::aws:policy/AmazonEKSClusterPolicy", opts=child,
         )
+        # The key policy lets the account's IAM decide; the control plane role gets explicit use of the
+        # key, as terraform-aws-eks grants it (its cluster encryption policy).
+        key_use = aws.iam.RolePolicy(
+            f"{name}-role-secrets-key", role=role.id,
+            policy=self.kms_key.arn.apply(secrets_key_policy), opts=child,
+        )
         # EKS would create this log group itself, with no retention: create it first to bound the cost.
+        # The audit trail outlives the cluster where critical resources are protected (prod).
         logs = aws.cloudwatch.LogGroup(
             f"{name}-logs", name=f"/aws/eks/{config.name}/cluster",
-            retention_in_days=365 if args.is_prod else 30, tags=tags, opts=child,
+            retention_in_days=365 if args.is_prod else 30, tags=tags, opts=durable,
         )
 
         self.eks_cluster = aws.eks.Cluster(
@@ -240,7 +264,7 @@ class Cluster(pulumi.ComponentResource):
                 "subnet_ids": args.network.private_subnet_ids,
                 "endpoint_private_access": True,
                 "endpoint_public_access": public,
-                "public_access_cidrs": list(config.public_access_cidrs) if public and config.public_access_cidrs else None,
+                "public_access_cidrs": public_cidrs or None,
             },
             access_config={
                 "authentication_mode": "API",
@@ -252,7 +276,7 @@ class Cluster(pulumi.ComponentResource):
             upgrade_policy={"support_type": config.support_type.value},
             deletion_protection=args.protect,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[attachment, logs]),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[attachment, key_use, logs]),
         )
         self.name = self.eks_cluster.name
 
@@ -269,7 +293,7 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         deployers = [self._deployer_access(name, arn, partition, tags) for arn in config.deployer_principal_arns]
-        self.private_api_ingress = [self._private_api_ingress(name, cidr, tags) for cidr in config.private_access_cidrs]
+        self.private_api_ingress = [self._private_api_ingress(name, cidr, tags) for cidr in args.private_endpoint_cidrs]
 
         pre_compute = [self._addon(name, addon, config.version, tags) for addon in PRE_COMPUTE_ADDONS]
         self.node_role = self._node_role(name, partition, tags)
@@ -306,7 +330,7 @@ class Cluster(pulumi.ComponentResource):
         return aws.vpc.SecurityGroupIngressRule(
             f"{name}-api-from-{cidr_slug(cidr)}",
             security_group_id=self.eks_cluster.vpc_config.apply(lambda vpc: vpc.cluster_security_group_id),
-            description=f"Kubernetes API of {self.config_name} from {cidr} (privateAccessCidrs)",
+            description=f"Kubernetes API of {self.config_name} from {cidr} (privateAccessCidrs or runnerCidrs)",
             ip_protocol="tcp",
             from_port=API_PORT,
             to_port=API_PORT,

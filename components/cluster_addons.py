@@ -8,13 +8,13 @@
   ``SetDesiredCapacity``/``TerminateInstanceInAutoScalingGroup`` only on ASGs tagged
   ``k8s.io/cluster-autoscaler/<cluster>=owned``; ASG auto-discovery by those tags; similar node
   groups balanced; the expander from config; the image of the control plane's minor; on the
-  system pool. ``skip-nodes-with-local-storage=false`` lets it remove idle GPU nodes whose
+  system pool, tolerating its taints. ``skip-nodes-with-local-storage=false`` lets it remove idle GPU nodes whose
   inference pods keep a model cache in an ``emptyDir`` (by default such a node is never
   scaled down, and an idle GPU keeps billing).
 - **DCGM exporter** (optional, off by default): GPU utilisation metrics per GPU node, with the
   pod's FinOps labels so GPU-hours can be attributed to a project.
 - **metrics-server**: the ``metrics.k8s.io`` API every HorizontalPodAutoscaler reads cpu from;
-  without it no HPA scales. On the system pool (two replicas and a PDB when the pool has two
+  without it no HPA scales. On the system pool, tolerating its taints (two replicas and a PDB when the pool has two
   nodes or more). ``InferenceService``s wait for it (``workload_dependencies``).
 
 In ``kubeconfig`` mode (the local kind/minikube cluster: no GPUs, no AWS) only metrics-server is
@@ -72,7 +72,7 @@ def tolerations(taints: Sequence[Taint]) -> list[dict[str, str]]:
     """Exact tolerations for ``taints`` (one per distinct taint)."""
     seen: dict[tuple[str, str, str], dict[str, str]] = {}
     for t in taints:
-        seen[(t.key, t.value, t.effect.value)] = {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect.value}
+        seen[(t.key, t.value, t.effect.value)] = t.toleration()
     return list(seen.values())
 
 
@@ -274,6 +274,7 @@ class ClusterAddons(pulumi.ComponentResource):
             "fullnameOverride": AUTOSCALER_SERVICE_ACCOUNT,
             "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT}},
             "nodeSelector": {POOL_LABEL: args.system_pool.name},
+            "tolerations": tolerations(args.system_pool.effective_taints),
             "extraArgs": {
                 "balance-similar-node-groups": True,
                 "expander": config.expander.value,

@@ -1,24 +1,34 @@
 """CostControls: the AWS controls that keep the real bill honest, per project.
 
 - **AWS Budgets**, one per project: COST, MONTHLY, the limit from ``budgets.monthlyLimitsUsd``,
-  filtered on the project's cost-allocation tag (``TagKeyValue`` = ``user:<key>$<project>``),
-  notifying at ACTUAL > 80% and FORECASTED > 100% (configurable) both the alert emails and an
-  SNS topic. Budgets are protected in prod (``cfg.protect_critical``).
-- **An encrypted SNS topic** for the alerts. Its policy lets exactly two service principals
-  publish: ``budgets.amazonaws.com`` and ``costalerts.amazonaws.com`` (Cost Anomaly Detection),
-  each only for this account. It is encrypted with a dedicated customer-managed KMS key, not
-  ``alias/aws/sns``: the AWS-managed key's policy cannot be changed to let these services use
-  it, so they could not publish to a topic encrypted with it.
-- **Cost-allocation tags**: ``aws.costexplorer.CostAllocationTag`` activates every FinOps key, so
-  the budgets' tag filters see spend (off with ``finops.manageCostAllocationTags: false`` where
-  the payer account manages them). AWS lists a key only after it has appeared on a bill, which
-  can take up to 24 hours after the first tagged resource exists.
+  filtered on the project tag *and* the environment tag (a ``filterExpression`` with ``ands``), so
+  dev's budget does not count prod's spend where environments share an account; notifying at
+  ACTUAL > 80% and FORECASTED > 100% (configurable) both the alert emails and an SNS topic.
+  Budgets are protected in prod (``cfg.protect_critical``).
+- **An encrypted SNS topic** for the alerts, with every ``budgets.alertEmails`` address (and any
+  ``budgets.alertWebhooks`` HTTPS endpoint) subscribed: IMMEDIATE anomaly alerts go only to SNS, and
+  a topic nobody subscribes to delivers to nobody. Each address must confirm its subscription once.
+  The topic policy lets exactly two service principals publish: ``budgets.amazonaws.com`` and
+  ``costalerts.amazonaws.com`` (Cost Anomaly Detection), each only for this account
+  (``aws:SourceAccount``, and for Budgets ``aws:SourceArn``, as the AWS Cost Management guide
+  shows). The topic is encrypted with a dedicated customer-managed KMS key, not ``alias/aws/sns``
+  (whose policy cannot admit these services); the key lets both services ``kms:GenerateDataKey*``
+  and ``kms:Decrypt`` without conditions, since the account scoping sits on the topic policy. In
+  prod the key is protected and kept on delete.
+- **Cost-allocation tags**, by ``finops.costAllocationTags``: ``off`` (the default: the payer
+  account, or the one stack that owns activation, activates the keys); ``report`` (read which
+  FinOps keys Billing lists with ``aws.costexplorer.get_tags`` and warn about the rest); or
+  ``activate-listed`` (this stack owns activation: it activates only the keys Billing already
+  lists, because the provider's read-back fails on a key Billing does not list yet, and keeps
+  them active when the stack is destroyed, ``retain_on_delete``, because deactivation is
+  account-wide).
 - **AWS Cost Anomaly Detection** (its machine-learning model of each monitor's spend): one
   CUSTOM ``AnomalyMonitor`` per project on the project tag (a CUSTOM monitor evaluates its tag
   values in aggregate, so one per project keeps projects apart), and one
   ``AnomalySubscription`` alerting when an anomaly's total impact is at least
   ``finops.anomalyDetection.thresholdUsd``. AWS sends DAILY and WEEKLY alerts by email and
-  IMMEDIATE ones only through SNS, so the subscribers follow the configured frequency.
+  IMMEDIATE ones only through SNS, so the subscribers follow the configured frequency. Monitors
+  never depend on the cost-allocation tags (those may be activated elsewhere, or not yet).
 
 Nothing here exists in the local (kubeconfig) stack.
 """
@@ -27,20 +37,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 import pulumi
 import pulumi_aws as aws
 
-from ai_platform_finops.budgets import tag_filter_value
+import datetime as dt
+
+from ai_platform_finops.budgets import tag_filter_expression
 from ai_platform_finops.tags import FinOpsTags, required_keys
 
 from components.config import StackConfig
-from components.config.finops import AnomalyDetectionConfig, AnomalyFrequency, BudgetsConfig
+from components.config.finops import AnomalyDetectionConfig, AnomalyFrequency, BudgetsConfig, CostAllocationTagsMode
 
 PUBLISHERS = ("budgets.amazonaws.com", "costalerts.amazonaws.com")
 """The only principals allowed to publish to the alert topic."""
 IMPACT_KEY = "ANOMALY_TOTAL_IMPACT_ABSOLUTE"
+BUDGET_METRIC = "UnblendedCost"
+"""What a filterExpression budget sums (a filterExpression requires ``metrics``); the cost-filter form's default."""
+LISTED_TAGS_LOOKBACK_DAYS = 90
+"""How far back Cost Explorer is asked which tag keys it has seen."""
 
 
 def limit_text(limit: float) -> str:
@@ -58,9 +74,12 @@ class CostControlsArgs:
     project_tags: Mapping[str, FinOpsTags]
     """Each project's tags, for its budget and anomaly monitor."""
     budgets: BudgetsConfig
-    manage_cost_allocation_tags: bool
+    cost_allocation_tags: CostAllocationTagsMode
     anomaly_detection: AnomalyDetectionConfig
     protect_budgets: bool
+    """protect=True on the budgets, and protect plus retain_on_delete on the alert key (prod)."""
+    today: dt.date | None = None
+    """The end of the window Cost Explorer is asked about (None: today)."""
 
     @classmethod
     def from_stack(cls, cfg: StackConfig, name_prefix: str) -> "CostControlsArgs":
@@ -73,7 +92,7 @@ class CostControlsArgs:
             tags=cfg.tags,
             project_tags=projects,
             budgets=cfg.budgets,
-            manage_cost_allocation_tags=cfg.finops.manage_cost_allocation_tags,
+            cost_allocation_tags=cfg.finops.cost_allocation_tags,
             anomaly_detection=cfg.finops.anomaly_detection,
             protect_budgets=cfg.protect_critical,
         )
@@ -112,7 +131,12 @@ def topic_policy(topic_arn: str, account_id: str, partition: str) -> str:
 
 
 def key_policy(account_id: str, partition: str) -> str:
-    """The alert key's policy: the account administers it; the two publishers may encrypt with it."""
+    """The alert key's policy: the account administers it; the two publishers may encrypt with it.
+
+    No condition on the service statements: the services' KMS calls on behalf of an SNS publish are
+    not documented to carry ``aws:SourceAccount``, and a condition they do not send would silently
+    drop every alert. The topic policy scopes publishing to this account instead.
+    """
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [
@@ -123,16 +147,26 @@ def key_policy(account_id: str, partition: str) -> str:
                 "Action": "kms:*",
                 "Resource": "*",
             },
-            {
-                "Sid": "CostAlertPublishersEncrypt",
+            *({
+                "Sid": sid,
                 "Effect": "Allow",
-                "Principal": {"Service": list(PUBLISHERS)},
+                "Principal": {"Service": service},
                 "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            },
+            } for sid, service in (("AWSBudgetsEncrypt", PUBLISHERS[0]), ("AWSCostAnomalyDetectionEncrypt", PUBLISHERS[1]))),
         ],
     })
+
+
+def listed_tags_window(today: dt.date) -> dict[str, str]:
+    """The Cost Explorer time period asked about: the last LISTED_TAGS_LOOKBACK_DAYS days."""
+    return {"start": (today - dt.timedelta(days=LISTED_TAGS_LOOKBACK_DAYS)).isoformat(), "end": today.isoformat()}
+
+
+def budget_filter(tags: FinOpsTags) -> aws.budgets.BudgetFilterExpressionArgsDict:
+    """The project's spend in this environment: both tags must match."""
+    return cast(aws.budgets.BudgetFilterExpressionArgsDict, tag_filter_expression(
+        {tags.key("project"): tags.project, tags.key("environment"): tags.environment}))
 
 
 def monitor_specification(project_tag_key: str, project: str) -> str:
@@ -145,7 +179,10 @@ class CostControls(pulumi.ComponentResource):
     topic: aws.sns.Topic
     topic_policy: aws.sns.TopicPolicy
     budgets: dict[str, aws.budgets.Budget]
+    subscriptions: list[aws.sns.TopicSubscription]
     cost_allocation_tags: list[aws.costexplorer.CostAllocationTag]
+    unlisted_tag_keys: list[str]
+    """FinOps keys Billing does not list yet (modes 'report' and 'activate-listed')."""
     monitors: dict[str, aws.costexplorer.AnomalyMonitor]
     subscription: aws.costexplorer.AnomalySubscription | None
 
@@ -165,7 +202,7 @@ class CostControls(pulumi.ComponentResource):
             deletion_window_in_days=30,
             policy=pulumi.Output.all(account, partition).apply(lambda v: key_policy(v[0], v[1])),
             tags=stack_tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_budgets, retain_on_delete=args.protect_budgets),
         )
         aws.kms.Alias(f"{name}-alerts-key", name=f"alias/{prefix}-cost-alerts", target_key_id=self.key.key_id, opts=child)
 
@@ -200,7 +237,8 @@ class CostControls(pulumi.ComponentResource):
                 time_unit="MONTHLY",
                 limit_amount=limit_text(limit),
                 limit_unit="USD",
-                cost_filters=[{"name": "TagKeyValue", "values": [tag_filter_value(args.project_tag_key, project)]}],
+                metrics=BUDGET_METRIC,
+                filter_expression=budget_filter(tags),
                 notifications=[
                     {
                         "notification_type": "ACTUAL",
@@ -224,11 +262,37 @@ class CostControls(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect_budgets, depends_on=[self.topic_policy]),
             )
 
+        self.subscriptions = [
+            aws.sns.TopicSubscription(
+                f"{name}-alerts-{protocol}-{index}", topic=self.topic.arn, protocol=protocol, endpoint=endpoint,
+                # An unconfirmed email or https subscription cannot be deleted; the provider drops it from state.
+                opts=child,
+            )
+            for protocol, endpoints in (("email", emails), ("https", list(settings.alert_webhooks)))
+            for index, endpoint in enumerate(endpoints)
+        ]
+
         self.cost_allocation_tags = []
-        if args.manage_cost_allocation_tags:
+        self.unlisted_tag_keys = []
+        if args.cost_allocation_tags != CostAllocationTagsMode.OFF:
+            window = listed_tags_window(args.today or dt.date.today())
             for key in required_keys(args.tags.prefix):
-                self.cost_allocation_tags.append(aws.costexplorer.CostAllocationTag(
-                    f"{name}-tag-{key.rsplit('/', 1)[-1]}", tag_key=key, status="Active", opts=child))
+                listed = aws.costexplorer.get_tags(search_string=key, time_period=window,
+                                                   opts=pulumi.InvokeOptions(parent=self)).tags
+                if key not in (listed or []):
+                    self.unlisted_tag_keys.append(key)
+                elif args.cost_allocation_tags == CostAllocationTagsMode.ACTIVATE_LISTED:
+                    self.cost_allocation_tags.append(aws.costexplorer.CostAllocationTag(
+                        f"{name}-tag-{key.rsplit('/', 1)[-1]}", tag_key=key, status="Active",
+                        # Activation is account-wide: destroying this stack must not deactivate it for the others.
+                        opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True)))
+            if self.unlisted_tag_keys:
+                pulumi.log.warn(
+                    f"cost-allocation tags: Billing does not list {', '.join(self.unlisted_tag_keys)} yet (a key appears "
+                    "about 24 h after spend tagged with it); they are not active, so budgets and Cost Explorer miss "
+                    "that spend. Run `pulumi up` again tomorrow"
+                    + (" to activate them" if args.cost_allocation_tags == CostAllocationTagsMode.ACTIVATE_LISTED
+                       else ", or activate them in the payer account"), self)
 
         self.monitors = {}
         self.subscription = None
@@ -242,7 +306,7 @@ class CostControls(pulumi.ComponentResource):
                     monitor_type="CUSTOM",
                     monitor_specification=monitor_specification(args.project_tag_key, project),
                     tags=tags.aws_tags(),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.cost_allocation_tags)),
+                    opts=child,
                 )
             immediate = anomaly.frequency == AnomalyFrequency.IMMEDIATE
             subscribers: Sequence[aws.costexplorer.AnomalySubscriptionSubscriberArgsDict] = (

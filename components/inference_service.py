@@ -24,6 +24,10 @@ update, at least 30 minutes) and a ``progressDeadlineSeconds`` that leaves the s
 a GPU pool that can sit at zero (``minSize: 0`` or an off-peak schedule) may have no node for hours, so
 its Deployments carry ``pulumi.com/skipAwait: "true"``: ``pulumi up`` does not wait for them to become
 ready (check with ``kubectl rollout status``), instead of failing after the timeout at night.
+
+Disk and memory of real model servers: a sized ``emptyDir`` model cache (``HOME`` and ``HF_HOME`` point
+at it, and its size is requested as ``ephemeral-storage``), and an in-memory ``/dev/shm`` for services
+with more than one GPU (or when ``sharedMemory.enabled``): NCCL needs far more than the default 64 MiB.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from pulumi_kubernetes.core.v1 import (
     ServiceSpecArgsDict,
     TolerationArgsDict,
     TopologySpreadConstraintArgsDict,
+    VolumeArgsDict,
+    VolumeMountArgsDict,
 )
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgsDict
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgsDict
@@ -53,7 +59,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgsDict
 from ai_platform_finops.tags import FinOpsTags
 
 from .config import GPU_RESOURCE, InferenceServiceConfig, NodePoolConfig, StackConfig
-from .config.services import ServiceResources
+from .config.services import MODEL_CACHE_ENV, ServiceResources
 from .k8s_manifest import engine_form
 from .metadata import (
     ENV_ETHICS_POLICY_ID,
@@ -73,6 +79,9 @@ PROBE_PERIOD_SECONDS = 10
 GPU_CAPACITY_SECONDS = 1200
 """What a GPU rollout may spend before the model loads: a node from zero and a multi-GB image pull."""
 GPU_MIN_TIMEOUT_MINUTES = 30
+EPHEMERAL_STORAGE = "ephemeral-storage"
+SHM_VOLUME, SHM_PATH = "dshm", "/dev/shm"
+MODEL_CACHE_VOLUME = "model-cache"
 
 
 @dataclass(frozen=True)
@@ -127,12 +136,15 @@ def gpu_quantity(gpus: int) -> str:
     return str(gpus)
 
 
-def container_resources(resources: ServiceResources) -> ResourceRequirementsArgsDict:
-    """cpu/memory requests, memory limit = request; GPUs in limits with an equal request.
+def container_resources(resources: ServiceResources, model_cache_size: str | None = None) -> ResourceRequirementsArgsDict:
+    """cpu/memory requests, memory limit = request; GPUs in limits with an equal request; the model
+    cache's size as an ephemeral-storage request, so the scheduler picks a node with that much disk.
 
     No cpu limit: CFS throttling adds tail latency to inference; the quota caps cpu requests.
     """
     requests: dict[str, str] = {"cpu": resources.cpu, "memory": resources.memory}
+    if model_cache_size is not None:
+        requests[EPHEMERAL_STORAGE] = model_cache_size
     limits: dict[str, str] = {"memory": resources.memory}
     if resources.gpus > 0:
         gpus = gpu_quantity(resources.gpus)
@@ -180,15 +192,20 @@ def container(args: InferenceServiceArgs) -> ContainerArgsDict:
         {"name": ENV_MODEL_VERSION, "value": svc.model.version},
         {"name": ENV_ETHICS_POLICY_ID, "value": svc.ethics.policy_id},
     ]
+    env += [{"name": name, "value": svc.model_cache.path} for name in MODEL_CACHE_ENV]
     for name, value in sorted(svc.env.items()):
         env.append({"name": name, "value": value})
+    mounts: list[VolumeMountArgsDict] = [{"name": MODEL_CACHE_VOLUME, "mount_path": svc.model_cache.path}]
+    if svc.mounts_shared_memory:
+        mounts.append({"name": SHM_VOLUME, "mount_path": SHM_PATH})
     result: ContainerArgsDict = {
         "name": CONTAINER_NAME,
         "image": svc.model.image,
         "image_pull_policy": "IfNotPresent",
         "ports": [{"name": PORT_NAME, "container_port": svc.port, "protocol": "TCP"}],
         "env": env,
-        "resources": container_resources(svc.resources),
+        "resources": container_resources(svc.resources, svc.model_cache_size),
+        "volume_mounts": mounts,
         "startup_probe": _probe(svc.probes.liveness_path, PROBE_PERIOD_SECONDS,
                                 math.ceil(svc.probes.startup_timeout_seconds / PROBE_PERIOD_SECONDS)),
         "readiness_probe": _probe(svc.probes.readiness_path, PROBE_PERIOD_SECONDS, 3),
@@ -205,6 +222,18 @@ def container(args: InferenceServiceArgs) -> ContainerArgsDict:
     }
     if svc.args:
         result["args"] = list(svc.args)
+    return result
+
+
+def volumes(svc: InferenceServiceConfig) -> list[VolumeArgsDict]:
+    """The model cache (disk, sized) and, for multi-GPU or when asked, an in-memory /dev/shm (sized).
+
+    Docker's 64 MiB /dev/shm breaks NCCL between GPUs; a Memory emptyDir counts against the memory
+    limit, so its size is bounded below resources.memory by the config contract.
+    """
+    result: list[VolumeArgsDict] = [{"name": MODEL_CACHE_VOLUME, "empty_dir": {"size_limit": svc.model_cache_size}}]
+    if svc.mounts_shared_memory:
+        result.append({"name": SHM_VOLUME, "empty_dir": {"medium": "Memory", "size_limit": svc.shared_memory_size}})
     return result
 
 
@@ -234,6 +263,7 @@ def pod_spec(args: InferenceServiceArgs) -> PodSpecArgsDict:
             "seccomp_profile": {"type": "RuntimeDefault"},
         },
         "containers": [container(args)],
+        "volumes": volumes(svc),
     }
     spec["node_selector"] = node_selector(args.pool)
     tolerated = tolerations(args.pool, svc.resources.gpus)

@@ -1,12 +1,17 @@
 """Network: the VPC an EKS cluster runs in, either created here or taken from existing subnets.
 
-``create`` builds a VPC across ``azCount`` availability zones (Availability Zones proper: Local and
-Wavelength Zones are filtered out by opt-in status) with, per zone, one private subnet
+``create`` builds a VPC across ``azCount`` availability zones, chosen by zone ID (a zone *name* maps to a
+different physical zone in each account; IDs do not) among the Availability Zones proper (Local and
+Wavelength Zones are filtered out by opt-in status) that offer every instance type of every node pool
+(``aws.ec2.get_instance_type_offerings`` by ``availability-zone-id``: some zones, e.g. ``use1-az3``,
+cannot launch current families), with, per zone, one private subnet
 (nodes, internal load balancers) and one public subnet (internet-facing load balancers, NAT).
 Subnets carry the tags the AWS Load Balancer Controller and EKS look for
 (``kubernetes.io/role/elb``, ``kubernetes.io/role/internal-elb``, ``kubernetes.io/cluster/<name>``).
 NAT gateways are one for the whole VPC (cheap: dev, staging) or one per zone (a zone outage
-does not cut the others off: prod). ``existing`` only hands the configured ids on.
+does not cut the others off: prod). The free S3 gateway endpoint sits on the private route tables, so
+model weights and image layers from S3 (ECR stores layers there) skip the NAT's per-GB charge.
+``existing`` only hands the configured ids on.
 """
 
 from __future__ import annotations
@@ -36,6 +41,23 @@ def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
     return private, public
 
 
+def usable_zone_ids(zone_ids: Sequence[str], offerings: Sequence[tuple[str, str]],
+                    instance_types: Sequence[str]) -> list[str]:
+    """The zone IDs, in order, where every one of ``instance_types`` is offered.
+
+    ``offerings`` are (instance type, zone ID) pairs as ``DescribeInstanceTypeOfferings`` lists them.
+    """
+    offered: dict[str, set[str]] = {}
+    for instance_type, zone_id in offerings:
+        offered.setdefault(zone_id, set()).add(instance_type)
+    wanted = set(instance_types)
+    return [z for z in zone_ids if wanted <= offered.get(z, set())]
+
+
+def s3_gateway_service(region: str) -> str:
+    return f"com.amazonaws.{region}.s3"
+
+
 @dataclass(frozen=True)
 class NetworkArgs:
     config: NetworkConfig
@@ -44,12 +66,18 @@ class NetworkArgs:
     is_prod: bool
     tags: Mapping[str, str]
     """The FinOps AWS tags every network resource carries."""
+    region: str = "us-east-1"
+    """For the S3 gateway endpoint's service name."""
+    instance_types: tuple[str, ...] = ()
+    """Every node pool's instance types: each subnet's zone must offer all of them."""
 
     @classmethod
     def from_stack(cls, cfg: StackConfig) -> "NetworkArgs":
         if cfg.network is None:
             raise ValueError("the stack has no network section")
-        return cls(config=cfg.network, cluster_name=cfg.cluster.name, is_prod=cfg.is_prod, tags=cfg.tags.aws_tags())
+        types = tuple(dict.fromkeys(t for pool in cfg.node_pools for t in pool.instance_types))
+        return cls(config=cfg.network, cluster_name=cfg.cluster.name, is_prod=cfg.is_prod, tags=cfg.tags.aws_tags(),
+                   region=cfg.region or "us-east-1", instance_types=types)
 
     @property
     def nat_mode(self) -> NatGatewayMode:
@@ -62,10 +90,15 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[Sequence[str]]
     public_subnet_ids: pulumi.Output[Sequence[str]]
+    zone_ids: list[str]
+    """The zone IDs the subnets are in (mode 'create'; empty for 'existing')."""
+    s3_endpoint: aws.ec2.VpcEndpoint | None
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("ai-platform:network:Network", name, None, opts)
         config = args.config
+        self.zone_ids = []
+        self.s3_endpoint = None
         if config.mode == NetworkMode.EXISTING:
             if not config.vpc_id or len(config.private_subnet_ids) < 2:
                 raise ValueError("network mode 'existing' needs vpcId and at least 2 privateSubnetIds")
@@ -86,12 +119,21 @@ class Network(pulumi.ComponentResource):
         # Availability Zones only: an opted-in Local Zone (or Wavelength Zone) sorts before the AZs
         # (us-east-1-bos-1a < us-east-1a); EKS takes no Local Zone subnet for its control plane, and a
         # Local Zone offers few instance types and services, so it must not get these subnets.
-        zones = aws.get_availability_zones(
+        found = aws.get_availability_zones(
             state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOptions(parent=self),
-        ).names
+        )
+        offerings = aws.ec2.get_instance_type_offerings(
+            location_type="availability-zone-id",
+            filters=[{"name": "instance-type", "values": list(args.instance_types)}],
+            opts=pulumi.InvokeOptions(parent=self),
+        )
+        zones = usable_zone_ids(sorted(found.zone_ids), list(zip(offerings.instance_types, offerings.locations)),
+                                args.instance_types)
         if len(zones) < config.az_count:
-            raise ValueError(f"network.azCount is {config.az_count} but the region has {len(zones)} zones")
+            raise ValueError(
+                f"network.azCount is {config.az_count} but only {len(zones)} zone(s) of the region "
+                f"({', '.join(zones) or 'none'}) offer every node pool instance type ({', '.join(args.instance_types)})")
         zones = zones[: config.az_count]
         private_cidrs, public_cidrs = subnet_cidrs(config.cidr, config.az_count)
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
@@ -112,7 +154,7 @@ class Network(pulumi.ComponentResource):
         private_subnets: list[aws.ec2.Subnet] = []
         for zone, private_cidr, public_cidr in zip(zones, private_cidrs, public_cidrs):
             public = aws.ec2.Subnet(
-                f"{name}-public-{zone}", vpc_id=vpc.id, cidr_block=public_cidr, availability_zone=zone,
+                f"{name}-public-{zone}", vpc_id=vpc.id, cidr_block=public_cidr, availability_zone_id=zone,
                 map_public_ip_on_launch=False,
                 tags=tags(f"public-{zone}", {**cluster_tag, "kubernetes.io/role/elb": "1"}), opts=child,
             )
@@ -120,7 +162,7 @@ class Network(pulumi.ComponentResource):
                                           route_table_id=public_rt.id, opts=child)
             public_subnets.append(public)
             private_subnets.append(aws.ec2.Subnet(
-                f"{name}-private-{zone}", vpc_id=vpc.id, cidr_block=private_cidr, availability_zone=zone,
+                f"{name}-private-{zone}", vpc_id=vpc.id, cidr_block=private_cidr, availability_zone_id=zone,
                 map_public_ip_on_launch=False,
                 tags=tags(f"private-{zone}", {**cluster_tag, "kubernetes.io/role/internal-elb": "1"}), opts=child,
             ))
@@ -133,6 +175,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-nat-{zone}", allocation_id=eip.id, subnet_id=public.id, connectivity_type="public",
                 tags=tags(f"nat-{zone}"), opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
             ))
+        private_rts: list[aws.ec2.RouteTable] = []
         for index, (zone, private) in enumerate(zip(zones, private_subnets)):
             nat = nats[index] if args.nat_mode == NatGatewayMode.PER_AZ else nats[0]
             rt = aws.ec2.RouteTable(
@@ -142,6 +185,12 @@ class Network(pulumi.ComponentResource):
             )
             aws.ec2.RouteTableAssociation(f"{name}-private-{zone}", subnet_id=private.id,
                                           route_table_id=rt.id, opts=child)
+            private_rts.append(rt)
+        self.s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3", vpc_id=vpc.id, service_name=s3_gateway_service(args.region), vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in private_rts], tags=tags("s3"), opts=child,
+        )
+        self.zone_ids = zones
 
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])

@@ -1,8 +1,7 @@
 """ProjectNamespace: one tenant's namespace, its quota, its container defaults and its ingress fence.
 
 Children: a Namespace (FinOps labels, Pod Security Admission level), a ResourceQuota
-(``requests.nvidia.com/gpu``, ``limits.nvidia.com/gpu``, ``requests.cpu``, ``requests.memory``,
-``limits.memory``), a LimitRange with container defaults and, optionally (on by default in prod),
+(``requests.nvidia.com/gpu``, ``requests.cpu``, ``requests.memory``, ``limits.memory``), a LimitRange with container defaults and, optionally (on by default in prod),
 a default-deny ingress NetworkPolicy that admits only the configured namespaces (plus Argo CD's).
 
 Like InferenceService, every input comes from the pure ``render`` function; ``manifests`` serializes
@@ -52,13 +51,15 @@ class ProjectNamespaceArgs:
 # --- pure rendering --------------------------------------------------------------------------
 
 def quota_spec(project: ProjectConfig) -> ResourceQuotaSpecArgsDict:
-    """Whole GPUs (requests. is what the quota controller counts for extended resources; limits. is
-    accepted and kept equal), cpu requests, and memory requests and limits."""
+    """Whole GPUs, cpu requests, and memory requests and limits.
+
+    GPUs only as ``requests.``: for extended resources the quota evaluator counts ``requests.<name>``
+    alone; a ``limits.nvidia.com/gpu`` entry would be accepted and never enforced.
+    """
     quota = project.quota
     gpus = str(quota.gpus)
     return {"hard": {
         f"requests.{GPU_RESOURCE}": gpus,
-        f"limits.{GPU_RESOURCE}": gpus,
         "requests.cpu": quota.cpu,
         "requests.memory": quota.memory,
         "limits.memory": quota.memory,

@@ -105,6 +105,29 @@ def _private_cidr(value: str) -> str:
     return value
 
 
+RUNNER_PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"))
+"""Ranges only routed inside private networks (RFC 1918, RFC 6598 shared space, IPv6 ULA): a runner there
+reaches the private endpoint through peering, a Transit Gateway or a VPN, never the public endpoint."""
+
+
+def is_private_range(cidr: str) -> bool:
+    net = ipaddress.ip_network(cidr)
+    return any(net.version == r.version and net.subnet_of(r) for r in RUNNER_PRIVATE_RANGES)  # type: ignore[arg-type]
+
+
+class EndpointAccess(StrEnum):
+    """How the Kubernetes API endpoint is reached (the private endpoint is always on)."""
+
+    PUBLIC = "public"
+    """Public and private endpoints; the public one limited to publicAccessCidrs and runnerCidrs."""
+    BOOTSTRAP = "bootstrap"
+    """First deploy of a private cluster: the public endpoint open only to runnerCidrs (public egress
+    addresses of the CI runners), until a runner inside or peered with the VPC exists."""
+    PRIVATE = "private"
+    """Private endpoint only, reached from runnerCidrs (a peered or attached runner VPC) and privateAccessCidrs."""
+
+
 IamPrincipalArn = Annotated[str, AfterValidator(_principal_arn)]
 PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
 
@@ -129,8 +152,15 @@ class ClusterConfig(ConfigModel):
     version: str = "1.35"
     support_type: SupportType = SupportType.STANDARD
     admin_principal_arn: str | None = None
-    endpoint_public_access: bool | None = None
-    """Defaults to off in prod; elsewhere on, but then limited to publicAccessCidrs when given."""
+    endpoint_access: EndpointAccess | None = Field(
+        default=None,
+        description="'public', 'bootstrap' or 'private' (see docs/running-for-real.md); defaults to 'private' "
+                    "in prod and 'public' elsewhere.")
+    runner_cidrs: list[PrivateCidr] = Field(
+        default=[],
+        description="Where the runners that run `pulumi up` reach the API from: their public egress CIDRs for "
+                    "'public'/'bootstrap', or the CIDR of an existing runner VPC routed to this one for 'private'. "
+                    "Required in prod.")
     public_access_cidrs: list[str] = []
     deployer_principal_arns: list[IamPrincipalArn] = []
     """IAM roles/users (e.g. the CI role that runs ``pulumi up``) given an access entry with cluster admin."""
@@ -176,6 +206,14 @@ class ClusterConfig(ConfigModel):
                 raise ValueError(f"{cidr!r} opens the API endpoint to the internet; list real CIDRs")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        if isinstance(data, dict) and "endpointPublicAccess" in data:
+            raise ValueError("endpointPublicAccess is replaced by endpointAccess: public, bootstrap (public "
+                             "endpoint only for runnerCidrs) or private")
+        return data
+
     @model_validator(mode="after")
     def _mode_fields(self) -> "ClusterConfig":
         if self.mode == ClusterMode.KUBECONFIG and not self.kubeconfig_context:
@@ -187,6 +225,22 @@ class ClusterConfig(ConfigModel):
     @property
     def minor(self) -> int:
         return int(self.version.split(".")[1])
+
+    def access(self, is_prod: bool) -> EndpointAccess:
+        if self.endpoint_access is not None:
+            return self.endpoint_access
+        return EndpointAccess.PRIVATE if is_prod else EndpointAccess.PUBLIC
+
+    def public_endpoint_cidrs(self, is_prod: bool) -> list[str] | None:
+        """CIDRs the public endpoint admits (None: the public endpoint is off); [] means open to all."""
+        if self.access(is_prod) == EndpointAccess.PRIVATE:
+            return None
+        return list(dict.fromkeys([*self.runner_cidrs, *self.public_access_cidrs]))
+
+    def private_endpoint_cidrs(self, is_prod: bool) -> list[str]:
+        """CIDRs let through the cluster security group to the private endpoint (443/tcp)."""
+        runners = self.runner_cidrs if self.access(is_prod) == EndpointAccess.PRIVATE else []
+        return list(dict.fromkeys([*self.private_access_cidrs, *runners]))
 
 
 class PoolRole(StrEnum):
@@ -228,6 +282,10 @@ class Taint(ConfigModel):
         if problem:
             raise ValueError("taint " + problem.removeprefix("label "))
         return value
+
+    def toleration(self) -> dict[str, str]:
+        """The exact Kubernetes toleration of this taint."""
+        return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect.value}
 
     @property
     def eks_effect(self) -> str:

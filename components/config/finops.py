@@ -19,6 +19,25 @@ class AnomalyFrequency(StrEnum):
     WEEKLY = "WEEKLY"
 
 
+class CostAllocationTagsMode(StrEnum):
+    """Who activates the FinOps keys as AWS cost-allocation tags (one owner per AWS Organization)."""
+
+    OFF = "off"
+    """This stack activates nothing: the payer account, or the one stack that owns activation, does."""
+    REPORT = "report"
+    """Activate nothing; read which FinOps keys Billing lists and warn about the others (any account)."""
+    ACTIVATE_LISTED = "activate-listed"
+    """This stack owns activation (run it with payer-account credentials): it activates the FinOps keys
+    Billing already lists and keeps them active when the stack is destroyed."""
+
+
+COST_ALLOCATION_TAGS_CHOICE = (
+    "'off' (the default: the payer account or the single owning stack activates the keys), 'report' (create "
+    "nothing; warn about FinOps keys Billing does not list yet) or 'activate-listed' (this stack owns activation "
+    "and must run in the payer or a standalone account: member accounts get AccessDenied)"
+)
+
+
 class AnomalyDetectionConfig(ConfigModel):
     """AWS Cost Anomaly Detection on the project tag (its ML model watches spend per project)."""
 
@@ -38,9 +57,19 @@ class FinOpsSettings(ConfigModel):
     governance_prefix: str | None = None
     spot_price_fraction: Annotated[float, Field(gt=0, le=1)] = DEFAULT_SPOT_FRACTION
     """Spot is modelled as this fraction of on-demand: an assumption every estimate prints."""
-    manage_cost_allocation_tags: bool = True
-    """False where cost-allocation tags are activated centrally (e.g. by the payer account)."""
+    cost_allocation_tags: CostAllocationTagsMode = Field(
+        default=CostAllocationTagsMode.OFF,
+        description="Activation of the FinOps keys as cost-allocation tags: " + COST_ALLOCATION_TAGS_CHOICE
+        + ". Activation is account-wide, so exactly one stack (or the payer) owns it.",
+    )
     anomaly_detection: AnomalyDetectionConfig = AnomalyDetectionConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        if isinstance(data, dict) and "manageCostAllocationTags" in data:
+            raise ValueError("manageCostAllocationTags is replaced by costAllocationTags: " + COST_ALLOCATION_TAGS_CHOICE)
+        return data
 
     @field_validator("tag_prefix", "governance_prefix")
     @classmethod
@@ -82,3 +111,7 @@ class BudgetsConfig(ConfigModel):
     """Notify when forecasted spend passes this percentage of the limit."""
     monthly_limits_usd: dict[DnsLabel, Annotated[float, Field(gt=0, le=10_000_000, allow_inf_nan=False)]] = {}
     """Per project, in USD a month."""
+    alert_webhooks: list[Annotated[str, Field(pattern=r"^https://[^\s/]+(/\S*)?$")]] = Field(
+        default=[], max_length=10,
+        description="HTTPS endpoints subscribed to the alert topic besides the emails (e.g. a chat webhook); "
+                    "each must answer SNS's subscription confirmation.")

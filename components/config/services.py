@@ -11,7 +11,7 @@ from pydantic import Field, StrictInt, field_validator, model_validator
 
 from ai_platform_finops.tags import label_value_problem
 
-from .base import ConfigModel, DnsLabel, Quantity
+from .base import ConfigModel, DnsLabel, Quantity, quantity_value
 
 
 class RiskTier(StrEnum):
@@ -148,6 +148,27 @@ class Probes(ConfigModel):
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MODEL_CACHE_ENV = ("HOME", "HF_HOME")
+"""Pointed at the model cache, so model downloads (Hugging Face and others) land in the sized emptyDir."""
+PLATFORM_ENV = frozenset({"MODEL_VERSION", "ETHICS_POLICY_ID", *MODEL_CACHE_ENV})
+
+
+class SharedMemoryConfig(ConfigModel):
+    """An in-memory ``/dev/shm`` (emptyDir, medium Memory): NCCL tensor parallelism needs far more than 64 MiB."""
+
+    enabled: bool | None = Field(default=None, description="Mount it; defaults to on for services with more than one GPU.")
+    size_limit: Quantity | None = Field(
+        default=None, description="The emptyDir's sizeLimit; it counts against the memory limit. Defaults to half "
+                                  "of resources.memory.")
+
+
+class ModelCacheConfig(ConfigModel):
+    """A sized emptyDir for downloaded weights, also HOME and HF_HOME (the root filesystem stays small)."""
+
+    path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]+$", description="Mount path of the cache.")] = "/model-cache"
+    size_limit: Quantity | None = Field(
+        default=None, description="The emptyDir's sizeLimit, also requested as ephemeral-storage so the pod lands on "
+                                  "a node with room. Defaults to 50Gi for GPU services and 2Gi otherwise.")
 
 
 class InferenceServiceConfig(ConfigModel):
@@ -167,6 +188,26 @@ class InferenceServiceConfig(ConfigModel):
     run_as_user: Annotated[int, Field(ge=1, le=2**31 - 1)] = 65532
     """The non-root UID (and GID) the model server runs as; root (0) is never allowed."""
     automount_service_account_token: bool = False
+    shared_memory: SharedMemoryConfig = Field(default=SharedMemoryConfig(), description=SharedMemoryConfig.__doc__)
+    model_cache: ModelCacheConfig = Field(default=ModelCacheConfig(), description=ModelCacheConfig.__doc__)
+
+    @property
+    def mounts_shared_memory(self) -> bool:
+        if self.shared_memory.enabled is not None:
+            return self.shared_memory.enabled
+        return self.resources.gpus > 1
+
+    @property
+    def shared_memory_size(self) -> str:
+        if self.shared_memory.size_limit is not None:
+            return self.shared_memory.size_limit
+        return f"{int(quantity_value(self.resources.memory) / 2 / 2**20)}Mi"
+
+    @property
+    def model_cache_size(self) -> str:
+        if self.model_cache.size_limit is not None:
+            return self.model_cache.size_limit
+        return "50Gi" if self.resources.gpus > 0 else "2Gi"
 
     @property
     def rollout_max_surge(self) -> int:
@@ -179,13 +220,21 @@ class InferenceServiceConfig(ConfigModel):
         """Pods a rollout may take down first: one for a GPU service (its GPU goes to the new pod), none otherwise."""
         return 1 if self.resources.gpus > 0 else 0
 
+    @model_validator(mode="after")
+    def _shared_memory_fits(self) -> "InferenceServiceConfig":
+        if self.mounts_shared_memory and quantity_value(self.shared_memory_size) >= quantity_value(self.resources.memory):
+            raise ValueError(f"sharedMemory.sizeLimit {self.shared_memory_size} must be less than resources.memory "
+                             f"{self.resources.memory}: an in-memory /dev/shm counts against the memory limit")
+        return self
+
     @field_validator("env")
     @classmethod
     def _env(cls, value: dict[str, str]) -> dict[str, str]:
         bad = [k for k in value if not _ENV_NAME.fullmatch(k)]
         if bad:
             raise ValueError(f"environment variable names {bad} must match [A-Za-z_][A-Za-z0-9_]*")
-        reserved = {"MODEL_VERSION", "ETHICS_POLICY_ID"} & set(value)
+        reserved = PLATFORM_ENV & set(value)
         if reserved:
-            raise ValueError(f"{sorted(reserved)} are set from model.version and ethics.policyId; remove them from env")
+            raise ValueError(f"{sorted(reserved)} are set by the platform (model.version, ethics.policyId and the "
+                             "model cache path); remove them from env")
         return value

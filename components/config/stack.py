@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from pydantic import Field
@@ -11,6 +12,9 @@ from ai_platform_finops.tags import FinOpsTags
 from .base import ConfigModel, Environment, quantity_value
 from .cluster import (
     MAX_AWS_TAG_KEY,
+    EndpointAccess,
+    CapacityType,
+    is_private_range,
     AddonsConfig,
     ClusterConfig,
     ClusterMode,
@@ -19,12 +23,15 @@ from .cluster import (
     NodePoolConfig,
 )
 from .argocd import RESERVED_PROJECT_NAMES, ArgoCdConfig
-from .finops import BudgetsConfig, FinOpsSettings
+from .finops import BudgetsConfig, CostAllocationTagsMode, FinOpsSettings
 from .projects import ProjectConfig
 from .services import InferenceServiceConfig
 
 Problem = tuple[str, str]
 """(key path as written in the stack file, what is wrong)."""
+
+IMAGE_DISK_RESERVE_GIB = 30
+"""Node disk kept for container images (a GPU serving image alone is often 10-20 GB) and the OS."""
 
 TIER_BY_ENVIRONMENT = {"dev": "development", "staging": "staging", "prod": "production", "local": "development"}
 
@@ -103,6 +110,8 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
     add = problems.append
     problems.extend(cluster_problems(cfg))  # network, cluster, node pools, add-ons: see below
 
+    if cfg.is_local and cfg.finops.cost_allocation_tags != CostAllocationTagsMode.OFF:
+        add(("finops.costAllocationTags", "the local stack has no AWS account; use 'off'"))
     if cfg.is_local != (cfg.environment == Environment.LOCAL):
         add(("cluster.mode", "mode 'kubeconfig' is for the local stack only, and the local stack must use it"))
     if not cfg.is_local:
@@ -112,8 +121,6 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
             add(("network", "is required when cluster.mode is 'create'"))
         if cfg.budgets is None:
             add(("budgets", "is required for AWS stacks: every project needs a budget"))
-    if cfg.is_prod and cfg.cluster.endpoint_public_access and not cfg.cluster.public_access_cidrs:
-        add(("cluster.endpointPublicAccess", "a public API endpoint in prod must be limited by publicAccessCidrs"))
 
     for i in _duplicates([p.name for p in cfg.node_pools]):
         add((f"nodePools[{i}].name", f"duplicate node pool name {cfg.node_pools[i].name!r}"))
@@ -141,6 +148,11 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
         if pool is None:
             add((f"{path}.nodePool", f"unknown node pool {svc.node_pool!r}; known: {', '.join(pool_names)}"))
             continue
+        cache = quantity_value(svc.model_cache_size)
+        if cache > (pool.disk_size_gib - IMAGE_DISK_RESERVE_GIB) * 2**30:
+            add((f"{path}.modelCache.sizeLimit",
+                 f"{svc.model_cache_size} does not fit pool {pool.name!r}'s {pool.disk_size_gib} GiB disk with "
+                 f"{IMAGE_DISK_RESERVE_GIB} GiB left for images and the OS; lower it or raise the pool's diskSizeGib"))
         gpus = svc.resources.gpus
         if gpus > 0 and not pool.is_gpu:
             add((f"{path}.nodePool", f"{gpus} GPU(s) requested but pool {pool.name!r} has no GPUs"))
@@ -267,10 +279,13 @@ def cluster_problems(cfg: StackConfig) -> list[Problem]:
     cluster = cfg.cluster
     if cluster.mode != ClusterMode.CREATE:
         for field, value in (("deployerPrincipalArns", cluster.deployer_principal_arns),
-                             ("privateAccessCidrs", cluster.private_access_cidrs)):
+                             ("privateAccessCidrs", cluster.private_access_cidrs),
+                             ("runnerCidrs", cluster.runner_cidrs),
+                             ("endpointAccess", cluster.endpoint_access)):
             if value:
                 add((f"cluster.{field}", f"applies to a cluster created here (mode 'create'), not mode '{cluster.mode}'; "
                                          "grant access where the cluster is managed"))
+    problems.extend(_endpoint_problems(cfg))
     for i, arn in enumerate(cluster.deployer_principal_arns):
         if arn == cluster.admin_principal_arn:
             add((f"cluster.deployerPrincipalArns[{i}]", "is adminPrincipalArn, which has its own access entry; remove it"))
@@ -303,3 +318,58 @@ def cluster_problems(cfg: StackConfig) -> list[Problem]:
     if addons.dcgm_exporter.enabled and not cfg.gpu_pools:
         add(("addons.dcgmExporter.enabled", "the DCGM exporter needs at least one GPU pool"))
     return problems
+
+
+BOOTSTRAP_HINT = ("deploy first with endpointAccess: bootstrap and runnerCidrs set to the runners' public egress "
+                  "CIDRs, or declare an existing runner VPC's CIDR (see docs/running-for-real.md)")
+
+
+def _endpoint_problems(cfg: StackConfig) -> list[Problem]:
+    """Some declared runner must be able to reach the API endpoint the stack asks for."""
+    cluster = cfg.cluster
+    if cluster.mode != ClusterMode.CREATE:
+        return []
+    problems: list[Problem] = []
+    add = problems.append
+    access = cluster.access(cfg.is_prod)
+    runners = cluster.runner_cidrs
+    vpc = ipaddress.ip_network(cfg.network.cidr) if cfg.network is not None and cfg.network.mode == NetworkMode.CREATE else None
+    for i, cidr in enumerate(runners):
+        path = f"cluster.runnerCidrs[{i}]"
+        private = is_private_range(cidr)
+        if cidr in runners[:i]:
+            add((path, f"lists {cidr} twice"))
+        elif access != EndpointAccess.PRIVATE and private:
+            add((path, f"{cidr} is a private range, which cannot reach the public endpoint of endpointAccess "
+                       f"'{access}'; list the runners' public egress CIDRs (e.g. their NAT gateways' addresses)"))
+        elif access == EndpointAccess.PRIVATE and not private:
+            add((path, f"{cidr} is a public range, which cannot reach a private-only endpoint; list the CIDR of the "
+                       "runners' VPC (peered, attached by Transit Gateway or reached by VPN)"))
+        elif access == EndpointAccess.PRIVATE and vpc is not None and ipaddress.ip_network(cidr).overlaps(vpc):
+            add((path, f"{cidr} lies in network.cidr {vpc}, the VPC this stack creates, so no runner is there on "
+                       f"the first run; {BOOTSTRAP_HINT}"))
+    if access == EndpointAccess.BOOTSTRAP and not runners:
+        add(("cluster.runnerCidrs", "endpointAccess 'bootstrap' opens the public endpoint to the runners only; "
+                                    "list their public egress CIDRs"))
+    elif access == EndpointAccess.PRIVATE and not runners:
+        default = " (the default in prod)" if cluster.endpoint_access is None else ""
+        add(("cluster.runnerCidrs", f"endpointAccess 'private'{default} is reachable only from inside the VPC, "
+                                    f"and no runner is declared; {BOOTSTRAP_HINT}"))
+    elif cfg.is_prod and not runners:
+        add(("cluster.runnerCidrs", "prod is deployed from CI: declare the runners' CIDRs so the endpoint "
+                                    "admits them"))
+    if cfg.is_prod and access == EndpointAccess.PUBLIC and not cluster.public_access_cidrs and not runners:
+        add(("cluster.endpointAccess", "a public API endpoint in prod must be limited by publicAccessCidrs or runnerCidrs"))
+    return problems
+
+
+def config_warnings(cfg: StackConfig) -> list[Problem]:
+    """Choices that deploy but often disappoint: printed as warnings, never an error."""
+    warnings: list[Problem] = []
+    for i, pool in enumerate(cfg.node_pools):
+        if pool.is_gpu and pool.capacity_type == CapacityType.SPOT and len(pool.instance_types) == 1:
+            warnings.append((f"nodePools[{i}].instanceTypes",
+                             f"spot GPU pool {pool.name!r} lists one instance type ({pool.instance_types[0]}); spot "
+                             "GPU capacity of a single type is often unavailable, so list several types with the "
+                             "same GPU (e.g. g5.xlarge, g5.2xlarge, g5.4xlarge)"))
+    return warnings

@@ -8,8 +8,10 @@ both agree on what a budget covers. The input shape is the estimator's (see
 
 A budget covers a project when its ``costFilters`` hold a ``TagKeyValue`` filter whose value is
 ``user:<project tag key>$<project>`` (the format AWS Budgets uses for cost-allocation tags; the
-``user:`` prefix marks a user-defined tag). A filter listing several projects makes one shared
-budget: it covers each of them, but gives none of them a limit of its own.
+``user:`` prefix marks a user-defined tag), or when its ``filterExpression`` has a ``tags`` term
+on the project tag key, at the root or as an operand of ``ands``/``ors`` (an expression names
+tag keys bare). A filter listing several projects makes one shared budget: it covers each of
+them, but gives none of them a limit of its own.
 """
 
 from __future__ import annotations
@@ -35,6 +37,30 @@ def filtered_project(value: Any, project_tag_key: str) -> str | None:
     if text is None or not text.startswith(prefix):
         return None
     return text[len(prefix):] or None
+
+
+def tag_filter_expression(tags: Mapping[str, str]) -> dict[str, Any]:
+    """A Budgets ``filterExpression`` (SDK snake_case) selecting spend carrying every one of ``tags``.
+
+    Two or more tags are combined with ``ands`` (AWS takes one root per expression), one alone is the root.
+    """
+    terms = [{"tags": {"key": key, "values": [value], "match_options": ["EQUALS"]}} for key, value in tags.items()]
+    if len(terms) == 1:
+        return terms[0]
+    return {"ands": terms}
+
+
+def _expression_projects(expression: Any, project_tag_key: str) -> list[str]:
+    expression = unwrap(expression)
+    if not isinstance(expression, Mapping):
+        return []
+    terms = [expression] + [unwrap(t) for key in ("ands", "ors") for t in seq(expression.get(key))]
+    found: list[str] = []
+    for term in terms:
+        tags = unwrap(term.get("tags")) if isinstance(term, Mapping) else None
+        if isinstance(tags, Mapping) and known_str(tags.get("key")) == project_tag_key:
+            found.extend(v for v in (known_str(x) for x in seq(tags.get("values"))) if v)
+    return found
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,9 @@ def _budget(resource: Mapping[str, Any], project_tag_key: str) -> BudgetInfo:
             project = filtered_project(value, project_tag_key)
             if project is not None and project not in projects:
                 projects.append(project)
+    for project in _expression_projects(inputs.get("filterExpression"), project_tag_key):
+        if project not in projects:
+            projects.append(project)
     unit = known_str(inputs.get("limitUnit"))
     limit = number(inputs.get("limitAmount")) if unit in (None, "USD") else None
     notifications = [n for n in (unwrap(x) for x in seq(inputs.get("notifications"))) if isinstance(n, Mapping)]

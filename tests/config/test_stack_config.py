@@ -39,7 +39,7 @@ def test_environments_differ_as_real_ones_do():
     assert all(p.capacity_type.value == "SPOT" and p.min_size == 0 for p in dev.gpu_pools)
     assert all(p.capacity_type.value == "ON_DEMAND" for p in prod.gpu_pools)
     assert dev.protect_critical is False and prod.protect_critical is True
-    assert prod.cluster.endpoint_public_access is False
+    assert prod.cluster.public_endpoint_cidrs(prod.is_prod) == ["198.51.100.16/28"]
     assert all(svc.replicas.min >= 2 for svc in prod.services)
 
 

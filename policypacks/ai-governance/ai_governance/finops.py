@@ -565,9 +565,9 @@ COST_ALLOCATION_TAGS_ACTIVE = stack_rule(
     description="The FinOps tag keys are activated as AWS cost-allocation tags, unless that is managed centrally. "
                 "Severity: medium.",
     severity=Severity.MEDIUM,
-    remediation="Keep finops.manageCostAllocationTags on (the default) so the stack activates every key; where the "
-                "payer account activates them, set managedCentrally: true for this rule. A new key can take up "
-                "to 24 hours to appear in Cost Explorer before it can be activated.",
+    remediation="Let one stack own activation with finops.costAllocationTags: activate-listed (it activates the keys "
+                "Billing lists; run it again after tagged spend appears, about 24 hours), or activate the keys in "
+                "the payer account and set managedCentrally: true for this rule.",
     check=_allocation_check,
     settings_=(Setting("managedCentrally", {"type": "boolean"}, False,
                        "True where cost-allocation tags are activated centrally (e.g. by the payer account)."),
