@@ -274,13 +274,14 @@ class ClusterAddons(pulumi.ComponentResource):
             "fullnameOverride": AUTOSCALER_SERVICE_ACCOUNT,
             "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT}},
             "nodeSelector": {POOL_LABEL: args.system_pool.name},
-            "tolerations": tolerations(args.system_pool.effective_taints),
             "extraArgs": {
                 "balance-similar-node-groups": True,
                 "expander": config.expander.value,
                 "skip-nodes-with-local-storage": False,
             },
         }
+        if args.system_pool.effective_taints:
+            values["tolerations"] = tolerations(args.system_pool.effective_taints)
         if config.expander == AutoscalerExpander.PRIORITY:
             values["expanderPriorities"] = expander_priorities([*args.gpu_pools, args.system_pool])
         return self._release(

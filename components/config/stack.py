@@ -149,7 +149,7 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
             add((f"{path}.nodePool", f"unknown node pool {svc.node_pool!r}; known: {', '.join(pool_names)}"))
             continue
         cache = quantity_value(svc.model_cache_size)
-        if cache > (pool.disk_size_gib - IMAGE_DISK_RESERVE_GIB) * 2**30:
+        if (svc.resources.gpus > 0) == pool.is_gpu and cache > (pool.disk_size_gib - IMAGE_DISK_RESERVE_GIB) * 2**30:
             add((f"{path}.modelCache.sizeLimit",
                  f"{svc.model_cache_size} does not fit pool {pool.name!r}'s {pool.disk_size_gib} GiB disk with "
                  f"{IMAGE_DISK_RESERVE_GIB} GiB left for images and the OS; lower it or raise the pool's diskSizeGib"))
@@ -280,8 +280,7 @@ def cluster_problems(cfg: StackConfig) -> list[Problem]:
     if cluster.mode != ClusterMode.CREATE:
         for field, value in (("deployerPrincipalArns", cluster.deployer_principal_arns),
                              ("privateAccessCidrs", cluster.private_access_cidrs),
-                             ("runnerCidrs", cluster.runner_cidrs),
-                             ("endpointAccess", cluster.endpoint_access)):
+                             ("runnerCidrs", cluster.runner_cidrs)):
             if value:
                 add((f"cluster.{field}", f"applies to a cluster created here (mode 'create'), not mode '{cluster.mode}'; "
                                          "grant access where the cluster is managed"))

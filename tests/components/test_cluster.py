@@ -41,11 +41,30 @@ def test_control_plane_log_types_are_configurable():
     assert eks.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "scheduler"]
 
 
-def test_prod_endpoint_is_private_only():
+RUNNER_VPC = "10.90.0.0/16"
+"""An existing runner VPC, peered with prod's (tests switch prod to endpointAccess: private with it)."""
+
+
+def prod_private(c) -> None:
+    c[P + "cluster"].update(endpointAccess="private", runnerCidrs=[RUNNER_VPC])
+    c[P + "cluster"].pop("privateAccessCidrs", None)
+
+
+def test_prod_bootstrap_opens_the_public_endpoint_to_the_runners_only():
     vpc = one(recorded("prod"), EKS, "cluster-eks").inputs["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
-    assert vpc["endpointPublicAccess"] is False
+    assert vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == config("prod").cluster.runner_cidrs == ["198.51.100.16/28"]
+    # Nothing reaches the private endpoint yet: no runner exists in the VPC this stack creates.
+    assert of_type(recorded("prod"), INGRESS) == []
+
+
+def test_prod_private_is_private_only_and_admits_the_runner_vpc():
+    recording = preview("prod", prod_private)
+    vpc = one(recording, EKS, "cluster-eks").inputs["vpcConfig"]
+    assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, False)
     assert vpc.get("publicAccessCidrs") is None
+    assert [r.inputs["cidrIpv4"] for r in of_type(recording, INGRESS)] == [RUNNER_VPC]
 
 
 def test_dev_public_endpoint_is_limited_to_the_configured_cidrs():
@@ -105,11 +124,11 @@ def test_deployers_are_optional_and_one_entry_each():
     assert len(of_type(recording, ASSOCIATION)) == 3
 
 
-def test_prod_private_endpoint_admits_the_configured_cidrs_on_443_through_the_cluster_security_group():
-    recording = recorded("prod")
+def test_private_endpoint_admits_the_runner_vpc_on_443_through_the_cluster_security_group():
+    recording = preview("prod", prod_private)
     (rule,) = of_type(recording, INGRESS)
     eks = one(recording, EKS, "cluster-eks")
-    assert rule.inputs["cidrIpv4"] == "10.42.0.0/16" == config("prod").network.cidr
+    assert rule.inputs["cidrIpv4"] == RUNNER_VPC
     assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
     assert "cidrIpv6" not in rule.inputs
     # The cluster security group is EKS's to create: unknown at preview, the cluster's once it exists.
@@ -117,7 +136,7 @@ def test_prod_private_endpoint_admits_the_configured_cidrs_on_443_through_the_cl
     assert rule.property_dependencies["securityGroupId"] == [eks.urn]
     expected = config("prod").tags.aws_tags()
     assert {k: rule.inputs["tags"][k] for k in expected} == expected
-    (created,) = of_type(recorded("prod", False), INGRESS)
+    (created,) = of_type(preview("prod", prod_private, preview=False), INGRESS)
     assert created.inputs["securityGroupId"] == invokes.answer(
         "aws:eks/getCluster:getCluster", {"name": "ai-platform-prod"}, "us-east-1")["vpcConfig"]["clusterSecurityGroupId"]
 

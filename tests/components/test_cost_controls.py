@@ -8,7 +8,10 @@ from typing import Any
 import pytest
 
 from ai_platform_finops.tags import required_keys
+from components.config.finops import CostAllocationTagsMode
+from preflight import invokes
 from preflight.engine import UNKNOWN, Recording, RecordedResource
+from tests.components.cluster_support import config as config_of, errors
 from tests.support import AWS_STACKS, ConfigEdit, preview, recorded
 
 PREFIX = "finops.apexlogic.com"
@@ -17,6 +20,8 @@ BUDGET = "aws:budgets/budget:Budget"
 TOPIC, TOPIC_POLICY = "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy"
 KEY = "aws:kms/key:Key"
 ALLOCATION_TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+SNS_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+GET_TAGS = "aws:costexplorer/getTags:getTags"
 MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
 SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
 FINOPS_TYPES = (BUDGET, TOPIC, TOPIC_POLICY, KEY, ALLOCATION_TAG, MONITOR, SUBSCRIPTION, "aws:kms/alias:Alias")
@@ -43,7 +48,7 @@ def budget_of(recording: Recording, project: str) -> RecordedResource:
     return found[0]
 
 
-def test_prod_budget_per_project_filtered_on_the_project_tag():
+def test_prod_budget_per_project_filtered_on_the_project_and_environment_tags():
     recording = shipped("prod")
     assert sorted(b.inputs["name"] for b in children(recording, BUDGET)) == [
         "ai-platform-prod-project-atlas-monthly", "ai-platform-prod-project-nova-monthly"]
@@ -51,8 +56,20 @@ def test_prod_budget_per_project_filtered_on_the_project_tag():
         budget = budget_of(recording, project).inputs
         assert (budget["budgetType"], budget["timeUnit"], budget["limitAmount"], budget["limitUnit"]) == (
             "COST", "MONTHLY", limit, "USD")
-        assert budget["costFilters"] == [
-            {"name": "TagKeyValue", "values": [f"user:finops.apexlogic.com/project${project}"]}]
+        # Both tags, with "and": prod's budget counts prod's spend of the project only.
+        assert budget["filterExpression"] == {"ands": [
+            {"tags": {"key": f"{PREFIX}/project", "values": [project], "matchOptions": ["EQUALS"]}},
+            {"tags": {"key": f"{PREFIX}/environment", "values": ["prod"], "matchOptions": ["EQUALS"]}},
+        ]}
+        assert budget["metrics"] == "UnblendedCost"  # a filterExpression requires it
+        assert "costFilters" not in budget  # conflicts with filterExpression
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_budgets_of_environments_sharing_an_account_do_not_overlap(stack):
+    expression = budget_of(shipped(stack), "project-nova").inputs["filterExpression"]
+    environment = next(t["tags"] for t in expression["ands"] if t["tags"]["key"] == f"{PREFIX}/environment")
+    assert environment["values"] == [stack]
 
 
 def test_prod_budget_notifications_actual_80_and_forecast_100_to_emails_and_the_topic():
@@ -95,18 +112,51 @@ def test_topic_is_encrypted_with_a_rotating_key_the_publishers_may_use():
     topic, key = only(recording, TOPIC), only(recording, KEY)
     assert topic.property_dependencies["kmsMasterKeyId"] == [key.urn]  # not alias/aws/sns
     assert key.inputs["enableKeyRotation"] is True
-    statements = json.loads(key.inputs["policy"])["Statement"]
-    publishers = next(s for s in statements if s["Sid"] == "CostAlertPublishersEncrypt")
-    assert publishers["Principal"] == {"Service": ["budgets.amazonaws.com", "costalerts.amazonaws.com"]}
-    assert publishers["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["AccountAdministers"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    for sid, service in (("AWSBudgetsEncrypt", "budgets.amazonaws.com"),
+                         ("AWSCostAnomalyDetectionEncrypt", "costalerts.amazonaws.com")):
+        statement = statements[sid]
+        assert statement["Principal"] == {"Service": service}
+        assert statement["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+        # The account condition is on the topic policy; a condition the services do not send would drop alerts.
+        assert "Condition" not in statement
+    topic_policy = json.loads(only(recording, TOPIC_POLICY).inputs["policy"])
+    assert all(st["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"} for st in topic_policy["Statement"])
+
+
+def test_alert_key_is_protected_and_retained_in_prod_only():
+    key = only(shipped("prod"), KEY)
+    assert key.options["protect"] and key.options["retainOnDelete"]
+    dev_key = only(shipped("dev"), KEY)
+    assert not dev_key.options["protect"] and not dev_key.options["retainOnDelete"]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
-def test_every_finops_key_is_activated_as_a_cost_allocation_tag(stack):
-    tags = children(shipped(stack), ALLOCATION_TAG)
-    assert sorted(t.inputs["tagKey"] for t in tags) == sorted(required_keys(PREFIX))
-    assert {t.inputs["status"] for t in tags} == {"Active"}
+def test_every_alert_email_is_subscribed_to_the_topic(stack):
+    recording = shipped(stack)
+    topic = only(recording, TOPIC)
+    subscriptions = children(recording, SNS_SUBSCRIPTION)
+    emails = list(config_of(stack).budgets.alert_emails)
+    assert [(s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions] == [("email", e) for e in emails]
+    for subscription in subscriptions:
+        assert subscription.property_dependencies["topic"] == [topic.urn]
 
+
+def test_https_webhooks_are_subscribed_too():
+    hook = "https://hooks.example.com/services/finops"
+    recording = preview("dev", lambda c: c["ai-platform:budgets"].update(alertWebhooks=[hook]))
+    assert [(s.inputs["protocol"], s.inputs["endpoint"]) for s in children(recording, SNS_SUBSCRIPTION)] == [
+        ("email", "finops@apexlogic.com"), ("https", hook)]
+
+
+def test_a_webhook_must_be_https():
+    lines = errors("dev", lambda c: c["ai-platform:budgets"].update(alertWebhooks=["http://hooks.example.com/x"]))
+    assert lines == ["stacks/Pulumi.dev.yaml: budgets.alertWebhooks[0]: String should match pattern "
+                     "'^https://[^\\s/]+(/\\S*)?$' (got 'http://hooks.example.com/x')"]
+
+
+# --- cost-allocation tags: three modes ---------------------------------------------------------
 
 def finops_edit(key: str, value: Any) -> ConfigEdit:
     def edit(config: dict[str, Any]) -> None:
@@ -114,10 +164,71 @@ def finops_edit(key: str, value: Any) -> ConfigEdit:
     return edit
 
 
-def test_cost_allocation_tags_can_be_left_to_the_payer_account():
-    recording = preview("dev", finops_edit("manageCostAllocationTags", False))
+def listed_keys(monkeypatch, listed: list[str]) -> None:
+    """Model an account whose Billing lists only ``listed`` (a fresh account lists none)."""
+    def answer(args: dict[str, Any], _: str) -> dict[str, Any]:
+        key = args["searchString"]
+        assert args["timePeriod"]["start"] < args["timePeriod"]["end"]
+        return {"tags": [key] if key in listed else [], "id": "test"}
+    monkeypatch.setitem(invokes.ANSWERS, GET_TAGS, answer)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_mode_off_is_the_default_and_creates_no_activation(stack):
+    assert config_of(stack).finops.cost_allocation_tags == CostAllocationTagsMode.OFF
+    recording = preview(stack, lambda c: c["ai-platform:finops"].pop("costAllocationTags"))
     assert children(recording, ALLOCATION_TAG) == []
-    assert children(recording, BUDGET)  # the rest stays
+    assert children(recording, BUDGET) and children(recording, MONITOR)  # the rest stays
+
+
+def test_mode_activate_listed_activates_every_listed_key_and_keeps_it_on_delete():
+    tags = children(shipped("prod"), ALLOCATION_TAG)
+    assert sorted(t.inputs["tagKey"] for t in tags) == sorted(required_keys(PREFIX))
+    assert {t.inputs["status"] for t in tags} == {"Active"}
+    assert all(t.options["retainOnDelete"] for t in tags)
+
+
+def test_mode_activate_listed_skips_keys_billing_does_not_list_and_says_so(monkeypatch):
+    project, environment = f"{PREFIX}/project", f"{PREFIX}/environment"
+    listed_keys(monkeypatch, [project, environment])
+    recording = preview("prod")
+    assert sorted(t.inputs["tagKey"] for t in children(recording, ALLOCATION_TAG)) == sorted([environment, project])
+    warnings = [m for level, m in recording.logs if level == "warning" and "cost-allocation tags" in m]
+    assert len(warnings) == 1 and f"{PREFIX}/owner" in warnings[0] and "again tomorrow to activate them" in warnings[0]
+
+
+def test_mode_activate_listed_on_a_fresh_account_activates_nothing_and_monitors_still_exist(monkeypatch):
+    listed_keys(monkeypatch, [])
+    recording = preview("prod")
+    assert children(recording, ALLOCATION_TAG) == []
+    assert len(children(recording, MONITOR)) == 2  # anomaly detection does not wait for the activation
+
+
+def test_mode_report_creates_nothing_and_warns_about_unlisted_keys(monkeypatch):
+    listed_keys(monkeypatch, [f"{PREFIX}/project"])
+    recording = preview("dev", finops_edit("costAllocationTags", "report"))
+    assert children(recording, ALLOCATION_TAG) == []
+    (warning,) = [m for level, m in recording.logs if level == "warning" and "cost-allocation tags" in m]
+    assert f"{PREFIX}/cost-center" in warning and f"{PREFIX}/project," not in warning
+    assert "activate them in the payer account" in warning
+
+
+def test_anomaly_monitors_never_depend_on_the_activation():
+    recording = shipped("prod")
+    activation = {t.urn for t in children(recording, ALLOCATION_TAG)}
+    assert activation
+    for monitor in children(recording, MONITOR):
+        assert not activation & set(monitor.dependencies)
+
+
+def test_cost_allocation_choice_is_explained_when_wrong():
+    (line,) = errors("dev", finops_edit("costAllocationTags", "on"))
+    assert line.startswith("stacks/Pulumi.dev.yaml: finops.costAllocationTags: Input should be 'off', 'report' or "
+                           "'activate-listed'")
+    (line,) = errors("dev", finops_edit("manageCostAllocationTags", False))
+    assert line.startswith("stacks/Pulumi.dev.yaml: finops: manageCostAllocationTags is replaced by "
+                           "costAllocationTags: 'off' (the default: the payer account")
+    assert "member accounts get AccessDenied" in line
 
 
 def test_one_custom_anomaly_monitor_per_project_on_the_project_tag():

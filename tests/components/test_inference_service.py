@@ -112,6 +112,8 @@ def test_env_carries_model_version_and_ethics_policy_then_the_configured_env():
     assert main_container(rec, MMS)["env"] == [
         {"name": "MODEL_VERSION", "value": "v1.2.0"},
         {"name": "ETHICS_POLICY_ID", "value": "policy-2026-001"},
+        {"name": "HOME", "value": "/model-cache"},
+        {"name": "HF_HOME", "value": "/model-cache"},
         {"name": "BATCH", "value": "8"},
         {"name": "LOG_LEVEL", "value": "info"},
     ]
@@ -119,7 +121,7 @@ def test_env_carries_model_version_and_ethics_policy_then_the_configured_env():
 
 def test_gpus_go_in_limits_with_an_equal_request(dev, prod):
     assert main_container(dev, MMS)["resources"] == {
-        "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1"},
+        "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1", "ephemeral-storage": "50Gi"},
         "limits": {"memory": "12Gi", "nvidia.com/gpu": "1"},
     }
     claims = main_container(prod, CLAIMS)["resources"]
@@ -128,7 +130,8 @@ def test_gpus_go_in_limits_with_an_equal_request(dev, prod):
 
 def test_cpu_only_service_has_no_gpu_resource_no_gpu_toleration_and_runs_as_configured(local):
     container = main_container(local, "echo-model")
-    assert container["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "128Mi"}}
+    assert container["resources"] == {"requests": {"cpu": "100m", "memory": "128Mi", "ephemeral-storage": "2Gi"},
+                                      "limits": {"memory": "128Mi"}}
     assert container["image"] == "registry.k8s.io/e2e-test-images/agnhost:2.52"
     assert container["args"] == ["netexec", "--http-port=8080", "--udp-port=8081"]
     spec = pod(local, "echo-model")["spec"]

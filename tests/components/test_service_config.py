@@ -71,7 +71,7 @@ REQUIRED_CASES = [
      ["stacks/Pulumi.dev.yaml: services[0].nodePool: unknown node pool 'gpu-h100'; known: system, gpu-a10g"]),
     ("dev", two_gpus_on_one_gpu_instances,
      ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: 2 GPUs per pod, but pool 'gpu-a10g' instances "
-      "(g5.xlarge) have 1"]),
+      "(g5.xlarge, g5.2xlarge) have 1"]),
     ("dev", fractional_gpu,
      ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: Input should be a valid integer (got 0.5)"]),
     ("prod", latest_in_prod,
