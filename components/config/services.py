@@ -220,13 +220,6 @@ class InferenceServiceConfig(ConfigModel):
         """Pods a rollout may take down first: one for a GPU service (its GPU goes to the new pod), none otherwise."""
         return 1 if self.resources.gpus > 0 else 0
 
-    @model_validator(mode="after")
-    def _shared_memory_fits(self) -> "InferenceServiceConfig":
-        if self.mounts_shared_memory and quantity_value(self.shared_memory_size) >= quantity_value(self.resources.memory):
-            raise ValueError(f"sharedMemory.sizeLimit {self.shared_memory_size} must be less than resources.memory "
-                             f"{self.resources.memory}: an in-memory /dev/shm counts against the memory limit")
-        return self
-
     @field_validator("env")
     @classmethod
     def _env(cls, value: dict[str, str]) -> dict[str, str]:

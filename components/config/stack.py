@@ -148,6 +148,10 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
         if pool is None:
             add((f"{path}.nodePool", f"unknown node pool {svc.node_pool!r}; known: {', '.join(pool_names)}"))
             continue
+        if svc.mounts_shared_memory and quantity_value(svc.shared_memory_size) >= quantity_value(svc.resources.memory):
+            add((f"{path}.sharedMemory.sizeLimit",
+                 f"{svc.shared_memory_size} must be less than resources.memory {svc.resources.memory}: an in-memory "
+                 "/dev/shm counts against the memory limit"))
         cache = quantity_value(svc.model_cache_size)
         if (svc.resources.gpus > 0) == pool.is_gpu and cache > (pool.disk_size_gib - IMAGE_DISK_RESERVE_GIB) * 2**30:
             add((f"{path}.modelCache.sizeLimit",
