@@ -158,7 +158,7 @@ def key_policy(account_id: str, partition: str) -> str:
     })
 
 
-def listed_tags_window(today: dt.date) -> dict[str, str]:
+def listed_tags_window(today: dt.date) -> aws.costexplorer.GetTagsTimePeriodArgsDict:
     """The Cost Explorer time period asked about: the last LISTED_TAGS_LOOKBACK_DAYS days."""
     return {"start": (today - dt.timedelta(days=LISTED_TAGS_LOOKBACK_DAYS)).isoformat(), "end": today.isoformat()}
 

@@ -192,7 +192,8 @@ def container(args: InferenceServiceArgs) -> ContainerArgsDict:
         {"name": ENV_MODEL_VERSION, "value": svc.model.version},
         {"name": ENV_ETHICS_POLICY_ID, "value": svc.ethics.policy_id},
     ]
-    env += [{"name": name, "value": svc.model_cache.path} for name in MODEL_CACHE_ENV]
+    for name in MODEL_CACHE_ENV:
+        env.append({"name": name, "value": svc.model_cache.path})
     for name, value in sorted(svc.env.items()):
         env.append({"name": name, "value": value})
     mounts: list[VolumeMountArgsDict] = [{"name": MODEL_CACHE_VOLUME, "mount_path": svc.model_cache.path}]
