@@ -36,6 +36,7 @@ Nothing here exists in the local (kubeconfig) stack.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Mapping, Sequence, cast
 
@@ -158,6 +159,11 @@ def key_policy(account_id: str, partition: str) -> str:
     })
 
 
+def endpoint_slug(endpoint: str) -> str:
+    """A resource-name suffix for an email address or URL: ``https://h.example.com/x`` -> ``h.example.com-x``."""
+    return re.sub(r"[^A-Za-z0-9@._-]+", "-", endpoint.removeprefix("https://")).strip("-")
+
+
 def listed_tags_window(today: dt.date) -> aws.costexplorer.GetTagsTimePeriodArgsDict:
     """The Cost Explorer time period asked about: the last LISTED_TAGS_LOOKBACK_DAYS days."""
     return {"start": (today - dt.timedelta(days=LISTED_TAGS_LOOKBACK_DAYS)).isoformat(), "end": today.isoformat()}
@@ -264,12 +270,14 @@ class CostControls(pulumi.ComponentResource):
 
         self.subscriptions = [
             aws.sns.TopicSubscription(
-                f"{name}-alerts-{protocol}-{index}", topic=self.topic.arn, protocol=protocol, endpoint=endpoint,
+                # Named after the address, so reordering the list replaces nothing (and asks for no new confirmation).
+                f"{name}-alerts-{protocol}-{endpoint_slug(endpoint)}", topic=self.topic.arn, protocol=protocol,
+                endpoint=endpoint,
                 # An unconfirmed email or https subscription cannot be deleted; the provider drops it from state.
                 opts=child,
             )
             for protocol, endpoints in (("email", emails), ("https", list(settings.alert_webhooks)))
-            for index, endpoint in enumerate(endpoints)
+            for endpoint in endpoints
         ]
 
         self.cost_allocation_tags = []

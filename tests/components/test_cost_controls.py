@@ -9,6 +9,7 @@ import pytest
 
 from ai_platform_finops.tags import required_keys
 from components.config.finops import CostAllocationTagsMode
+from components.cost_controls import endpoint_slug
 from preflight import invokes
 from preflight.engine import UNKNOWN, Recording, RecordedResource
 from tests.components.cluster_support import config as config_of, errors
@@ -297,3 +298,14 @@ def test_outputs_budgets_and_estimate_totals(stack):
     assert set(estimate) == {"basis", "catalogDate", "total", "byProject"}
     assert estimate["total"]["min"] <= estimate["total"]["expected"] <= estimate["total"]["max"]
     assert "costAlertsTopicArn" in outputs
+
+
+def test_the_local_stack_cannot_activate_cost_allocation_tags():
+    (line,) = errors("local", finops_edit("costAllocationTags", "activate-listed"))
+    assert line == "stacks/Pulumi.local.yaml: finops.costAllocationTags: the local stack has no AWS account; use 'off'"
+
+
+def test_subscriptions_are_named_after_their_address_so_reordering_replaces_nothing():
+    names = [s.name for s in children(shipped("prod"), SNS_SUBSCRIPTION)]
+    assert names == ["finops-alerts-email-finops@apexlogic.com", "finops-alerts-email-ml-platform-oncall@apexlogic.com"]
+    assert endpoint_slug("https://hooks.example.com/services/T0/B1") == "hooks.example.com-services-T0-B1"

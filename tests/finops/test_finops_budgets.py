@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from ai_platform_finops.budgets import budgets_by_project, filtered_project, monthly_limits, tag_filter_value
+from ai_platform_finops.budgets import (
+    budgets_by_project,
+    filtered_project,
+    monthly_limits,
+    tag_filter_expression,
+    tag_filter_value,
+)
 from tests.finops.finops_fixtures import KEY, UNKNOWN, resource
 
 BUDGET = "aws:budgets/budget:Budget"
@@ -50,3 +56,36 @@ def test_odd_budget_inputs_do_not_raise():
            {"type": BUDGET, "inputs": None}, {"type": BUDGET}]
     assert monthly_limits(odd, KEY) == {}
     assert budgets_by_project(odd, KEY) == {}
+
+
+def expression_budget(name: str, expression: object, limit: object = "800") -> dict[str, object]:
+    return resource(BUDGET, name, {
+        "budgetType": "COST", "timeUnit": "MONTHLY", "limitAmount": limit, "limitUnit": "USD",
+        "metrics": "UnblendedCost", "filterExpression": expression,
+        "notifications": [{"notificationType": "ACTUAL", "subscriberEmailAddresses": ["a@example.com"]}],
+    })
+
+
+def engine_form(expression: dict[str, object]) -> dict[str, object]:
+    """The SDK's snake_case expression as the engine records it (matchOptions)."""
+    import json
+    return json.loads(json.dumps(expression).replace("match_options", "matchOptions"))
+
+
+def test_filter_expression_budgets_cover_the_project_of_their_project_tag_term():
+    env_key = KEY.rsplit("/", 1)[0] + "/environment"
+    two_tags = tag_filter_expression({KEY: "project-nova", env_key: "dev"})
+    assert two_tags == {"ands": [
+        {"tags": {"key": KEY, "values": ["project-nova"], "match_options": ["EQUALS"]}},
+        {"tags": {"key": env_key, "values": ["dev"], "match_options": ["EQUALS"]}},
+    ]}
+    assert tag_filter_expression({KEY: "project-nova"}) == two_tags["ands"][0]  # one tag: the root, no "and"
+    resources = [
+        expression_budget("nova-dev", engine_form(two_tags), "800"),
+        expression_budget("atlas", engine_form(tag_filter_expression({KEY: "project-atlas"})), "900"),
+        expression_budget("env-only", engine_form(tag_filter_expression({env_key: "dev"}))),
+        expression_budget("unknown", UNKNOWN),
+    ]
+    by_project = budgets_by_project(resources, KEY)
+    assert sorted(by_project) == ["project-atlas", "project-nova"]
+    assert monthly_limits(resources, KEY) == {"project-nova": 800.0, "project-atlas": 900.0}

@@ -550,8 +550,8 @@ NO_PUBLIC_EXPOSURE = resource_rule(
                 "Argo CD server is never exposed without TLS. Severity: critical.",
     severity=Severity.CRITICAL,
     remediation="Use ClusterIP Services behind an ingress, or annotate the Service "
-                "service.beta.kubernetes.io/aws-load-balancer-scheme: internal; keep cluster.endpointPublicAccess "
-                "false in prod (or list publicAccessCidrs); expose Argo CD only through argocd.ingress, which "
+                "service.beta.kubernetes.io/aws-load-balancer-scheme: internal; in prod keep cluster.endpointAccess "
+                "private (or bootstrap, limited to runnerCidrs); expose Argo CD only through argocd.ingress, which "
                 "requires a TLS secret.",
     types=[k8s.SERVICE, aws.CLUSTER, k8s.INGRESS, *k8s.HELM_CHARTS],
     check=_exposure_check,
