@@ -149,8 +149,9 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
      "cost-within-budget", "mandatory", "exceeds its budget of $100.00"),
     ("stack-ceiling", "dev", edit("gpu-ng", inputs("instanceTypes", ["g6.2xlarge"]), "dev"),
      "cost-within-budget", "mandatory", "exceeds the ceiling of $100.00; top items: "),
+    # Advisory even in prod: Billing lists a key a day after tagged spend, so the first deploy cannot activate it.
     ("allocation-tag", "prod", drop("cat-owner"),
-     "cost-allocation-tags-active", "mandatory", f"{b.PREFIX}/owner"),
+     "cost-allocation-tags-active", "advisory", f"{b.PREFIX}/owner"),
     ("fractional-gpu", "prod", seed(),
      "gpu-request-valid", "mandatory", "request '0.5' differs from limit '1'"),
     ("request-without-limit", "dev", edit("multimodal", inputs(f"{C0}.resources.limits", {"memory": "12Gi"}), "dev"),
