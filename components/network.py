@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config.cluster import NatGatewayMode, NetworkConfig, NetworkMode
+from components.config.loader import stack_file
 from components.config.stack import StackConfig
 
 
@@ -131,9 +132,11 @@ class Network(pulumi.ComponentResource):
         zones = usable_zone_ids(sorted(found.zone_ids), list(zip(offerings.instance_types, offerings.locations)),
                                 args.instance_types)
         if len(zones) < config.az_count:
-            raise ValueError(
-                f"network.azCount is {config.az_count} but only {len(zones)} zone(s) of the region "
-                f"({', '.join(zones) or 'none'}) offer every node pool instance type ({', '.join(args.instance_types)})")
+            # The account's answer, not the file, is short: still one line naming the key, never a traceback.
+            raise pulumi.RunError(
+                f"{stack_file(pulumi.get_stack())}: network.azCount: {config.az_count} zones asked for, but only "
+                f"{len(zones)} zone(s) of the region ({', '.join(zones) or 'none'}) offer every node pool instance "
+                f"type ({', '.join(args.instance_types)}); lower azCount or change the pools' instanceTypes")
         zones = zones[: config.az_count]
         private_cidrs, public_cidrs = subnet_cidrs(config.cidr, config.az_count)
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}

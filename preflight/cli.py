@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from pulumi import RunError
+
 from components.config import ConfigError, validate_flat_config
 
 from . import cost as finops_cost, prices  # FinOps (issue 5)
@@ -214,6 +216,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return policies(args)
         raise UsageError(f"unknown command {args.command!r}")
     except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except RunError as exc:
+        # The program's own user errors (e.g. what the account's data sources answer cannot satisfy):
+        # one message, as the Pulumi CLI shows a RunError, never a traceback.
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 from hypothesis import given, strategies as st
 
@@ -63,9 +64,28 @@ def test_a_cpu_only_stack_may_use_the_zone_without_gpus():
     assert zones == {"use1-az1", "use1-az2", "use1-az3"}
 
 
-def test_too_few_zones_offering_the_pools_fail_with_the_zones_named():
-    with pytest.raises(Exception, match=r"azCount is 6 but only 5 zone\(s\).*use1-az1, use1-az2, use1-az4"):
+def test_too_few_zones_offering_the_pools_fail_with_one_line_naming_the_zones():
+    with pytest.raises(pulumi.RunError) as caught:
         preview("prod", lambda c: c[P + "network"].update(azCount=6))
+    assert str(caught.value) == (
+        f"{PROD}: network.azCount: 6 zones asked for, but only 5 zone(s) of the region (use1-az1, use1-az2, use1-az4, "
+        "use1-az5, use1-az6) offer every node pool instance type (m6i.xlarge, g5.2xlarge, g5.12xlarge); lower azCount "
+        "or change the pools' instanceTypes")
+
+
+def test_too_few_zones_exit_2_with_the_one_line_in_preflight(tmp_path, capsys):
+    from preflight.cli import main
+    from tests.support import ROOT
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+    prod = (ROOT / "stacks" / "Pulumi.prod.yaml").read_text()
+    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(prod.replace("    azCount: 3\n", "    azCount: 6\n"))
+    assert main(["preview", "--stack", "prod", "--no-policy", "--project-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{PROD}: network.azCount: 6 zones asked for, but only 5 zone(s) of the region (use1-az1, use1-az2, "
+                   "use1-az4, use1-az5, use1-az6) offer every node pool instance type (m6i.xlarge, g5.2xlarge, "
+                   "g5.12xlarge); lower azCount or change the pools' instanceTypes"]
 
 
 @given(st.lists(st.sampled_from(["a", "b", "c", "d"]), unique=True),
