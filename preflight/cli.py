@@ -12,11 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from ai_platform_finops.org import conflict_message, org_settings, pin_conflicts
 from components.config import ConfigError, validate_flat_config
 
 from . import cost as finops_cost, prices  # FinOps (issue 5)
 from . import policy as policy_report  # policy pack (issue 7)
-from .analyzer import PolicyAnalyzer, PolicyPackError
+from .analyzer import PolicyAnalyzer, PolicyPackError, load_policy_config
 from .engine import run_program
 from .markdown import render_comment
 from .report import build_report, render_plan
@@ -146,6 +147,8 @@ def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any)
             raise UsageError(f"{config_file}: policy pack config not found")
         print(f"preflight: no {config_file}; the pack's own default levels apply", file=sys.stderr)
         config_file = None
+    if config_file is not None:
+        _check_pins(config_file, project_dir, source)
     try:
         analyzer = PolicyAnalyzer(pack_dir, project=source.project, stack=args.stack, config_file=config_file,
                                   stack_config=source.config, secret_keys=source.secret_keys)
@@ -153,6 +156,19 @@ def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any)
     except PolicyPackError as exc:
         raise UsageError(str(exc)) from None
     return analyzer, config_file
+
+
+def _check_pins(config_file: Path, project_dir: Path, source: Any) -> None:
+    """A pack config may pin an org setting; one that disagrees with the stack file is a usage error
+    naming both files (the pack itself refuses it too, for the real CLI)."""
+    try:
+        entry = load_policy_config(config_file).get("all")
+    except PolicyPackError as exc:
+        raise UsageError(str(exc)) from None
+    conflicts = pin_conflicts(entry.properties if entry else {}, org_settings(source.config, source.project))
+    if conflicts:
+        raise UsageError(conflict_message(conflicts, _display_path(config_file, project_dir) or str(config_file),
+                                          source.source, source.project))
 
 
 def policies(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from ai_platform_finops.org import governance_prefix_for
 from ai_platform_finops.rates import DEFAULT_SPOT_FRACTION
 from ai_platform_finops.tags import DEFAULT_PREFIX, dns_subdomain_problem, tag_value_problem
 
@@ -65,10 +66,7 @@ class FinOpsSettings(ConfigModel):
     @property
     def effective_governance_prefix(self) -> str:
         """``governance.<domain>``: finops.example.com -> governance.example.com."""
-        if self.governance_prefix:
-            return self.governance_prefix
-        domain = self.tag_prefix.split(".", 1)[1] if self.tag_prefix.startswith("finops.") else self.tag_prefix
-        return f"governance.{domain}"
+        return self.governance_prefix or governance_prefix_for(self.tag_prefix)
 
 
 class BudgetsConfig(ConfigModel):
