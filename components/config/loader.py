@@ -7,8 +7,10 @@ the same way in both, before a single resource registers.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+import typing
 from dataclasses import dataclass
 from typing import Any, Collection, Mapping
 
@@ -58,14 +60,75 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+REFERENCE = "docs/config.md"
+"""The generated stack config reference every unknown-key message points to."""
+
+
+def _model_in(annotation: Any) -> tuple[type[pydantic.BaseModel] | None, bool]:
+    """The config model inside a field's type (through Optional, Annotated, list, dict), and whether
+    a dict key sits between the field and the model in an error's location."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return annotation, False
+    origin = typing.get_origin(annotation)
+    for arg in typing.get_args(annotation)[-1:] if origin is dict else typing.get_args(annotation):
+        model, keyed = _model_in(arg)
+        if model is not None:
+            return model, keyed or origin is dict
+    return None, False
+
+
+def _field_by_key(model: type[pydantic.BaseModel], key: str) -> Any:
+    return next((f for name, f in model.model_fields.items() if key in (f.alias, name)), None)
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[pydantic.BaseModel] | None:
+    """The model whose fields an error's location ``loc`` (keys as written in the stack file) names."""
+    model: type[pydantic.BaseModel] | None = StackConfig
+    skip_key = False
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if skip_key:
+            skip_key = False
+            continue
+        found = _field_by_key(model, part) if model is not None else None
+        if found is None:
+            return None
+        model, skip_key = _model_in(found.annotation)
+    return model
+
+
+def did_you_mean(key: str, known: Collection[str]) -> str | None:
+    """The known key closest to ``key`` (spelling or case), or None."""
+    lowered = {k.lower(): k for k in known}
+    match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc[:-1])
+    known = [f.alias or name for name, f in model.model_fields.items()] if model is not None else []
+    guess = did_you_mean(str(loc[-1]), known)
+    if guess is not None:
+        return f"unknown key; did you mean '{guess}'? (see {REFERENCE})"
+    return f"unknown key; known keys here: {', '.join(known)} (see {REFERENCE})" if known else f"unknown key (see {REFERENCE})"
+
+
+def _required(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc[:-1])
+    found = _field_by_key(model, str(loc[-1])) if model is not None else None
+    description = found.description if found is not None else None
+    return f"is required: {description}" if description else "is required"
+
+
 def _describe(error: Any) -> str:
     message = error["msg"]
     if error["type"] == "value_error":
         message = message.removeprefix("Value error, ")
     elif error["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling; see README 'Stack config reference')"
+        message = _unknown_key(tuple(error["loc"]))
     elif error["type"] == "missing":
-        message = "is required"
+        message = _required(tuple(error["loc"]))
     if error["type"] not in ("missing", "extra_forbidden", "value_error"):
         got = error.get("input")
         if got is not None and not isinstance(got, (dict, list)):
@@ -109,7 +172,9 @@ def values_from_flat_config(flat: Mapping[str, str], project: str = PROJECT) -> 
         if key in SECRET_KEYS:
             continue
         if key not in KNOWN_KEYS:
-            problems.append((key_part(full_key), f"unknown key; known keys: {', '.join(sorted(KNOWN_KEYS))}"))
+            guess = did_you_mean(key, KNOWN_KEYS)
+            hint = f"did you mean '{prefix}{guess}'? " if guess else ""
+            problems.append((key_part(full_key), f"unknown key; {hint}known keys: {', '.join(sorted(KNOWN_KEYS))}"))
             continue
         if key in SECTIONS or key == "protect":
             try:

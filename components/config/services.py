@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
+from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE, ETHICS_POLICY_ID_PATTERN
 from ai_platform_finops.tags import label_value_problem
 
 from .base import ConfigModel, DnsLabel, Quantity
@@ -118,8 +119,22 @@ class EvaluationConfig(ConfigModel):
 
 
 class EthicsConfig(ConfigModel):
-    policy_id: Annotated[str, Field(pattern=r"^policy-\d{4}-\d{3}$")]
+    policy_id: str = Field(description=f"The approved ethics policy's id, policy-<year>-<3 digits> (e.g. "
+                                       f"{ETHICS_POLICY_ID_EXAMPLE}); the pack's ethics-policy-approved registry "
+                                       "lists the approved ids and their valid-until dates.")
     evaluation: EvaluationConfig
+
+    @field_validator("policy_id")
+    @classmethod
+    def _policy_id(cls, value: str) -> str:
+        if not re.fullmatch(ETHICS_POLICY_ID_PATTERN, value):
+            raise ValueError(f"{value!r} is not an ethics policy id; the format is policy-<year>-<3 digits>, "
+                             f"e.g. {ETHICS_POLICY_ID_EXAMPLE}")
+        return value
+
+
+GPU_SHARING = ("to share a GPU, configure NVIDIA time-slicing or MIG partitions on the device plugin, "
+               "or serve several models from one server")
 
 
 class ServiceResources(ConfigModel):
@@ -127,6 +142,14 @@ class ServiceResources(ConfigModel):
     """Whole GPUs per pod: Kubernetes rejects fractional or overcommitted nvidia.com/gpu."""
     cpu: Quantity = "2"
     memory: Quantity = "8Gi"
+
+    @field_validator("gpus", mode="before")
+    @classmethod
+    def _whole_gpus(cls, value: object) -> object:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"GPUs are whole: Kubernetes schedules nvidia.com/gpu only in whole units, so {value:g} "
+                             f"cannot be requested; {GPU_SHARING}")
+        return value
 
 
 class Replicas(ConfigModel):

@@ -339,6 +339,11 @@ def pin_problem(pins: Mapping[str, Any]) -> str | None:
                             f"the stack config (Pulumi.{stack}.yaml)", os.environ.get("PULUMI_PROJECT", ""))
 
 
+def pack_config_file() -> str:
+    """This stack's policy config by the repository's convention (the CLI does not tell a pack its file)."""
+    return f"policypacks/ai-governance/config/{os.environ.get('PULUMI_STACK') or '<stack>'}.json"
+
+
 def install_sdk_hooks() -> None:
     """Install the pack's pinned pulumi-policy hooks (``sdk_hooks``); SystemExit when they cannot."""
     sdk_hooks.install(pin_problem)
