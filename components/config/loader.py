@@ -16,6 +16,7 @@ from typing import Any, Collection, Mapping
 
 import pydantic
 
+from .examples import example_value_problems, is_real_engine
 from .stack import Problem, StackConfig, cross_field_problems
 
 PROJECT = "ai-platform"
@@ -211,10 +212,12 @@ def _scrub(problems: list[Problem], secrets: list[str]) -> list[Problem]:
 
 
 def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
-                         secret_keys: Collection[str] = ()) -> StackConfig:
+                         secret_keys: Collection[str] = (), *, for_real: bool = False) -> StackConfig:
     """Validate Pulumi's flat config for one stack; every problem of every kind in one ConfigError.
 
     ``secret_keys`` are full config keys whose values are secret: no message quotes them.
+    ``for_real``: the stack is being deployed for real, so a non-local stack may not keep the
+    shipped example values (see ``examples``).
     """
     values, problems = values_from_flat_config(flat, project)
     secrets = [leaf for key in secret_keys if key in flat
@@ -228,6 +231,10 @@ def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
         raise ConfigError(source, _scrub(found, secrets)) from None
     if problems:
         raise ConfigError(source, _scrub(problems, secrets))
+    if for_real and not cfg.is_local:
+        examples = example_value_problems(values)
+        if examples:
+            raise ConfigError(source, _scrub(examples, secrets))
     return cfg
 
 
@@ -243,9 +250,12 @@ def load_from_pulumi() -> StackConfig:
     import pulumi
     from pulumi.runtime import config as runtime_config
 
+    from pulumi.runtime.settings import get_monitor
+
     flat: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = [key for key in flat if runtime_config.is_config_secret(key)]
-    return validate_flat_config(flat, pulumi.get_project(), stack_file(pulumi.get_stack()), secret_keys)
+    return validate_flat_config(flat, pulumi.get_project(), stack_file(pulumi.get_stack()), secret_keys,
+                                for_real=is_real_engine(get_monitor()))
 
 
 @dataclass(frozen=True)
