@@ -24,6 +24,7 @@ class AnomalyDetectionConfig(ConfigModel):
     """AWS Cost Anomaly Detection on the project tag (its ML model watches spend per project)."""
 
     enabled: bool = True
+    """Create a Cost Anomaly Detection monitor and subscription on the project tag."""
     threshold_usd: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 100.0
     """Alert when an anomaly's total impact (ANOMALY_TOTAL_IMPACT_ABSOLUTE) reaches this many USD."""
     frequency: AnomalyFrequency = AnomalyFrequency.DAILY
@@ -32,16 +33,23 @@ class AnomalyDetectionConfig(ConfigModel):
 
 class FinOpsSettings(ConfigModel):
     tag_prefix: str = DEFAULT_PREFIX
+    """The org's FinOps tag and label prefix (a DNS subdomain); the policy pack reads it from here."""
     cost_center: str
+    """The cost-center tag value of the stack's own (platform) resources."""
     project: str
+    """The FinOps project billed for platform resources; it needs a budget."""
     tier: str
+    """The tier tag value (e.g. development, staging, production)."""
     owner: str
+    """The owner tag value: the team accountable for the spend."""
     governance_prefix: str | None = None
+    """The governance annotation prefix; default governance.<domain of tagPrefix>."""
     spot_price_fraction: Annotated[float, Field(gt=0, le=1)] = DEFAULT_SPOT_FRACTION
     """Spot is modelled as this fraction of on-demand: an assumption every estimate prints."""
     manage_cost_allocation_tags: bool = True
     """False where cost-allocation tags are activated centrally (e.g. by the payer account)."""
     anomaly_detection: AnomalyDetectionConfig = AnomalyDetectionConfig()
+    """AWS Cost Anomaly Detection on the project tag."""
 
     @field_validator("tag_prefix", "governance_prefix")
     @classmethod

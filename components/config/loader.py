@@ -119,7 +119,11 @@ def _required(loc: tuple[int | str, ...]) -> str:
     model = _model_at(loc[:-1])
     found = _field_by_key(model, str(loc[-1])) if model is not None else None
     description = found.description if found is not None else None
-    return f"is required: {description}" if description else "is required"
+    if not description:
+        return "is required"
+    # "The owner tag value..." reads as "is required: the owner tag value..."; acronyms keep their case.
+    lead = description[0].lower() if description[1:2].islower() else description[0]
+    return f"is required: {lead}{description[1:]}"
 
 
 def _describe(error: Any) -> str:

@@ -128,7 +128,7 @@ def test_an_ethics_id_in_the_wrong_format_shows_the_format():
     assert lines == ["stacks/Pulumi.dev.yaml: services[0].ethics.policyId: 'ETH-1' is not an ethics policy id; the "
                      "format is policy-<year>-<3 digits>, e.g. policy-2026-001"]
     lines = errors("dev", lambda c: c[P + "services"][0]["ethics"].pop("policyId"))
-    assert lines[0].startswith("stacks/Pulumi.dev.yaml: services[0].ethics.policyId: is required: The approved "
+    assert lines[0].startswith("stacks/Pulumi.dev.yaml: services[0].ethics.policyId: is required: the approved "
                                "ethics policy's id, policy-<year>-<3 digits> (e.g. policy-2026-001)")
 
 
@@ -164,7 +164,8 @@ def test_section_of_the_wrong_shape():
 
 
 def test_missing_required_values():
-    assert errors("dev", lambda c: c[P + "finops"].pop("owner")) == ["stacks/Pulumi.dev.yaml: finops.owner: is required"]
+    assert errors("dev", lambda c: c[P + "finops"].pop("owner")) == [
+        "stacks/Pulumi.dev.yaml: finops.owner: is required: the owner tag value: the team accountable for the spend."]
     assert errors("dev", lambda c: c.pop(P + "budgets")) == [
         "stacks/Pulumi.dev.yaml: budgets: is required for AWS stacks: every project needs a budget"]
 
