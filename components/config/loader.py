@@ -27,6 +27,9 @@ SCALARS = ("environment", "protect")
 SECRET_KEYS = ("argocdAdminPasswordHash", "gitopsRepoToken")
 """Secret scalars, set with `pulumi config set --secret`; never part of the typed model."""
 KNOWN_KEYS = frozenset((*SECTIONS, *SCALARS, *SECRET_KEYS))
+TEMPLATE_ANSWER_KEYS = ("orgTagPrefix", "orgCostCenter", "orgAdminRoleArn", "orgAlertEmails", "orgRunnerCidrs")
+"""What `pulumi new` asks for (Pulumi.yaml's template section) and saves as flat keys; ``python -m
+preflight init`` writes them into the stack's sections (template config cannot set nested keys)."""
 
 
 class ConfigError(Exception):
@@ -175,6 +178,10 @@ def values_from_flat_config(flat: Mapping[str, str], project: str = PROJECT) -> 
             continue
         key = full_key[len(prefix):]
         if key in SECRET_KEYS:
+            continue
+        if key in TEMPLATE_ANSWER_KEYS:
+            problems.append((key_part(full_key), "is a `pulumi new` answer; run `python -m preflight init --stack "
+                                                 "<this stack>` to write the answers into the stack's sections"))
             continue
         if key not in KNOWN_KEYS:
             guess = did_you_mean(key, KNOWN_KEYS)
