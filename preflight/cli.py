@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     policies = commands.add_parser("policies", help="list the policy pack's policies and their level per environment")
     policies.add_argument("--policy-pack", metavar="DIR", type=Path, help="policy pack directory")
-    policies.add_argument("--markdown", action="store_true", help="print the README table (Markdown)")
+    policies.add_argument("--markdown", action="store_true", help="print the policy table (Markdown)")
     policies.add_argument("--json", action="store_true", help="print the pack's metadata as JSON")
     policies.add_argument("--update", "--update-readme", dest="update_readme", metavar="DOC", type=Path,
                           help="rewrite the generated policy table in DOC (docs/policies.md)")

@@ -1,5 +1,5 @@
 """Policy results in preflight: the report's ``policy`` section, the human view, the Markdown part of
-the pull-request comment, and the README's policy table (generated from the pack's own metadata).
+the pull-request comment, and the policy table of docs/policies.md (generated from the pack's own metadata).
 
 The ``policy`` section of a preflight/v1 report::
 
@@ -17,6 +17,8 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from components.config import reference as generated
 
 from .analyzer import PackInfo, PolicyConfig, PolicyMeta, PolicyRun, load_policy_config, reconcile_config
 
@@ -116,7 +118,7 @@ def markdown_part(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-# --- the README table ------------------------------------------------------------------------------
+# --- the docs/policies.md table ------------------------------------------------------------------------------
 
 def environment_levels(info: PackInfo, configs: Mapping[str, Mapping[str, PolicyConfig]]) -> dict[str, dict[str, str]]:
     """policy -> environment -> level as that environment's config sets it ('n/a' where the rule is
@@ -160,7 +162,7 @@ def _framework(meta: PolicyMeta) -> str:
 
 def policies_table(info: PackInfo, levels: Mapping[str, Mapping[str, str]],
                    environments: Sequence[str] = ENVIRONMENT_COLUMNS) -> str:
-    """The README table: every policy with what it checks and its level per environment."""
+    """The docs/policies.md table: every policy with what it checks and its level per environment."""
     def esc(value: str) -> str:
         return value.replace("|", "\\|").replace("\n", " ")
 
@@ -177,19 +179,13 @@ def policies_table(info: PackInfo, levels: Mapping[str, Mapping[str, str]],
     return "\n".join(lines) + "\n"
 
 
-def replace_table(readme: str, table: str) -> str:
-    """``readme`` with the generated block replaced by ``table``; ValueError without the markers."""
-    start, end = readme.find(TABLE_BEGIN), readme.find(TABLE_END)
-    if start < 0 or end < start:
-        raise ValueError(f"README has no generated policy table ({TABLE_BEGIN} ... {TABLE_END})")
-    return readme[: start + len(TABLE_BEGIN)] + "\n" + table + readme[end:]
+def replace_table(doc: str, table: str) -> str:
+    """``doc`` with the generated block replaced by ``table``; ValueError without the markers."""
+    return generated.replace_block(doc, table, TABLE_BEGIN, TABLE_END)
 
 
-def generated_block(readme: str) -> str | None:
-    start, end = readme.find(TABLE_BEGIN), readme.find(TABLE_END)
-    if start < 0 or end < start:
-        return None
-    return readme[start + len(TABLE_BEGIN): end].strip("\n") + "\n"
+def generated_block(doc: str) -> str | None:
+    return generated.generated_block(doc, TABLE_BEGIN, TABLE_END)
 
 
 def policies_json(info: PackInfo, levels: Mapping[str, Mapping[str, str]]) -> str:

@@ -359,15 +359,15 @@ def test_configure_refuses_a_pinned_prefix_that_disagrees_with_the_stack(pack):
             in str(raised.value))
 
 
-# --- the README table ------------------------------------------------------------------------------
+# --- the generated policy table (docs/policies.md) ------------------------------------------------------------------------------
 
-def test_readme_policy_table_is_generated_from_the_pack(pack):
+def test_policy_table_is_generated_from_the_pack(pack):
     info = pack.analyzer.info()
     levels = policy_report.environment_levels(info, policy_report.load_environment_configs(info, PACK_DIR))
     table = policy_report.policies_table(info, levels)
-    readme = (ROOT / "README.md").read_text()
-    assert policy_report.generated_block(readme) == table, (
-        "README policy table is stale: python -m preflight policies --update-readme README.md")
+    doc = (ROOT / "docs" / "policies.md").read_text()
+    assert policy_report.generated_block(doc) == table, (
+        "docs/policies.md policy table is stale: python -m preflight policies --update docs/policies.md")
     assert table.count("\n") == 28 + 2
     assert levels["gpu-instance-allowlist"] == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}
     assert levels["gpu-pool-spot"]["prod"] == "n/a" and levels["inference-availability"]["dev"] == "n/a"
