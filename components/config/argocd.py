@@ -18,7 +18,7 @@ RESERVED_PROJECT_NAMES = frozenset({"default", BOOTSTRAP_PROJECT})
 """Names a tenant project cannot take: Argo CD's built-in project and the bootstrap project."""
 
 DEFAULT_CHART_VERSION = "9.7.1"
-"""argo-cd chart 9.7.1 (Argo CD v3.4.4): the last 9.x; see README 'GitOps with Argo CD'."""
+"""argo-cd chart 9.7.1 (Argo CD v3.4.4): the last 9.x; see docs/gitops.md."""
 
 
 class SsoConfig(ConfigModel):

@@ -487,7 +487,7 @@ class MetricsServerConfig(HelmChartConfig):
 
 
 class AddonsConfig(ConfigModel):
-    """Cluster add-on charts, each pinned to an exact version (see README 'Cluster and GPU node pools').
+    """Cluster add-on charts, each pinned to an exact version (see docs/design.md 'Cluster and GPU node pools').
 
     - nvidia-device-plugin 0.19.3 (June 2026): the newest patch of the 0.19 line, which reverted
       0.19.0's default-on gdrcopy/gds/mofed; 0.20.0 is a fresh minor.
