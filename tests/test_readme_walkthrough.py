@@ -12,7 +12,7 @@ import yaml
 
 from preflight.analyzer import PACK_PYTHON_ENV
 from preflight.cli import main
-from preflight.stackfile import _PulumiYamlLoader
+from tests.policypacks.test_policy_stacks import edited_project
 from tests.support import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -27,16 +27,7 @@ def _additions() -> dict[str, list[Any]]:
 
 
 def _project(tmp_path: Path, edit) -> Path:
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py", "components", "finops", "policypacks"):
-        (project / name).symlink_to(ROOT / name)
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
-        (project / "stacks" / path.name).write_text(path.read_text())
-    doc = yaml.load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text(), Loader=_PulumiYamlLoader)
-    edit(doc["config"])
-    (project / "stacks" / "Pulumi.dev.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    return project
+    return edited_project(tmp_path, "dev", edit)
 
 
 def _quoted(after: str) -> str:

@@ -24,7 +24,8 @@ def governance_prefix_for(tag_prefix: str) -> str:
     return f"governance.{domain}"
 
 
-def _decoded(value: Any) -> Any:
+def decoded(value: Any) -> Any:
+    """A flat config value as the program reads it: structured values are JSON text."""
     if isinstance(value, str) and value[:1] in "[{":
         try:
             return json.loads(value)
@@ -43,7 +44,7 @@ def org_settings(config: Mapping[str, Any], project: str) -> dict[str, str]:
     environment = config.get(f"{project}:environment")
     if isinstance(environment, str) and environment:
         found["environment"] = environment
-    finops = _decoded(config.get(f"{project}:finops"))
+    finops = decoded(config.get(f"{project}:finops"))
     if isinstance(finops, Mapping):
         prefix = finops.get("tagPrefix")
         tag_prefix = prefix if isinstance(prefix, str) and prefix else DEFAULT_PREFIX

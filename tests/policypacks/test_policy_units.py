@@ -386,7 +386,8 @@ def test_pack_dir_layout():
     assert ".." not in requirements and "-e " not in requirements  # publish uploads only the pack directory
     main = (PACK_DIR / "__main__.py").read_text()
     assert "PolicyPack(" in main and "def " not in main  # only builds the pack
-    assert Path(ROOT / ".gitignore").read_text().count("venv/") >= 1
+    ignored = (PACK_DIR / ".gitignore").read_text().splitlines()  # publish reads the pack's own .gitignore
+    assert "venv/" in ignored and "__pycache__/" in ignored
 
 
 # --- scale: the per-call cache and PULUMI_CONFIG ----------------------------------------------------

@@ -51,7 +51,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from ai_platform_finops.org import conflict_message, governance_prefix_for, org_settings, pin_conflicts
+from ai_platform_finops.org import conflict_message, decoded, governance_prefix_for, org_settings, pin_conflicts
 from ai_platform_finops.tags import DEFAULT_PREFIX
 from ai_platform_finops.values import number  # noqa: F401 (re-exported to the rules)
 
@@ -314,13 +314,7 @@ def stack_config() -> dict[str, Any]:
 
 def stack_config_value(key: str) -> Any:
     """One value of the stack's config, structured values decoded; None when absent."""
-    value = stack_config().get(key)
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    return decoded(stack_config().get(key))
 
 
 def stack_org_settings() -> dict[str, str]:
