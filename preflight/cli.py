@@ -14,14 +14,18 @@ from typing import Any, Sequence
 
 from pulumi import RunError
 
+from ai_platform_finops.org import conflict_message, org_settings, pin_conflicts
 from components.config import ConfigError, validate_flat_config
+from components.config import reference as config_reference
 
 from . import cost as finops_cost, prices  # FinOps (issue 5)
 from . import policy as policy_report  # policy pack (issue 7)
-from .analyzer import PolicyAnalyzer, PolicyPackError
+from .analyzer import PolicyAnalyzer, PolicyPackError, load_policy_config
 from .engine import run_program
+from .init import InitError, add_init_arguments, run_init
 from .markdown import render_comment
 from .report import build_report, render_plan
+from .safe_io import atomic_write_text
 from .stackfile import read_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -58,11 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     policies = commands.add_parser("policies", help="list the policy pack's policies and their level per environment")
     policies.add_argument("--policy-pack", metavar="DIR", type=Path, help="policy pack directory")
-    policies.add_argument("--markdown", action="store_true", help="print the README table (Markdown)")
+    policies.add_argument("--markdown", action="store_true", help="print the policy table (Markdown)")
     policies.add_argument("--json", action="store_true", help="print the pack's metadata as JSON")
-    policies.add_argument("--update-readme", metavar="README", type=Path,
-                          help="rewrite the generated policy table in README")
+    policies.add_argument("--update", "--update-readme", dest="update_readme", metavar="DOC", type=Path,
+                          help="rewrite the generated policy table in DOC (docs/policies.md)")
     policies.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+
+    reference = commands.add_parser("reference", help="the stack config reference, generated from the config models")
+    reference.add_argument("--update", metavar="DOC", type=Path,
+                           help="rewrite the generated block in DOC (docs/config.md) instead of printing it")
+    reference.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+
+    init = commands.add_parser("init", help="write new stack files and pack configs with your organisation's settings")
+    add_init_arguments(init)
 
     price_cmd = commands.add_parser("prices", help="the EC2 price catalog")
     price_sub = price_cmd.add_subparsers(dest="prices_command", required=True, parser_class=_Parser)
@@ -148,6 +160,8 @@ def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any)
             raise UsageError(f"{config_file}: policy pack config not found")
         print(f"preflight: no {config_file}; the pack's own default levels apply", file=sys.stderr)
         config_file = None
+    if config_file is not None:
+        _check_pins(config_file, project_dir, source)
     try:
         analyzer = PolicyAnalyzer(pack_dir, project=source.project, stack=args.stack, config_file=config_file,
                                   stack_config=source.config, secret_keys=source.secret_keys)
@@ -155,6 +169,19 @@ def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any)
     except PolicyPackError as exc:
         raise UsageError(str(exc)) from None
     return analyzer, config_file
+
+
+def _check_pins(config_file: Path, project_dir: Path, source: Any) -> None:
+    """A pack config may pin an org setting; one that disagrees with the stack file is a usage error
+    naming both files (the pack itself refuses it too, for the real CLI)."""
+    try:
+        entry = load_policy_config(config_file).get("all")
+    except PolicyPackError as exc:
+        raise UsageError(str(exc)) from None
+    conflicts = pin_conflicts(entry.properties if entry else {}, org_settings(source.config, source.project))
+    if conflicts:
+        raise UsageError(conflict_message(conflicts, _display_path(config_file, project_dir) or str(config_file),
+                                          source.source, source.project))
 
 
 def policies(args: argparse.Namespace) -> int:
@@ -189,6 +216,20 @@ def policies(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reference(args: argparse.Namespace) -> int:
+    """``python -m preflight reference``: docs/config.md's tables, from the pydantic models."""
+    text = config_reference.reference_markdown(args.project_dir.resolve())
+    if args.update is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        doc = args.update.read_text(encoding="utf-8")
+        atomic_write_text(args.update, config_reference.replace_block(doc, text))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{args.update}: {exc}") from None
+    return EXIT_OK
+
+
 def _load_baseline(path: str | None) -> dict[str, Any] | None:
     if path is None:
         return None
@@ -214,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _prices(args)
         if args.command == "policies":
             return policies(args)
+        if args.command == "reference":
+            return _reference(args)
+        if args.command == "init":
+            return run_init(args)
         raise UsageError(f"unknown command {args.command!r}")
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
@@ -223,6 +268,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # one message, as the Pulumi CLI shows a RunError, never a traceback.
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
-    except UsageError as exc:
+    except (UsageError, InitError) as exc:
         print(f"preflight: {exc}", file=sys.stderr)
         return EXIT_USAGE

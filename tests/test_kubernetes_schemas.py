@@ -269,7 +269,9 @@ def test_any_accepted_service_config_renders_schema_valid_objects_with_whole_lim
     if isinstance(result, ConfigError):
         note(str(result))
         event("refused: " + ", ".join(sorted({path for path, _ in result.problems})))
-        if isinstance(gpus, float) or isinstance(gpus, str):
+        if isinstance(gpus, float) and not gpus.is_integer():
+            assert "services[0].resources.gpus: GPUs are whole:" in str(result)
+        elif isinstance(gpus, float) or isinstance(gpus, str):
             assert "services[0].resources.gpus: Input should be a valid integer" in str(result)
         return
     assert isinstance(gpus, int), f"a non-integer GPU count {gpus!r} was accepted"

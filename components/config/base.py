@@ -21,6 +21,8 @@ class ConfigModel(BaseModel):
         extra="forbid",
         frozen=True,
         str_strip_whitespace=False,
+        # A field's docstring is its description: the generated reference (docs/config.md) reads it.
+        use_attribute_docstrings=True,
     )
 
 

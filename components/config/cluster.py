@@ -45,13 +45,19 @@ class NatGatewayMode(StrEnum):
 
 class NetworkConfig(ConfigModel):
     mode: NetworkMode = NetworkMode.CREATE
+    """'create' a VPC here, or use an 'existing' one by its ids."""
     cidr: str = "10.0.0.0/16"
+    """The VPC's CIDR (mode 'create')."""
     az_count: Annotated[int, Field(ge=2, le=6)] = 2
+    """Availability zones to spread subnets over (mode 'create')."""
     nat_gateways: NatGatewayMode | None = None
     """Defaults to one NAT gateway outside prod and one per AZ in prod."""
     vpc_id: str | None = None
+    """The existing VPC's id (mode 'existing')."""
     private_subnet_ids: list[str] = []
+    """The existing private subnets for nodes (mode 'existing')."""
     public_subnet_ids: list[str] = []
+    """The existing public subnets for load balancers (mode 'existing')."""
 
     @field_validator("cidr")
     @classmethod
@@ -148,10 +154,15 @@ REQUIRED_CONTROL_PLANE_LOGS = (ControlPlaneLog.AUDIT, ControlPlaneLog.AUTHENTICA
 
 class ClusterConfig(ConfigModel):
     mode: ClusterMode = ClusterMode.CREATE
+    """'create' an EKS cluster, use an 'existing' one by name, or 'kubeconfig' (the local stack)."""
     name: DnsLabel
+    """The EKS cluster's name (a DNS label)."""
     version: str = "1.35"
+    """The Kubernetes minor version, e.g. '1.35'."""
     support_type: SupportType = SupportType.STANDARD
+    """EKS support policy: STANDARD, or EXTENDED (billed extra per cluster-hour)."""
     admin_principal_arn: str | None = None
+    """The IAM role or user given cluster-admin through an EKS access entry."""
     endpoint_access: EndpointAccess | None = Field(
         default=None,
         description="'public', 'bootstrap' or 'private' (see docs/running-for-real.md); defaults to 'private' "
@@ -162,6 +173,7 @@ class ClusterConfig(ConfigModel):
                     "'public'/'bootstrap', or the CIDR of an existing runner VPC routed to this one for 'private'. "
                     "Required in prod.")
     public_access_cidrs: list[str] = []
+    """CIDRs allowed to reach the public API endpoint; required with a public endpoint in prod."""
     deployer_principal_arns: list[IamPrincipalArn] = []
     """IAM roles/users (e.g. the CI role that runs ``pulumi up``) given an access entry with cluster admin."""
     private_access_cidrs: list[PrivateCidr] = []
@@ -170,7 +182,9 @@ class ClusterConfig(ConfigModel):
     control_plane_logs: list[ControlPlaneLog] = list(REQUIRED_CONTROL_PLANE_LOGS)
     """Control-plane log types; ``api`` (every API request, the bulk of the CloudWatch bill) only if listed."""
     kubeconfig_context: str | None = None
+    """The kubeconfig context to use (mode 'kubeconfig')."""
     kubeconfig_path: str | None = None
+    """The kubeconfig file (mode 'kubeconfig'); default $KUBECONFIG, else ~/.kube/config."""
 
     @field_validator("version")
     @classmethod
@@ -271,8 +285,11 @@ class TaintEffect(StrEnum):
 
 class Taint(ConfigModel):
     key: str
+    """The taint's key."""
     value: str = ""
+    """The taint's value."""
     effect: TaintEffect = TaintEffect.NO_SCHEDULE
+    """NoSchedule, NoExecute or PreferNoSchedule."""
 
     @field_validator("key", "value")
     @classmethod
@@ -322,8 +339,11 @@ class OffPeakSchedule(ConfigModel):
     """Scale a pool to zero off-peak and back to its configured sizes (two ASG schedules)."""
 
     scale_down: str = "0 20 * * MON-FRI"
+    """Cron (ASG recurrence) at which the pool scales to zero."""
     scale_up: str = "0 8 * * MON-FRI"
+    """Cron at which the pool returns to its configured sizes."""
     time_zone: str = "UTC"
+    """IANA time zone of both crons, e.g. America/New_York."""
 
     @field_validator("scale_down", "scale_up")
     @classmethod
@@ -342,21 +362,33 @@ class OffPeakSchedule(ConfigModel):
 
 class NodePoolConfig(ConfigModel):
     name: DnsLabel
+    """The pool's name (a DNS label); services name it in nodePool."""
     role: PoolRole = PoolRole.GPU
+    """'system' (add-ons, CPU services) or 'gpu' (tainted for GPU pods only)."""
     instance_types: Annotated[list[str], Field(min_length=1)]
+    """EC2 instance types; a GPU pool's types must all have GPUs."""
     capacity_type: CapacityType = CapacityType.ON_DEMAND
+    """ON_DEMAND or SPOT."""
     ami_type: AmiType | None = None
+    """The EKS AMI type; default AL2023 NVIDIA for GPU pools, AL2023 standard otherwise."""
     min_size: Annotated[int, Field(ge=0, le=1000)] = 0
+    """Fewest nodes (0 lets a GPU pool scale to zero)."""
     max_size: Annotated[int, Field(ge=1, le=1000)]
+    """Most nodes; also the ceiling the cost estimate prices at max."""
     desired_size: Annotated[int, Field(ge=0, le=1000)] | None = None
+    """Nodes at creation; the autoscaler owns it afterwards (default minSize)."""
     disk_size_gib: Annotated[int, Field(ge=20, le=16384)] = 100
+    """Root volume size in GiB (encrypted gp3)."""
     labels: K8sLabels = {}
+    """Extra Kubernetes node labels."""
     taints: list[Taint] | None = None
+    """Node taints; default nvidia.com/gpu=true:NO_SCHEDULE on GPU pools, none otherwise."""
     off_peak: OffPeakSchedule | bool | None = None
     """An explicit schedule, false for none, or unset: on by default for dev GPU pools."""
     metadata_hop_limit: Annotated[int, Field(ge=1, le=3)] = 1
     """IMDSv2 hop limit; raise it only for pods that must reach IMDS through a bridge."""
     max_unavailable: Annotated[int, Field(ge=1)] = 1
+    """Nodes a node-group update may take down at once."""
     project: DnsLabel | None = None
     """The FinOps project billed for this pool; the stack's project when unset."""
 
@@ -465,7 +497,9 @@ class NodePoolConfig(ConfigModel):
 
 class HelmChartConfig(ConfigModel):
     enabled: bool = True
+    """Install this add-on."""
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    """The exact chart version (x.y.z)."""
 
 
 class AutoscalerExpander(StrEnum):
@@ -487,6 +521,7 @@ Its minor must match the control plane's; the chart's default image follows the 
 
 class ClusterAutoscalerConfig(HelmChartConfig):
     expander: AutoscalerExpander = AutoscalerExpander.LEAST_WASTE
+    """How the autoscaler picks a node group to grow: least-waste or priority."""
     image_tag: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+$")] | None = None
     """The cluster-autoscaler image; defaults to the release matching cluster.version."""
 
@@ -510,7 +545,7 @@ class MetricsServerConfig(HelmChartConfig):
 
 
 class AddonsConfig(ConfigModel):
-    """Cluster add-on charts, each pinned to an exact version (see README 'Cluster and GPU node pools').
+    """Cluster add-on charts, each pinned to an exact version (see docs/design.md 'Cluster and GPU node pools').
 
     - nvidia-device-plugin 0.19.3 (June 2026): the newest patch of the 0.19 line, which reverted
       0.19.0's default-on gdrcopy/gds/mofed; 0.20.0 is a fresh minor.
@@ -521,6 +556,10 @@ class AddonsConfig(ConfigModel):
     """
 
     nvidia_device_plugin: HelmChartConfig = HelmChartConfig(version="0.19.3")
+    """The NVIDIA device plugin chart (advertises nvidia.com/gpu on GPU nodes)."""
     cluster_autoscaler: ClusterAutoscalerConfig = ClusterAutoscalerConfig(version="9.59.0")
+    """The Cluster Autoscaler chart (scales node groups, from zero too)."""
     dcgm_exporter: HelmChartConfig = HelmChartConfig(enabled=False, version="4.8.2")
+    """NVIDIA's DCGM exporter chart (GPU utilisation metrics); off by default."""
     metrics_server: MetricsServerConfig = MetricsServerConfig(version="3.13.1")
+    """The metrics-server chart (CPU metrics for the HPAs)."""

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from ai_platform_finops.org import governance_prefix_for
 from ai_platform_finops.rates import DEFAULT_SPOT_FRACTION
 from ai_platform_finops.tags import DEFAULT_PREFIX, dns_subdomain_problem, tag_value_problem
 
@@ -42,6 +43,7 @@ class AnomalyDetectionConfig(ConfigModel):
     """AWS Cost Anomaly Detection on the project tag (its ML model watches spend per project)."""
 
     enabled: bool = True
+    """Create a Cost Anomaly Detection monitor and subscription on the project tag."""
     threshold_usd: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 100.0
     """Alert when an anomaly's total impact (ANOMALY_TOTAL_IMPACT_ABSOLUTE) reaches this many USD."""
     frequency: AnomalyFrequency = AnomalyFrequency.DAILY
@@ -50,11 +52,17 @@ class AnomalyDetectionConfig(ConfigModel):
 
 class FinOpsSettings(ConfigModel):
     tag_prefix: str = DEFAULT_PREFIX
+    """The org's FinOps tag and label prefix (a DNS subdomain); the policy pack reads it from here."""
     cost_center: str
+    """The cost-center tag value of the stack's own (platform) resources."""
     project: str
+    """The FinOps project billed for platform resources; it needs a budget."""
     tier: str
+    """The tier tag value (e.g. development, staging, production)."""
     owner: str
+    """The owner tag value: the team accountable for the spend."""
     governance_prefix: str | None = None
+    """The governance annotation prefix; default governance.<domain of tagPrefix>."""
     spot_price_fraction: Annotated[float, Field(gt=0, le=1)] = DEFAULT_SPOT_FRACTION
     """Spot is modelled as this fraction of on-demand: an assumption every estimate prints."""
     cost_allocation_tags: CostAllocationTagsMode = Field(
@@ -63,6 +71,7 @@ class FinOpsSettings(ConfigModel):
         + ". Activation is account-wide, so exactly one stack (or the payer) owns it.",
     )
     anomaly_detection: AnomalyDetectionConfig = AnomalyDetectionConfig()
+    """AWS Cost Anomaly Detection on the project tag."""
 
     @model_validator(mode="before")
     @classmethod
@@ -94,10 +103,7 @@ class FinOpsSettings(ConfigModel):
     @property
     def effective_governance_prefix(self) -> str:
         """``governance.<domain>``: finops.example.com -> governance.example.com."""
-        if self.governance_prefix:
-            return self.governance_prefix
-        domain = self.tag_prefix.split(".", 1)[1] if self.tag_prefix.startswith("finops.") else self.tag_prefix
-        return f"governance.{domain}"
+        return self.governance_prefix or governance_prefix_for(self.tag_prefix)
 
 
 class BudgetsConfig(ConfigModel):

@@ -7,13 +7,16 @@ the same way in both, before a single resource registers.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+import typing
 from dataclasses import dataclass
 from typing import Any, Collection, Mapping
 
 import pydantic
 
+from .examples import example_value_problems, is_real_engine
 from .stack import Problem, StackConfig, cross_field_problems
 
 PROJECT = "ai-platform"
@@ -24,6 +27,9 @@ SCALARS = ("environment", "protect")
 SECRET_KEYS = ("argocdAdminPasswordHash", "gitopsRepoToken")
 """Secret scalars, set with `pulumi config set --secret`; never part of the typed model."""
 KNOWN_KEYS = frozenset((*SECTIONS, *SCALARS, *SECRET_KEYS))
+TEMPLATE_ANSWER_KEYS = ("orgTagPrefix", "orgCostCenter", "orgAdminRoleArn", "orgAlertEmails", "orgRunnerCidrs")
+"""What `pulumi new` asks for (Pulumi.yaml's template section) and saves as flat keys; ``python -m
+preflight init`` writes them into the stack's sections (template config cannot set nested keys)."""
 
 
 class ConfigError(Exception):
@@ -58,14 +64,79 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+REFERENCE = "docs/config.md"
+"""The generated stack config reference every unknown-key message points to."""
+
+
+def _model_in(annotation: Any) -> tuple[type[pydantic.BaseModel] | None, bool]:
+    """The config model inside a field's type (through Optional, Annotated, list, dict), and whether
+    a dict key sits between the field and the model in an error's location."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return annotation, False
+    origin = typing.get_origin(annotation)
+    for arg in typing.get_args(annotation)[-1:] if origin is dict else typing.get_args(annotation):
+        model, keyed = _model_in(arg)
+        if model is not None:
+            return model, keyed or origin is dict
+    return None, False
+
+
+def _field_by_key(model: type[pydantic.BaseModel], key: str) -> Any:
+    return next((f for name, f in model.model_fields.items() if key in (f.alias, name)), None)
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[pydantic.BaseModel] | None:
+    """The model whose fields an error's location ``loc`` (keys as written in the stack file) names."""
+    model: type[pydantic.BaseModel] | None = StackConfig
+    skip_key = False
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if skip_key:
+            skip_key = False
+            continue
+        found = _field_by_key(model, part) if model is not None else None
+        if found is None:
+            return None
+        model, skip_key = _model_in(found.annotation)
+    return model
+
+
+def did_you_mean(key: str, known: Collection[str]) -> str | None:
+    """The known key closest to ``key`` (spelling or case), or None."""
+    lowered = {k.lower(): k for k in known}
+    match = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[match[0]] if match else None
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc[:-1])
+    known = [f.alias or name for name, f in model.model_fields.items()] if model is not None else []
+    guess = did_you_mean(str(loc[-1]), known)
+    if guess is not None:
+        return f"unknown key; did you mean '{guess}'? (see {REFERENCE})"
+    return f"unknown key; known keys here: {', '.join(known)} (see {REFERENCE})" if known else f"unknown key (see {REFERENCE})"
+
+
+def _required(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc[:-1])
+    found = _field_by_key(model, str(loc[-1])) if model is not None else None
+    description = found.description if found is not None else None
+    if not description:
+        return "is required"
+    # "The owner tag value..." reads as "is required: the owner tag value..."; acronyms keep their case.
+    lead = description[0].lower() if description[1:2].islower() else description[0]
+    return f"is required: {lead}{description[1:]}"
+
+
 def _describe(error: Any) -> str:
     message = error["msg"]
     if error["type"] == "value_error":
         message = message.removeprefix("Value error, ")
     elif error["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling; see README 'Stack config reference')"
+        message = _unknown_key(tuple(error["loc"]))
     elif error["type"] == "missing":
-        message = "is required"
+        message = _required(tuple(error["loc"]))
     if error["type"] not in ("missing", "extra_forbidden", "value_error"):
         got = error.get("input")
         if got is not None and not isinstance(got, (dict, list)):
@@ -108,8 +179,14 @@ def values_from_flat_config(flat: Mapping[str, str], project: str = PROJECT) -> 
         key = full_key[len(prefix):]
         if key in SECRET_KEYS:
             continue
+        if key in TEMPLATE_ANSWER_KEYS:
+            problems.append((key_part(full_key), "is a `pulumi new` answer; run `python -m preflight init --stack "
+                                                 "<this stack>` to write the answers into the stack's sections"))
+            continue
         if key not in KNOWN_KEYS:
-            problems.append((key_part(full_key), f"unknown key; known keys: {', '.join(sorted(KNOWN_KEYS))}"))
+            guess = did_you_mean(key, KNOWN_KEYS)
+            hint = f"did you mean '{prefix}{guess}'? " if guess else ""
+            problems.append((key_part(full_key), f"unknown key; {hint}known keys: {', '.join(sorted(KNOWN_KEYS))}"))
             continue
         if key in SECTIONS or key == "protect":
             try:
@@ -146,10 +223,12 @@ def _scrub(problems: list[Problem], secrets: list[str]) -> list[Problem]:
 
 
 def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
-                         secret_keys: Collection[str] = ()) -> StackConfig:
+                         secret_keys: Collection[str] = (), *, for_real: bool = False) -> StackConfig:
     """Validate Pulumi's flat config for one stack; every problem of every kind in one ConfigError.
 
     ``secret_keys`` are full config keys whose values are secret: no message quotes them.
+    ``for_real``: the stack is being deployed for real, so a non-local stack may not keep the
+    shipped example values (see ``examples``).
     """
     values, problems = values_from_flat_config(flat, project)
     secrets = [leaf for key in secret_keys if key in flat
@@ -163,6 +242,10 @@ def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
         raise ConfigError(source, _scrub(found, secrets)) from None
     if problems:
         raise ConfigError(source, _scrub(problems, secrets))
+    if for_real and not cfg.is_local:
+        examples = example_value_problems(values)
+        if examples:
+            raise ConfigError(source, _scrub(examples, secrets))
     return cfg
 
 
@@ -178,9 +261,12 @@ def load_from_pulumi() -> StackConfig:
     import pulumi
     from pulumi.runtime import config as runtime_config
 
+    from pulumi.runtime.settings import get_monitor
+
     flat: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     secret_keys = [key for key in flat if runtime_config.is_config_secret(key)]
-    return validate_flat_config(flat, pulumi.get_project(), stack_file(pulumi.get_stack()), secret_keys)
+    return validate_flat_config(flat, pulumi.get_project(), stack_file(pulumi.get_stack()), secret_keys,
+                                for_real=is_real_engine(get_monitor()))
 
 
 @dataclass(frozen=True)

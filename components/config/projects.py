@@ -14,16 +14,22 @@ class ProjectQuota(ConfigModel):
     """The namespace's ResourceQuota: whole GPUs, cpu and memory (requests; memory also as limits)."""
 
     gpus: Annotated[StrictInt, Field(ge=0)] = 0
+    """Whole GPUs (requests.nvidia.com/gpu); 0 keeps the project off GPU nodes."""
     cpu: Quantity = "32"
+    """Total cpu requests."""
     memory: Quantity = "128Gi"
+    """Total memory requests (and limits)."""
 
 
 class ContainerDefaults(ConfigModel):
     """The namespace's LimitRange: what a container that states no resources gets."""
 
     cpu_request: Quantity = "250m"
+    """Default cpu request."""
     memory_request: Quantity = "256Mi"
+    """Default memory request."""
     memory_limit: Quantity = "1Gi"
+    """Default memory limit."""
 
     @model_validator(mode="after")
     def _request_within_limit(self) -> "ContainerDefaults":
@@ -47,10 +53,15 @@ class ProjectConfig(ConfigModel):
     """One tenant: a namespace, a quota, an Argo CD project and a budget."""
 
     name: DnsLabel
+    """The namespace name (a DNS label)."""
     cost_center: str | None = None
+    """The project's own cost-center tag value; default the stack's finops.costCenter."""
     owner: str | None = None
+    """The project's own owner tag value; default the stack's finops.owner."""
     quota: ProjectQuota = ProjectQuota()
+    """The namespace's ResourceQuota."""
     container_defaults: ContainerDefaults = ContainerDefaults()
+    """The namespace's LimitRange defaults."""
     pod_security: PodSecurityLevel = PodSecurityLevel.RESTRICTED
     """Pod Security Admission level enforced on the namespace; inference pods meet 'restricted'."""
     network_policy: bool | None = None

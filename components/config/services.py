@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
+from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE, ETHICS_POLICY_ID_PATTERN
 from ai_platform_finops.tags import label_value_problem
 
 from .base import ConfigModel, DnsLabel, Quantity, quantity_value
@@ -48,15 +49,23 @@ def parse_image(image: str) -> tuple[str, str | None, str | None]:
 
 class ModelConfig(ConfigModel):
     name: str
+    """The model's name (the model-name annotation)."""
     version: str
+    """The model version; equals the image tag unless a digest pins the image; also the app.kubernetes.io/version label."""
     image: str
+    """registry/repo:tag, registry/repo@sha256:<64 hex>, or both."""
     model_card_url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    """The model card's https:// URL."""
     risk_tier: RiskTier
+    """minimal, limited or high (EU AI Act style); picks the evaluation-gate thresholds."""
     data_classification: DataClassification
+    """public, internal, confidential or pii; data-residency keys on it."""
     owner: Annotated[str, Field(min_length=3)]
     """The accountable owner and human-oversight contact (an email or on-call alias)."""
     intended_use: Annotated[str, Field(min_length=10)]
+    """What the model is for, at least 10 characters."""
     explainability_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+    """An https:// explainability reference; required for high-risk models."""
     audit_logging: bool = False
     """Request/response audit logging, required for high-risk models."""
 
@@ -103,6 +112,7 @@ RESERVED_METRIC_NAMES = frozenset({"date", "report"})
 
 class EvaluationConfig(ConfigModel):
     report_uri: Annotated[str, Field(pattern=r"^(https|s3)://\S+$")]
+    """Where the evaluation report is (https:// or s3://)."""
     date: dt.date
     """The evaluation's date, ISO 8601 (2026-11-02)."""
     metrics: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")], Annotated[float, Field(allow_inf_nan=False)]] = {}
@@ -118,20 +128,47 @@ class EvaluationConfig(ConfigModel):
 
 
 class EthicsConfig(ConfigModel):
-    policy_id: Annotated[str, Field(pattern=r"^policy-\d{4}-\d{3}$")]
+    policy_id: str = Field(description=f"The approved ethics policy's id, policy-<year>-<3 digits> (e.g. "
+                                       f"{ETHICS_POLICY_ID_EXAMPLE}); the pack's ethics-policy-approved registry "
+                                       "lists the approved ids and their valid-until dates.")
     evaluation: EvaluationConfig
+    """The evaluation the evaluation-gate policy checks."""
+
+    @field_validator("policy_id")
+    @classmethod
+    def _policy_id(cls, value: str) -> str:
+        if not re.fullmatch(ETHICS_POLICY_ID_PATTERN, value):
+            raise ValueError(f"{value!r} is not an ethics policy id; the format is policy-<year>-<3 digits>, "
+                             f"e.g. {ETHICS_POLICY_ID_EXAMPLE}")
+        return value
+
+
+GPU_SHARING = ("to share a GPU, configure NVIDIA time-slicing or MIG partitions on the device plugin, "
+               "or serve several models from one server")
 
 
 class ServiceResources(ConfigModel):
     gpus: Annotated[StrictInt, Field(ge=0, le=64)] = 0
     """Whole GPUs per pod: Kubernetes rejects fractional or overcommitted nvidia.com/gpu."""
     cpu: Quantity = "2"
+    """cpu request per pod."""
     memory: Quantity = "8Gi"
+    """memory request and limit per pod."""
+
+    @field_validator("gpus", mode="before")
+    @classmethod
+    def _whole_gpus(cls, value: object) -> object:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"GPUs are whole: Kubernetes schedules nvidia.com/gpu only in whole units, so {value:g} "
+                             f"cannot be requested; {GPU_SHARING}")
+        return value
 
 
 class Replicas(ConfigModel):
     min: Annotated[int, Field(ge=1, le=1000)] = 1
+    """The HPA's minimum; a PodDisruptionBudget is added when 2 or more."""
     max: Annotated[int, Field(ge=1, le=1000)] = 1
+    """The HPA's maximum; must fit the pool and the project's quota."""
 
     @model_validator(mode="after")
     def _order(self) -> "Replicas":
@@ -142,7 +179,9 @@ class Replicas(ConfigModel):
 
 class Probes(ConfigModel):
     readiness_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/health/ready"
+    """HTTP path of the readiness probe."""
     liveness_path: Annotated[str, Field(pattern=r"^/\S*$")] = "/health/live"
+    """HTTP path of the liveness (and startup) probe."""
     startup_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 600
     """How long the model may take to load before liveness applies (a startup probe on livenessPath)."""
 
@@ -173,21 +212,33 @@ class ModelCacheConfig(ConfigModel):
 
 class InferenceServiceConfig(ConfigModel):
     name: DnsLabel
+    """The service's name (a DNS label): Deployment, Service and HPA names."""
     project: DnsLabel
+    """The project (namespace) it runs in."""
     node_pool: DnsLabel
+    """The node pool it runs on; GPU services need a GPU pool."""
     model: ModelConfig
+    """The model and its governance facts (written as annotations)."""
     ethics: EthicsConfig
+    """The approved ethics policy and the model's evaluation."""
     resources: ServiceResources = ServiceResources()
+    """Per-pod resources."""
     replicas: Replicas = Replicas()
+    """The HorizontalPodAutoscaler's bounds."""
     target_cpu_utilization: Annotated[int, Field(ge=10, le=100)] = 70
+    """The HPA's cpu target, percent."""
     port: Annotated[int, Field(ge=1024, le=65535)] = 8080
+    """Container and Service port (1024-65535: the server runs as non-root)."""
     env: dict[str, str] = {}
+    """Extra environment variables; MODEL_VERSION and ETHICS_POLICY_ID are reserved."""
     probes: Probes = Probes()
+    """HTTP health probes."""
     args: list[str] = []
     """Container arguments (the image's entrypoint stays), e.g. ["netexec", "--http-port=8080"]."""
     run_as_user: Annotated[int, Field(ge=1, le=2**31 - 1)] = 65532
     """The non-root UID (and GID) the model server runs as; root (0) is never allowed."""
     automount_service_account_token: bool = False
+    """Mount the ServiceAccount token (only when the server calls the Kubernetes API)."""
     shared_memory: SharedMemoryConfig = Field(default=SharedMemoryConfig(), description=SharedMemoryConfig.__doc__)
     model_cache: ModelCacheConfig = Field(default=ModelCacheConfig(), description=ModelCacheConfig.__doc__)
 

@@ -38,18 +38,29 @@ TIER_BY_ENVIRONMENT = {"dev": "development", "staging": "staging", "prod": "prod
 
 class StackConfig(ConfigModel):
     environment: Environment
+    """The stack's environment: dev, staging, prod or local (kind/minikube, no AWS); rules and defaults key on it."""
     region: str | None = None
+    """The AWS region, from aws:region (required for AWS stacks)."""
     protect: bool | None = None
     """protect=True on critical resources (EKS cluster, KMS key, Argo CD, budgets); default: prod."""
     finops: FinOpsSettings
+    """The FinOps tag contract (prefix, cost center, project, tier, owner) and cost assumptions."""
     network: NetworkConfig | None = None
+    """The VPC: created here or an existing one (required when cluster.mode is 'create')."""
     cluster: ClusterConfig
+    """The EKS cluster: created here, an existing one, or a kubeconfig context (local)."""
     node_pools: Annotated[list[NodePoolConfig], Field(min_length=1)]
+    """Node pools: one 'system' pool plus GPU pools (EKS managed node groups)."""
     addons: AddonsConfig = AddonsConfig()
+    """Cluster add-on charts, each pinned to an exact version."""
     projects: Annotated[list[ProjectConfig], Field(min_length=1)]
+    """Tenants: each a namespace with quota, network policy, Argo CD project and budget."""
     services: list[InferenceServiceConfig] = []
+    """Inference services: model, governance facts, resources, replicas and node pool."""
     budgets: BudgetsConfig | None = None
+    """AWS Budgets and cost alerts (required for AWS stacks)."""
     argocd: ArgoCdConfig | None = None
+    """Argo CD and its GitOps repository; unset or enabled: false for none."""
 
     # --- derived views, so components never re-derive or re-parse -----------------------
     @property

@@ -73,7 +73,9 @@ REQUIRED_CASES = [
      ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: 2 GPUs per pod, but pool 'gpu-a10g' instances "
       "(g5.xlarge, g5.2xlarge) have 1"]),
     ("dev", fractional_gpu,
-     ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: Input should be a valid integer (got 0.5)"]),
+     ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: GPUs are whole: Kubernetes schedules nvidia.com/gpu only "
+      "in whole units, so 0.5 cannot be requested; to share a GPU, configure NVIDIA time-slicing or MIG partitions "
+      "on the device plugin, or serve several models from one server"]),
     ("prod", latest_in_prod,
      ["stacks/Pulumi.prod.yaml: services[0].model.image: ':latest' is not allowed in prod; pin a version tag or "
       "@sha256 digest"]),
@@ -98,7 +100,7 @@ def test_the_shipped_stack_does_register_resources_so_the_check_above_can_fail(m
     assert recordings and recordings[0].resources
 
 
-@pytest.mark.parametrize("gpus", [1.0, 1.5, "1", True])
+@pytest.mark.parametrize("gpus", [1.0, "1", True])
 def test_gpus_are_whole_numbers_never_floats_strings_or_booleans(gpus):
     lines = errors("dev", lambda c: service(c)["resources"].update(gpus=gpus))
     assert len(lines) == 1 and lines[0].startswith(
@@ -111,10 +113,10 @@ def test_the_seed_designs_request_limit_split_cannot_be_written():
         service(c)["resources"].update(requests={"nvidia.com/gpu": "0.5"}, limits={"nvidia.com/gpu": "1"})
 
     assert errors("dev", seed) == [
-        "stacks/Pulumi.dev.yaml: services[0].resources.requests: unknown key (check its spelling; see README "
-        "'Stack config reference')",
-        "stacks/Pulumi.dev.yaml: services[0].resources.limits: unknown key (check its spelling; see README "
-        "'Stack config reference')",
+        "stacks/Pulumi.dev.yaml: services[0].resources.requests: unknown key; known keys here: gpus, cpu, memory "
+        "(see docs/config.md)",
+        "stacks/Pulumi.dev.yaml: services[0].resources.limits: unknown key; known keys here: gpus, cpu, memory "
+        "(see docs/config.md)",
     ]
 
 

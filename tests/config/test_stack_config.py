@@ -83,7 +83,9 @@ def test_invalid_finops_value_is_rejected():
 
 def test_fractional_gpu_count_is_not_a_whole_number():
     lines = errors("dev", lambda c: set_path(c, "services", [0, "resources", "gpus"], 0.5))
-    assert lines == ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: Input should be a valid integer (got 0.5)"]
+    assert lines == ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: GPUs are whole: Kubernetes schedules "
+                     "nvidia.com/gpu only in whole units, so 0.5 cannot be requested; to share a GPU, configure "
+                     "NVIDIA time-slicing or MIG partitions on the device plugin, or serve several models from one server"]
 
 
 def test_duplicate_names_are_reported():
@@ -96,11 +98,38 @@ def test_duplicate_names_are_reported():
 def test_unknown_keys_are_errors_not_silently_ignored():
     lines = errors("dev", lambda c: set_path(c, "nodePools", [1, "instanceType"], "g5.xlarge"))
     assert lines == [
-        "stacks/Pulumi.dev.yaml: nodePools[1].instanceType: unknown key (check its spelling; see README "
-        "'Stack config reference')"
+        "stacks/Pulumi.dev.yaml: nodePools[1].instanceType: unknown key; did you mean 'instanceTypes'? "
+        "(see docs/config.md)"
     ]
     lines = errors("dev", lambda c: c.update({P + "nodepools": []}))
-    assert len(lines) == 1 and lines[0].startswith("stacks/Pulumi.dev.yaml: ai-platform:nodepools: unknown key; known keys:")
+    assert len(lines) == 1 and lines[0].startswith(
+        "stacks/Pulumi.dev.yaml: ai-platform:nodepools: unknown key; did you mean 'ai-platform:nodePools'? known keys:")
+
+
+@pytest.mark.parametrize("section, index, typo, meant", [
+    ("nodePools", 1, "desired", "desiredSize"),
+    ("nodePools", 1, "MaxSize", "maxSize"),
+    ("services", 0, "nodepool", "nodePool"),
+    ("projects", 0, "sourceRepo", "sourceRepos"),
+])
+def test_an_unknown_key_suggests_the_closest_known_key(section, index, typo, meant):
+    lines = errors("dev", lambda c: c[P + section][index].update({typo: c[P + section][index].get(meant, 1)}))
+    assert f"{section}[{index}].{typo}: unknown key; did you mean '{meant}'? (see docs/config.md)" in lines[0]
+
+
+def test_an_unknown_key_with_no_close_match_lists_the_keys_there():
+    lines = errors("dev", lambda c: set_path(c, "services", [0, "resources", "accelerators"], 1))
+    assert lines == ["stacks/Pulumi.dev.yaml: services[0].resources.accelerators: unknown key; known keys here: gpus, cpu, "
+                     "memory (see docs/config.md)"]
+
+
+def test_an_ethics_id_in_the_wrong_format_shows_the_format():
+    lines = errors("dev", lambda c: set_path(c, "services", [0, "ethics", "policyId"], "ETH-1"))
+    assert lines == ["stacks/Pulumi.dev.yaml: services[0].ethics.policyId: 'ETH-1' is not an ethics policy id; the "
+                     "format is policy-<year>-<3 digits>, e.g. policy-2026-001"]
+    lines = errors("dev", lambda c: c[P + "services"][0]["ethics"].pop("policyId"))
+    assert lines[0].startswith("stacks/Pulumi.dev.yaml: services[0].ethics.policyId: is required: the approved "
+                               "ethics policy's id, policy-<year>-<3 digits> (e.g. policy-2026-001)")
 
 
 def test_every_problem_is_listed_at_once_one_per_line():
@@ -135,7 +164,8 @@ def test_section_of_the_wrong_shape():
 
 
 def test_missing_required_values():
-    assert errors("dev", lambda c: c[P + "finops"].pop("owner")) == ["stacks/Pulumi.dev.yaml: finops.owner: is required"]
+    assert errors("dev", lambda c: c[P + "finops"].pop("owner")) == [
+        "stacks/Pulumi.dev.yaml: finops.owner: is required: the owner tag value: the team accountable for the spend."]
     assert errors("dev", lambda c: c.pop(P + "budgets")) == [
         "stacks/Pulumi.dev.yaml: budgets: is required for AWS stacks: every project needs a budget"]
 

@@ -9,6 +9,7 @@ interpreter (which has the pack's requirements) instead of creating the pack's o
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +29,11 @@ AS_OF = "2026-12-01"
 """The pinned date for expiry and age checks, so the suite does not change with the calendar (CI's
 preflight runs use today's date)."""
 
-from tests.policypacks.builders import PROJECT, STACK  # noqa: E402
+from tests.policypacks.builders import PREFIX, PROJECT, STACK  # noqa: E402
+
+STACK_CONFIG = {"aws:region": "us-east-1", f"{PROJECT}:finops": json.dumps({"tagPrefix": PREFIX})}
+"""What the shared pack process gets as PULUMI_CONFIG: the org's tag prefix, as a stack sets it; the
+environment comes from each case's policy config (its ``"all"`` entry pins it)."""
 
 
 def config_for(env: str, *, as_of: str | None = AS_OF, **policies: Any) -> dict[str, PolicyConfig]:
@@ -63,7 +68,7 @@ class Pack:
 @pytest.fixture(scope="session")
 def pack() -> Iterator[Pack]:
     analyzer = PolicyAnalyzer(PACK_DIR, project=PROJECT, stack=STACK, config_file=None,
-                              stack_config={"aws:region": "us-east-1"}, python=sys.executable, timeout=60)
+                              stack_config=STACK_CONFIG, python=sys.executable, timeout=60)
     with analyzer:
         yield Pack(analyzer)
 

@@ -180,7 +180,8 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
     ("argocd-lb", "prod", add(ARGO_LB), "no-public-exposure", "mandatory", "Argo CD server Service is a public LoadBalancer"),
     ("argocd-ingress", "dev", add(ARGO_INGRESS_NO_TLS, env="dev"), "no-public-exposure", "mandatory", "without TLS"),
     ("ethics-missing", "dev", edit("multimodal", annotation("ethics-policy-id", DELETE), "dev"),
-     "ethics-policy-approved", "mandatory", "no ethics policy id"),
+     "ethics-policy-approved", "mandatory", "set services[].ethics.policyId to an id of the form "
+     "policy-<year>-<3 digits> (e.g. policy-2026-001)"),
     ("ethics-unknown-id", "prod", edit("multimodal", annotation("ethics-policy-id", "policy-2099-999")),
      "ethics-policy-approved", "mandatory", "'policy-2099-999' is not in the approved registry"),
     ("ethics-env-mismatch", "prod", edit("multimodal", inputs(f"{C0}.env.1.value", "policy-2026-004")),
@@ -198,7 +199,9 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
     ("card-missing-url", "staging", edit("multimodal", annotation("model-card", DELETE), "staging"),
      "model-card-metadata", "advisory", "model-card is missing"),
     ("eval-accuracy", "prod", edit("multimodal", annotation("eval-accuracy", "0.5")),
-     "evaluation-gate", "mandatory", "accuracy 0.5 < 0.88"),
+     "evaluation-gate", "mandatory", "accuracy 0.5 < 0.88 (thresholds: accuracy >= 0.88, demographic-parity-difference "
+     "<= 0.05, max age 180 days; set by evaluation-gate thresholds.limited and maxAgeDays in the policy pack config, "
+     "policypacks/ai-governance/config/test.json)"),
     ("eval-stale", "prod", edit("multimodal", annotation("eval-date", "2025-01-02")),
      "evaluation-gate", "mandatory", "days old (max 180)"),
     ("high-risk-no-explainability", "prod", edit("multimodal", both(annotation("risk-tier", "high"),

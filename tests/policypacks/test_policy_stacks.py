@@ -152,3 +152,27 @@ def test_unknown_ethics_policy_id_in_the_stack_file_fails(pack):
     found = violations(run, "ethics-policy-approved")
     assert [lvl for _, lvl, _ in found] == ["mandatory"]
     assert "'policy-2099-999' is not in the approved registry" in found[0][2]
+
+
+# --- the org settings: the stack config is their one home ---------------------------------------------
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_renaming_only_the_tag_prefix_keeps_every_shipped_stack_green(tmp_path, capsys, stack):
+    project = edited_project(tmp_path, stack, lambda c: c["ai-platform:finops"].update(tagPrefix="finops.acme.io"))
+    code, report = _preview(tmp_path, stack, project)
+    mandatory = [v for v in report["policy"]["violations"] if v["level"] == "mandatory"]
+    assert (code, mandatory) == (0, [])
+    assert not [v for v in report["policy"]["violations"] if "apexlogic.com/" in v["message"]]
+
+
+def test_a_pinned_prefix_that_disagrees_with_the_stack_exits_2_naming_both_files(tmp_path, capsys):
+    pinned = json.loads((ROOT / "policypacks" / "ai-governance" / "config" / "staging.json").read_text())
+    pinned["all"]["tagPrefix"] = "finops.acme.io"
+    config = tmp_path / "staging.json"
+    config.write_text(json.dumps(pinned))
+    code = main(["preview", "--stack", "staging", "--policy-pack-config", str(config)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"preflight: {config}: all.tagPrefix: 'finops.acme.io' disagrees with stacks/Pulumi.staging.yaml: "
+        "ai-platform:finops.tagPrefix 'finops.apexlogic.com'; the stack config is where org settings live: "
+        "remove the pin or make them equal\n")

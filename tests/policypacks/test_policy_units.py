@@ -29,7 +29,7 @@ from preflight.engine import UNKNOWN
 from tests.policypacks import builders as b
 from tests.policypacks.conftest import PACK_DIR, ROOT, config_for, violations
 
-from ai_governance import POLICIES, common, k8s  # noqa: E402  (the pack dir is on sys.path: conftest)
+from ai_governance import POLICIES, common, k8s, sdk_hooks  # noqa: E402  (the pack dir is on sys.path: conftest)
 
 
 # --- safe access ----------------------------------------------------------------------------------
@@ -121,20 +121,38 @@ def test_check_finish_applies_unknown_values():
     assert reported == []
 
 
-def test_settings_read_the_all_entry_and_environment(monkeypatch):
-    monkeypatch.setattr(common.PACK_CONFIG, "_all", {"environment": "dev", "tagPrefix": "finops.acme.io",
-                                                     "unknownValues": "advisory", "asOf": "2027-01-02"})
+def test_settings_come_from_the_stack_config_and_fill_in_from_pins(monkeypatch):
+    monkeypatch.setenv("PULUMI_PROJECT", "ai-platform")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": "staging",
+                                                    "ai-platform:finops": json.dumps({"tagPrefix": "finops.acme.io"})}))
+    monkeypatch.setattr(common.PACK_CONFIG, "_all", {"unknownValues": "advisory", "asOf": "2027-01-02"})
     s = common.settings({"unknownValues": "mandatory"})
     assert (s.environment, s.unknown_values, s.tag_prefix, s.governance_prefix, s.as_of.isoformat()) == (
-        "dev", "mandatory", "finops.acme.io", "governance.acme.io", "2027-01-02")
-    monkeypatch.setattr(common.PACK_CONFIG, "_all", {})
-    monkeypatch.setenv("PULUMI_PROJECT", "ai-platform")
-    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": "staging"}))
-    assert common.settings().environment == "staging"
-    assert common.settings().unknown_values == "mandatory"  # no setting: fail closed
+        "staging", "mandatory", "finops.acme.io", "governance.acme.io", "2027-01-02")
+    assert common.settings().unknown_values == "advisory"
+    # Nothing in the stack config: the pins fill in.
     monkeypatch.setenv("PULUMI_CONFIG", "{}")
+    monkeypatch.setattr(common.PACK_CONFIG, "_all", {"environment": "dev", "tagPrefix": "finops.pinned.io"})
+    s = common.settings()
+    assert (s.environment, s.tag_prefix, s.governance_prefix, s.unknown_values) == (
+        "dev", "finops.pinned.io", "governance.pinned.io", "mandatory")  # no unknownValues: fail closed
+    monkeypatch.setattr(common.PACK_CONFIG, "_all", {})
     monkeypatch.setenv("PULUMI_STACK", "my-feature")
-    assert common.settings().environment == "prod"  # unknown environment: the strictest rules
+    s = common.settings()
+    assert (s.environment, s.tag_prefix) == ("prod", "finops.example.com")  # unknown environment: the strictest rules
+
+
+def test_a_pin_that_disagrees_with_the_stack_is_one_error_naming_both(monkeypatch):
+    monkeypatch.setenv("PULUMI_PROJECT", "ai-platform")
+    monkeypatch.setenv("PULUMI_STACK", "staging")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": "staging",
+                                                    "ai-platform:finops": json.dumps({"tagPrefix": "finops.acme.io"})}))
+    assert common.pin_problem({"environment": "staging", "tagPrefix": "finops.acme.io",
+                               "governancePrefix": "governance.acme.io", "unknownValues": "advisory"}) is None
+    message = common.pin_problem({"tagPrefix": "finops.apexlogic.com"})
+    assert message == ("the policy pack config (--policy-pack-config): all.tagPrefix: 'finops.apexlogic.com' disagrees "
+                       "with the stack config (Pulumi.staging.yaml): ai-platform:finops.tagPrefix 'finops.acme.io'; "
+                       "the stack config is where org settings live: remove the pin or make them equal")
 
 
 # --- the pack's metadata and config files ------------------------------------------------------------
@@ -323,22 +341,33 @@ def test_section_counts_and_orders(pack):
     assert section["packs"][0]["config"] == "c.json"
 
 
-def test_tag_prefix_comes_from_the_all_entry(pack):
+def test_tag_prefix_comes_from_the_stack_config(pack):
+    """The shared pack's PULUMI_CONFIG sets finops.tagPrefix; tags under another prefix are missing."""
+    stack = b.replace(b.good_stack("prod"), "gpu-ng", lambda r: r.inputs.update(
+        tags={k.replace(b.PREFIX, "finops.example.com"): v for k, v in r.inputs["tags"].items()}))
+    found = violations(pack.run(stack, "prod"), "finops-required-tags")
+    assert found and all(f"missing {b.PREFIX}/cost-center" in m for _, _, m in found)
+
+
+def test_configure_refuses_a_pinned_prefix_that_disagrees_with_the_stack(pack):
     config = config_for("prod")
     config["all"].properties["tagPrefix"] = "finops.example.com"
-    found = violations(pack.run(b.good_stack("prod"), config), "finops-required-tags")
-    assert found and all("missing finops.example.com/cost-center" in m for _, _, m in found)
+    with pytest.raises(PolicyPackError) as raised:
+        pack.run(b.good_stack("prod"), config)
+    assert ("INVALID_ARGUMENT: the policy pack config (--policy-pack-config): all.tagPrefix: 'finops.example.com' "
+            f"disagrees with the stack config (Pulumi.{b.STACK}.yaml): ai-platform:finops.tagPrefix '{b.PREFIX}'"
+            in str(raised.value))
 
 
-# --- the README table ------------------------------------------------------------------------------
+# --- the generated policy table (docs/policies.md) ------------------------------------------------------------------------------
 
-def test_readme_policy_table_is_generated_from_the_pack(pack):
+def test_policy_table_is_generated_from_the_pack(pack):
     info = pack.analyzer.info()
     levels = policy_report.environment_levels(info, policy_report.load_environment_configs(info, PACK_DIR))
     table = policy_report.policies_table(info, levels)
-    readme = (ROOT / "README.md").read_text()
-    assert policy_report.generated_block(readme) == table, (
-        "README policy table is stale: python -m preflight policies --update-readme README.md")
+    doc = (ROOT / "docs" / "policies.md").read_text()
+    assert policy_report.generated_block(doc) == table, (
+        "docs/policies.md policy table is stale: python -m preflight policies --update docs/policies.md")
     assert table.count("\n") == 28 + 2
     assert levels["gpu-instance-allowlist"] == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}
     assert levels["gpu-pool-spot"]["prod"] == "n/a" and levels["inference-availability"]["dev"] == "n/a"
@@ -353,10 +382,12 @@ def test_update_readme_rewrites_only_the_block(tmp_path):
 
 
 def test_pack_dir_layout():
-    assert (PACK_DIR / "requirements.txt").read_text().count("-e ../../finops") == 1
+    requirements = (PACK_DIR / "requirements.txt").read_text()
+    assert ".." not in requirements and "-e " not in requirements  # publish uploads only the pack directory
     main = (PACK_DIR / "__main__.py").read_text()
     assert "PolicyPack(" in main and "def " not in main  # only builds the pack
-    assert Path(ROOT / ".gitignore").read_text().count("venv/") >= 1
+    ignored = (PACK_DIR / ".gitignore").read_text().splitlines()  # publish reads the pack's own .gitignore
+    assert "venv/" in ignored and "__pycache__/" in ignored
 
 
 # --- scale: the per-call cache and PULUMI_CONFIG ----------------------------------------------------
@@ -368,11 +399,11 @@ def test_rules_share_one_conversion_per_message_within_a_call():
         calls.append(value)
         return {"converted": True}
 
-    cached = common._per_call_cache(convert)
+    cached = sdk_hooks.per_call_cache(convert)
     message = object()
     cached(message), cached(message)
     assert len(calls) == 2  # outside an Analyze call: no caching
-    common._CALL.entries = {}
+    sdk_hooks.CALL.entries = {}
     try:
         first, second = cached(message), cached(message)
         assert first is second and len(calls) == 3
@@ -381,7 +412,7 @@ def test_rules_share_one_conversion_per_message_within_a_call():
         cached(message, True)  # extra arguments (Remediate's proxy_secrets): never cached
         assert len(calls) == 5
     finally:
-        common._CALL.entries = None
+        sdk_hooks.CALL.entries = None
 
 
 def test_pulumi_config_env_leaves_out_the_largest_values_only_when_too_big():

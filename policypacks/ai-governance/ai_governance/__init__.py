@@ -9,10 +9,19 @@ access, unknown-value handling and settings every rule goes through. Only the pa
 
 from __future__ import annotations
 
-from pulumi_policy import Policy
+import sys
+from pathlib import Path
 
-from . import finops, gpu_hygiene, responsible_ai, security
-from .common import PACK_NAME, install_sdk_hooks
+# The shared FinOps package: an installed copy wins (the project's own virtualenv); a published pack
+# uses the copy vendored beside it (vendor/, identical to finops/ai_platform_finops by test).
+_VENDOR = str(Path(__file__).resolve().parent.parent / "vendor")
+if _VENDOR not in sys.path:
+    sys.path.append(_VENDOR)
+
+from pulumi_policy import Policy  # noqa: E402
+
+from . import finops, gpu_hygiene, responsible_ai, security  # noqa: E402
+from .common import PACK_NAME, install_sdk_hooks  # noqa: E402
 
 POLICIES: list[Policy] = [*finops.POLICIES, *gpu_hygiene.POLICIES, *responsible_ai.POLICIES, *security.POLICIES]
 

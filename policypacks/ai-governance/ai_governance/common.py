@@ -11,13 +11,15 @@
   rule blocks), ``advisory`` reports an advisory note whatever the rule's level (the SDK's one
   advisory channel, used deliberately with the rule's own message), ``disabled`` drops it. No rule
   lets an unknown escape into the SDK's catch-all, which would downgrade it to advisory even in prod.
-- **Settings.** Pack-wide settings (environment, FinOps tag prefix, governance annotation prefix,
-  ``unknownValues``, the reference date) sit in the policy config's top-level ``"all"`` entry,
-  next to the enforcement level it sets for every policy; a rule's own config may override
-  ``unknownValues``. Every rule setting has a default here and in its ``config_schema``.
+- **Settings.** The org settings (environment, FinOps tag prefix, governance annotation prefix)
+  come from the stack's own config, which the CLI passes to every pack as ``PULUMI_CONFIG``. The
+  policy config's ``"all"`` entry holds ``unknownValues`` and the reference date, and may pin an
+  org setting; a pin that disagrees with the stack stops ``Configure`` with one error. A rule's
+  own config may override ``unknownValues``. Every rule setting has a default here and in its
+  ``config_schema``.
 - **Fail closed.** A bug in a rule never breaks the gRPC call: it becomes a violation naming the
   error, at the rule's level.
-- **Linear.** ``install_sdk_hooks`` lets every rule share one deserialized view of a resource per
+- **Linear.** ``install_sdk_hooks`` (``sdk_hooks``, pinned to the tested pulumi-policy) lets every rule share one deserialized view of a resource per
   gRPC call, and stack rules index resources once (``Stack``), so the pack stays linear in the
   stack's size.
 """
@@ -26,11 +28,11 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import json
 import math
 import os
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +51,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from ai_platform_finops.org import conflict_message, decoded, governance_prefix_for, org_settings, pin_conflicts
+from ai_platform_finops.tags import DEFAULT_PREFIX
 from ai_platform_finops.values import number  # noqa: F401 (re-exported to the rules)
+
+from . import sdk_hooks
+from .sdk_hooks import PACK_CONFIG
 
 PACK_NAME = "ai-governance"
 
@@ -267,16 +274,16 @@ AS_OF_ENV = "AI_GOVERNANCE_AS_OF"
 
 PACK_SETTINGS_SCHEMA: dict[str, dict[str, Any]] = {
     "environment": {"type": "string", "enum": list(ENVIRONMENTS),
-                    "description": "The stack's environment; 'outside prod' and 'in prod' rules key on it."},
+                    "description": "Pins the stack's environment ('outside prod' and 'in prod' rules key on it); the stack's environment is the source."},
     "unknownValues": {"type": "string", "enum": list(UNKNOWN_LEVELS),
                       "description": "What a value unknown at preview means for a rule that needs it."},
-    "tagPrefix": {"type": "string", "description": "The FinOps tag/label prefix, e.g. finops.example.com."},
+    "tagPrefix": {"type": "string", "description": "Pins the FinOps tag/label prefix; the stack's finops.tagPrefix is the source."},
     "governancePrefix": {"type": "string",
-                         "description": "The governance annotation prefix; default governance.<domain of tagPrefix>."},
+                         "description": "Pins the governance annotation prefix; the stack's finops.governancePrefix (default governance.<domain of tagPrefix>) is the source."},
     "asOf": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$",
              "description": "The date expiry and age checks use (default: $AI_GOVERNANCE_AS_OF, else today, UTC)."},
 }
-"""The pack-wide settings, read from the policy config's top-level ``"all"`` entry."""
+"""The pack-wide settings of the policy config's top-level ``"all"`` entry."""
 
 
 @dataclass(frozen=True)
@@ -291,136 +298,49 @@ class PackSettings:
         return f"{self.governance_prefix}/{name}"
 
 
-class _PackConfig:
-    """What the engine sent in ``Configure``: the ``"all"`` entry's settings."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._all: dict[str, Any] = {}
-
-    def set_all(self, values: Mapping[str, Any]) -> None:
-        with self._lock:
-            self._all = dict(values)
-
-    def all(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._all)
-
-
-PACK_CONFIG = _PackConfig()
-
-
-_CALL = threading.local()
-"""Per gRPC call (and thread): the deserialized views of the call's messages, shared by every rule."""
-
-
-def _per_call_cache(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function(value)`` computed once per ``value`` object during one Analyze/AnalyzeStack call."""
-
-    def cached(value: Any, *args: Any, **kwargs: Any) -> Any:
-        entries = getattr(_CALL, "entries", None)
-        if entries is None or args or kwargs:
-            return function(value, *args, **kwargs)
-        key = (id(function), id(value))
-        hit = entries.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        result = function(value)
-        entries[key] = (value, result)  # keeps ``value`` alive, so its id cannot be reused meanwhile
-        return result
-
-    return cached
-
-
-class _JsonFormat:
-    """Stands in for ``google.protobuf.json_format`` inside pulumi_policy.policy: MessageToDict cached."""
-
-    def __init__(self, module: Any) -> None:
-        self._module = module
-        self.MessageToDict = _per_call_cache(module.MessageToDict)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-
-def install_sdk_hooks() -> bool:
-    """Two small wraps of pulumi-policy's analyzer servicer, so the pack is correct and linear.
-
-    1. ``Configure`` keeps the ``"all"`` entry of the policy config. The Pulumi CLI forwards every
-       entry of ``--policy-pack-config`` (``"all"`` included, with its properties) to the analyzer,
-       but pulumi-policy hands each rule only its own entry; the pack-wide settings live in "all".
-    2. ``Analyze``/``AnalyzeStack`` share one deserialized view of each resource between rules.
-       pulumi-policy converts a resource's properties (MessageToDict, deserialize, unknown-checking
-       proxy) once per policy: 19 times per resource in Analyze, once per stack policy and resource
-       in AnalyzeStack. Rules only read properties, so within one call the pack caches those
-       conversions per message object; the cache dies with the call (per thread).
-
-    Returns False (and rules fall back to defaults, uncached) if the SDK has no such servicer.
-    """
+@functools.lru_cache(maxsize=4)
+def _stack_config(raw: str) -> dict[str, Any]:
     try:
-        from google.protobuf import json_format
-        from pulumi_policy import policy as sdk
-    except ImportError:  # pragma: no cover
-        return False
-    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
-    if servicer is None or not all(hasattr(servicer, m) for m in ("Configure", "Analyze", "AnalyzeStack")):
-        return False
-    if getattr(servicer.Configure, "_ai_governance_hook", False):
-        return True
-    configure_original = servicer.Configure
+        config = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return config if isinstance(config, dict) else {}
 
-    def configure(self: Any, request: Any, context: Any) -> Any:
-        try:
-            entry = request.policyConfig["all"] if "all" in request.policyConfig else None
-            PACK_CONFIG.set_all(json_format.MessageToDict(entry.properties) if entry is not None else {})
-        except Exception:  # noqa: BLE001 - never fail Configure over the pack-wide settings
-            PACK_CONFIG.set_all({})
-        return configure_original(self, request, context)
 
-    def per_call(original: Callable[..., Any]) -> Callable[..., Any]:
-        def analyze(self: Any, request: Any, context: Any) -> Any:
-            _CALL.entries = {}
-            try:
-                return original(self, request, context)
-            finally:
-                _CALL.entries = None
-        return analyze
-
-    for name in ("deserialize_properties", "unknown_checking_proxy"):
-        if callable(getattr(sdk, name, None)):
-            setattr(sdk, name, _per_call_cache(getattr(sdk, name)))
-    if getattr(sdk, "json_format", None) is json_format:
-        setattr(sdk, "json_format", _JsonFormat(json_format))
-    configure._ai_governance_hook = True  # type: ignore[attr-defined]
-    setattr(servicer, "Configure", configure)
-    setattr(servicer, "Analyze", per_call(servicer.Analyze))
-    setattr(servicer, "AnalyzeStack", per_call(servicer.AnalyzeStack))
-    return True
+def stack_config() -> dict[str, Any]:
+    """The stack's own config as the CLI passes it to packs (``PULUMI_CONFIG``: ``project:key`` -> string)."""
+    return _stack_config(os.environ.get("PULUMI_CONFIG") or "")
 
 
 def stack_config_value(key: str) -> Any:
-    """A value of the stack's own config (``PULUMI_CONFIG``, which the CLI passes to packs);
-    structured values are decoded. None when absent."""
-    try:
-        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    except ValueError:
+    """One value of the stack's config, structured values decoded; None when absent."""
+    return decoded(stack_config().get(key))
+
+
+def stack_org_settings() -> dict[str, str]:
+    """The org settings the stack's config sets (tag prefix, governance prefix, environment)."""
+    return org_settings(stack_config(), os.environ.get("PULUMI_PROJECT", ""))
+
+
+def pin_problem(pins: Mapping[str, Any]) -> str | None:
+    """Why the policy config's ``"all"`` entry cannot be used with this stack: a pinned org setting
+    that disagrees with the stack's config (one message naming both), or None."""
+    conflicts = pin_conflicts(pins, stack_org_settings())
+    if not conflicts:
         return None
-    value = config.get(key) if isinstance(config, dict) else None
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    stack = os.environ.get("PULUMI_STACK", "<stack>")
+    return conflict_message(conflicts, "the policy pack config (--policy-pack-config)",
+                            f"the stack config (Pulumi.{stack}.yaml)", os.environ.get("PULUMI_PROJECT", ""))
 
 
-def _stack_environment() -> str | None:
-    """The stack's own ``<project>:environment`` config, else a stack named like an environment."""
-    value = stack_config_value(f"{os.environ.get('PULUMI_PROJECT', '')}:environment")
-    if value in ENVIRONMENTS:
-        return value
-    stack = os.environ.get("PULUMI_STACK", "")
-    return stack if stack in ENVIRONMENTS else None
+def pack_config_file() -> str:
+    """This stack's policy config by the repository's convention (the CLI does not tell a pack its file)."""
+    return f"policypacks/ai-governance/config/{os.environ.get('PULUMI_STACK') or '<stack>'}.json"
+
+
+def install_sdk_hooks() -> None:
+    """Install the pack's pinned pulumi-policy hooks (``sdk_hooks``); SystemExit when they cannot."""
+    sdk_hooks.install(pin_problem)
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -433,20 +353,27 @@ def _parse_date(value: Any) -> dt.date | None:
 
 
 def settings(policy_config: Mapping[str, Any] | None = None) -> PackSettings:
-    """The pack-wide settings, with the rule's own ``unknownValues`` override applied."""
+    """The pack-wide settings, with the rule's own ``unknownValues`` override applied.
+
+    The org settings come from the stack's config; a pin in the ``"all"`` entry only fills in what
+    the stack does not set (``Configure`` has already refused a pin that disagrees).
+    """
     raw = PACK_CONFIG.all()
-    environment = raw.get("environment")
+    org = stack_org_settings()
+    environment = org.get("environment") or raw.get("environment")
     if environment not in ENVIRONMENTS:
-        environment = _stack_environment() or "prod"  # unknown environment: the strictest rules
+        stack = os.environ.get("PULUMI_STACK", "")
+        environment = stack if stack in ENVIRONMENTS else "prod"  # unknown environment: the strictest rules
     unknown_values = (policy_config or {}).get("unknownValues", raw.get("unknownValues"))
     if unknown_values not in UNKNOWN_LEVELS:
         unknown_values = "mandatory"  # fail closed
-    given_prefix = raw.get("tagPrefix")
-    tag_prefix: str = given_prefix if isinstance(given_prefix, str) and given_prefix else "finops.example.com"
-    governance_prefix = raw.get("governancePrefix")
-    if not isinstance(governance_prefix, str) or not governance_prefix:
-        domain = tag_prefix.split(".", 1)[1] if tag_prefix.startswith("finops.") and "." in tag_prefix else tag_prefix
-        governance_prefix = f"governance.{domain}"
+    pinned_prefix = raw.get("tagPrefix")
+    tag_prefix = org.get("tagPrefix") or (pinned_prefix if isinstance(pinned_prefix, str) and pinned_prefix
+                                          else DEFAULT_PREFIX)
+    pinned_governance = raw.get("governancePrefix")
+    governance_prefix = org.get("governancePrefix") or (
+        pinned_governance if isinstance(pinned_governance, str) and pinned_governance
+        else governance_prefix_for(tag_prefix))
     as_of = (_parse_date(raw.get("asOf")) or _parse_date(os.environ.get(AS_OF_ENV))
              or dt.datetime.now(dt.timezone.utc).date())
     return PackSettings(str(environment), str(unknown_values), tag_prefix, governance_prefix, as_of)
@@ -759,7 +686,7 @@ def resource_rule(*, name: str, description: str, severity: Severity, remediatio
 
 def _call_stack(args: StackValidationArgs) -> Stack:
     """The indexed stack, built once per AnalyzeStack call and shared by every stack rule (read-only)."""
-    entries = getattr(_CALL, "entries", None)
+    entries = getattr(sdk_hooks.CALL, "entries", None)
     if entries is None:
         return Stack([res_from_stack(r) for r in args.resources])
     stack = entries.get(_STACK_KEY)

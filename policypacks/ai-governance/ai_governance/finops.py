@@ -266,7 +266,8 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
             c.violation(f"{ng.label}: maxSize {max_size} x {gpi} GPU(s) per instance ({', '.join(pool.instance_types)}) "
                         f"= {gpus} GPUs, above the per-pool cap of {per_pool:g}", ng.urn)
     if total > per_stack:
-        c.violation(f"the stack's GPU pools can grow to {total} GPUs ({'; '.join(counted)}), above the stack cap of "
+        # AnalyzeStack sends resources in no fixed order: name the pools in a stable one.
+        c.violation(f"the stack's GPU pools can grow to {total} GPUs ({'; '.join(sorted(counted))}), above the stack cap of "
                     f"{per_stack:g}")
 
 

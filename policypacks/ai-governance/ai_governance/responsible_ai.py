@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
+from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE
+
 from . import aws, k8s
 from .common import (
+    pack_config_file,
     AUDIT_LOGGING,
     ENVIRONMENTS_SETTING_SCHEMA,
     DATA_CLASSIFICATION,
@@ -100,7 +104,8 @@ def _ethics_check(res: Res, c: Check) -> None:
         return
     if policy_id is MISSING or not str(policy_id).strip():
         c.violation(f"{res.label}: no ethics policy id (annotation {key}); every inference workload names an "
-                    "approved ethics policy")
+                    f"approved ethics policy: set services[].ethics.policyId to an id of the form "
+                    f"policy-<year>-<3 digits> (e.g. {ETHICS_POLICY_ID_EXAMPLE}) from this rule's registry")
         return
     registry = c.config["registry"] if isinstance(c.config["registry"], dict) else {}
     if policy_id not in registry:
@@ -333,7 +338,19 @@ def _eval_check(res: Res, c: Check) -> None:
                 problems.append(f"evaluation of {evaluated.isoformat()} is {age} days old (max {max_age})")
     if problems:
         c.violation(f"{res.label}: evaluation gate for risk tier '{tier_name}' in {c.settings.environment}: "
-                    f"{'; '.join(problems)}")
+                    f"{'; '.join(problems)} (thresholds: {_threshold_text(thresholds, c)}; set by evaluation-gate "
+                    f"thresholds.{tier_name} and maxAgeDays in the policy pack config, {pack_config_file()})")
+
+
+def _threshold_text(thresholds: Mapping[str, Any], c: Check) -> str:
+    """The tier's bounds as a reader would write them: accuracy >= 0.9, max age 365 days."""
+    parts = []
+    for metric, bounds in sorted(thresholds.items()):
+        if isinstance(bounds, dict):
+            low, high = number(bounds.get("min")), number(bounds.get("max"))
+            parts += [f"{metric} >= {low:g}"] if low is not None else []
+            parts += [f"{metric} <= {high:g}"] if high is not None else []
+    return ", ".join([*parts, f"max age {int(c.config.num('maxAgeDays'))} days"])
 
 
 EVALUATION_GATE = resource_rule(

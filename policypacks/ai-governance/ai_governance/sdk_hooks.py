@@ -1,0 +1,144 @@
+"""The pack's only hook into pulumi-policy internals, pinned to the version it was tested with.
+
+pulumi-policy has no public way for a rule to read the policy config's ``"all"`` entry (the CLI
+forwards it to ``Configure``, but the SDK hands each rule only its own entry), nor to share one
+deserialized view of a resource between rules. Two small wraps of its private analyzer servicer do
+both:
+
+1. ``Configure`` keeps the ``"all"`` entry (pins of the org settings, ``unknownValues``, ``asOf``)
+   and first asks ``validate`` whether it is acceptable; an error aborts ``Configure`` with
+   INVALID_ARGUMENT, so the preview stops with that one message.
+2. ``Analyze``/``AnalyzeStack`` cache the SDK's conversions (MessageToDict, deserialize, proxy)
+   per message object for the length of one call, so the pack stays linear in the stack's size.
+
+The org settings themselves do not depend on this module: they come from ``PULUMI_CONFIG``. If the
+installed pulumi-policy is not the tested version, or its servicer has changed shape, ``install``
+raises ``SystemExit`` and the pack refuses to start rather than run with missing settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from typing import Any
+
+TESTED_PULUMI_POLICY = "1.21"
+"""The pulumi-policy minor these hooks were written and tested against (requirements.txt pins it)."""
+
+_HOOKED = ("Configure", "Analyze", "AnalyzeStack")
+
+
+class _PackConfig:
+    """What the engine sent in ``Configure``: the ``"all"`` entry's properties."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._all: dict[str, Any] = {}
+
+    def set_all(self, values: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._all = dict(values)
+
+    def all(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._all)
+
+
+PACK_CONFIG = _PackConfig()
+
+CALL = threading.local()
+"""Per gRPC call (and thread): the deserialized views of the call's messages, shared by every rule."""
+
+
+def per_call_cache(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function(value)`` computed once per ``value`` object during one Analyze/AnalyzeStack call."""
+
+    def cached(value: Any, *args: Any, **kwargs: Any) -> Any:
+        entries = getattr(CALL, "entries", None)
+        if entries is None or args or kwargs:
+            return function(value, *args, **kwargs)
+        key = (id(function), id(value))
+        hit = entries.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        result = function(value)
+        entries[key] = (value, result)  # keeps ``value`` alive, so its id cannot be reused meanwhile
+        return result
+
+    return cached
+
+
+class _JsonFormat:
+    """Stands in for ``google.protobuf.json_format`` inside pulumi_policy.policy: MessageToDict cached."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self.MessageToDict = per_call_cache(module.MessageToDict)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def problem(version: str | None, sdk: Any) -> str | None:
+    """Why the hooks cannot install on this SDK, or None."""
+    if version is None:
+        return "pulumi-policy is not installed"
+    if version.split(".")[:2] != TESTED_PULUMI_POLICY.split("."):
+        return (f"pulumi-policy {version} is installed, but the pack is tested with {TESTED_PULUMI_POLICY}.x "
+                "(requirements.txt pins it); reinstall the pack's requirements")
+    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
+    if servicer is None or not all(callable(getattr(servicer, m, None)) for m in _HOOKED):
+        return f"pulumi-policy {version} has no analyzer servicer with {', '.join(_HOOKED)}"
+    return None
+
+
+def _installed_version() -> str | None:
+    try:
+        return metadata.version("pulumi-policy")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
+    """Install both hooks, or raise SystemExit naming why (the pack then never starts)."""
+    from google.protobuf import json_format
+    from pulumi_policy import policy as sdk
+
+    reason = problem(_installed_version(), sdk)
+    if reason is not None:
+        raise SystemExit(f"ai-governance: cannot start: {reason}")
+    servicer = sdk._PolicyAnalyzerServicer  # noqa: SLF001 - the one private use, checked above
+    if getattr(servicer.Configure, "_ai_governance_hook", False):
+        return
+    configure_original = servicer.Configure
+
+    def configure(self: Any, request: Any, context: Any) -> Any:
+        entry = request.policyConfig["all"] if "all" in request.policyConfig else None
+        values = json_format.MessageToDict(entry.properties) if entry is not None else {}
+        error = validate(values)
+        if error is not None:
+            import grpc
+
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, error)
+        PACK_CONFIG.set_all(values)
+        return configure_original(self, request, context)
+
+    def per_call(original: Callable[..., Any]) -> Callable[..., Any]:
+        def analyze(self: Any, request: Any, context: Any) -> Any:
+            CALL.entries = {}
+            try:
+                return original(self, request, context)
+            finally:
+                CALL.entries = None
+        return analyze
+
+    for name in ("deserialize_properties", "unknown_checking_proxy"):
+        if callable(getattr(sdk, name, None)):
+            setattr(sdk, name, per_call_cache(getattr(sdk, name)))
+    if getattr(sdk, "json_format", None) is json_format:
+        setattr(sdk, "json_format", _JsonFormat(json_format))
+    configure._ai_governance_hook = True  # type: ignore[attr-defined]
+    setattr(servicer, "Configure", configure)
+    setattr(servicer, "Analyze", per_call(servicer.Analyze))
+    setattr(servicer, "AnalyzeStack", per_call(servicer.AnalyzeStack))

@@ -1,0 +1,34 @@
+"""The governance contract: annotation names the program writes and the policy pack reads.
+
+Each name sits under the stack's governance prefix (``governance.<domain>/<name>``, e.g.
+``governance.apexlogic.com/risk-tier``) on inference Deployments and their pod templates. One
+definition, imported by ``components/metadata.py`` and the ``ai-governance`` pack alike.
+"""
+
+from __future__ import annotations
+
+ETHICS_POLICY_ID = "ethics-policy-id"
+MODEL_CARD = "model-card"
+MODEL_NAME = "model-name"
+MODEL_VERSION = "model-version"
+RISK_TIER = "risk-tier"
+DATA_CLASSIFICATION = "data-classification"
+OWNER = "owner"
+"""The accountable owner and human-oversight contact."""
+INTENDED_USE = "intended-use"
+EVAL_DATE = "eval-date"
+EVAL_REPORT = "eval-report"
+EVAL_METRIC_PREFIX = "eval-"
+"""One ``eval-<metric>`` annotation per evaluation metric, e.g. ``eval-accuracy``."""
+EXPLAINABILITY = "explainability"
+"""Only present when the model has an explainability reference."""
+AUDIT_LOGGING = "audit-logging"
+"""``"true"`` or ``"false"``."""
+
+ETHICS_POLICY_ID_PATTERN = r"^policy-\d{4}-\d{3}$"
+"""An ethics policy id: ``policy-<year>-<3 digits>``, as the ethics registry numbers them."""
+ETHICS_POLICY_ID_EXAMPLE = "policy-2026-001"
+
+# Container environment set from governance facts (as in the seed design).
+ENV_MODEL_VERSION = "MODEL_VERSION"
+ENV_ETHICS_POLICY_ID = "ETHICS_POLICY_ID"

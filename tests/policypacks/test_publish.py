@@ -1,0 +1,77 @@
+"""The pack directory is what ``pulumi policy publish`` uploads: it must install and run on its own.
+
+The shared FinOps package is vendored in ``vendor/ai_platform_finops`` (refreshed by
+``tools/vendor_finops.py``); one test proves the copy is identical to the source, the other does
+what publish and a consuming CLI do: only the pack's files (tracked or not ignored, as publish
+honours .gitignore) in a fresh directory, a fresh virtualenv from its ``requirements.txt`` (from
+PyPI; pip's own cache keeps repeat runs fast), the pack started and a shipped stack analysed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from preflight.analyzer import PACK_PYTHON_ENV
+from preflight.cli import main
+from tests.policypacks.conftest import AS_OF, PACK_DIR, ROOT
+
+
+def _vendor_tool():
+    spec = importlib.util.spec_from_file_location("vendor_finops", PACK_DIR / "tools" / "vendor_finops.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_vendored_finops_package_is_identical_to_the_source():
+    tool = _vendor_tool()
+    source, vendored = tool.package_files(tool.SOURCE), tool.package_files(tool.VENDORED)
+    assert sorted(vendored) == sorted(source), "run: .venv/bin/python policypacks/ai-governance/tools/vendor_finops.py"
+    stale = [name for name in source if source[name] != vendored[name]]
+    assert stale == [], "run: .venv/bin/python policypacks/ai-governance/tools/vendor_finops.py"
+
+
+def published_files() -> list[str]:
+    """The pack's files as publish sees them: tracked, or untracked and not ignored."""
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "."],
+                         cwd=PACK_DIR, check=True, capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if line and (PACK_DIR / line).is_file()]
+
+
+def test_published_files_reach_nothing_outside_the_pack():
+    files = published_files()
+    assert "requirements.txt" in files and "vendor/ai_platform_finops/org.py" in files
+    assert not [f for f in files if f.startswith(("venv/", "__pycache__")) or "/__pycache__/" in f]
+    for line in (PACK_DIR / "requirements.txt").read_text().splitlines():
+        assert ".." not in line and not line.startswith(("-e", "-r", "-c", "/")), line
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the pack's files")
+def test_publish_simulation_installs_in_a_fresh_venv_and_passes_a_shipped_stack(tmp_path, monkeypatch, capsys):
+    published = tmp_path / "ai-governance"
+    for name in published_files():
+        target = published / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PACK_DIR / name, target)
+    monkeypatch.delenv(PACK_PYTHON_ENV, raising=False)  # preflight builds the pack's venv, as `pulumi install` does
+    monkeypatch.setenv("AI_GOVERNANCE_AS_OF", AS_OF)
+    out = tmp_path / "staging.json"
+    code = main(["preview", "--stack", "staging", "--project-dir", str(ROOT), "--policy-pack", str(published),
+                 "--policy-pack-config", str(published / "config" / "staging.json"), "--json", str(out)])
+    err = capsys.readouterr().err
+    assert "installing the policy pack's dependencies" in err
+    report = json.loads(out.read_text())
+    assert [v for v in report["policy"]["violations"] if v["level"] == "mandatory"] == []
+    assert code == 0 and report["policy"]["packs"][0]["policies"] == 28
+    # The fresh venv has no FinOps package of its own: the pack ran on its vendored copy.
+    found = subprocess.run([str(published / "venv" / "bin" / "python"), "-c",
+                            "import importlib.util; print(importlib.util.find_spec('ai_platform_finops'))"],
+                           capture_output=True, text=True, check=True).stdout
+    assert found.strip() == "None"
