@@ -27,7 +27,6 @@ def test_every_relative_link_resolves():
                 continue
             path, _, anchor = target.partition("#")
             file = (page.parent / path).resolve() if path else page
-            where = str(file.relative_to(ROOT)) if file.is_relative_to(ROOT) else str(file)
             if not file.exists():
                 broken.append(f"{page.name}: {target}")
             elif anchor and anchor not in _anchors(file.read_text()):
