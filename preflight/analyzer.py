@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import grpc
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from .bounded import CONFIG_LIMIT, BoundedReadError, load_yaml, loads_json, read_text
 from .engine import RecordedResource
 
 LEVELS = {
@@ -101,11 +101,11 @@ class PackProject:
 def load_pack_project(pack_dir: Path) -> PackProject:
     path = pack_dir / "PulumiPolicy.yaml"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyPackError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyPackError(f"{path}: cannot be read: {exc}") from None
+        doc = load_yaml(path)
+    except BoundedReadError as exc:
+        if exc.problem == "not found":
+            raise PolicyPackError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)") from None
+        raise PolicyPackError(str(exc)) from None
     if not isinstance(doc, dict):
         raise PolicyPackError(f"{path}: must be a mapping with 'runtime'")
     runtime = doc.get("runtime")
@@ -168,15 +168,12 @@ class PolicyConfig:
 def load_policy_config(path: Path) -> dict[str, PolicyConfig]:
     """A ``--policy-pack-config`` file (``parsePolicyPackConfig``)."""
     try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyPackError(f"{path}: cannot read the policy config: {exc.strerror or exc}") from None
-    if not raw.strip():
-        return {}
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise PolicyPackError(f"{path}: not valid JSON: {exc}") from None
+        raw = read_text(path, CONFIG_LIMIT)
+        if not raw.strip():
+            return {}
+        doc = loads_json(raw, str(path))
+    except BoundedReadError as exc:
+        raise PolicyPackError(str(exc)) from None
     if not isinstance(doc, dict):
         raise PolicyPackError(f"{path}: must be a JSON object of policy name -> level or settings")
     result: dict[str, PolicyConfig] = {}

@@ -17,9 +17,11 @@ from components.config import ConfigError, validate_flat_config
 from . import cost as finops_cost, prices  # FinOps (issue 5)
 from . import policy as policy_report  # policy pack (issue 7)
 from .analyzer import PolicyAnalyzer, PolicyPackError
+from .bounded import CONFIG_LIMIT, BoundedReadError, read_text, same_file
 from .engine import run_program
 from .markdown import render_comment
 from .report import build_report, render_plan
+from .safe_io import atomic_write_text
 from .stackfile import read_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -77,14 +79,51 @@ def _write(path: str, text: str) -> None:
         sys.stdout.write(text)
         return
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        atomic_write_text(path, text)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def check_outputs(outputs: Sequence[tuple[str, str | None]], inputs: Sequence[Path]) -> None:
+    """Refuse (exit 2) outputs that would destroy an input or each other, before anything runs.
+
+    ``outputs`` are (flag, path) pairs; ``-`` (stdout) is allowed for at most one of them.
+    """
+    given = [(flag, path) for flag, path in outputs if path]
+    to_stdout = [flag for flag, path in given if path == "-"]
+    if len(to_stdout) > 1:
+        raise UsageError(f"{' and '.join(to_stdout)} both write to stdout ('-'); send all but one to a file")
+    files = [(flag, Path(path)) for flag, path in given if path != "-"]
+    for index, (flag, path) in enumerate(files):
+        for other_flag, other in files[:index]:
+            if same_file(path, other):
+                raise UsageError(f"{path}: both {other_flag} and {flag} would write it; give each its own file")
+        for source in inputs:
+            if same_file(path, source):
+                raise UsageError(f"{path}: {flag} would overwrite an input of this run ({source}); "
+                                 "write the output somewhere else")
+
+
+def _protected_inputs(project_dir: Path, source: Any, args: argparse.Namespace) -> list[Path]:
+    """Files an output must never replace: the project file, every stack file beside this one, the
+    baseline, the policy pack's project file and configs."""
+    inputs = [project_dir / "Pulumi.yaml"]
+    stack_path: Path | None = getattr(source, "path", None)
+    if stack_path is not None:
+        inputs += [stack_path, *sorted(stack_path.parent.glob("Pulumi.*.yaml"))]
+    if args.baseline:
+        inputs.append(Path(args.baseline))
+    pack_dir = (args.policy_pack or project_dir / "policypacks" / "ai-governance")
+    inputs += [pack_dir / "PulumiPolicy.yaml", *sorted((pack_dir / "config").glob("*.json"))]
+    if args.policy_pack_config is not None:
+        inputs.append(args.policy_pack_config)
+    return inputs
 
 
 def preview(args: argparse.Namespace) -> int:
     project_dir: Path = args.project_dir.resolve()
     source = read_stack_config(project_dir, args.stack)
+    check_outputs([("--json", args.json), ("--markdown", args.markdown)], _protected_inputs(project_dir, source, args))
     # Validate before any mock is set: a broken stack registers nothing.
     cfg = validate_flat_config(source.config, source.project, source.source, source.secret_keys)
     baseline = _load_baseline(args.baseline)  # FinOps: a bad baseline fails before the program runs
@@ -169,8 +208,10 @@ def policies(args: argparse.Namespace) -> int:
     table = policy_report.policies_table(info, levels)
     if args.update_readme is not None:
         try:
-            readme = args.update_readme.read_text(encoding="utf-8")
-            args.update_readme.write_text(policy_report.replace_table(readme, table), encoding="utf-8")
+            readme = read_text(args.update_readme, CONFIG_LIMIT)
+            atomic_write_text(args.update_readme, policy_report.replace_table(readme, table))
+        except BoundedReadError as exc:
+            raise UsageError(str(exc)) from None
         except (OSError, ValueError) as exc:
             raise UsageError(f"{args.update_readme}: {exc}") from None
     elif args.json:
