@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--out", metavar="PATH", help="where to write it (default: the catalog's data directory)")
     refresh.add_argument("--instance-type", action="append", default=[], metavar="TYPE",
                          help="refresh only this type (repeatable), merged into the existing snapshot")
+    refresh.add_argument("--allow-shrink", action="store_true",
+                         help=f"allow a full refresh to drop more than {prices.MAX_DROPPED_FRACTION:.0%} of the snapshot's rows")
     return parser
 
 
@@ -239,7 +241,7 @@ def _load_baseline(path: str | None) -> dict[str, Any] | None:
 
 def _prices(args: argparse.Namespace) -> int:
     try:
-        return prices.main(args.region, args.out, args.instance_type)
+        return prices.main(args.region, args.out, args.instance_type, args.allow_shrink)
     except prices.RefreshError as exc:
         raise UsageError(f"prices refresh: {exc}") from None
 
