@@ -239,39 +239,6 @@ def test_pulumi_policy_yaml():
     assert project.description
 
 
-def test_the_pack_virtualenv_is_created_like_the_cli_does(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv(PACK_PYTHON_ENV, raising=False)
-    project = PackProject(dir=tmp_path, runtime="python", version="1", description="", virtualenv="venv")
-    calls: list[list[str]] = []
-
-    def run(cmd: list[str], **kw: Any) -> None:
-        calls.append(cmd)
-        assert kw["cwd"] == str(tmp_path) and kw["check"]
-        if cmd[1:3] == ["-m", "venv"]:
-            (tmp_path / "venv" / "bin").mkdir(parents=True)
-
-    python = pack_python(project, run=run)
-    assert python == str(tmp_path / "venv" / "bin" / "python")
-    assert calls == [[sys.executable, "-m", "venv", str(tmp_path / "venv")],
-                     [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", "requirements.txt"]]
-    assert capsys.readouterr().err.count("\n") == 1  # one note line
-
-
-def test_a_failed_install_leaves_no_half_built_virtualenv(tmp_path, monkeypatch):
-    monkeypatch.delenv(PACK_PYTHON_ENV, raising=False)
-    project = PackProject(dir=tmp_path, runtime="python", version="1", description="", virtualenv="venv")
-
-    def run(cmd: list[str], **kw: Any) -> None:
-        if cmd[1:3] == ["-m", "venv"]:
-            (tmp_path / "venv").mkdir()
-            return
-        raise subprocess.CalledProcessError(1, cmd, stderr=b"ERROR: No matching distribution found for pulumi-policy")
-
-    with pytest.raises(PolicyPackError, match="No matching distribution"):
-        pack_python(project, run=run, log=sys.stderr)
-    assert not (tmp_path / "venv").exists()
-
-
 def test_a_broken_pack_is_reported_with_its_stderr_and_stopped(tmp_path):
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.1.0\n")
     (tmp_path / "__main__.py").write_text("raise SystemExit('no such rule module: ai_governance_v2')\n")
