@@ -36,6 +36,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -223,6 +224,9 @@ def _build_venv(project: PackProject, venv: Path, python: Path, *, log: IO[str] 
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed build: the lock says nobody else is building
     print(f"preflight: installing the policy pack's dependencies into {venv} (once)", file=log or sys.stderr)
     build = Path(tempfile.mkdtemp(prefix=f".{venv.name}.preflight-build-", dir=project.dir))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(build, 0o777 & ~umask)  # as `python -m venv` would create it, not mkdtemp's 0700
     built_python = build / python.relative_to(venv)
     try:
         run([sys.executable, "-m", "venv", "--prompt", venv.name, str(build)], cwd=str(project.dir), check=True,
@@ -477,6 +481,25 @@ def config_env(config: Mapping[str, str], limit: int = CONFIG_ENV_LIMIT) -> tupl
     return text, dropped
 
 
+def _stop_group(proc: "subprocess.Popen[bytes]", grace: float = 5.0) -> None:
+    """SIGTERM the pack's process group, SIGKILL it after ``grace`` seconds, and reap the pack."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone already
+        try:
+            proc.wait(timeout=grace)
+            if sig == signal.SIGTERM:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)  # children that ignored SIGTERM
+                except (ProcessLookupError, PermissionError):
+                    pass
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     struct.update({k: v for k, v in value.items() if not k.startswith("__")})
@@ -565,6 +588,8 @@ class PolicyAnalyzer:
                 [self.python, "-u", "-m", "pulumi.policy", self._engine_address, "."],
                 cwd=str(self.pack_dir), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                # Its own process group: stopping the pack stops whatever it started too.
+                start_new_session=True,
             )
         except OSError as exc:
             self.close()
@@ -632,13 +657,7 @@ class PolicyAnalyzer:
         self._stub = None
         proc, self._proc = self._proc, None
         if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            _stop_group(proc)
             for stream in (proc.stdout, proc.stderr):
                 if stream is not None:
                     stream.close()

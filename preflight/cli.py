@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -190,9 +192,15 @@ def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any)
     try:
         analyzer = PolicyAnalyzer(pack_dir, project=source.project, stack=args.stack, config_file=config_file,
                                   stack_config=source.config, secret_keys=source.secret_keys)
-        analyzer.start()
     except PolicyPackError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        analyzer.start()
+    except BaseException as exc:  # a signal between spawning the pack and returning it must still stop it
+        analyzer.close()
+        if isinstance(exc, PolicyPackError):
+            raise UsageError(str(exc)) from None
+        raise
     return analyzer, config_file
 
 
@@ -246,7 +254,38 @@ def _prices(args: argparse.Namespace) -> int:
         raise UsageError(f"prices refresh: {exc}") from None
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: unwinds through every ``finally`` (which stops the pack), then exits 128+N."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    for sig in _HANDLED:
+        signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+    raise Interrupted(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in _HANDLED}
+    try:
+        return _main(argv)
+    except Interrupted as exc:
+        print(f"preflight: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "preview":

@@ -44,6 +44,12 @@ def link_install(python: Path, project: PackProject, run: Any) -> None:
     Path(purelib, "preflight-test.pth").write_text("\n".join([*SITE, str(ROOT / "finops")]) + "\n")
 
 
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 def pack(tmp_path: Path) -> PackProject:
     (tmp_path / "requirements.txt").write_text("pulumi-policy>=1.21,<2\n")
     return PackProject(dir=tmp_path, runtime="python", version="1", description="", virtualenv="venv")
@@ -73,6 +79,7 @@ def test_three_concurrent_first_runs_all_succeed_and_build_once(tmp_path):
     assert [(code, out.strip()) for code, out, _ in results] == [(0, python)] * 3, results
     assert sum(err.count("installing the policy pack's dependencies") for _, _, err in results) == 1
     assert (tmp_path / "venv" / VENV_MARKER).is_file()
+    assert (tmp_path / "venv").stat().st_mode & 0o777 == 0o777 & ~current_umask()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".venv.preflight-lock", "requirements.txt", "venv"]
     subprocess.run([python, "-c", "import pulumi_policy, pulumi, ai_platform_finops"], check=True)
 
