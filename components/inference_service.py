@@ -181,7 +181,11 @@ def container(args: InferenceServiceArgs) -> ContainerArgsDict:
         {"name": ENV_ETHICS_POLICY_ID, "value": svc.ethics.policy_id},
     ]
     for name, value in sorted(svc.env.items()):
-        env.append({"name": name, "value": value})
+        if isinstance(value, str):
+            env.append({"name": name, "value": value})
+        else:
+            ref = value.value_from.secret_key_ref
+            env.append({"name": name, "value_from": {"secret_key_ref": {"name": ref.name, "key": ref.key}}})
     result: ContainerArgsDict = {
         "name": CONTAINER_NAME,
         "image": svc.model.image,

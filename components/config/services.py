@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
+from ai_platform_finops.governance import looks_secret
 from ai_platform_finops.tags import label_value_problem
 
 from .base import ConfigModel, DnsLabel, Quantity
@@ -150,6 +151,24 @@ class Probes(ConfigModel):
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+class SecretKeySelector(ConfigModel):
+    """A key of a Kubernetes Secret in the service's namespace, created out of band."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+                               description="The Secret's name (a DNS subdomain).")]
+    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]{1,253}$", description="The key within the Secret.")]
+
+
+class EnvValueSource(ConfigModel):
+    secret_key_ref: SecretKeySelector = Field(description="Read the value from this Secret key.")
+
+
+class EnvFromSecret(ConfigModel):
+    """``NAME: {valueFrom: {secretKeyRef: {name, key}}}``: the value never passes through Pulumi."""
+
+    value_from: EnvValueSource = Field(description="Where Kubernetes reads the value from.")
+
+
 class InferenceServiceConfig(ConfigModel):
     name: DnsLabel
     project: DnsLabel
@@ -160,7 +179,11 @@ class InferenceServiceConfig(ConfigModel):
     replicas: Replicas = Replicas()
     target_cpu_utilization: Annotated[int, Field(ge=10, le=100)] = 70
     port: Annotated[int, Field(ge=1024, le=65535)] = 8080
-    env: dict[str, str] = {}
+    env: dict[str, str | EnvFromSecret] = Field(
+        default={},
+        description="Container environment: a literal string, or {valueFrom: {secretKeyRef: {name, key}}}. "
+                    "Names that look secret (*PASSWORD*, *TOKEN*, *SECRET*, *_KEY, *CREDENTIALS*) must use the "
+                    "secretKeyRef form.")
     probes: Probes = Probes()
     args: list[str] = []
     """Container arguments (the image's entrypoint stays), e.g. ["netexec", "--http-port=8080"]."""
@@ -181,10 +204,15 @@ class InferenceServiceConfig(ConfigModel):
 
     @field_validator("env")
     @classmethod
-    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+    def _env(cls, value: dict[str, str | EnvFromSecret]) -> dict[str, str | EnvFromSecret]:
         bad = [k for k in value if not _ENV_NAME.fullmatch(k)]
         if bad:
             raise ValueError(f"environment variable names {bad} must match [A-Za-z_][A-Za-z0-9_]*")
+        literal = sorted(k for k, v in value.items() if isinstance(v, str) and looks_secret(k))
+        if literal:
+            # Never echo the value: it is the secret.
+            raise ValueError(f"{literal} look secret but are literal values; reference a Kubernetes Secret instead: "
+                             f"{literal[0]}: {{valueFrom: {{secretKeyRef: {{name: <secret>, key: <key>}}}}}}")
         reserved = {"MODEL_VERSION", "ETHICS_POLICY_ID"} & set(value)
         if reserved:
             raise ValueError(f"{sorted(reserved)} are set from model.version and ethics.policyId; remove them from env")

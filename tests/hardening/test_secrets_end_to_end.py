@@ -31,6 +31,7 @@ SECRETS = {"ai-platform:argocdAdminPasswordHash": ADMIN_HASH, "ai-platform:gitop
 
 def private_repo(config):
     config["ai-platform:argocd"]["repo"]["private"] = True
+    config["ai-platform:argocd"]["adminEnabled"] = True  # prod ships with admin off; here it signs in with the hash
 
 
 def forms(secret: str) -> list[str]:

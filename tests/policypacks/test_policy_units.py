@@ -143,7 +143,7 @@ def test_the_pack_has_exactly_the_28_policies_with_full_metadata():
     from tests.policypacks.test_policy_grpc_cases import ALL_POLICIES
 
     names = [p.name for p in POLICIES]
-    assert len(names) == 28 and set(names) == ALL_POLICIES
+    assert len(names) == 30 and set(names) == ALL_POLICIES
     for p in POLICIES:
         assert p.description and "Severity:" in p.description, p.name
         assert p.severity is not None and p.remediation_steps, p.name
@@ -306,7 +306,7 @@ def test_readme_policy_table_is_generated_from_the_pack(pack):
     readme = (ROOT / "README.md").read_text()
     assert policy_report.generated_block(readme) == table, (
         "README policy table is stale: python -m preflight policies --update-readme README.md")
-    assert table.count("\n") == 28 + 2
+    assert table.count("\n") == 30 + 2
     assert levels["gpu-instance-allowlist"] == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}
     assert levels["gpu-pool-spot"]["prod"] == "n/a" and levels["inference-availability"]["dev"] == "n/a"
 
@@ -378,3 +378,64 @@ def test_tags_given_as_a_key_value_list_count(pack):
     asg.inputs["tags"] = full[1:]
     found = violations(pack.run(b.good_stack("prod") + [asg], "prod"), "finops-required-tags")
     assert [m for _, _, m in found] == [f"Group asg: tags: missing {b.PREFIX}/cost-center"]
+
+
+# --- secure defaults: allowed and disallowed samples, straight through the rule's check -----------
+
+def _run_check(policy_name: str, res: Any, env: str = "prod") -> list[str]:
+    """The rule's own check with its declared defaults (from its config schema) in ``env``."""
+    from ai_governance import security
+
+    check_fn, policy = {"argocd-admin-secured": (security._argocd_admin_check, security.ARGOCD_ADMIN_SECURED),
+                        "no-literal-secrets-in-env": (security._literal_secret_env_check,
+                                                      security.NO_LITERAL_SECRETS_IN_ENV)}[policy_name]
+    assert policy.config_schema is not None
+    declared = [common.Setting(k, v, v.get("default"), "") for k, v in policy.config_schema.properties.items()]
+    reported: list[str] = []
+    settings = common.PackSettings(env, "mandatory", "finops.example.com", "governance.example.com",
+                                   common.dt.date(2026, 12, 1))
+    check = common.Check(policy_name, lambda m, u=None: reported.append(m), settings,
+                         common.RuleConfig(declared, {"allowedNames": ["TOKENIZER_PATH"]}))
+    try:
+        check_fn(res, check)
+    except common._NotApplicable as exc:
+        return [f"n/a: {exc.reason}"]
+    check.finish()
+    return reported
+
+
+def _deployment(env: list[dict[str, Any]]) -> Any:
+    props = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x:1", "env": env}]}}}}
+    return common.Res(type=k8s.DEPLOYMENT, name="app", urn="urn:app", props=props)
+
+
+@pytest.mark.parametrize("env, fires", [
+    ([{"name": "DB_PASSWORD", "value": "p"}], True),
+    ([{"name": "github_token", "value": "t"}], True),
+    ([{"name": "AWS_SECRET_ACCESS_KEY", "value": "k"}], True),
+    ([{"name": "SIGNING_KEY", "value": "k"}], True),
+    ([{"name": "GOOGLE_CREDENTIALS", "value": "{}"}], True),
+    ([{"name": "API_TOKEN", "value": UNKNOWN}], True),  # computed, but still a literal in the spec
+    ([{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}], False),
+    ([{"name": "DB_PASSWORD", "value": ""}], False),
+    ([{"name": "TOKENIZER_PATH", "value": "/models/tok"}], False),  # allowed by name
+    ([{"name": "KEYCLOAK_URL", "value": "https://id"}, {"name": "LOG_LEVEL", "value": "info"}], False),
+])
+def test_no_literal_secrets_in_env_samples(env, fires):
+    reported = _run_check("no-literal-secrets-in-env", _deployment(env))
+    assert bool(reported) is fires, reported
+    assert all("value" not in m or "literal values" in m for m in reported)
+
+
+@pytest.mark.parametrize("values, env, fires", [
+    ({"configs": {"cm": {"admin.enabled": True}}}, "prod", True),
+    ({}, "prod", True),  # the chart enables admin by default
+    ({"configs": {"cm": {"admin.enabled": False}}}, "prod", False),
+    ({"configs": {"cm": {"admin.enabled": "false"}}}, "prod", False),
+    ({"configs": {"cm": {"admin.enabled": True}, "secret": {"argocdServerAdminPassword": "$2a$10$hash"}}}, "prod", False),
+    ({"configs": {"cm": {"admin.enabled": True}}}, "dev", False),  # not applicable outside prod
+])
+def test_argocd_admin_secured_samples(values, env, fires):
+    res = common.Res(type=k8s.HELM_RELEASE, name="argocd", urn="urn:argocd", props={"chart": "argo-cd", "values": values})
+    reported = [m for m in _run_check("argocd-admin-secured", res, env) if not m.startswith("n/a: applies only in prod")]
+    assert bool(reported) is fires, reported
