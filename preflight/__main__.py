@@ -17,9 +17,4 @@ except BrokenPipeError:
     # The reader (e.g. `| head`) closed the pipe: not an error of ours. Silence the final flush.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     code = 0
-if code > 128:
-    # Stopped by a signal: the pack is stopped and nothing is half-written; skip the interpreter's
-    # finalizers, which would only report objects the interruption left half-built.
-    sys.stderr.flush()
-    os._exit(code)
 sys.exit(code)

@@ -481,6 +481,40 @@ def config_env(config: Mapping[str, str], limit: int = CONFIG_ENV_LIMIT) -> tupl
     return text, dropped
 
 
+def _lines(stream: IO[bytes]) -> Iterable[bytes]:
+    """The lines of a pipe until EOF, or until ``close()`` closes it under the reader."""
+    try:
+        yield from iter(stream.readline, b"")
+    except (ValueError, OSError):
+        return
+
+
+_RUNNING: set["subprocess.Popen[bytes]"] = set()
+"""Packs started and not yet closed (what a signal handler must stop)."""
+
+
+class _Spawning:
+    """A pack being spawned has no pid yet: a signal arriving then is held until it has one."""
+
+    active = False
+    held: int | None = None
+
+
+def hold_signal_while_spawning(signum: int) -> bool:
+    """True when a pack is being spawned: ``signum`` is re-raised once its pid is registered."""
+    if _Spawning.active:
+        _Spawning.held = signum
+        return True
+    return False
+
+
+def stop_all_packs(grace: float = 2.0) -> None:
+    """Stop the process group of every running pack (preflight's SIGINT/SIGTERM handler)."""
+    for proc in list(_RUNNING):
+        _stop_group(proc, grace)
+        _RUNNING.discard(proc)
+
+
 def _stop_group(proc: "subprocess.Popen[bytes]", grace: float = 5.0) -> None:
     """SIGTERM the pack's process group, SIGKILL it after ``grace`` seconds, and reap the pack."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -583,6 +617,7 @@ class PolicyAnalyzer:
             "PULUMI_CONFIG": config,
             "PYTHONUNBUFFERED": "1",
         })
+        _Spawning.active = True
         try:
             self._proc = subprocess.Popen(
                 [self.python, "-u", "-m", "pulumi.policy", self._engine_address, "."],
@@ -594,6 +629,12 @@ class PolicyAnalyzer:
         except OSError as exc:
             self.close()
             raise PolicyPackError(f"{self.pack_dir}: cannot start the pack with {self.python}: {exc}") from None
+        finally:
+            _Spawning.active = False
+        _RUNNING.add(self._proc)
+        held, _Spawning.held = _Spawning.held, None
+        if held is not None:
+            os.kill(os.getpid(), held)  # delivered now that the pack's group can be stopped
         assert self._proc.stdout is not None and self._proc.stderr is not None
         self._readers = [threading.Thread(target=self._read_stdout, args=(self._proc.stdout,), daemon=True),
                          threading.Thread(target=self._drain, args=(self._proc.stderr, self._stderr), daemon=True)]
@@ -602,7 +643,7 @@ class PolicyAnalyzer:
 
     def _read_stdout(self, stream: IO[bytes]) -> None:
         first = True
-        for raw in iter(stream.readline, b""):
+        for raw in _lines(stream):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if first and line.strip().isdigit():
                 self._port.put(line.strip())
@@ -613,7 +654,7 @@ class PolicyAnalyzer:
             self._port.put(None)
 
     def _drain(self, stream: IO[bytes], into: list[str]) -> None:
-        for raw in iter(stream.readline, b""):
+        for raw in _lines(stream):
             self._keep(into, raw.decode("utf-8", "replace").rstrip("\n"))
 
     @staticmethod
@@ -658,6 +699,10 @@ class PolicyAnalyzer:
         proc, self._proc = self._proc, None
         if proc is not None:
             _stop_group(proc)
+            _RUNNING.discard(proc)
+            for reader in self._readers:
+                if reader.ident is not None:  # started (a signal may land between creating and starting)
+                    reader.join(timeout=2)  # the pipes are at EOF once the group is gone
             for stream in (proc.stdout, proc.stderr):
                 if stream is not None:
                     stream.close()

@@ -29,14 +29,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 KIB, MIB = 1024, 1024 * 1024
 CONFIG_LIMIT = 1 * MIB
 """Stack files, Pulumi.yaml, PulumiPolicy.yaml and pack configs (real ones are a few KiB)."""
-REPORT_LIMIT = 32 * MIB
+REPORT_LIMIT = 16 * MIB
 """Baselines: a preflight/v1 report of a very large stack stays far below this."""
 PRICES_LIMIT = 4 * MIB
 """Price snapshots (a whole region is about 40 KiB)."""
 MAX_DEPTH = 64
 """Nesting of mappings and sequences; the stack config contract is at most 6 deep."""
-MAX_NODES = 100_000
-"""YAML nodes after alias expansion: a handful of aliases must not become a billion values."""
+MAX_NODES = 50_000
+"""YAML values, as written and after alias expansion (a handful of aliases must not become a
+billion values); the shipped prod stack has about 400."""
+MAX_JSON_VALUES = 1_000_000
+"""JSON values (about 250 MiB parsed); the prod stack's report has about 5,000."""
 MAX_INT = 2**63
 """Integers as Go's int64 (the Pulumi CLI parses config numbers into it)."""
 MAX_NUMBER_CHARS = 100
@@ -128,13 +131,18 @@ class _BoundedLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
-        # The composer recurses once per level: stop long before Python's recursion limit.
+        # The composer recurses once per level: stop long before Python's recursion limit. And count
+        # nodes as they are built, so a wide document stops early instead of filling memory.
         self._depth += 1
+        self._nodes += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise _Limit(f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            if self._nodes > MAX_NODES:
+                raise _Limit(f"holds more than {MAX_NODES:,} values", self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -288,7 +296,11 @@ def json_depth(value: Any) -> int:
 
 
 def loads_json(text: str, source: str, max_depth: int = MAX_DEPTH) -> Any:
-    """Strict JSON: no NaN/Infinity, 64-bit integers, finite floats, unique keys, bounded depth."""
+    """Strict JSON: no NaN/Infinity, 64-bit integers, finite floats, unique keys, bounded depth and
+    a bounded number of values (counted before parsing: each costs ~100 bytes once parsed)."""
+    values = text.count(",") + text.count("[") + text.count("{")  # an upper bound, counted in C
+    if values > MAX_JSON_VALUES:
+        raise BoundedReadError(source, f"holds more than {MAX_JSON_VALUES:,} values", "json")
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float,
                            object_pairs_hook=_unique_object)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -18,7 +19,13 @@ from components.config import ConfigError, validate_flat_config
 
 from . import cost as finops_cost, prices  # FinOps (issue 5)
 from . import policy as policy_report  # policy pack (issue 7)
-from .analyzer import PolicyAnalyzer, PolicyPackError
+from .analyzer import (
+    PolicyAnalyzer,
+    PolicyPackError,
+    hold_signal_while_spawning,
+    load_policy_config,
+    stop_all_packs,
+)
 from .bounded import CONFIG_LIMIT, BoundedReadError, read_text, same_file
 from .engine import run_program
 from .markdown import render_comment
@@ -158,7 +165,8 @@ def preview(args: argparse.Namespace) -> int:
     # With --json -, stdout carries only the JSON document; the human view goes to stderr.
     print(human, file=sys.stderr if to_stdout else sys.stdout)
     if args.json:
-        _write(args.json, json.dumps(report, indent=2, sort_keys=False) + "\n")
+        # allow_nan=False: the report is strict JSON, so it can always be read back as a baseline.
+        _write(args.json, json.dumps(report, indent=2, sort_keys=False, allow_nan=False) + "\n")
     if args.markdown:
         _write(args.markdown, render_comment(report, diff))
     return EXIT_POLICY if policy_report.has_mandatory(report.get("policy")) else EXIT_OK
@@ -190,17 +198,16 @@ def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any)
         print(f"preflight: no {config_file}; the pack's own default levels apply", file=sys.stderr)
         config_file = None
     try:
+        if config_file is not None:
+            load_policy_config(config_file)  # a broken config fails now, not after the program ran
         analyzer = PolicyAnalyzer(pack_dir, project=source.project, stack=args.stack, config_file=config_file,
                                   stack_config=source.config, secret_keys=source.secret_keys)
     except PolicyPackError as exc:
         raise UsageError(str(exc)) from None
     try:
         analyzer.start()
-    except BaseException as exc:  # a signal between spawning the pack and returning it must still stop it
-        analyzer.close()
-        if isinstance(exc, PolicyPackError):
-            raise UsageError(str(exc)) from None
-        raise
+    except PolicyPackError as exc:
+        raise UsageError(str(exc)) from None
     return analyzer, config_file
 
 
@@ -254,32 +261,32 @@ def _prices(args: argparse.Namespace) -> int:
         raise UsageError(f"prices refresh: {exc}") from None
 
 
-class Interrupted(BaseException):
-    """SIGINT or SIGTERM: unwinds through every ``finally`` (which stops the pack), then exits 128+N."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 _HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def _stop(signum: int, frame: Any) -> None:
+    """SIGINT/SIGTERM: stop every running pack's process group, then exit 128+N at once.
+
+    Exiting from the handler (rather than raising into whatever code was running, which may catch
+    it) is what makes a cancelled CI job end promptly; outputs are written atomically, so nothing
+    half-written is left.
+    """
+    if hold_signal_while_spawning(signum):
+        return
     for sig in _HANDLED:
         signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-    raise Interrupted(signum)
+    stop_all_packs()
+    sys.stderr.write(f"preflight: stopped by {signal.Signals(signum).name}\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is not threading.main_thread():
         return _main(argv)
-    previous = {sig: signal.signal(sig, _interrupt) for sig in _HANDLED}
+    previous = {sig: signal.signal(sig, _stop) for sig in _HANDLED}
     try:
         return _main(argv)
-    except Interrupted as exc:
-        print(f"preflight: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
-        return 128 + exc.signum
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
