@@ -90,7 +90,7 @@ def assert_exit_2_with_file_lines(code: int, out: str, err: str, source: str) ->
                          for line in lines), lines
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=raw_stack())
 def test_raw_yaml_stack_files_exit_2_with_file_lines(tmp_path_factory, capsys, text):
     root = project(tmp_path_factory.mktemp("p"), text)
@@ -123,7 +123,7 @@ def json_node(draw, depth: int = 0) -> str:
     return "[" * n + "]" * n
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=json_node())
 def test_raw_json_baselines_exit_2_with_file_lines(tmp_path_factory, capsys, text):
     root = project(tmp_path_factory.mktemp("p"))
@@ -134,7 +134,7 @@ def test_raw_json_baselines_exit_2_with_file_lines(tmp_path_factory, capsys, tex
     assert_exit_2_with_file_lines(code, out, err, str(baseline))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=json_node())
 def test_raw_json_pack_configs_exit_2_before_anything_runs(tmp_path_factory, capsys, text):
     root = project(tmp_path_factory.mktemp("p"))
