@@ -160,7 +160,7 @@ def build_values(
         "repoServer": {"replicas": HA_REPLICAS if ha else 1},
         "applicationSet": {"replicas": HA_REPLICAS if ha else 1},
         "configs": {
-            "cm": {"admin.enabled": argo.sso is None, "exec.enabled": False},
+            "cm": {"admin.enabled": argo.sso is None and argo.admin_enabled, "exec.enabled": False},
             "params": {"server.insecure": False},
         },
     }
@@ -209,7 +209,7 @@ def build_values(
         values["configs"]["cm"]["oidc.config"] = oidc_config(sso)
         policy = "".join(f"g, {group}, role:admin\n" for group in sso.admin_groups)
         values["configs"]["rbac"] = {"policy.default": "role:readonly", "policy.csv": policy, "scopes": "[groups]"}
-    elif admin_password_hash is not None:
+    elif admin_password_hash is not None and argo.admin_enabled:
         secret: dict[str, Any] = {"argocdServerAdminPassword": admin_password_hash}
         if argo.admin_password_mtime:
             secret["argocdServerAdminPasswordMtime"] = argo.admin_password_mtime
@@ -218,9 +218,12 @@ def build_values(
 
 
 def admin_mode(argo: ArgoCdConfig, has_hash: bool) -> str:
-    """How admin signs in: 'sso' (admin disabled), 'hash' (bcrypt from secret config) or 'initial-secret'."""
+    """How admin signs in: 'sso' (admin disabled), 'disabled', 'hash' (bcrypt from secret config) or
+    'initial-secret' (the password Argo CD generates)."""
     if argo.sso is not None:
         return "sso"
+    if not argo.admin_enabled:
+        return "disabled"
     return "hash" if has_hash else "initial-secret"
 
 

@@ -195,7 +195,11 @@ def container(args: InferenceServiceArgs) -> ContainerArgsDict:
     for name in MODEL_CACHE_ENV:
         env.append({"name": name, "value": svc.model_cache.path})
     for name, value in sorted(svc.env.items()):
-        env.append({"name": name, "value": value})
+        if isinstance(value, str):
+            env.append({"name": name, "value": value})
+        else:
+            ref = value.value_from.secret_key_ref
+            env.append({"name": name, "value_from": {"secret_key_ref": {"name": ref.name, "key": ref.key}}})
     mounts: list[VolumeMountArgsDict] = [{"name": MODEL_CACHE_VOLUME, "mount_path": svc.model_cache.path}]
     if svc.mounts_shared_memory:
         mounts.append({"name": SHM_VOLUME, "mount_path": SHM_PATH})

@@ -1,8 +1,10 @@
 """ProjectNamespace: one tenant's namespace, its quota, its container defaults and its ingress fence.
 
 Children: a Namespace (FinOps labels, Pod Security Admission level), a ResourceQuota
-(``requests.nvidia.com/gpu``, ``requests.cpu``, ``requests.memory``, ``limits.memory``), a LimitRange with container defaults and, optionally (on by default in prod),
-a default-deny ingress NetworkPolicy that admits only the configured namespaces (plus Argo CD's).
+(``requests.nvidia.com/gpu``, ``requests.cpu``, ``requests.memory``, ``limits.memory``), a LimitRange with container defaults and a default-deny NetworkPolicy for
+ingress and egress: ingress only from the configured namespaces (plus Argo CD's), egress only to
+cluster DNS and the configured CIDRs, and the namespace's own pods both ways. A project may opt
+out with a reason, which is recorded on its Namespace.
 
 Like InferenceService, every input comes from the pure ``render`` function; ``manifests`` serializes
 the same values as the engine receives them.
@@ -24,7 +26,7 @@ from ai_platform_finops.tags import FinOpsTags
 from .config import GPU_RESOURCE, ProjectConfig, StackConfig
 from .config.argocd import ARGOCD_NAMESPACE
 from .k8s_manifest import engine_form
-from .metadata import NAMESPACE_NAME_LABEL, namespace_labels, tenancy_labels
+from .metadata import NAMESPACE_NAME_LABEL, governance_key, namespace_labels, tenancy_labels
 
 TYPE = "ai-platform:tenancy:ProjectNamespace"
 
@@ -34,18 +36,19 @@ class ProjectNamespaceArgs:
     project: ProjectConfig
     tags: FinOpsTags
     """The project's FinOps tags (its own cost center and owner when set)."""
-    network_policy: bool = False
+    network_policy: bool = True
     ingress_namespaces: tuple[str, ...] = ()
     """Namespaces the default-deny policy admits."""
+    governance_prefix: str = ""
+    """Where the opt-out reason annotation goes (``<prefix>/network-policy-opt-out``)."""
 
     @classmethod
     def from_stack(cls, cfg: StackConfig, project: ProjectConfig) -> "ProjectNamespaceArgs":
-        enabled = project.network_policy if project.network_policy is not None else cfg.is_prod
         admitted = list(project.allowed_ingress_namespaces)
         if cfg.argocd is not None and cfg.argocd.enabled and ARGOCD_NAMESPACE not in admitted:
             admitted.append(ARGOCD_NAMESPACE)
-        return cls(project=project, tags=cfg.project_tags(project.name), network_policy=enabled,
-                   ingress_namespaces=tuple(admitted))
+        return cls(project=project, tags=cfg.project_tags(project.name), network_policy=project.network_policy,
+                   ingress_namespaces=tuple(admitted), governance_prefix=cfg.finops.effective_governance_prefix)
 
 
 # --- pure rendering --------------------------------------------------------------------------
@@ -76,16 +79,35 @@ def limit_range_spec(project: ProjectConfig) -> LimitRangeSpecArgsDict:
     }]}
 
 
+NETWORK_POLICY_NAME = "default-deny"
+NETWORK_POLICY_OPT_OUT = "network-policy-opt-out"
+"""Annotation (under the governance prefix) carrying why a project runs without the policy."""
+DNS_NAMESPACE = "kube-system"
+DNS_POD_LABELS = {"k8s-app": "kube-dns"}
+"""CoreDNS's pods on EKS and kind (the kube-dns Service selects them by this label)."""
+
+
 def network_policy_spec(args: ProjectNamespaceArgs) -> NetworkPolicySpecArgsDict:
-    """Deny all ingress to the namespace's pods except from the admitted namespaces (and itself)."""
+    """Deny all ingress and egress of the namespace's pods, except: ingress from the admitted
+    namespaces, egress to cluster DNS and the allowed CIDRs, and (allowSameNamespace) the
+    namespace's own pods both ways."""
     peers: list[NetworkPolicyPeerArgsDict] = []
     if args.ingress_namespaces:
         peers.append({"namespace_selector": {"match_expressions": [
             {"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(args.ingress_namespaces)}]}})
     if args.project.allow_same_namespace:
         peers.append({"pod_selector": {}})
-    spec: NetworkPolicySpecArgsDict = {"pod_selector": {}, "policy_types": ["Ingress"]}
+    spec: NetworkPolicySpecArgsDict = {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]}
     spec["ingress"] = [{"from_": peers}] if peers else []
+    spec["egress"] = [{
+        "to": [{"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: DNS_NAMESPACE}},
+                "pod_selector": {"match_labels": dict(DNS_POD_LABELS)}}],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }]
+    if args.project.allow_same_namespace:
+        spec["egress"].append({"to": [{"pod_selector": {}}]})
+    if args.project.allowed_egress_cidrs:
+        spec["egress"].append({"to": [{"ip_block": {"cidr": str(cidr)}} for cidr in args.project.allowed_egress_cidrs]})
     return spec
 
 
@@ -97,7 +119,12 @@ def metadata(args: ProjectNamespaceArgs, name: str, namespace: pulumi.Input[str]
 
 
 def namespace_metadata(args: ProjectNamespaceArgs) -> ObjectMetaArgsDict:
-    return {"name": args.project.name, "labels": namespace_labels(args.tags, args.project.pod_security.value)}
+    meta: ObjectMetaArgsDict = {"name": args.project.name,
+                                "labels": namespace_labels(args.tags, args.project.pod_security.value)}
+    reason = args.project.network_policy_opt_out_reason
+    if not args.network_policy and reason:
+        meta["annotations"] = {governance_key(args.governance_prefix, NETWORK_POLICY_OPT_OUT): reason}
+    return meta
 
 
 def manifests(args: ProjectNamespaceArgs) -> list[dict[str, Any]]:
@@ -112,7 +139,7 @@ def manifests(args: ProjectNamespaceArgs) -> list[dict[str, Any]]:
     ]
     if args.network_policy:
         objects.append(engine_form(k8s.networking.v1.NetworkPolicyArgs, "networking.k8s.io/v1", "NetworkPolicy",
-                                   {"metadata": metadata(args, "default-deny-ingress", name),
+                                   {"metadata": metadata(args, NETWORK_POLICY_NAME, name),
                                     "spec": network_policy_spec(args)}))
     return objects
 
@@ -144,7 +171,7 @@ class ProjectNamespace(pulumi.ComponentResource):
         self.network_policy = None
         if args.network_policy:
             self.network_policy = k8s.networking.v1.NetworkPolicy(
-                project, metadata=metadata(args, "default-deny-ingress", self.namespace),
+                project, metadata=metadata(args, NETWORK_POLICY_NAME, self.namespace),
                 spec=network_policy_spec(args), opts=child)
         self.register_outputs({"namespace": self.namespace})
 

@@ -29,13 +29,17 @@ provider of a package is synthesized from the stack's ``<package>:*`` config.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,10 +49,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import grpc
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from .bounded import CONFIG_LIMIT, BoundedReadError, load_yaml, loads_json, read_text
 from .engine import RecordedResource
 
 LEVELS = {
@@ -101,11 +105,11 @@ class PackProject:
 def load_pack_project(pack_dir: Path) -> PackProject:
     path = pack_dir / "PulumiPolicy.yaml"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyPackError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyPackError(f"{path}: cannot be read: {exc}") from None
+        doc = load_yaml(path)
+    except BoundedReadError as exc:
+        if exc.problem == "not found":
+            raise PolicyPackError(f"{pack_dir}: not a policy pack (no PulumiPolicy.yaml)") from None
+        raise PolicyPackError(str(exc)) from None
     if not isinstance(doc, dict):
         raise PolicyPackError(f"{path}: must be a mapping with 'runtime'")
     runtime = doc.get("runtime")
@@ -122,11 +126,71 @@ def load_pack_project(pack_dir: Path) -> PackProject:
 
 
 Runner = Callable[..., Any]
+Installer = Callable[[Path, "PackProject", Runner], None]
+"""Installs the pack's requirements with the given interpreter (of a virtualenv being built)."""
+
+VENV_MARKER = ".preflight-complete"
+"""Written last into a virtualenv that is fully installed and passed the import check."""
+PACK_MODULES = ("pulumi", "pulumi_policy", "grpc", "google.protobuf")
+"""What the pack imports from its virtualenv (the import check); the FinOps package is vendored in the pack."""
+
+
+def pip_install(python: Path, project: PackProject, run: Runner) -> None:
+    """What the Pulumi CLI does: ``pip install -r requirements.txt`` in the pack directory."""
+    run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", "requirements.txt"],
+        cwd=str(project.dir), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _fingerprint(project: PackProject) -> str:
+    """Changes when the requirements or the interpreter building the venv change."""
+    try:
+        requirements = (project.dir / "requirements.txt").read_bytes()
+    except OSError:
+        requirements = b""
+    return hashlib.sha256(requirements + sys.version.encode()).hexdigest()
+
+
+def _imports_ok(python: Path, run: Runner, *, full: bool) -> bool:
+    """Can ``python`` find (``full``: import) every module the pack needs?"""
+    probe = (f"import {', '.join(PACK_MODULES)}" if full else
+             f"import importlib.util as u, sys; sys.exit(not all(u.find_spec(m) for m in {PACK_MODULES!r}))")
+    try:
+        run([str(python), "-c", probe], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+def _venv_ready(venv: Path, python: Path, project: PackProject, run: Runner) -> bool:
+    try:
+        marker = (venv / VENV_MARKER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return False
+    return marker == _fingerprint(project) and python.exists() and _imports_ok(python, run, full=False)
+
+
+def _relocate(built: Path, final: Path) -> None:
+    """Point the scripts of a venv built at ``built`` (activate, pip's shebangs) at ``final``.
+    The interpreter itself and ``python -m`` never depend on the venv's path."""
+    old, new = str(built).encode(), str(final).encode()
+    bindir = built / ("Scripts" if os.name == "nt" else "bin")
+    for script in bindir.iterdir():
+        if script.is_symlink() or not script.is_file():
+            continue
+        data = script.read_bytes()
+        if old in data and b"\0" not in data[:1024]:
+            script.write_bytes(data.replace(old, new))
 
 
 def pack_python(project: PackProject, *, create: bool = True, log: IO[str] | None = None,
-                run: Runner = subprocess.run) -> str:
-    """The interpreter the pack runs with; creates the pack's virtualenv when it is missing."""
+                run: Runner = subprocess.run, install: Installer = pip_install) -> str:
+    """The interpreter the pack runs with; builds the pack's virtualenv when it is missing,
+    incomplete (no completion marker, e.g. after a killed install) or fails the import check.
+
+    Concurrent first runs are safe: the build holds an exclusive lock beside the venv, happens in
+    a temp directory, passes an import check, and is renamed into place with its marker, so a
+    venv at the final path is always complete.
+    """
     override = os.environ.get(PACK_PYTHON_ENV)
     if override:
         # The pack runs in its own directory: a relative path is taken from here, a bare name from PATH.
@@ -136,25 +200,60 @@ def pack_python(project: PackProject, *, create: bool = True, log: IO[str] | Non
     python = project.venv_python
     if python is None:
         return shutil.which("python3") or shutil.which("python") or sys.executable
-    if python.exists():
+    venv = project.dir / str(project.virtualenv)
+    if _venv_ready(venv, python, project, run):
         return str(python)
     if not create:
-        raise PolicyPackError(f"{project.dir}: the pack's virtualenv {project.virtualenv} does not exist")
-    venv = project.dir / str(project.virtualenv)
-    print(f"preflight: installing the policy pack's dependencies into {venv} (once)", file=log or sys.stderr)
+        raise PolicyPackError(f"{project.dir}: the pack's virtualenv {project.virtualenv} does not exist or is incomplete")
+    lock_path = project.dir / f".{venv.name}.preflight-lock"
     try:
-        run([sys.executable, "-m", "venv", str(venv)], cwd=str(project.dir), check=True,
+        lock = open(lock_path, "a+b")
+    except OSError as exc:
+        raise PolicyPackError(f"{lock_path}: cannot create the build lock: {exc.strerror or exc}") from None
+    with lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if _venv_ready(venv, python, project, run):
+            return str(python)  # built by a concurrent run while this one waited
+        _build_venv(project, venv, python, log=log, run=run, install=install)
+    return str(python)
+
+
+def _build_venv(project: PackProject, venv: Path, python: Path, *, log: IO[str] | None, run: Runner,
+                install: Installer) -> None:
+    for stale in project.dir.glob(f".{venv.name}.preflight-*-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a killed build: the lock says nobody else is building
+    print(f"preflight: installing the policy pack's dependencies into {venv} (once)", file=log or sys.stderr)
+    build = Path(tempfile.mkdtemp(prefix=f".{venv.name}.preflight-build-", dir=project.dir))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(build, 0o777 & ~umask)  # as `python -m venv` would create it, not mkdtemp's 0700
+    built_python = build / python.relative_to(venv)
+    try:
+        run([sys.executable, "-m", "venv", "--prompt", venv.name, str(build)], cwd=str(project.dir), check=True,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", "requirements.txt"],
-            cwd=str(project.dir), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        shutil.rmtree(venv, ignore_errors=True)  # never leave a half-built venv that looks usable
+        install(built_python, project, run)
+        if not _imports_ok(built_python, run, full=True):
+            raise PolicyPackError(f"{project.dir}: the installed virtualenv cannot import {', '.join(PACK_MODULES)}")
+        _relocate(build, venv)
+        (build / VENV_MARKER).write_text(_fingerprint(project) + "\n", encoding="utf-8")
+        if venv.exists() or venv.is_symlink():
+            # An incomplete or outdated venv: move it aside in one rename, then delete it.
+            old = Path(tempfile.mkdtemp(prefix=f".{venv.name}.preflight-old-", dir=project.dir))
+            os.rename(venv, old / venv.name)
+            shutil.rmtree(old, ignore_errors=True)
+        os.rename(build, venv)
+    except (OSError, subprocess.CalledProcessError, PolicyPackError) as exc:
+        shutil.rmtree(build, ignore_errors=True)  # never leave a half-built venv behind
+        if isinstance(exc, PolicyPackError):
+            raise
         detail = getattr(exc, "stderr", b"") or b""
         tail = detail.decode("utf-8", "replace").strip().splitlines()[-3:] if isinstance(detail, bytes) else []
         raise PolicyPackError(f"{project.dir}: cannot install the pack's requirements: {exc}"
                               + "".join(f"\n  {line}" for line in tail)
                               + "\n  (preview without the pack: --no-policy)") from None
-    return str(python)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
 
 
 # --- policy config, as the CLI reconciles it --------------------------------------------------------
@@ -168,15 +267,12 @@ class PolicyConfig:
 def load_policy_config(path: Path) -> dict[str, PolicyConfig]:
     """A ``--policy-pack-config`` file (``parsePolicyPackConfig``)."""
     try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyPackError(f"{path}: cannot read the policy config: {exc.strerror or exc}") from None
-    if not raw.strip():
-        return {}
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise PolicyPackError(f"{path}: not valid JSON: {exc}") from None
+        raw = read_text(path, CONFIG_LIMIT)
+        if not raw.strip():
+            return {}
+        doc = loads_json(raw, str(path))
+    except BoundedReadError as exc:
+        raise PolicyPackError(str(exc)) from None
     if not isinstance(doc, dict):
         raise PolicyPackError(f"{path}: must be a JSON object of policy name -> level or settings")
     result: dict[str, PolicyConfig] = {}
@@ -385,6 +481,59 @@ def config_env(config: Mapping[str, str], limit: int = CONFIG_ENV_LIMIT) -> tupl
     return text, dropped
 
 
+def _lines(stream: IO[bytes]) -> Iterable[bytes]:
+    """The lines of a pipe until EOF, or until ``close()`` closes it under the reader."""
+    try:
+        yield from iter(stream.readline, b"")
+    except (ValueError, OSError):
+        return
+
+
+_RUNNING: set["subprocess.Popen[bytes]"] = set()
+"""Packs started and not yet closed (what a signal handler must stop)."""
+
+
+class _Spawning:
+    """A pack being spawned has no pid yet: a signal arriving then is held until it has one."""
+
+    active = False
+    held: int | None = None
+
+
+def hold_signal_while_spawning(signum: int) -> bool:
+    """True when a pack is being spawned: ``signum`` is re-raised once its pid is registered."""
+    if _Spawning.active:
+        _Spawning.held = signum
+        return True
+    return False
+
+
+def stop_all_packs(grace: float = 2.0) -> None:
+    """Stop the process group of every running pack (preflight's SIGINT/SIGTERM handler)."""
+    for proc in list(_RUNNING):
+        _stop_group(proc, grace)
+        _RUNNING.discard(proc)
+
+
+def _stop_group(proc: "subprocess.Popen[bytes]", grace: float = 5.0) -> None:
+    """SIGTERM the pack's process group, SIGKILL it after ``grace`` seconds, and reap the pack."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone already
+        try:
+            proc.wait(timeout=grace)
+            if sig == signal.SIGTERM:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)  # children that ignored SIGTERM
+                except (ProcessLookupError, PermissionError):
+                    pass
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     struct.update({k: v for k, v in value.items() if not k.startswith("__")})
@@ -468,15 +617,24 @@ class PolicyAnalyzer:
             "PULUMI_CONFIG": config,
             "PYTHONUNBUFFERED": "1",
         })
+        _Spawning.active = True
         try:
             self._proc = subprocess.Popen(
                 [self.python, "-u", "-m", "pulumi.policy", self._engine_address, "."],
                 cwd=str(self.pack_dir), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                # Its own process group: stopping the pack stops whatever it started too.
+                start_new_session=True,
             )
         except OSError as exc:
             self.close()
             raise PolicyPackError(f"{self.pack_dir}: cannot start the pack with {self.python}: {exc}") from None
+        finally:
+            _Spawning.active = False
+        _RUNNING.add(self._proc)
+        held, _Spawning.held = _Spawning.held, None
+        if held is not None:
+            os.kill(os.getpid(), held)  # delivered now that the pack's group can be stopped
         assert self._proc.stdout is not None and self._proc.stderr is not None
         self._readers = [threading.Thread(target=self._read_stdout, args=(self._proc.stdout,), daemon=True),
                          threading.Thread(target=self._drain, args=(self._proc.stderr, self._stderr), daemon=True)]
@@ -485,7 +643,7 @@ class PolicyAnalyzer:
 
     def _read_stdout(self, stream: IO[bytes]) -> None:
         first = True
-        for raw in iter(stream.readline, b""):
+        for raw in _lines(stream):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if first and line.strip().isdigit():
                 self._port.put(line.strip())
@@ -496,7 +654,7 @@ class PolicyAnalyzer:
             self._port.put(None)
 
     def _drain(self, stream: IO[bytes], into: list[str]) -> None:
-        for raw in iter(stream.readline, b""):
+        for raw in _lines(stream):
             self._keep(into, raw.decode("utf-8", "replace").rstrip("\n"))
 
     @staticmethod
@@ -540,13 +698,11 @@ class PolicyAnalyzer:
         self._stub = None
         proc, self._proc = self._proc, None
         if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            _stop_group(proc)
+            _RUNNING.discard(proc)
+            for reader in self._readers:
+                if reader.ident is not None:  # started (a signal may land between creating and starting)
+                    reader.join(timeout=2)  # the pipes are at EOF once the group is gone
             for stream in (proc.stdout, proc.stderr):
                 if stream is not None:
                     stream.close()

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,7 +23,14 @@ from components.config import reference as config_reference
 
 from . import cost as finops_cost, prices  # FinOps (issue 5)
 from . import policy as policy_report  # policy pack (issue 7)
-from .analyzer import PolicyAnalyzer, PolicyPackError, load_policy_config
+from .analyzer import (
+    PolicyAnalyzer,
+    PolicyPackError,
+    hold_signal_while_spawning,
+    load_policy_config,
+    stop_all_packs,
+)
+from .bounded import CONFIG_LIMIT, BoundedReadError, read_text, same_file
 from .engine import run_program
 from .init import InitError, add_init_arguments, run_init
 from .markdown import render_comment
@@ -83,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--out", metavar="PATH", help="where to write it (default: the catalog's data directory)")
     refresh.add_argument("--instance-type", action="append", default=[], metavar="TYPE",
                          help="refresh only this type (repeatable), merged into the existing snapshot")
+    refresh.add_argument("--allow-shrink", action="store_true",
+                         help=f"allow a full refresh to drop more than {prices.MAX_DROPPED_FRACTION:.0%} of the snapshot's rows")
     return parser
 
 
@@ -91,14 +103,51 @@ def _write(path: str, text: str) -> None:
         sys.stdout.write(text)
         return
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        atomic_write_text(path, text)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def check_outputs(outputs: Sequence[tuple[str, str | None]], inputs: Sequence[Path]) -> None:
+    """Refuse (exit 2) outputs that would destroy an input or each other, before anything runs.
+
+    ``outputs`` are (flag, path) pairs; ``-`` (stdout) is allowed for at most one of them.
+    """
+    given = [(flag, path) for flag, path in outputs if path]
+    to_stdout = [flag for flag, path in given if path == "-"]
+    if len(to_stdout) > 1:
+        raise UsageError(f"{' and '.join(to_stdout)} both write to stdout ('-'); send all but one to a file")
+    files = [(flag, Path(path)) for flag, path in given if path != "-"]
+    for index, (flag, path) in enumerate(files):
+        for other_flag, other in files[:index]:
+            if same_file(path, other):
+                raise UsageError(f"{path}: both {other_flag} and {flag} would write it; give each its own file")
+        for source in inputs:
+            if same_file(path, source):
+                raise UsageError(f"{path}: {flag} would overwrite an input of this run ({source}); "
+                                 "write the output somewhere else")
+
+
+def _protected_inputs(project_dir: Path, source: Any, args: argparse.Namespace) -> list[Path]:
+    """Files an output must never replace: the project file, every stack file beside this one, the
+    baseline, the policy pack's project file and configs."""
+    inputs = [project_dir / "Pulumi.yaml"]
+    stack_path: Path | None = getattr(source, "path", None)
+    if stack_path is not None:
+        inputs += [stack_path, *sorted(stack_path.parent.glob("Pulumi.*.yaml"))]
+    if args.baseline:
+        inputs.append(Path(args.baseline))
+    pack_dir = (args.policy_pack or project_dir / "policypacks" / "ai-governance")
+    inputs += [pack_dir / "PulumiPolicy.yaml", *sorted((pack_dir / "config").glob("*.json"))]
+    if args.policy_pack_config is not None:
+        inputs.append(args.policy_pack_config)
+    return inputs
 
 
 def preview(args: argparse.Namespace) -> int:
     project_dir: Path = args.project_dir.resolve()
     source = read_stack_config(project_dir, args.stack)
+    check_outputs([("--json", args.json), ("--markdown", args.markdown)], _protected_inputs(project_dir, source, args))
     # Validate before any mock is set: a broken stack registers nothing.
     cfg = validate_flat_config(source.config, source.project, source.source, source.secret_keys)
     baseline = _load_baseline(args.baseline)  # FinOps: a bad baseline fails before the program runs
@@ -129,7 +178,8 @@ def preview(args: argparse.Namespace) -> int:
     # With --json -, stdout carries only the JSON document; the human view goes to stderr.
     print(human, file=sys.stderr if to_stdout else sys.stdout)
     if args.json:
-        _write(args.json, json.dumps(report, indent=2, sort_keys=False) + "\n")
+        # allow_nan=False: the report is strict JSON, so it can always be read back as a baseline.
+        _write(args.json, json.dumps(report, indent=2, sort_keys=False, allow_nan=False) + "\n")
     if args.markdown:
         _write(args.markdown, render_comment(report, diff))
     return EXIT_POLICY if policy_report.has_mandatory(report.get("policy")) else EXIT_OK
@@ -163,8 +213,13 @@ def _start_policy_pack(args: argparse.Namespace, project_dir: Path, source: Any)
     if config_file is not None:
         _check_pins(config_file, project_dir, source)
     try:
+        if config_file is not None:
+            load_policy_config(config_file)  # a broken config fails now, not after the program ran
         analyzer = PolicyAnalyzer(pack_dir, project=source.project, stack=args.stack, config_file=config_file,
                                   stack_config=source.config, secret_keys=source.secret_keys)
+    except PolicyPackError as exc:
+        raise UsageError(str(exc)) from None
+    try:
         analyzer.start()
     except PolicyPackError as exc:
         raise UsageError(str(exc)) from None
@@ -198,8 +253,10 @@ def policies(args: argparse.Namespace) -> int:
     table = policy_report.policies_table(info, levels)
     if args.update_readme is not None:
         try:
-            readme = args.update_readme.read_text(encoding="utf-8")
-            args.update_readme.write_text(policy_report.replace_table(readme, table), encoding="utf-8")
+            readme = read_text(args.update_readme, CONFIG_LIMIT)
+            atomic_write_text(args.update_readme, policy_report.replace_table(readme, table))
+        except BoundedReadError as exc:
+            raise UsageError(str(exc)) from None
         except (OSError, ValueError) as exc:
             raise UsageError(f"{args.update_readme}: {exc}") from None
     elif args.json:
@@ -241,12 +298,43 @@ def _load_baseline(path: str | None) -> dict[str, Any] | None:
 
 def _prices(args: argparse.Namespace) -> int:
     try:
-        return prices.main(args.region, args.out, args.instance_type)
+        return prices.main(args.region, args.out, args.instance_type, args.allow_shrink)
     except prices.RefreshError as exc:
         raise UsageError(f"prices refresh: {exc}") from None
 
 
+_HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    """SIGINT/SIGTERM: stop every running pack's process group, then exit 128+N at once.
+
+    Exiting from the handler (rather than raising into whatever code was running, which may catch
+    it) is what makes a cancelled CI job end promptly; outputs are written atomically, so nothing
+    half-written is left.
+    """
+    if hold_signal_while_spawning(signum):
+        return
+    for sig in _HANDLED:
+        signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+    stop_all_packs()
+    sys.stderr.write(f"preflight: stopped by {signal.Signals(signum).name}\n")
+    sys.stderr.flush()
+    os._exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = {sig: signal.signal(sig, _stop) for sig in _HANDLED}
+    try:
+        return _main(argv)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "preview":

@@ -17,6 +17,7 @@ from ai_platform_finops.estimator import estimate
 
 from components.config import StackConfig
 
+from .bounded import REPORT_LIMIT, BoundedReadError, load_json
 from .engine import Recording
 from .report import SCHEMA
 
@@ -70,15 +71,12 @@ def cost_section(recording: Recording, cfg: StackConfig, as_of: date | None = No
 def load_baseline(path: str) -> dict[str, Any]:
     """An earlier ``preview --json`` report with a cost section."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BaselineError(f"{path}: baseline report not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{path}: cannot read the baseline report: {exc}") from None
-    try:
-        report = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{path}: not a JSON report (line {exc.lineno}: {exc.msg})") from None
+        report = load_json(path, limit=REPORT_LIMIT)
+    except BoundedReadError as exc:
+        if exc.problem == "not found":
+            raise BaselineError(f"{path}: baseline report not found") from None
+        what = "not a JSON report" if exc.kind == "json" else "the baseline report"
+        raise BaselineError(f"{path}: {what}: {exc.problem}") from None
     if not isinstance(report, dict) or report.get("schema") != SCHEMA:
         found = report.get("schema") if isinstance(report, dict) else type(report).__name__
         raise BaselineError(
@@ -141,7 +139,7 @@ def cost_diff(baseline: Mapping[str, Any], report: Mapping[str, Any]) -> dict[st
     return {
         "basis": BASIS,
         "baseline": {"project": baseline.get("project"), "stack": baseline.get("stack"),
-                     "catalog": (old.get("catalog") or {}).get("date")},
+                     "catalog": old["catalog"].get("date") if isinstance(old.get("catalog"), Mapping) else None},
         "total": {"baseline": old_total, "new": new_total, "change": round(new_total - old_total, 2)},
         "by_project": projects,
         "items": items,

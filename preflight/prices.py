@@ -22,7 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ai_platform_finops.catalog import PriceTable, price_file, read_price_table, write_price_table
+from ai_platform_finops.catalog import PriceTable, parse_price_table, price_file, render_price_table
+
+from .bounded import PRICES_LIMIT, BoundedReadError, read_text
+from .safe_io import atomic_write_text
 
 PRICING_REGION = "us-east-1"
 SERVICE_CODE = "AmazonEC2"
@@ -143,9 +146,43 @@ def merge(partial: PriceTable, existing: PriceTable) -> PriceTable:
     return PriceTable(region=partial.region, date=partial.date, source=source, usd_per_hour=merged)
 
 
+MAX_DROPPED_FRACTION = 0.05
+"""A refresh that would drop more of the snapshot's rows than this needs ``--allow-shrink``."""
+
+
+def read_snapshot(path: Path) -> PriceTable:
+    """The existing snapshot at ``path``, read within bounds; RefreshError when it is damaged."""
+    try:
+        return parse_price_table(read_text(path, PRICES_LIMIT))
+    except BoundedReadError as exc:
+        raise RefreshError(f"{exc}; nothing was written") from None
+    except ValueError as exc:
+        raise RefreshError(f"{path}: the existing snapshot is damaged ({exc}); fix or remove it, "
+                           "nothing was written") from None
+
+
+def shrink_problem(new: PriceTable, existing: PriceTable, limit: float = MAX_DROPPED_FRACTION) -> str | None:
+    """Why replacing ``existing`` by ``new`` needs an explicit flag, or None."""
+    dropped = sorted(set(existing.usd_per_hour) - set(new.usd_per_hour))
+    if not existing.usd_per_hour or len(dropped) <= limit * len(existing.usd_per_hour):
+        return None
+    shown = ", ".join(dropped[:5]) + (", ..." if len(dropped) > 5 else "")
+    return (f"the refresh would drop {len(dropped)} of the snapshot's {len(existing.usd_per_hour)} prices ({shown}), "
+            f"more than {limit:.0%}; pass --allow-shrink if that is intended. Nothing was written.")
+
+
 def refresh(region: str, out: Path | None = None, instance_types: Sequence[str] = (), client: Any = None,
-            now: datetime | None = None) -> tuple[Path, RefreshResult]:
-    """Fetch and write the snapshot; returns where it went and what was skipped."""
+            now: datetime | None = None, allow_shrink: bool = False) -> tuple[Path, RefreshResult]:
+    """Fetch and write the snapshot; returns where it went and what was skipped.
+
+    A partial refresh (``instance_types``) merges into the existing snapshot; a full one replaces
+    it, but not when it would drop more than a few percent of its rows unless ``allow_shrink``.
+    A damaged existing snapshot is an error, checked before the API is asked anything.
+    """
+    path = out if out is not None else price_file(region)
+    existing = read_snapshot(path) if path.exists() or path.is_symlink() else None
+    if existing is not None and existing.region and existing.region != region:
+        raise RefreshError(f"{path}: holds prices for {existing.region}, not {region}; nothing was written")
     if client is None:
         client = make_client()
     try:
@@ -160,27 +197,26 @@ def refresh(region: str, out: Path | None = None, instance_types: Sequence[str] 
             f"({result.items} item(s), {len(result.no_usd)} without a USD price, {len(result.malformed)} malformed); "
             "is the region code right (e.g. eu-west-1)? Nothing was written."
         )
-    path = out if out is not None else price_file(region)
     table = result.table
-    if instance_types and path.exists():
-        try:
-            existing = read_price_table(path)
-        except (OSError, ValueError, KeyError):
-            existing = None
-        if existing is not None and existing.region == region:
+    if existing is not None:
+        if instance_types:
             table = merge(table, existing)
+        elif not allow_shrink:
+            problem = shrink_problem(table, existing)
+            if problem:
+                raise RefreshError(f"{path}: {problem}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_price_table(table, path)
+        atomic_write_text(path, render_price_table(table))
     except OSError as exc:
         raise RefreshError(f"{path}: cannot write: {exc.strerror or exc}") from None
     result.table = table
     return path, result
 
 
-def main(region: str, out: str | None, instance_types: Sequence[str]) -> int:
+def main(region: str, out: str | None, instance_types: Sequence[str], allow_shrink: bool = False) -> int:
     """The CLI command; prints a one-line summary (and skipped items) and returns 0."""
-    path, result = refresh(region, Path(out) if out else None, instance_types)
+    path, result = refresh(region, Path(out) if out else None, instance_types, allow_shrink=allow_shrink)
     print(f"wrote {len(result.table.usd_per_hour)} on-demand prices for {region} dated {result.table.date} to {path} "
           f"({result.pages} page(s), {result.items} item(s); skipped {len(result.no_usd)} without a USD price, "
           f"{len(result.malformed)} malformed)")

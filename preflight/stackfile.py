@@ -8,24 +8,15 @@ placeholder that names the key, so the program sees a secret Output and nothing 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.config import ConfigError, stack_file
 from components.config.loader import key_part
 
-
-class _PulumiYamlLoader(yaml.SafeLoader):
-    """YAML as Pulumi reads it: ``2026-11-02`` stays a string, not a date."""
-
-
-_PulumiYamlLoader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+from .bounded import BoundedReadError, load_yaml
 
 
 def secret_placeholder(key: str) -> str:
@@ -40,29 +31,39 @@ class StackConfigSource:
     """The stack file as users name it, e.g. stacks/Pulumi.dev.yaml (used in every message)."""
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
+    path: Path | None = None
+    """The stack file on disk."""
 
 
 def _load_yaml(path: Path, source: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(source, [("(file)", "not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, [("(file)", f"cannot be read: {exc.__class__.__name__}: {exc}")]) from None
-    try:
-        return yaml.load(text, Loader=_PulumiYamlLoader)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f"line {where.line + 1}: " if where is not None else ""
-        raise ConfigError(source, [("(yaml)", f"{line}{getattr(exc, 'problem', None) or exc}")]) from None
+        return load_yaml(path, source)
+    except BoundedReadError as exc:
+        raise ConfigError(source, [(f"({exc.kind})", exc.problem)]) from None
 
 
 def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+"""Pulumi's own rule for a stack name (pkg/backend validateStackName): no '/', ':' or spaces, so a
+name can neither break a URN (``a::b``) nor leave the stack directory (``x/../y``)."""
+
+
+def stack_name_problem(stack: str) -> str | None:
+    if STACK_NAME.fullmatch(stack):
+        return None
+    if len(stack) > 100:
+        return "stack names must be at most 100 characters"
+    return "stack names may only contain letters, digits, hyphens, underscores and periods (Pulumi's rule)"
+
+
 def read_stack_config(project_dir: Path, stack: str) -> StackConfigSource:
     """Pulumi.yaml's declared defaults overlaid with the stack file's values."""
+    problem = stack_name_problem(stack)
+    if problem:
+        raise ConfigError("--stack", [(repr(stack[:40]), problem)])
     project_file = _load_yaml(project_dir / "Pulumi.yaml", "Pulumi.yaml")
     if not isinstance(project_file, dict) or "name" not in project_file:
         raise ConfigError("Pulumi.yaml", [("name", "is required")])
@@ -70,7 +71,7 @@ def read_stack_config(project_dir: Path, stack: str) -> StackConfigSource:
     config_dir = project_file.get("stackConfigDir", ".")
     path = project_dir / config_dir / f"Pulumi.{stack}.yaml"
     source = stack_file(stack) if config_dir == "stacks" else str(Path(config_dir) / f"Pulumi.{stack}.yaml")
-    result = StackConfigSource(project=project, stack=stack, source=source)
+    result = StackConfigSource(project=project, stack=stack, source=source, path=path)
 
     for key, declared in (project_file.get("config") or {}).items():
         full = key if ":" in key else f"{project}:{key}"
@@ -82,7 +83,7 @@ def read_stack_config(project_dir: Path, stack: str) -> StackConfigSource:
         else:
             result.config[full] = _as_config_string(declared)
 
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml"))
         raise ConfigError(source, [("(file)", f"no such stack file; stacks here: {', '.join(known) or 'none'}")])
     stack_doc = _load_yaml(path, source)

@@ -86,6 +86,10 @@ class ArgoCdConfig(ConfigModel):
     ``platform-bootstrap`` project, which may only create Applications in ``argocd``."""
     restrict_default_project: bool = True
     """Empty Argo CD's built-in ``default`` project, so no Application can escape its tenant fence."""
+    admin_enabled: bool = Field(
+        default=True,
+        description="Argo CD's local admin user. Off under SSO whatever this says. In prod it needs SSO or "
+                    "argocdAdminPasswordHash (set with --secret), else set it false and use SSO or `argocd --core`.")
     admin_password_mtime: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")] | None = None
     """When the admin hash was last changed (e.g. 2026-07-01T00:00:00Z). Unset: the chart stamps the
     time of each Helm upgrade, which signs admin out on every upgrade."""

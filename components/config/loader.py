@@ -222,6 +222,24 @@ def _scrub(problems: list[Problem], secrets: list[str]) -> list[Problem]:
     return scrubbed
 
 
+def plaintext_secret_problems(flat: Mapping[str, str], project: str, secret_keys: Collection[str]) -> list[Problem]:
+    """A secret key set without ``secure:`` sits in plaintext in the stack file and in git."""
+    return [(key, f"is set in plaintext; a secret must be encrypted: run `pulumi config set --secret {key} <value>` "
+                  "(the stack file then reads `secure: ...`), and rotate the value that was committed")
+            for key in SECRET_KEYS if f"{project}:{key}" in flat and f"{project}:{key}" not in secret_keys]
+
+
+def secure_default_problems(cfg: StackConfig, flat: Mapping[str, str], project: str) -> list[Problem]:
+    """Checks that need the secret keys' presence (never their values)."""
+    argo = cfg.argocd
+    if (cfg.is_prod and argo is not None and argo.enabled and argo.sso is None and argo.admin_enabled
+            and f"{project}:argocdAdminPasswordHash" not in flat):
+        return [("argocd.adminEnabled", "prod must not run Argo CD's local admin with the password Argo CD generates; "
+                                        "configure argocd.sso, set a bcrypt hash with `pulumi config set --secret "
+                                        "argocdAdminPasswordHash`, or set argocd.adminEnabled: false")]
+    return []
+
+
 def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
                          secret_keys: Collection[str] = (), *, for_real: bool = False) -> StackConfig:
     """Validate Pulumi's flat config for one stack; every problem of every kind in one ConfigError.
@@ -231,6 +249,7 @@ def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
     shipped example values (see ``examples``).
     """
     values, problems = values_from_flat_config(flat, project)
+    problems += plaintext_secret_problems(flat, project, secret_keys)
     secrets = [leaf for key in secret_keys if key in flat
                for leaf in _string_leaves(_decoded(flat[key]))]
     try:
@@ -240,6 +259,7 @@ def validate_flat_config(flat: Mapping[str, str], project: str, source: str,
         # A section that did not decode is reported once, not again as missing.
         found = problems + [p for p in exc.problems if p[0] not in undecodable]
         raise ConfigError(source, _scrub(found, secrets)) from None
+    problems += secure_default_problems(cfg, flat, project)
     if problems:
         raise ConfigError(source, _scrub(problems, secrets))
     if for_real and not cfg.is_local:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from ipaddress import IPv4Network
 from typing import Annotated
 
 from pydantic import Field, StrictInt, model_validator
@@ -64,11 +65,31 @@ class ProjectConfig(ConfigModel):
     """The namespace's LimitRange defaults."""
     pod_security: PodSecurityLevel = PodSecurityLevel.RESTRICTED
     """Pod Security Admission level enforced on the namespace; inference pods meet 'restricted'."""
-    network_policy: bool | None = None
-    """Default-deny ingress; on by default in prod."""
+    network_policy: bool = Field(
+        default=True,
+        description="A default-deny NetworkPolicy for ingress and egress; DNS, the platform's ingress namespaces "
+                    "and (allowSameNamespace) the namespace's own pods stay allowed. Opting out needs "
+                    "networkPolicyOptOutReason.")
+    network_policy_opt_out_reason: Annotated[str, Field(min_length=10)] | None = Field(
+        default=None,
+        description="Why this project runs without the default-deny policy (required with networkPolicy: false; "
+                    "recorded as an annotation on the namespace).")
     allowed_ingress_namespaces: list[DnsLabel] = ["ingress-nginx"]
     """Namespaces admitted by the default-deny policy (Argo CD's namespace is added when Argo CD is on)."""
     allow_same_namespace: bool = True
     """Whether the default-deny policy still admits traffic between pods of this project's namespace."""
+    allowed_egress_cidrs: list[IPv4Network] = Field(
+        default=[],
+        description="Extra egress the default-deny policy allows, as CIDRs (e.g. a VPC endpoint subnet for S3 or "
+                    "the model registry).")
+
+    @model_validator(mode="after")
+    def _opt_out_has_a_reason(self) -> "ProjectConfig":
+        if not self.network_policy and not self.network_policy_opt_out_reason:
+            raise ValueError("networkPolicy: false needs networkPolicyOptOutReason: why this tenant runs without "
+                             "the default-deny NetworkPolicy")
+        if self.network_policy and self.network_policy_opt_out_reason:
+            raise ValueError("networkPolicyOptOutReason is set but networkPolicy is on; remove the reason")
+        return self
     source_repos: list[str] = []
     """Git repositories this project's Argo CD AppProject may deploy from."""

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt, field_validator, model_validator
 
-from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE, ETHICS_POLICY_ID_PATTERN
+from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE, ETHICS_POLICY_ID_PATTERN, looks_secret
 from ai_platform_finops.tags import label_value_problem
 
 from .base import ConfigModel, DnsLabel, Quantity, quantity_value
@@ -210,6 +210,24 @@ class ModelCacheConfig(ConfigModel):
                                   "a node with room. Defaults to 50Gi for GPU services and 2Gi otherwise.")
 
 
+class SecretKeySelector(ConfigModel):
+    """A key of a Kubernetes Secret in the service's namespace, created out of band."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",
+                               description="The Secret's name (a DNS subdomain).")]
+    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]{1,253}$", description="The key within the Secret.")]
+
+
+class EnvValueSource(ConfigModel):
+    secret_key_ref: SecretKeySelector = Field(description="Read the value from this Secret key.")
+
+
+class EnvFromSecret(ConfigModel):
+    """``NAME: {valueFrom: {secretKeyRef: {name, key}}}``: the value never passes through Pulumi."""
+
+    value_from: EnvValueSource = Field(description="Where Kubernetes reads the value from.")
+
+
 class InferenceServiceConfig(ConfigModel):
     name: DnsLabel
     """The service's name (a DNS label): Deployment, Service and HPA names."""
@@ -229,8 +247,11 @@ class InferenceServiceConfig(ConfigModel):
     """The HPA's cpu target, percent."""
     port: Annotated[int, Field(ge=1024, le=65535)] = 8080
     """Container and Service port (1024-65535: the server runs as non-root)."""
-    env: dict[str, str] = {}
-    """Extra environment variables; MODEL_VERSION and ETHICS_POLICY_ID are reserved."""
+    env: dict[str, str | EnvFromSecret] = Field(
+        default={},
+        description="Extra container environment (MODEL_VERSION, ETHICS_POLICY_ID, HOME and HF_HOME are set by the platform): a literal string, or {valueFrom: {secretKeyRef: {name, key}}}. "
+                    "Names that look secret (*PASSWORD*, *TOKEN*, *SECRET*, *_KEY, *CREDENTIALS*) must use the "
+                    "secretKeyRef form.")
     probes: Probes = Probes()
     """HTTP health probes."""
     args: list[str] = []
@@ -273,10 +294,15 @@ class InferenceServiceConfig(ConfigModel):
 
     @field_validator("env")
     @classmethod
-    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+    def _env(cls, value: dict[str, str | EnvFromSecret]) -> dict[str, str | EnvFromSecret]:
         bad = [k for k in value if not _ENV_NAME.fullmatch(k)]
         if bad:
             raise ValueError(f"environment variable names {bad} must match [A-Za-z_][A-Za-z0-9_]*")
+        literal = sorted(k for k, v in value.items() if isinstance(v, str) and looks_secret(k))
+        if literal:
+            # Never echo the value: it is the secret.
+            raise ValueError(f"{literal} look secret but are literal values; reference a Kubernetes Secret instead: "
+                             f"{literal[0]}: {{valueFrom: {{secretKeyRef: {{name: <secret>, key: <key>}}}}}}")
         reserved = PLATFORM_ENV & set(value)
         if reserved:
             raise ValueError(f"{sorted(reserved)} are set by the platform (model.version, ethics.policyId and the "

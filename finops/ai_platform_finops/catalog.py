@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,23 +54,47 @@ def _split_header(text: str) -> tuple[dict[str, str], str]:
     return meta, "\n".join(body)
 
 
+def parse_price_table(text: str) -> PriceTable:
+    """Parse a price snapshot's text; ValueError names the first bad row (a refresh must never
+    treat a damaged snapshot as empty and replace it)."""
+    meta, body = _split_header(text)
+    reader = csv.DictReader(io.StringIO(body))
+    if reader.fieldnames is None or not {"instance_type", "usd_per_hour"} <= set(reader.fieldnames):
+        raise ValueError("no 'instance_type,usd_per_hour' header")
+    prices: dict[str, float] = {}
+    for row in reader:
+        where = f"row {reader.line_num - 1}"
+        name, raw = (row.get("instance_type") or "").strip(), row.get("usd_per_hour")
+        if not name:
+            raise ValueError(f"{where}: no instance type")
+        try:
+            price = float(raw or "")
+        except ValueError:
+            raise ValueError(f"{where}: {name}: price {raw!r} is not a number") from None
+        if not math.isfinite(price) or price < 0:
+            raise ValueError(f"{where}: {name}: price {raw!r} is not a finite, non-negative number")
+        if name in prices:
+            raise ValueError(f"{where}: {name} appears twice")
+        prices[name] = price
+    return PriceTable(region=meta.get("region", ""), date=meta.get("date", ""), source=meta.get("source", ""),
+                      usd_per_hour=prices)
+
+
 def read_price_table(path: Path) -> PriceTable:
     """Parse a price snapshot (as shipped, or as written by the refresh command)."""
-    meta, body = _split_header(path.read_text(encoding="utf-8"))
-    prices = {row["instance_type"]: float(row["usd_per_hour"]) for row in csv.DictReader(io.StringIO(body))}
-    return PriceTable(
-        region=meta.get("region", ""),
-        date=meta.get("date", ""),
-        source=meta.get("source", ""),
-        usd_per_hour=prices,
-    )
+    return parse_price_table(path.read_text(encoding="utf-8"))
+
+
+def render_price_table(table: PriceTable) -> str:
+    """A snapshot's text, in the format ``parse_price_table`` reads."""
+    lines = [f"# region: {table.region}", f"# date: {table.date}", f"# source: {table.source}", "instance_type,usd_per_hour"]
+    lines += [f"{name},{price:.6f}" for name, price in sorted(table.usd_per_hour.items())]
+    return "\n".join(lines) + "\n"
 
 
 def write_price_table(table: PriceTable, path: Path) -> None:
-    """Write a snapshot in the format ``read_price_table`` loads."""
-    lines = [f"# region: {table.region}", f"# date: {table.date}", f"# source: {table.source}", "instance_type,usd_per_hour"]
-    lines += [f"{name},{price:.6f}" for name, price in sorted(table.usd_per_hour.items())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """Write a snapshot in the format ``read_price_table`` loads (preflight writes it atomically)."""
+    path.write_text(render_price_table(table), encoding="utf-8")
 
 
 def price_file(region: str, data_dir: Path = DATA_DIR) -> Path:

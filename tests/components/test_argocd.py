@@ -125,9 +125,10 @@ def test_server_is_cluster_ip_dex_off_and_admin_without_sso(configs, stack):
     assert values["server"]["service"]["type"] == "ClusterIP"
     assert values["server"]["ingress"] == {"enabled": False}
     assert values["dex"]["enabled"] is False
-    assert values["configs"]["cm"]["admin.enabled"] is True
+    # prod turns the local admin off (argocd.adminEnabled: false); elsewhere Argo CD's initial-admin-secret flow
+    assert values["configs"]["cm"]["admin.enabled"] is (stack != "prod")
     assert values["configs"]["params"]["server.insecure"] is False
-    assert "secret" not in values["configs"]  # no hash: Argo CD's own initial-admin-secret flow
+    assert "secret" not in values["configs"]
 
 
 def test_ingress_is_opt_in_and_tls_only():
@@ -168,7 +169,40 @@ def test_admin_hash_goes_to_the_chart_secret_with_a_fixed_mtime():
     }
 
 
+def test_a_disabled_admin_ignores_a_hash():
+    values = values_for(load("dev", argo_edit(adminEnabled=False)), admin_password_hash="HASH")
+    assert values["configs"]["cm"]["admin.enabled"] is False and "secret" not in values["configs"]
+
+
 # --- argocd config checks ---------------------------------------------------------------------
+
+PROD_ADMIN = ("argocd.adminEnabled: prod must not run Argo CD's local admin with the password Argo CD generates; "
+              "configure argocd.sso, set a bcrypt hash with `pulumi config set --secret argocdAdminPasswordHash`, "
+              "or set argocd.adminEnabled: false")
+
+
+def test_prod_refuses_the_generated_admin_password():
+    assert problems_of("prod", argo_edit(adminEnabled=True)) == [PROD_ADMIN]
+
+
+def test_prod_admin_with_a_secret_hash_or_sso_is_accepted():
+    source = stack_source("prod", argo_edit(adminEnabled=True))
+    flat = {**source.config, "ai-platform:argocdAdminPasswordHash": "[secret]"}
+    validate_flat_config(flat, source.project, source.source, ["ai-platform:argocdAdminPasswordHash"])
+    sso = argo_edit(adminEnabled=True, sso={"issuer": "https://apexlogic.okta.com", "clientId": "argocd"},
+                    ingress={"host": "argocd.apexlogic.com", "tlsSecretName": "argocd-tls"})
+    assert load("prod", sso).argocd is not None
+
+
+@pytest.mark.parametrize("key", ["argocdAdminPasswordHash", "gitopsRepoToken"])
+def test_a_secret_key_set_in_plaintext_is_a_config_error_that_never_quotes_it(key):
+    source = stack_source("dev")
+    flat = {**source.config, f"ai-platform:{key}": "hunter2-plaintext-value"}
+    with pytest.raises(ConfigError) as raised:
+        validate_flat_config(flat, source.project, source.source, source.secret_keys)
+    message = str(raised.value)
+    assert message.startswith(f"stacks/Pulumi.dev.yaml: {key}: is set in plaintext; a secret must be encrypted")
+    assert "hunter2" not in message
 
 
 def test_chart_version_must_be_exact():
@@ -328,6 +362,7 @@ def _is_secret(value: Any) -> bool:
 def with_secrets() -> dict[str, Recording]:
     def private(config: dict[str, Any]) -> None:
         config[ARGO_KEY]["repo"]["private"] = True
+        config[ARGO_KEY]["adminEnabled"] = True  # prod ships with admin off; here it signs in with the hash
     return {stack: preview(stack, private, secret_values=SECRETS) for stack in ("dev", "prod")}
 
 

@@ -119,6 +119,15 @@ def test_env_carries_model_version_and_ethics_policy_then_the_configured_env():
     ]
 
 
+def test_a_secret_env_var_is_a_secret_key_ref_never_a_value():
+    ref = {"valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}
+    rec = preview("dev", lambda c: c[P + "services"][0].update(env={"HF_TOKEN": ref, "LOG_LEVEL": "info"}))
+    assert main_container(rec, MMS)["env"][2:] == [
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}},
+        {"name": "LOG_LEVEL", "value": "info"},
+    ]
+
+
 def test_gpus_go_in_limits_with_an_equal_request(dev, prod):
     assert main_container(dev, MMS)["resources"] == {
         "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1", "ephemeral-storage": "50Gi"},

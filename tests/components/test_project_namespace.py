@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from preflight.engine import Recording, RecordedResource
-from tests.support import STACKS, one, preview, recorded
+from components.config import ConfigError, validate_flat_config
+from tests.support import STACKS, one, preview, recorded, stack_source
 
 P = "ai-platform:"
 COMPONENT = "ai-platform:tenancy:ProjectNamespace"
@@ -107,55 +108,83 @@ def test_limit_range_gives_containers_defaults_but_no_cpu_limit(dev):
     }]}
 
 
-def test_network_policy_is_on_in_prod_and_admits_only_ingress_and_argocd(prod):
-    for project in ("project-nova", "project-atlas"):
-        policy = one(prod, NETWORK_POLICY, project)
+DNS_EGRESS = {
+    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_tenant_namespace_gets_a_default_deny_policy_for_ingress_and_egress(stack):
+    rec = recorded(stack)
+    for namespace in rec.of_type(NAMESPACE):
+        if namespace.parent not in {c.urn for c in rec.of_type(COMPONENT)}:
+            continue  # platform namespaces (argocd) are not tenants
+        project = namespace.inputs["metadata"]["name"]
+        policy = one(rec, NETWORK_POLICY, project)
         assert policy.inputs["metadata"] == {
-            "name": "default-deny-ingress",
+            "name": "default-deny",
             "namespace": project,
-            "labels": one(prod, QUOTA, project).inputs["metadata"]["labels"],
+            "labels": one(rec, QUOTA, project).inputs["metadata"]["labels"],
         }
-        assert policy.inputs["spec"] == {
-            "podSelector": {},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [
-                {"namespaceSelector": {"matchExpressions": [
-                    {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["argocd", "ingress-nginx"]}]}},
-                {"podSelector": {}},
-            ]}],
-        }
+        spec = policy.inputs["spec"]
+        assert spec["podSelector"] == {} and spec["policyTypes"] == ["Ingress", "Egress"]
+        assert spec["egress"] == [DNS_EGRESS, {"to": [{"podSelector": {}}]}]
 
 
-def test_network_policy_is_off_by_default_outside_prod(dev):
-    assert dev.of_type(NETWORK_POLICY) == []
+def test_ingress_admits_only_the_ingress_controller_argocd_and_the_namespace_itself(prod):
+    for project in ("project-nova", "project-atlas"):
+        assert one(prod, NETWORK_POLICY, project).inputs["spec"]["ingress"] == [{"from": [
+            {"namespaceSelector": {"matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["argocd", "ingress-nginx"]}]}},
+            {"podSelector": {}},
+        ]}]
 
 
 def _project(c: dict[str, Any]) -> dict[str, Any]:
     return c[P + "projects"][0]
 
 
-def test_network_policy_can_be_switched_on_and_fenced_tighter():
+def test_network_policy_can_be_fenced_tighter_and_opened_to_cidrs():
     def fence(c: dict[str, Any]) -> None:
-        _project(c).update(networkPolicy=True, allowedIngressNamespaces=["gateway"], allowSameNamespace=False)
+        _project(c).update(allowedIngressNamespaces=["gateway"], allowSameNamespace=False,
+                           allowedEgressCidrs=["10.42.128.0/20"])
         c.pop(P + "argocd")
 
     spec = one(preview("dev", fence), NETWORK_POLICY, "project-nova").inputs["spec"]
     assert spec["ingress"] == [{"from": [{"namespaceSelector": {"matchExpressions": [
         {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["gateway"]}]}}]}]
+    assert spec["egress"] == [DNS_EGRESS, {"to": [{"ipBlock": {"cidr": "10.42.128.0/20"}}]}]
 
 
-def test_network_policy_with_nothing_admitted_denies_all_ingress():
+def test_network_policy_with_nothing_admitted_denies_all_ingress_and_all_egress_but_dns():
     def deny_all(c: dict[str, Any]) -> None:
-        _project(c).update(networkPolicy=True, allowedIngressNamespaces=[], allowSameNamespace=False)
+        _project(c).update(allowedIngressNamespaces=[], allowSameNamespace=False)
         c.pop(P + "argocd")
 
     spec = one(preview("dev", deny_all), NETWORK_POLICY, "project-nova").inputs["spec"]
-    assert spec == {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": []}
+    assert spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": [DNS_EGRESS]}
 
 
-def test_prod_can_opt_out_of_the_network_policy_per_project():
-    rec = preview("prod", lambda c: _project(c).update(networkPolicy=False))
+def test_a_project_opts_out_only_with_a_reason_recorded_on_its_namespace():
+    reason = "legacy batch jobs call partner APIs; tracked in PLAT-2291"
+    rec = preview("prod", lambda c: _project(c).update(networkPolicy=False, networkPolicyOptOutReason=reason))
     assert [r.name for r in rec.of_type(NETWORK_POLICY)] == ["project-atlas"]
+    annotations = one(rec, NAMESPACE, "project-nova").inputs["metadata"]["annotations"]
+    assert annotations == {"governance.apexlogic.com/network-policy-opt-out": reason}
+
+
+@pytest.mark.parametrize("edit, message", [
+    ({"networkPolicy": False}, "projects[0]: networkPolicy: false needs networkPolicyOptOutReason"),
+    ({"networkPolicyOptOutReason": "because we said so"}, "projects[0]: networkPolicyOptOutReason is set but networkPolicy is on"),
+    ({"allowedEgressCidrs": ["10.0.0.1/8"]}, "projects[0].allowedEgressCidrs[0]: Input is not a valid IPv4 network"),
+])
+def test_network_policy_config_errors(edit, message):
+    source = stack_source("dev", lambda c: _project(c).update(edit))
+    with pytest.raises(ConfigError) as raised:
+        validate_flat_config(source.config, source.project, source.source, source.secret_keys)
+    assert message in str(raised.value)
 
 
 def test_namespace_pod_security_level_is_configurable():

@@ -227,3 +227,17 @@ def test_project_quota_must_admit_its_services_at_max_replicas():
         "stacks/Pulumi.dev.yaml: projects[0].quota.memory: '16Gi' is less than the 24Gi the project's services "
         "request at max replicas (multimodal-inference-service: 2 x 12Gi)",
     ]
+
+
+@pytest.mark.parametrize("name", ["DB_PASSWORD", "hf_token", "AWS_SECRET_ACCESS_KEY", "SIGNING_KEY", "GCP_CREDENTIALS"])
+def test_a_secret_looking_env_var_with_a_literal_value_is_refused_without_quoting_it(name):
+    lines = errors("dev", lambda c: service(c).update(env={name: "hunter2-literal", "LOG_LEVEL": "info"}))
+    assert lines == [f"stacks/Pulumi.dev.yaml: services[0].env: ['{name}'] look secret but are literal values; "
+                     "reference a Kubernetes Secret instead: "
+                     f"{name}: {{valueFrom: {{secretKeyRef: {{name: <secret>, key: <key>}}}}}}"]
+
+
+def test_a_malformed_secret_key_ref_names_the_field():
+    lines = errors("dev", lambda c: service(c).update(env={"DB_PASSWORD": {"valueFrom": {"secretKeyRef": {"name": "Bad Name"}}}}))
+    assert any("services[0].env.DB_PASSWORD" in line and "secretKeyRef.key: is required" in line for line in lines), lines
+    assert all("hunter2" not in line for line in lines)

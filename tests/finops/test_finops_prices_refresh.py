@@ -125,3 +125,96 @@ def test_cli_refresh_and_its_errors(tmp_path: Path, monkeypatch, capsys):
     assert "prices refresh: AWS Pricing API" in err and "AccessDeniedException" in err and "Traceback" not in err
     assert main(["prices", "refresh"]) == 2
     assert "--region" in capsys.readouterr().err
+
+
+# --- a refresh never shrinks the catalog by accident ------------------------------------------
+
+SHIPPED = Path(__file__).resolve().parents[2] / "finops" / "ai_platform_finops" / "data" / "ec2-ondemand-us-east-1.csv"
+
+
+def shipped_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "ec2-ondemand-us-east-1.csv"
+    path.write_bytes(SHIPPED.read_bytes())
+    return path
+
+
+def no_client() -> Any:
+    raise AssertionError("the Pricing API must not be asked when the snapshot is unusable")
+
+
+def test_a_partial_refresh_of_the_shipped_catalog_changes_one_row_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
+    path = shipped_copy(tmp_path)
+    before = read_price_table(path).usd_per_hour
+    assert len(before) > 1300
+    pricing = client()
+    with Stubber(pricing) as stub:
+        stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": [price_item("g5.xlarge", "1.5")]},
+                          expected("us-east-1", instance_type="g5.xlarge"))
+        monkeypatch.setattr(prices, "make_client", lambda: pricing)
+        assert main(["prices", "refresh", "--region", "us-east-1", "--out", str(path), "--instance-type", "g5.xlarge"]) == 0
+    after = read_price_table(path).usd_per_hour
+    assert after == {**before, "g5.xlarge": 1.5}
+    assert f"wrote {len(before)} on-demand prices" in capsys.readouterr().out
+
+
+def test_a_snapshot_with_one_bad_row_is_exit_2_with_nothing_written(tmp_path, monkeypatch, capsys):
+    path = shipped_copy(tmp_path)
+    damaged = path.read_text().replace("g5.xlarge,", "g5.xlarge,not-a-price-", 1)
+    path.write_text(damaged)
+    monkeypatch.setattr(prices, "make_client", no_client)
+    code = main(["prices", "refresh", "--region", "us-east-1", "--out", str(path), "--instance-type", "g5.xlarge"])
+    err = capsys.readouterr().err
+    assert code == 2 and path.read_text() == damaged
+    assert err.count("\n") == 1 and "g5.xlarge: price 'not-a-price-" in err and "nothing was written" in err
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("# region: eu-west-1\ninstance_type,usd_per_hour\n,1.0\n", "row 1: no instance type"),
+    ("# region: eu-west-1\ninstance_type,usd_per_hour\nm5.large,nan\n", "not a finite"),
+    ("# region: eu-west-1\ninstance_type,usd_per_hour\nm5.large,1e999\n", "not a finite"),
+    ("# region: eu-west-1\ninstance_type,usd_per_hour\nm5.large,1\nm5.large,2\n", "appears twice"),
+    ("# region: eu-west-1\nname,price\n", "header"),
+])
+def test_damaged_snapshots_are_named_by_row(tmp_path, monkeypatch, capsys, content, problem):
+    path = tmp_path / "s.csv"
+    path.write_text(content)
+    monkeypatch.setattr(prices, "make_client", no_client)
+    assert main(["prices", "refresh", "--region", REGION, "--out", str(path)]) == 2
+    assert problem in capsys.readouterr().err and path.read_text() == content
+
+
+def test_a_snapshot_that_is_not_a_regular_file_is_refused(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "s.csv"
+    path.symlink_to("/dev/zero")
+    monkeypatch.setattr(prices, "make_client", no_client)
+    assert main(["prices", "refresh", "--region", REGION, "--out", str(path)]) == 2
+    assert "is a device, not a regular file" in capsys.readouterr().err
+
+
+def test_a_snapshot_of_another_region_is_refused(tmp_path, monkeypatch, capsys):
+    path = shipped_copy(tmp_path)
+    monkeypatch.setattr(prices, "make_client", no_client)
+    assert main(["prices", "refresh", "--region", REGION, "--out", str(path)]) == 2
+    assert "holds prices for us-east-1, not eu-west-1" in capsys.readouterr().err
+
+
+def test_a_full_refresh_that_drops_rows_needs_allow_shrink(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "s.csv"
+    write_price_table(PriceTable(REGION, "2026-07-20", "older", {f"m5.{i}xlarge": 1.0 + i for i in range(40)}), path)
+    before = path.read_text()
+    answer = {"FormatVersion": "aws_v1", "PriceList": [price_item(f"m5.{i}xlarge", "3.0") for i in range(37)]}
+    pricing = client()
+    with Stubber(pricing) as stub:
+        stub.add_response("get_products", answer, expected(REGION))
+        stub.add_response("get_products", answer, expected(REGION))
+        monkeypatch.setattr(prices, "make_client", lambda: pricing)
+        assert main(["prices", "refresh", "--region", REGION, "--out", str(path)]) == 2
+        assert "would drop 3 of the snapshot's 40 prices" in capsys.readouterr().err and path.read_text() == before
+        assert main(["prices", "refresh", "--region", REGION, "--out", str(path), "--allow-shrink"]) == 0
+    assert len(read_price_table(path).usd_per_hour) == 37
+
+
+def test_dropping_a_few_percent_is_allowed(tmp_path):
+    existing = PriceTable(REGION, "d", "s", {f"t{i}": 1.0 for i in range(100)})
+    assert prices.shrink_problem(PriceTable(REGION, "d", "s", {f"t{i}": 1.0 for i in range(95)}), existing) is None
+    assert "drop 6 of" in (prices.shrink_problem(PriceTable(REGION, "d", "s", {f"t{i}": 1.0 for i in range(94)}), existing) or "")

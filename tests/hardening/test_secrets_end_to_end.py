@@ -31,6 +31,7 @@ SECRETS = {"ai-platform:argocdAdminPasswordHash": ADMIN_HASH, "ai-platform:gitop
 
 def private_repo(config):
     config["ai-platform:argocd"]["repo"]["private"] = True
+    config["ai-platform:argocd"]["adminEnabled"] = True  # prod ships with admin off; here it signs in with the hash
 
 
 def forms(secret: str) -> list[str]:
@@ -42,7 +43,8 @@ def forms(secret: str) -> list[str]:
 def test_no_plaintext_secret_in_any_preflight_output(stack, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     source = stack_source(stack, private_repo)
-    cfg = validate_flat_config(source.config, source.project, source.source, source.secret_keys)
+    cfg = validate_flat_config({**source.config, **SECRETS}, source.project, source.source,
+                               [*source.secret_keys, *SECRETS])
     recording = run_program(ROOT, source, secret_values=SECRETS)
 
     pack_dir = ROOT / "policypacks" / "ai-governance"
@@ -93,3 +95,69 @@ def test_the_kubeconfig_output_is_a_secret(stack):
     recording = run_program(ROOT, stack_source(stack))
     kubeconfig = recording.outputs["kubeconfig"]
     assert kubeconfig == {SIG_KEY: SECRET_SIG, "value": "[secret]"}
+
+
+CIPHERTEXT = "v1:DISTINCTIVEciphertextAAAAbbbbCCCCdddd=="
+
+
+def test_no_plaintext_secret_through_the_cli(tmp_path, monkeypatch, capsys, caplog):
+    """The same guarantee as a user gets it: ``python -m preflight preview`` with ``--json`` and
+    ``--markdown``, the stack file holding ``secure:`` values. Decryption, which the Pulumi CLI
+    does and preflight never does, is stood in for by handing the engine the plaintexts."""
+    import functools
+
+    import preflight.cli as cli
+    from preflight.cli import main
+    from tests.policypacks.test_policy_stacks import edited_project
+
+    def secrets(config):
+        private_repo(config)
+        for key in SECRETS:
+            config[key] = {"secure": CIPHERTEXT}
+
+    project = edited_project(tmp_path, "prod", secrets)
+    monkeypatch.setattr(cli, "run_program", functools.partial(run_program, secret_values=SECRETS))
+    monkeypatch.setenv("PREFLIGHT_POLICY_PYTHON", sys.executable)
+    caplog.set_level(logging.DEBUG)
+    report, comment = tmp_path / "report.json", tmp_path / "comment.md"
+    code = main(["preview", "--stack", "prod", "--project-dir", str(project), "--json", str(report),
+                 "--markdown", str(comment)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    written = "\n".join([report.read_text(), comment.read_text(), out, err, caplog.text])
+    for secret in SECRETS.values():
+        for form in forms(secret):
+            assert form not in written, f"a secret leaked ({form[:12]}...)"
+    assert CIPHERTEXT not in written
+    document = json.loads(report.read_text())
+    argocd = next(r for r in document["resources"] if r["type"] == "kubernetes:helm.sh/v3:Release" and r["name"] == "argocd")
+    assert argocd["inputs"]["values"]["configs"]["secret"]["argocdServerAdminPassword"] == {
+        SIG_KEY: SECRET_SIG, "value": "[secret]"}
+
+
+def test_a_plaintext_secret_key_through_the_cli_is_exit_2_and_never_echoed(tmp_path, capsys):
+    from preflight.cli import main
+    from tests.policypacks.test_policy_stacks import edited_project
+
+    def plaintext(config):
+        config["ai-platform:gitopsRepoToken"] = REPO_TOKEN
+
+    project = edited_project(tmp_path, "dev", plaintext)
+    assert main(["preview", "--stack", "dev", "--project-dir", str(project), "--no-policy"]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("stacks/Pulumi.dev.yaml: gitopsRepoToken: is set in plaintext") and err.count("\n") == 1
+    assert all(form not in out + err for form in forms(REPO_TOKEN))
+
+
+def test_a_literal_secret_env_through_the_cli_is_exit_2_and_never_echoed(tmp_path, capsys):
+    from preflight.cli import main
+    from tests.policypacks.test_policy_stacks import edited_project
+
+    def literal(config):
+        config["ai-platform:services"][0]["env"] = {"DB_PASSWORD": REPO_TOKEN}
+
+    project = edited_project(tmp_path, "dev", literal)
+    assert main(["preview", "--stack", "dev", "--project-dir", str(project), "--no-policy"]) == 2
+    out, err = capsys.readouterr()
+    assert "services[0].env: ['DB_PASSWORD'] look secret but are literal values" in err
+    assert all(form not in out + err for form in forms(REPO_TOKEN))

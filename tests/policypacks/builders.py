@@ -153,7 +153,8 @@ def container(image: str, gpus: int | str | None = 1, version: str = "v1.2.0", p
         limits["nvidia.com/gpu"] = str(gpus)
     value = {
         "name": "model-server", "image": image, "ports": [{"name": "http", "containerPort": 8080.0}],
-        "env": [{"name": "MODEL_VERSION", "value": version}, {"name": "ETHICS_POLICY_ID", "value": policy}],
+        "env": [{"name": "MODEL_VERSION", "value": version}, {"name": "ETHICS_POLICY_ID", "value": policy},
+                {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}],
         "resources": {"requests": requests, "limits": limits},
         "readinessProbe": {"httpGet": {"path": "/health/ready", "port": "http"}, "periodSeconds": 10.0},
     }
@@ -242,7 +243,9 @@ def good_stack(env: str = "prod") -> list[RecordedResource]:
                   hpa("multimodal", "project-nova", 2.0 if prod else 1.0), service("multimodal", "project-nova")]
     if prod:
         resources.append(pdb("multimodal", "project-nova"))
-    resources.append(helm_release("argocd", "argo-cd", "9.1.4", protect=prod))
+    resources.append(helm_release("argocd", "argo-cd", "9.1.4", protect=prod,
+                                  values={"server": {"service": {"type": "ClusterIP"}},
+                                          "configs": {"cm": {"admin.enabled": False}}}))
     return resources
 
 

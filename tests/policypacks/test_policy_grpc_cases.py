@@ -23,7 +23,7 @@ ALL_POLICIES = {
     "container-resources", "inference-availability", "inference-probes", "no-public-exposure",
     "ethics-policy-approved", "model-provenance", "model-card-metadata", "evaluation-gate", "high-risk-safeguards",
     "data-residency", "imdsv2-required", "ebs-encrypted", "eks-control-plane-hardening", "helm-chart-pinned",
-    "protect-critical-resources",
+    "protect-critical-resources", "argocd-admin-secured", "no-literal-secrets-in-env",
 }
 
 
@@ -224,6 +224,16 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
      "helm-chart-pinned", "mandatory", "is a range or tag"),
     ("helm-unpinned", "dev", add(b.helm_release("plugin", "nvidia-device-plugin", None), env="dev"),
      "helm-chart-pinned", "advisory", "has no version"),
+    ("argocd-generated-admin", "prod", edit("argocd", inputs(("values", "configs", "cm", "admin.enabled"), True)),
+     "argocd-admin-secured", "mandatory", "with the password Argo CD generates"),
+    ("argocd-admin-by-default", "prod", edit("argocd", inputs(("values", "configs"), {})),
+     "argocd-admin-secured", "mandatory", "configs.cm.admin.enabled is unset"),
+    ("literal-password", "prod", edit("multimodal", lambda r: r.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+                                      .append({"name": "DB_PASSWORD", "value": "hunter2-literal"})),
+     "no-literal-secrets-in-env", "mandatory", "spec.template.spec.containers[0].env[3] (DB_PASSWORD)"),
+    ("literal-api-key", "dev", edit("multimodal", lambda r: r.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+                                    .append({"name": "openai_api_key", "value": "sk-literal"}), "dev"),
+     "no-literal-secrets-in-env", "mandatory", "(openai_api_key) hold literal values"),
     ("unprotected-cluster", "prod", edit("cluster-eks", lambda r: r.options.update(protect=False)),
      "protect-critical-resources", "mandatory", "without protect=True"),
     ("unprotected-argocd", "prod", edit("argocd", lambda r: r.options.update(protect=False)),
@@ -274,3 +284,17 @@ def test_unknown_stays_unknown_not_violation(pack):
     assert not [v for v in run.violations if "cannot verify" in v.message]
     stack = b.good_stack("prod")
     assert any(UNKNOWN in str(r.inputs) for r in stack)
+
+
+def test_a_literal_secret_is_named_but_never_quoted(pack):
+    stack = b.replace(b.good_stack("prod"), "multimodal", lambda r: r.inputs["spec"]["template"]["spec"]["containers"][0]
+                      ["env"].append({"name": "DB_PASSWORD", "value": "hunter2-literal"}))
+    run = pack.run(stack, "prod")
+    assert violations(run, "no-literal-secrets-in-env") and "hunter2" not in str(violations(run))
+
+
+def test_argocd_admin_with_a_secret_hash_passes(pack):
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "[secret]"}
+    stack = b.replace(b.good_stack("prod"), "argocd", inputs(("values", "configs"), {
+        "cm": {"admin.enabled": True}, "secret": {"argocdServerAdminPassword": secret}}))
+    assert violations(pack.run(stack, "prod"), "argocd-admin-secured") == []

@@ -19,7 +19,7 @@ import yaml
 
 from preflight.analyzer import PACK_PYTHON_ENV
 from preflight.cli import main
-from preflight.stackfile import _PulumiYamlLoader
+from preflight.bounded import load_yaml
 from tests.policypacks.conftest import AS_OF, ROOT, config_for, violations
 from tests.support import STACKS, preview
 
@@ -42,7 +42,7 @@ def test_shipped_stack_passes_its_own_policy_config(tmp_path, capsys, stack):
     policy = report["policy"]
     assert policy["mandatory"] == 0, [v for v in policy["violations"] if v["level"] == "mandatory"]
     assert code == 0
-    assert policy["packs"] == [{"name": "ai-governance", "version": "1.0.0", "policies": 28,
+    assert policy["packs"] == [{"name": "ai-governance", "version": "1.0.0", "policies": 30,
                                 "config": f"policypacks/ai-governance/config/{stack}.json"}]
     assert "Policy pack ai-governance@1.0.0" in capsys.readouterr().out
 
@@ -55,7 +55,7 @@ def edited_project(tmp_path: Path, stack: str, edit: Callable[[dict[str, Any]], 
         (project / name).symlink_to(ROOT / name)
     for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
         (project / "stacks" / path.name).write_text(path.read_text())
-    doc = yaml.load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text(), Loader=_PulumiYamlLoader)
+    doc = load_yaml(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
     edit(doc["config"])
     (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return project

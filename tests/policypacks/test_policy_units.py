@@ -161,7 +161,7 @@ def test_the_pack_has_exactly_the_28_policies_with_full_metadata():
     from tests.policypacks.test_policy_grpc_cases import ALL_POLICIES
 
     names = [p.name for p in POLICIES]
-    assert len(names) == 28 and set(names) == ALL_POLICIES
+    assert len(names) == 30 and set(names) == ALL_POLICIES
     for p in POLICIES:
         assert p.description and "Severity:" in p.description, p.name
         assert p.severity is not None and p.remediation_steps, p.name
@@ -257,39 +257,6 @@ def test_pulumi_policy_yaml():
     assert project.description
 
 
-def test_the_pack_virtualenv_is_created_like_the_cli_does(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv(PACK_PYTHON_ENV, raising=False)
-    project = PackProject(dir=tmp_path, runtime="python", version="1", description="", virtualenv="venv")
-    calls: list[list[str]] = []
-
-    def run(cmd: list[str], **kw: Any) -> None:
-        calls.append(cmd)
-        assert kw["cwd"] == str(tmp_path) and kw["check"]
-        if cmd[1:3] == ["-m", "venv"]:
-            (tmp_path / "venv" / "bin").mkdir(parents=True)
-
-    python = pack_python(project, run=run)
-    assert python == str(tmp_path / "venv" / "bin" / "python")
-    assert calls == [[sys.executable, "-m", "venv", str(tmp_path / "venv")],
-                     [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", "requirements.txt"]]
-    assert capsys.readouterr().err.count("\n") == 1  # one note line
-
-
-def test_a_failed_install_leaves_no_half_built_virtualenv(tmp_path, monkeypatch):
-    monkeypatch.delenv(PACK_PYTHON_ENV, raising=False)
-    project = PackProject(dir=tmp_path, runtime="python", version="1", description="", virtualenv="venv")
-
-    def run(cmd: list[str], **kw: Any) -> None:
-        if cmd[1:3] == ["-m", "venv"]:
-            (tmp_path / "venv").mkdir()
-            return
-        raise subprocess.CalledProcessError(1, cmd, stderr=b"ERROR: No matching distribution found for pulumi-policy")
-
-    with pytest.raises(PolicyPackError, match="No matching distribution"):
-        pack_python(project, run=run, log=sys.stderr)
-    assert not (tmp_path / "venv").exists()
-
-
 def test_a_broken_pack_is_reported_with_its_stderr_and_stopped(tmp_path):
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.1.0\n")
     (tmp_path / "__main__.py").write_text("raise SystemExit('no such rule module: ai_governance_v2')\n")
@@ -368,7 +335,7 @@ def test_policy_table_is_generated_from_the_pack(pack):
     doc = (ROOT / "docs" / "policies.md").read_text()
     assert policy_report.generated_block(doc) == table, (
         "docs/policies.md policy table is stale: python -m preflight policies --update docs/policies.md")
-    assert table.count("\n") == 28 + 2
+    assert table.count("\n") == 30 + 2
     assert levels["gpu-instance-allowlist"] == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}
     assert levels["gpu-pool-spot"]["prod"] == "n/a" and levels["inference-availability"]["dev"] == "n/a"
 
@@ -442,3 +409,64 @@ def test_tags_given_as_a_key_value_list_count(pack):
     asg.inputs["tags"] = full[1:]
     found = violations(pack.run(b.good_stack("prod") + [asg], "prod"), "finops-required-tags")
     assert [m for _, _, m in found] == [f"Group asg: tags: missing {b.PREFIX}/cost-center"]
+
+
+# --- secure defaults: allowed and disallowed samples, straight through the rule's check -----------
+
+def _run_check(policy_name: str, res: Any, env: str = "prod") -> list[str]:
+    """The rule's own check with its declared defaults (from its config schema) in ``env``."""
+    from ai_governance import security
+
+    check_fn, policy = {"argocd-admin-secured": (security._argocd_admin_check, security.ARGOCD_ADMIN_SECURED),
+                        "no-literal-secrets-in-env": (security._literal_secret_env_check,
+                                                      security.NO_LITERAL_SECRETS_IN_ENV)}[policy_name]
+    assert policy.config_schema is not None
+    declared = [common.Setting(k, v, v.get("default"), "") for k, v in policy.config_schema.properties.items()]
+    reported: list[str] = []
+    settings = common.PackSettings(env, "mandatory", "finops.example.com", "governance.example.com",
+                                   common.dt.date(2026, 12, 1))
+    check = common.Check(policy_name, lambda m, u=None: reported.append(m), settings,
+                         common.RuleConfig(declared, {"allowedNames": ["TOKENIZER_PATH"]}))
+    try:
+        check_fn(res, check)
+    except common._NotApplicable as exc:
+        return [f"n/a: {exc.reason}"]
+    check.finish()
+    return reported
+
+
+def _deployment(env: list[dict[str, Any]]) -> Any:
+    props = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x:1", "env": env}]}}}}
+    return common.Res(type=k8s.DEPLOYMENT, name="app", urn="urn:app", props=props)
+
+
+@pytest.mark.parametrize("env, fires", [
+    ([{"name": "DB_PASSWORD", "value": "p"}], True),
+    ([{"name": "github_token", "value": "t"}], True),
+    ([{"name": "AWS_SECRET_ACCESS_KEY", "value": "k"}], True),
+    ([{"name": "SIGNING_KEY", "value": "k"}], True),
+    ([{"name": "GOOGLE_CREDENTIALS", "value": "{}"}], True),
+    ([{"name": "API_TOKEN", "value": UNKNOWN}], True),  # computed, but still a literal in the spec
+    ([{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}], False),
+    ([{"name": "DB_PASSWORD", "value": ""}], False),
+    ([{"name": "TOKENIZER_PATH", "value": "/models/tok"}], False),  # allowed by name
+    ([{"name": "KEYCLOAK_URL", "value": "https://id"}, {"name": "LOG_LEVEL", "value": "info"}], False),
+])
+def test_no_literal_secrets_in_env_samples(env, fires):
+    reported = _run_check("no-literal-secrets-in-env", _deployment(env))
+    assert bool(reported) is fires, reported
+    assert all("value" not in m or "literal values" in m for m in reported)
+
+
+@pytest.mark.parametrize("values, env, fires", [
+    ({"configs": {"cm": {"admin.enabled": True}}}, "prod", True),
+    ({}, "prod", True),  # the chart enables admin by default
+    ({"configs": {"cm": {"admin.enabled": False}}}, "prod", False),
+    ({"configs": {"cm": {"admin.enabled": "false"}}}, "prod", False),
+    ({"configs": {"cm": {"admin.enabled": True}, "secret": {"argocdServerAdminPassword": "$2a$10$hash"}}}, "prod", False),
+    ({"configs": {"cm": {"admin.enabled": True}}}, "dev", False),  # not applicable outside prod
+])
+def test_argocd_admin_secured_samples(values, env, fires):
+    res = common.Res(type=k8s.HELM_RELEASE, name="argocd", urn="urn:argocd", props={"chart": "argo-cd", "values": values})
+    reported = [m for m in _run_check("argocd-admin-secured", res, env) if not m.startswith("n/a: applies only in prod")]
+    assert bool(reported) is fires, reported

@@ -116,7 +116,7 @@ def test_unreadable_stack_file_exits_2(tmp_path, capsys):
     stack.mkdir()  # reading a directory fails even as root, where file modes would not
     code, _, err = run(["preview", "--stack", "dev", "--project-dir", str(project)], capsys)
     assert code == 2
-    assert err.startswith("stacks/Pulumi.dev.yaml: (file): cannot be read: IsADirectoryError")
+    assert err == "stacks/Pulumi.dev.yaml: (file): is a directory, not a regular file\n"
 
 
 def test_stack_file_that_is_not_utf8_exits_2(tmp_path, capsys):
@@ -124,7 +124,7 @@ def test_stack_file_that_is_not_utf8_exits_2(tmp_path, capsys):
     (project / "stacks" / "Pulumi.dev.yaml").write_bytes(b"config:\n  ai-platform:environment: \xff\xfe\n")
     code, _, err = run(["preview", "--stack", "dev", "--project-dir", str(project)], capsys)
     assert code == 2
-    assert err.startswith("stacks/Pulumi.dev.yaml: (file): cannot be read: UnicodeDecodeError")
+    assert err == "stacks/Pulumi.dev.yaml: (file): is not UTF-8 text (at byte offset 35)\n"
 
 
 @pytest.mark.parametrize("stack", ["prod", "local"])

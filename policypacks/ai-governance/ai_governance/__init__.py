@@ -1,4 +1,4 @@
-"""The ai-governance CrossGuard policy pack: 28 rules for GPU inference platforms on EKS.
+"""The ai-governance CrossGuard policy pack: 30 rules for GPU inference platforms on EKS.
 
 Rules are grouped by concern: ``finops`` (tags, GPU capacity, budgets), ``gpu_hygiene``
 (Kubernetes GPU workloads, availability, exposure), ``responsible_ai`` (ethics, provenance, model

@@ -460,9 +460,7 @@ def unrestricted_endpoint(res: Res, c: Check, field_prefix: str = "") -> str | N
     return None
 
 
-def _chart_name(res: Res) -> str:
-    chart = text(get(res.props, "chart")) or ""
-    return chart.rstrip("/").rsplit("/", 1)[-1]
+_chart_name = k8s.chart_name
 
 
 def _exposure_check(res: Res, c: Check) -> None:

@@ -209,6 +209,12 @@ def env_value(container: Any, name: str) -> Any:
     return MISSING
 
 
+def chart_name(res: Res) -> str:
+    """The chart of a Helm release or chart resource, without its repository path."""
+    chart = text(get(res.props, "chart")) or ""
+    return chart.rstrip("/").rsplit("/", 1)[-1]
+
+
 def namespace_of(res: Res) -> Any:
     return get(res.props, "metadata", "namespace")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ai_platform_finops.governance import SECRET_ENV_PATTERNS, looks_secret
 from pulumi_policy import Severity
 
 from . import aws, k8s
@@ -223,6 +224,88 @@ PROTECT_CRITICAL_RESOURCES = resource_rule(
     tags=["reliability", "operations"],
 )
 
-POLICIES = [IMDSV2_REQUIRED, EBS_ENCRYPTED, EKS_CONTROL_PLANE_HARDENING, HELM_CHART_PINNED, PROTECT_CRITICAL_RESOURCES]
+# --- argocd-admin-secured ------------------------------------------------------------------------
+
+def _argocd_admin_check(res: Res, c: Check) -> None:
+    if k8s.chart_name(res) not in c.config.strings("argoCdCharts"):
+        return
+    c.applies_in(c.config.strings("environments"))
+    values = get(res.props, "values")
+    if not c.known(values, "values"):
+        return
+    enabled = get(values, "configs", "cm", "admin.enabled")
+    if not c.known(enabled, "values.configs.cm.admin.enabled") or flag(enabled) is False:
+        return
+    password = get(values, "configs", "secret", "argocdServerAdminPassword")
+    if password is UNKNOWN or (password is not MISSING and password != ""):
+        return  # a configured hash (a secret, or computed): not the generated password
+    c.violation(f"{res.label}: Argo CD's local admin is enabled (configs.cm.admin.enabled is "
+                f"{'unset' if enabled is MISSING else short(enabled)}) with the password Argo CD generates into "
+                "argocd-initial-admin-secret; disable it, or set a bcrypt configs.secret.argocdServerAdminPassword")
+
+
+ARGOCD_ADMIN_SECURED = resource_rule(
+    name="argocd-admin-secured",
+    description="In prod, Argo CD's local admin is disabled or signs in with a configured bcrypt hash, never the "
+                "password Argo CD generates. Severity: critical.",
+    severity=Severity.CRITICAL,
+    remediation="Configure argocd.sso (admin is then disabled), set the hash with `pulumi config set --secret "
+                "argocdAdminPasswordHash`, or set argocd.adminEnabled: false (then use `argocd --core`).",
+    types=list(k8s.HELM_CHARTS),
+    check=_argocd_admin_check,
+    settings_=(environments_setting(["prod"], "the local admin must not use a generated password"),
+               Setting("argoCdCharts", _STRINGS, ["argo-cd"], "Helm chart names that install Argo CD.")),
+    tags=["security", "gitops"],
+)
+
+
+# --- no-literal-secrets-in-env ----------------------------------------------------------------------
+
+def _literal_secret_env_check(res: Res, c: Check) -> None:
+    tpl = k8s.pod_template(res)
+    if tpl is None:
+        return
+    if tpl.containers_unknown:
+        c.unknown(tpl.field("spec", "containers"))
+    patterns = c.config.strings("namePatterns")
+    allowed = set(c.config.strings("allowedNames"))
+    literal: list[str] = []
+    for container in tpl.containers:
+        env = get(container.value, "env")
+        if not c.known(env, f"{container.path}.env"):
+            continue
+        for index, item in enumerate(elements(env)):
+            where = f"{container.path}.env[{index}]"
+            name = get(item, "name")
+            if not c.known(name, f"{where}.name") or not isinstance(name, str):
+                continue
+            if name in allowed or not looks_secret(name, patterns):
+                continue
+            value = get(item, "value")
+            if value is not MISSING and value != "":
+                literal.append(f"{where} ({name})")  # never the value: it is the secret
+    if literal:
+        c.violation(f"{res.label}: {', '.join(literal)} hold literal values under secret-looking names; anyone who "
+                    "can read the workload reads them. Use valueFrom.secretKeyRef")
+
+
+NO_LITERAL_SECRETS_IN_ENV = resource_rule(
+    name="no-literal-secrets-in-env",
+    description="Container env vars whose names look secret (*PASSWORD*, *TOKEN*, *SECRET*, *_KEY, *CREDENTIALS*) "
+                "come from a Secret (valueFrom.secretKeyRef), never a literal value. Severity: high.",
+    severity=Severity.HIGH,
+    remediation="Create a Kubernetes Secret out of band and reference it: in services[].env write "
+                "NAME: {valueFrom: {secretKeyRef: {name: <secret>, key: <key>}}}.",
+    types=list(k8s.POD_OWNERS),
+    check=_literal_secret_env_check,
+    settings_=(Setting("namePatterns", _STRINGS, list(SECRET_ENV_PATTERNS),
+                       "Shell-style patterns (case-insensitive) of env var names that hold secrets."),
+               Setting("allowedNames", _STRINGS, [], "Names that match a pattern but are not secret, e.g. "
+                       "TOKENIZER_PATH.")),
+    tags=["security", "secrets", "kubernetes"],
+)
+
+POLICIES = [IMDSV2_REQUIRED, EBS_ENCRYPTED, EKS_CONTROL_PLANE_HARDENING, HELM_CHART_PINNED, PROTECT_CRITICAL_RESOURCES,
+            ARGOCD_ADMIN_SECURED, NO_LITERAL_SECRETS_IN_ENV]
 
 __all__ = ["POLICIES"]

@@ -32,3 +32,16 @@ ETHICS_POLICY_ID_EXAMPLE = "policy-2026-001"
 # Container environment set from governance facts (as in the seed design).
 ENV_MODEL_VERSION = "MODEL_VERSION"
 ENV_ETHICS_POLICY_ID = "ETHICS_POLICY_ID"
+
+# Container environment whose names look secret must come from a Kubernetes Secret
+# (valueFrom.secretKeyRef), never a literal value: literals are readable by anyone who can read
+# the Deployment, and sit in Pulumi state and every preview. Shell-style patterns, upper-cased.
+SECRET_ENV_PATTERNS = ("*PASSWORD*", "*TOKEN*", "*SECRET*", "*_KEY", "*CREDENTIALS*")
+
+
+def looks_secret(name: str, patterns: tuple[str, ...] | list[str] = SECRET_ENV_PATTERNS) -> bool:
+    """Does an environment variable name look like it holds a secret?"""
+    from fnmatch import fnmatchcase
+
+    upper = name.upper()
+    return any(fnmatchcase(upper, pattern.upper()) for pattern in patterns)
