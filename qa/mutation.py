@@ -1,0 +1,372 @@
+"""Mutation testing per area with cosmic-ray: does the suite fail when the code is wrong?
+
+    python -m qa.mutation list                      # the areas (qa/mutation.toml)
+    python -m qa.mutation run estimator             # a seeded sample of the area's mutants
+    python -m qa.mutation run estimator --all       # every mutant (slow: the scheduled workflow)
+    python -m qa.mutation run pack-rules --sample 20 --seed 7
+
+Each run works in a scratch copy of the repository (``mutation-runs/<area>/``, never the checkout
+itself), because cosmic-ray mutates files on disk: that is also why it was chosen over mutmut, whose
+mutants are switched on inside the test process and so never reach the policy pack, which preflight
+runs in its own process. Every mutant gets the area's tests only (``-x``: the first failure kills
+it). Mutants judged equivalent (``qa/equivalent-mutants.toml``, each with its reason) are left out
+before sampling. The run prints the kill rate, killed / (killed + survived), and every survivor with
+its diff, writes ``mutation-runs/<area>/report.json``, and exits 1 below the area's target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import random
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight.safe_io import atomic_write_text
+
+ROOT = Path(__file__).resolve().parent.parent
+AREAS_FILE = ROOT / "qa" / "mutation.toml"
+EQUIVALENT_FILE = ROOT / "qa" / "equivalent-mutants.toml"
+RUNS_DIR = ROOT / "mutation-runs"
+COPY_IGNORE = (".git", ".venv", "venv", "mutation-runs", "__pycache__", ".hypothesis", "out", "htmlcov",
+               ".coverage", ".coverage.*", "*.egg-info", ".pytest_cache")
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+    sample: int
+    target: float
+    functions: tuple[str, ...] = ()
+    decorated: tuple[str, ...] = ()
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.functions or self.decorated)
+
+
+def load_areas(path: Path = AREAS_FILE) -> dict[str, Area]:
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    areas = {}
+    for name, raw in doc.get("areas", {}).items():
+        areas[name] = Area(name=name, modules=tuple(raw["modules"]), tests=tuple(raw["tests"]),
+                           sample=int(raw.get("sample", 50)), target=float(raw.get("target", 0.8)),
+                           functions=tuple(raw.get("functions", ())), decorated=tuple(raw.get("decorated", ())))
+    return areas
+
+
+# --- which mutants count ------------------------------------------------------------------------------
+
+def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    names = set()
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, ast.Attribute):
+            names.add(target.attr)
+    return names
+
+
+def function_ranges(source: str, names: Iterable[str], decorated: Iterable[str] = ()) -> list[tuple[int, int]]:
+    """Line ranges (first, last; 1-based) of the functions named ``names`` (``f`` or ``Class.f``) and of
+    every function carrying one of the ``decorated`` decorators."""
+    wanted, marks = set(names), set(decorated)
+    ranges: list[tuple[int, int]] = []
+
+    def visit(body: Sequence[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                qualified = prefix + node.name
+                if qualified in wanted or node.name in wanted or _decorator_names(node) & marks:
+                    ranges.append((node.lineno, node.end_lineno or node.lineno))
+                visit(node.body, qualified + ".")
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, prefix + node.name + ".")
+
+    visit(ast.parse(source).body, "")
+    return sorted(ranges)
+
+
+def in_ranges(line: int, ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(first <= line <= last for first, last in ranges)
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    module: str
+    operator: str
+    line: str
+    """The mutated line's source, stripped: stable when unrelated code moves."""
+    column: int
+    reason: str
+
+    def matches(self, module: str, operator: str, line: str, column: int) -> bool:
+        return (self.module, self.operator, self.line, self.column) == (module, operator, line.strip(), column)
+
+
+def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
+    if not path.exists():
+        return []
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for entry in doc.get("mutant", []):
+        if not str(entry.get("reason", "")).strip():
+            raise ValueError(f"{path}: every equivalent mutant needs a reason: {entry}")
+        out.append(Equivalent(module=entry["module"], operator=entry["operator"], line=entry["line"].strip(),
+                              column=int(entry["column"]), reason=entry["reason"]))
+    return out
+
+
+def draw(keys: Sequence[tuple[Any, ...]], count: int, seed: int) -> set[tuple[Any, ...]]:
+    """A seeded sample of ``count`` keys (all of them when there are fewer). Keys name mutants by
+    what they change, so the same seed draws the same mutants in every session of unchanged code."""
+    ordered = sorted(set(keys))
+    if count >= len(ordered):
+        return set(ordered)
+    return set(random.Random(seed).sample(ordered, count))
+
+
+def annotation_ranges(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the type annotations are ((line, col) start and end). Under ``from __future__ import
+    annotations`` they are never evaluated, so a mutant inside one cannot change behaviour."""
+    tree = ast.parse(source)
+    postponed = any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
+                    and any(a.name == "annotations" for a in n.names) for n in tree.body)
+    if not postponed:
+        return []
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            found += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                             *(x for x in (args.vararg, args.kwarg) if x)) if a.annotation]
+            if node.returns is not None:
+                found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+    return [((n.lineno, n.col_offset), (n.end_lineno or n.lineno, n.end_col_offset or 0)) for n in found]
+
+
+def inside(position: tuple[int, int], spans: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> bool:
+    return any(start <= tuple(position) < end for start, end in spans)
+
+
+# --- results ------------------------------------------------------------------------------------------
+
+@dataclass
+class Mutant:
+    job_id: str
+    module: str
+    line: int
+    column: int
+    operator: str
+    source: str
+    outcome: str = ""
+    """killed, survived, equivalent, annotation, out-of-scope, unsampled, incompetent, no-test."""
+    diff: str = ""
+    reason: str = ""
+
+    occurrence: int = 0
+
+    @property
+    def key(self) -> tuple[str, int, int, str, int]:
+        return (self.module, self.line, self.column, self.operator, self.occurrence)
+
+
+@dataclass
+class Tally:
+    killed: int = 0
+    survived: int = 0
+    equivalent: int = 0
+    other: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        judged = self.killed + self.survived
+        return self.killed / judged if judged else 1.0
+
+
+def tally(mutants: Iterable[Mutant]) -> Tally:
+    result = Tally()
+    for m in mutants:
+        if m.outcome == "killed":
+            result.killed += 1
+        elif m.outcome == "survived":
+            result.survived += 1
+        elif m.outcome == "equivalent":
+            result.equivalent += 1
+        else:
+            result.other[m.outcome] = result.other.get(m.outcome, 0) + 1
+    return result
+
+
+# --- the run ------------------------------------------------------------------------------------------
+
+def _copy_repository(workdir: Path) -> None:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    shutil.copytree(ROOT, workdir, ignore=shutil.ignore_patterns(*COPY_IGNORE), symlinks=True)
+
+
+def _test_command(area: Area) -> str:
+    # The test run must import the copy: pytest runs from it and PYTHONPATH puts its finops first
+    # (the editable install points at the checkout).
+    return " ".join(shlex.quote(a) for a in [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                                              "--hypothesis-seed=0", *area.tests])
+
+
+def _cosmic_ray(workdir: Path, env: Mapping[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", *args], cwd=workdir, env=dict(env), check=True)
+
+
+def _scope(area: Area, workdir: Path, equivalents: Sequence[Equivalent], sample: int | None, seed: int
+           ) -> tuple[list[Mutant], dict[str, str]]:
+    """Every mutant of the session, with the ones not to run marked (job id -> why)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    lines: dict[str, list[str]] = {}
+    annotations: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    for module in area.modules:
+        source = (workdir / module).read_text(encoding="utf-8")
+        lines[module] = source.splitlines()
+        annotations[module] = annotation_ranges(source)
+        if area.restricted:
+            ranges[module] = function_ranges(source, area.functions, area.decorated)
+    mutants: list[Mutant] = []
+    skip: dict[str, str] = {}
+    with use_db(str(workdir / "session.sqlite"), WorkDB.Mode.open) as db:
+        for item in db.pending_work_items:
+            spec = item.mutations[0]
+            module = Path(spec.module_path).as_posix()
+            line, column = spec.start_pos
+            text = lines[module][line - 1] if 0 < line <= len(lines[module]) else ""
+            mutant = Mutant(item.job_id, module, line, column, spec.operator_name, text.strip(),
+                            occurrence=spec.occurrence)
+            mutants.append(mutant)
+            if area.restricted and not in_ranges(line, ranges[module]):
+                mutant.outcome = "out-of-scope"
+                continue
+            if inside((line, column), annotations[module]):
+                mutant.outcome = "annotation"
+                continue
+            match = next((e for e in equivalents if e.matches(module, spec.operator_name, text, column)), None)
+            if match is not None:
+                mutant.outcome, mutant.reason = "equivalent", match.reason
+    candidates = [m.key for m in mutants if not m.outcome]
+    chosen = draw(candidates, sample, seed) if sample is not None else set(candidates)
+    for m in mutants:
+        if not m.outcome and m.key not in chosen:
+            m.outcome = "unsampled"
+        if m.outcome:
+            skip[m.job_id] = m.outcome
+    return mutants, skip
+
+
+def run(area: Area, *, sample: int | None, seed: int, workdir: Path, log=sys.stderr) -> tuple[Tally, list[Mutant]]:
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+    _copy_repository(workdir)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(workdir / "finops"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant of the same size and second must never reuse a .pyc
+    command = _test_command(area)
+    started = time.monotonic()
+    baseline = subprocess.run(shlex.split(command), cwd=workdir, env=env, capture_output=True, text=True)
+    took = time.monotonic() - started
+    if baseline.returncode != 0:
+        raise SystemExit(f"qa.mutation: the area's tests fail without any mutant:\n{baseline.stdout[-3000:]}")
+    timeout = max(60.0, 4 * took)
+    config = (f'[cosmic-ray]\nmodule-path = {json.dumps(list(area.modules))}\ntimeout = {timeout:.0f}\n'
+              f'excluded-modules = []\ntest-command = {json.dumps(command)}\n\n'
+              '[cosmic-ray.distributor]\nname = "local"\n')
+    atomic_write_text(workdir / "cosmic-ray.toml", config)
+    _cosmic_ray(workdir, env, "init", "cosmic-ray.toml", "session.sqlite")
+    mutants, skip = _scope(area, workdir, load_equivalents(), sample, seed)
+    with use_db(str(workdir / "session.sqlite"), WorkDB.Mode.open) as db:
+        for job_id, why in skip.items():
+            db.set_result(job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why))
+    todo = sum(1 for m in mutants if not m.outcome)
+    print(f"qa.mutation {area.name}: {len(mutants)} mutants, {todo} to run "
+          f"({took:.1f} s of tests each, timeout {timeout:.0f} s)", file=log, flush=True)
+    _cosmic_ray(workdir, env, "exec", "cosmic-ray.toml", "session.sqlite")
+    by_id = {m.job_id: m for m in mutants}
+    with use_db(str(workdir / "session.sqlite"), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            mutant = by_id.get(item.job_id)
+            if mutant is None or mutant.outcome:
+                continue
+            if result.worker_outcome == WorkerOutcome.NO_TEST:
+                mutant.outcome = "no-test"
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                mutant.outcome = "survived"
+            elif result.test_outcome == TestOutcome.INCOMPETENT:
+                mutant.outcome = "incompetent"
+            else:
+                mutant.outcome = "killed"
+            mutant.diff = result.diff or ""
+    return tally(mutants), mutants
+
+
+def report(area: Area, result: Tally, mutants: Sequence[Mutant], *, sample: int | None, seed: int) -> str:
+    mode = f"sample of {sample} (seed {seed})" if sample is not None else "every mutant"
+    lines = [f"{area.name}: kill rate {result.rate:.1%} ({result.killed} killed / {result.killed + result.survived}; "
+             f"{mode}; target {area.target:.0%}); {result.equivalent} equivalent left out"
+             + "".join(f"; {count} {what}" for what, count in sorted(result.other.items()))]
+    for m in mutants:
+        if m.outcome == "survived":
+            lines.append(f"  survived: {m.module}:{m.line}:{m.column} {m.operator}: {m.source}")
+            lines += [f"    {d}" for d in m.diff.splitlines() if d[:1] in "+-" and not d.startswith(("+++", "---"))]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.mutation", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the areas and their tests")
+    go = sub.add_parser("run", help="mutate one area and run its tests against each mutant")
+    go.add_argument("area")
+    go.add_argument("--sample", type=int, help="mutants to draw (default: the area's sample)")
+    go.add_argument("--all", action="store_true", help="every mutant of the area")
+    go.add_argument("--seed", type=int, default=1)
+    go.add_argument("--workdir", type=Path, help="scratch copy (default mutation-runs/<area>)")
+    args = parser.parse_args(argv)
+    areas = load_areas()
+    if args.command == "list":
+        for area in areas.values():
+            print(f"{area.name}: {', '.join(area.modules)} (sample {area.sample}, target {area.target:.0%})")
+        return 0
+    area = areas.get(args.area)
+    if area is None:
+        print(f"qa.mutation: unknown area {args.area!r}; one of {', '.join(areas)}", file=sys.stderr)
+        return 2
+    sample = None if args.all else (args.sample if args.sample is not None else area.sample)
+    workdir = (args.workdir or RUNS_DIR / area.name).resolve()
+    result, mutants = run(area, sample=sample, seed=args.seed, workdir=workdir)
+    text = report(area, result, mutants, sample=sample, seed=args.seed)
+    print(text)
+    atomic_write_text(workdir / "report.json", json.dumps({
+        "area": area.name, "sample": sample, "seed": args.seed, "target": area.target, "kill_rate": result.rate,
+        "killed": result.killed, "survived": result.survived, "equivalent": result.equivalent, "other": result.other,
+        "tests": list(area.tests),
+        "mutants": [m.__dict__ for m in mutants if m.outcome not in ("unsampled", "out-of-scope")],
+    }, indent=1))
+    return 0 if result.rate >= area.target else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""The rules' other paths, through the Analyzer gRPC path: values unknown at preview (each named, never
+guessed), the second and third ways a fact can be wrong, and the look-alikes that must pass.
+
+One case per path: ``good_stack(env)`` with one change, and the *complete* list of what one policy
+then reports (empty when the change is allowed). Prod treats unknowns as mandatory findings, so an
+unknown shows up as "cannot verify <what> at preview".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from preflight.engine import UNKNOWN, RecordedResource
+from tests.policypacks import builders as b
+from tests.policypacks.conftest import config_for, violations
+from tests.policypacks.test_policy_grpc_cases import C0, DELETE, GOV, TPL, add, annotation, both, drop, edit, inputs
+
+Stack = Callable[[], list[RecordedResource]]
+C0P = "spec.template.spec.containers[0]"
+DEP = "Deployment multimodal"
+
+
+def cannot(what: str) -> str:
+    return f"cannot verify {what} at preview"
+
+
+def pdb_in(ns: str) -> RecordedResource:
+    pdb = b.pdb("multimodal", ns)
+    pdb.urn = pdb.urn + "-" + ns
+    return pdb
+
+
+def with_taint(r: RecordedResource) -> None:
+    r.inputs["taints"] = r.inputs["taints"] + [{"key": "dedicated", "value": "ml", "effect": "NO_SCHEDULE"}]
+
+
+def lb(annotations: Any) -> RecordedResource:
+    svc = b.service("edge", "project-nova", "LoadBalancer")
+    svc.inputs["metadata"]["annotations"] = annotations
+    return svc
+
+
+def init_container(r: RecordedResource) -> None:
+    r.inputs["spec"]["template"]["spec"]["initContainers"] = [{
+        "name": "fetch-weights", "image": r.inputs["spec"]["template"]["spec"]["containers"][0]["image"],
+        "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}}]
+
+
+# (id, env, stack, policy, config overrides, expected messages of that policy, in order)
+CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
+    # --- gpu-request-valid ---
+    ("containers-unknown", "prod", edit("multimodal", inputs(f"{TPL}.containers", UNKNOWN)),
+     "gpu-request-valid", {}, [cannot("spec.template.spec.containers")]),
+    ("resources-unknown", "prod", edit("multimodal", inputs(f"{C0}.resources", UNKNOWN)),
+     "gpu-request-valid", {}, [cannot(f"{C0P}.resources")]),
+    ("gpu-limit-unknown", "prod", edit("multimodal", inputs((*C0.split("."), "resources", "limits", "nvidia.com/gpu"),
+                                                           UNKNOWN)),
+     "gpu-request-valid", {}, [cannot(f"{C0P}.resources nvidia.com/gpu")]),
+    ("fractional-limit-and-request", "prod", edit("multimodal", inputs(f"{C0}.resources", {
+        "requests": {"cpu": "3", "memory": "12Gi", "nvidia.com/gpu": "1.5"},
+        "limits": {"memory": "12Gi", "nvidia.com/gpu": "1.5"}})),
+     "gpu-request-valid", {}, [f"{DEP}: {C0P} (model-server): nvidia.com/gpu: limit '1.5' is not a whole number; "
+                               "request '1.5' is not a whole number. Kubernetes rejects this pod"]),
+    ("limit-only-is-fine", "prod", edit("multimodal", inputs(f"{C0}.resources", {
+        "requests": {"cpu": "3", "memory": "12Gi"}, "limits": {"memory": "12Gi", "nvidia.com/gpu": "1"}})),
+     "gpu-request-valid", {}, []),
+    ("gpu-in-an-init-container", "prod", edit("multimodal", lambda r: (init_container(r), pod_init(r).update(
+        resources={"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"},
+                   "limits": {"memory": "1Gi"}}))),
+     "gpu-request-valid", {}, [f"{DEP}: spec.template.spec.initContainers[0] (fetch-weights): nvidia.com/gpu: "
+                               "requests '1' without a limit (GPUs go in limits). Kubernetes rejects this pod"]),
+    # --- gpu-workload-placement ---
+    ("affinity-unknown", "prod", edit("multimodal", both(inputs(f"{TPL}.nodeSelector", {"ai-platform.io/node-pool": "gpu"}),
+                                                         inputs(f"{TPL}.affinity", UNKNOWN))),
+     "gpu-workload-placement", {}, [cannot("spec.template.spec.nodeSelector")]),
+    ("gpu-amount-unknown-on-a-cpu-pod", "prod",
+     add(gpu_unknown_batch := b.deployment("batch", "project-nova", gpus=0, annotations={})),
+     "gpu-workload-placement", {}, [cannot("the GPU amounts of spec.template.spec.containers")]),
+    # --- gpu-workload-schedulable ---
+    ("no-gpu-pool", "prod", drop("gpu-ng", "gpu-lt"),
+     "gpu-workload-schedulable", {}, [f"{DEP} asks for 1 GPU(s) per pod but the stack has no GPU node pool"]),
+    ("selector-matches-no-pool", "prod", edit("multimodal", inputs((*TPL.split("."), "nodeSelector"),
+                                                                   {"ai-platform.io/node-pool": "other",
+                                                                    "nvidia.com/gpu.present": "true"})),
+     "gpu-workload-schedulable", {}, [f"{DEP} (1 GPU(s) x 2 min replicas) fits no GPU node pool: gpu-ng: labels lack "
+                                      "ai-platform.io/node-pool=other"]),
+    ("pool-taint-not-tolerated", "prod", edit("gpu-ng", with_taint),
+     "gpu-workload-schedulable", {}, [f"{DEP} (1 GPU(s) x 2 min replicas) fits no GPU node pool: gpu-ng: taint "
+                                      "dedicated=ml:NoSchedule not tolerated"]),
+    ("pool-labels-unknown", "prod", edit("gpu-ng", inputs("labels", UNKNOWN)),
+     "gpu-workload-schedulable", {}, [cannot(f"the GPU node pools {DEP} could run on")]),
+    ("pool-max-size-unknown", "prod", edit("gpu-ng", inputs("scalingConfig.maxSize", UNKNOWN)),
+     "gpu-workload-schedulable", {}, [cannot(f"the GPU node pools {DEP} could run on")]),
+    # --- container-resources ---
+    ("container-resources-unknown", "prod", edit("multimodal", inputs(f"{C0}.resources", UNKNOWN)),
+     "container-resources", {}, [cannot(f"{C0P}.resources")]),
+    ("cpu-request-unknown", "prod", edit("multimodal", inputs(f"{C0}.resources.requests.cpu", UNKNOWN)),
+     "container-resources", {}, [cannot(f"{C0P}.resources.requests.cpu")]),
+    ("blank-requests", "prod", edit("multimodal", both(inputs(f"{C0}.resources.requests.cpu", " "),
+                                                       inputs(f"{C0}.resources.requests.memory", DELETE))),
+     "container-resources", {}, [f"{DEP}: {C0P} (model-server) sets no requests.cpu, requests.memory"]),
+    ("init-container-without-resources", "prod", edit("multimodal", lambda r: (init_container(r),
+                                                                                pod_init(r).pop("resources"))),
+     "container-resources", {}, [f"{DEP}: spec.template.spec.initContainers[0] (fetch-weights) sets no requests.cpu, "
+                                 "requests.memory, limits.memory"]),
+    # --- inference-availability ---
+    ("pod-labels-unknown", "prod", edit("multimodal", inputs("spec.template.metadata.labels", UNKNOWN)),
+     "inference-availability", {}, [cannot(f"the pod labels of {DEP}")]),
+    ("pdb-selector-unknown", "prod", edit("multimodal-pdb", inputs("spec.selector", UNKNOWN)),
+     "inference-availability", {}, [cannot(f"the PodDisruptionBudget selectors for {DEP}")]),
+    ("pdb-in-another-namespace", "prod", lambda: b.without(b.good_stack("prod"), "multimodal-pdb") + [pdb_in("other")],
+     "inference-availability", {}, [f"{DEP}: no PodDisruptionBudget selects its pods; a node drain could take every "
+                                    "replica down at once"]),
+    ("hpa-min-unknown", "prod", edit("multimodal-hpa", inputs("spec.minReplicas", UNKNOWN)),
+     "inference-availability", {}, [cannot(f"the replicas of {DEP}")]),
+    ("availability-off-in-dev", "dev", edit("multimodal-hpa", inputs("spec.minReplicas", 1.0), "dev"),
+     "inference-availability", {}, []),
+    ("min-replicas-setting", "prod", lambda: b.good_stack("prod"),
+     "inference-availability", {"inference_availability": {"minReplicas": 3}},
+     [f"{DEP}: 2.0 min replica(s); inference in prod needs at least 3"]),
+    # --- inference-probes ---
+    ("readiness-unknown", "prod", edit("multimodal", inputs(f"{C0}.readinessProbe", UNKNOWN)),
+     "inference-probes", {}, [cannot(f"{C0P}.readinessProbe")]),
+    ("readiness-without-a-handler", "prod", edit("multimodal", inputs(f"{C0}.readinessProbe", {"periodSeconds": 5.0})),
+     "inference-probes", {}, [f"{DEP}: {C0P} (model-server) has no readiness probe; traffic would reach a model "
+                              "that is still loading"]),
+    ("readiness-by-tcp", "prod", edit("multimodal", inputs(f"{C0}.readinessProbe", {"tcpSocket": {"port": 8080.0}})),
+     "inference-probes", {}, []),
+    ("init-containers-need-no-probe", "prod", edit("multimodal", init_container), "inference-probes", {}, []),
+    # --- no-public-exposure ---
+    ("service-type-unknown", "prod", add(b.service("edge", "project-nova", UNKNOWN)),  # type: ignore[arg-type]
+     "no-public-exposure", {}, [cannot("spec.type")]),
+    ("lb-annotations-unknown", "prod", add(lb(UNKNOWN)), "no-public-exposure", {}, [cannot("metadata.annotations")]),
+    ("lb-internal-scheme", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"})),
+     "no-public-exposure", {}, []),
+    ("lb-internal-legacy", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-internal": "true"})),
+     "no-public-exposure", {}, []),
+    ("lb-internet-facing", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})),
+     "no-public-exposure", {}, ["Service edge-svc: a LoadBalancer Service without an internal annotation "
+                                "(service.beta.kubernetes.io/aws-load-balancer-scheme: internal) is reachable from "
+                                "the internet"]),
+    ("vpc-config-unknown", "prod", edit("cluster-eks", inputs("vpcConfig", UNKNOWN)),
+     "no-public-exposure", {}, [cannot("vpcConfig.endpointPublicAccess")]),
+    ("public-cidrs-unknown", "prod", edit("cluster-eks", both(inputs("vpcConfig.endpointPublicAccess", True),
+                                                              inputs("vpcConfig.publicAccessCidrs", UNKNOWN))),
+     "no-public-exposure", {}, [cannot("vpcConfig.publicAccessCidrs")]),
+    ("public-by-aws-default", "prod", edit("cluster-eks", inputs("vpcConfig.endpointPublicAccess", DELETE)),
+     "no-public-exposure", {}, ["Cluster cluster-eks: the public API endpoint is on (the AWS default) and open to "
+                                "0.0.0.0/0 (no publicAccessCidrs); in prod keep it private or limit publicAccessCidrs"]),
+    ("public-to-everyone", "prod", edit("cluster-eks", both(inputs("vpcConfig.endpointPublicAccess", True),
+                                                            inputs("vpcConfig.publicAccessCidrs",
+                                                                   ["203.0.113.0/24", "0.0.0.0/0", "::/0"]))),
+     "no-public-exposure", {}, ["Cluster cluster-eks: the public API endpoint is open to 0.0.0.0/0, ::/0; in prod "
+                                "keep it private or limit publicAccessCidrs"]),
+    ("public-to-listed-cidrs", "prod", edit("cluster-eks", both(inputs("vpcConfig.endpointPublicAccess", True),
+                                                                inputs("vpcConfig.publicAccessCidrs",
+                                                                       ["203.0.113.0/24", "not-a-cidr"]))),
+     "no-public-exposure", {}, []),
+    ("public-endpoint-outside-prod", "dev", edit("cluster-eks", inputs("vpcConfig.publicAccessCidrs", DELETE), "dev"),
+     "no-public-exposure", {}, []),
+    ("argocd-values-unknown", "prod", edit("argocd", inputs("values", UNKNOWN)),
+     "no-public-exposure", {}, [cannot("values")]),
+    ("argocd-chart-by-url", "prod", add(b.helm_release("gitops", "oci://ghcr.io/argoproj/argo-helm/argo-cd/", "9.1.4",
+                                                       protect=True, values={"server": {"service": {"type": "LoadBalancer"}}})),
+     "no-public-exposure", {}, ["Release gitops: the Argo CD server Service is a public LoadBalancer"]),
+    # --- ethics-policy-approved ---
+    ("ethics-id-unknown", "prod", edit("multimodal", annotation("ethics-policy-id", UNKNOWN)),
+     "ethics-policy-approved", {}, [cannot(f"annotation {GOV}/ethics-policy-id")]),
+    ("ethics-registry-date-bad", "prod", lambda: b.good_stack("prod"),
+     "ethics-policy-approved", {"ethics_policy_approved": {"registry": {"policy-2026-001": "someday"}}},
+     [f"{DEP}: the registry's valid-until date for 'policy-2026-001' ('someday') is not a date (YYYY-MM-DD)"]),
+    ("ethics-expired", "prod", lambda: b.good_stack("prod"),
+     "ethics-policy-approved", {"ethics_policy_approved": {"registry": {"policy-2026-001": "2026-11-30"}}},
+     [f"{DEP}: ethics policy 'policy-2026-001' expired on 2026-11-30 (as of 2026-12-01)"]),
+    ("ethics-valid-through-today", "prod", lambda: b.good_stack("prod"),
+     "ethics-policy-approved", {"ethics_policy_approved": {"registry": {"policy-2026-001": "2026-12-01"}}}, []),
+    ("ethics-env-unknown", "prod", edit("multimodal", inputs(f"{C0}.env.1.value", UNKNOWN)),
+     "ethics-policy-approved", {}, [cannot(f"{C0P}.env ETHICS_POLICY_ID")]),
+    ("ethics-empty-registry", "prod", lambda: b.good_stack("prod"),
+     "ethics-policy-approved", {"ethics_policy_approved": {"registry": {}}},
+     [f"{DEP}: ethics policy 'policy-2026-001' is not in the approved registry (known: none)"]),
+    # --- model-provenance ---
+    ("image-unknown", "prod", edit("multimodal", inputs(f"{C0}.image", UNKNOWN)),
+     "model-provenance", {}, [cannot(f"{C0P}.image")]),
+    ("image-blank", "prod", edit("multimodal", inputs(f"{C0}.image", " ")),
+     "model-provenance", {}, [f"{DEP}: {C0P} (model-server) has no image"]),
+    ("image-not-a-reference", "prod", edit("multimodal", inputs(f"{C0}.image", "UPPER CASE!")),
+     "model-provenance", {}, [f"{DEP}: {C0P} (model-server): 'UPPER CASE!' is not an image reference"]),
+    ("image-without-tag", "dev", edit("multimodal", inputs(f"{C0}.image", "apexlogic/multimodal-model"), "dev"),
+     "model-provenance", {}, [f"{DEP}: {C0P} (model-server): image 'apexlogic/multimodal-model' has no tag (Docker "
+                              "would pull 'latest')"]),
+    ("image-tag-disagrees", "prod", edit("multimodal", inputs(
+        f"{C0}.image", f"123456789012.dkr.ecr.us-east-1.amazonaws.com/multimodal-model:v1.3.0@{b.SHA}")),
+     "model-provenance", {}, [f"{DEP}: {C0P} (model-server): image tag 'v1.3.0' disagrees with the model version "
+                              "'v1.2.0'"]),
+    ("image-digest-only", "prod", edit("multimodal", inputs(
+        f"{C0}.image", f"123456789012.dkr.ecr.us-east-1.amazonaws.com/multimodal-model@{b.SHA}")),
+     "model-provenance", {}, []),
+    ("image-registry-prefix-is-not-a-parent", "prod", edit("multimodal", inputs(f"{C0}.image", "apexlogic-x/m:v1.2.0")),
+     "model-provenance", {"model_provenance": {"requireDigest": False}},
+     [f"{DEP}: {C0P} (model-server): image 'apexlogic-x/m:v1.2.0' (docker.io/apexlogic-x/m) is not from an allowed "
+      "registry (docker.io/apexlogic/, 123456789012.dkr.ecr.us-east-1.amazonaws.com/)"]),
+    ("model-version-missing", "prod", edit("multimodal", annotation("model-version", DELETE)),
+     "model-provenance", {}, [f"{DEP}: no model version annotation ({GOV}/model-version)"]),
+    ("model-version-env-missing", "prod", edit("multimodal", inputs(f"{C0}.env", [{"name": "ETHICS_POLICY_ID",
+                                                                                   "value": "policy-2026-001"}])),
+     "model-provenance", {}, [f"{DEP}: {C0P} (model-server) does not set MODEL_VERSION"]),
+    ("model-version-env-unknown", "prod", edit("multimodal", inputs(f"{C0}.env.0.value", UNKNOWN)),
+     "model-provenance", {}, [cannot(f"{C0P}.env MODEL_VERSION")]),
+    ("model-version-env-optional", "prod", edit("multimodal", inputs(f"{C0}.env", [])),
+     "model-provenance", {"model_provenance": {"requireModelVersionEnv": False}}, []),
+    # --- model-card-metadata ---
+    ("card-fact-unknown", "prod", edit("multimodal", annotation("risk-tier", UNKNOWN)),
+     "model-card-metadata", {}, [cannot(f"annotation {GOV}/risk-tier")]),
+    ("card-several-problems", "prod", edit("multimodal", both(annotation("owner", DELETE),
+                                                              annotation("data-classification", "secret"))),
+     "model-card-metadata", {}, [f"{DEP}: model card metadata: {GOV}/owner is missing (an email address or "
+                                 f"on-call alias of the owner / human-oversight contact); {GOV}/data-classification='secret' is not one of public, internal, "
+                                 "confidential, pii"]),
+    # --- evaluation-gate ---
+    ("eval-tier-unknown", "prod", edit("multimodal", annotation("risk-tier", UNKNOWN)), "evaluation-gate", {},
+     [cannot(f"annotation {GOV}/risk-tier")]),
+    ("eval-metric-unknown", "prod", edit("multimodal", annotation("eval-accuracy", UNKNOWN)),
+     "evaluation-gate", {}, [cannot(f"annotation {GOV}/eval-accuracy")]),
+    ("eval-metric-not-a-number", "prod", edit("multimodal", annotation("eval-accuracy", "high")),
+     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: metric 'accuracy' is not a number "
+                             "('high')"]),
+    ("eval-metric-missing-and-max", "prod", edit("multimodal", both(annotation("eval-accuracy", DELETE),
+                                                                    annotation("eval-demographic-parity-difference",
+                                                                               "0.2"))),
+     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: metric 'accuracy' is missing; "
+                             "demographic-parity-difference 0.2 > 0.05"]),
+    ("eval-unknown-tier-is-strictest", "prod", edit("multimodal", both(annotation("risk-tier", "unheard-of"),
+                                                                       annotation("eval-accuracy", "0.9"))),
+     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'high' in prod: accuracy 0.9 < 0.92"]),
+    ("eval-date-bad", "prod", edit("multimodal", annotation("eval-date", "last week")),
+     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: evaluation date 'last week' is "
+                             "not a date (YYYY-MM-DD)"]),
+    ("eval-date-future", "prod", edit("multimodal", annotation("eval-date", "2026-12-02")),
+     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: evaluation date 2026-12-02 is "
+                             "in the future"]),
+    ("eval-date-missing", "prod", edit("multimodal", annotation("eval-date", DELETE)),
+     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: no evaluation date "
+                             f"({GOV}/eval-date)"]),
+    ("eval-date-just-in-time", "prod", edit("multimodal", annotation("eval-date", "2026-06-04")),
+     "evaluation-gate", {}, []),
+    # --- high-risk-safeguards ---
+    ("high-risk-everything-missing", "prod", edit("multimodal", both(
+        annotation("risk-tier", "high"), annotation("eval-accuracy", "0.97"), annotation("owner", DELETE),
+        annotation("explainability", "http://x.example.com"), annotation("audit-logging", "no"))),
+     "high-risk-safeguards", {}, [f"{DEP}: risk tier 'high' requires a human-oversight contact ({GOV}/owner); an "
+                                  f"explainability reference ({GOV}/explainability, https URL); request/response "
+                                  f"audit logging on ({GOV}/audit-logging: \"true\")"]),
+    ("high-risk-replicas-unknown", "prod", lambda: b.replace(
+        b.replace(b.good_stack("prod"), "multimodal", both(annotation("risk-tier", "high"),
+                                                           annotation("eval-accuracy", "0.97"),
+                                                           annotation("audit-logging", "true"),
+                                                           annotation("explainability",
+                                                                      "https://models.apexlogic.com/x"))),
+        "multimodal-hpa", inputs("spec.minReplicas", UNKNOWN)),
+     "high-risk-safeguards", {}, [cannot(f"the replicas of {DEP}")]),
+    ("high-risk-one-replica", "prod", lambda: b.replace(
+        b.replace(b.good_stack("prod"), "multimodal", both(annotation("risk-tier", "high"),
+                                                           annotation("eval-accuracy", "0.97"),
+                                                           annotation("audit-logging", "true"),
+                                                           annotation("explainability",
+                                                                      "https://models.apexlogic.com/x"))),
+        "multimodal-hpa", inputs("spec.minReplicas", 1.0)),
+     "high-risk-safeguards", {}, [f"{DEP}: risk tier 'high' requires at least 2 replicas in prod (has 1.0)"]),
+    # --- data-residency ---
+    ("residency-unclassified-is-pii", "prod", edit("multimodal", annotation("data-classification", "unheard-of")),
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["*"],
+                                                             "confidential": ["*"], "pii": ["eu-*"]}}},
+     ["Cluster cluster-eks runs in us-east-1, which is not allowed for 'pii' data (served by multimodal); allowed: "
+      "eu-*"]),
+    ("residency-without-a-cluster", "prod", drop("cluster-eks"),
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["eu-*"],
+                                                             "confidential": ["*"], "pii": ["*"]}}},
+     ["the stack (aws:region) runs in us-east-1, which is not allowed for 'internal' data (served by multimodal); "
+      "allowed: eu-*"]),
+]
+
+
+def pod_init(r: RecordedResource) -> dict[str, Any]:
+    return r.inputs["spec"]["template"]["spec"]["initContainers"][0]
+
+
+def _cpu_batch_with_unknown_gpus() -> None:
+    spec = gpu_unknown_batch.inputs["spec"]["template"]["spec"]
+    spec["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] = UNKNOWN
+    for meta in (gpu_unknown_batch.inputs["metadata"], gpu_unknown_batch.inputs["spec"]["template"]["metadata"]):
+        meta["labels"]["app.kubernetes.io/component"] = "batch"
+
+
+_cpu_batch_with_unknown_gpus()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_rule_path(pack, case):
+    _, env, stack, policy, overrides, expected = case
+    run = pack.run(stack(), config_for(env, **overrides))
+    found = [message for _, _, message in violations(run, policy)]
+    assert found == expected
+    assert not [v for v in run.violations if "internal error" in v.message]
