@@ -283,3 +283,91 @@ def test_resources_without_a_parent_are_not_siblings():
     assert [i.name for i in result.items] == ["ng"]
     assert "ng: no launch template and no diskSize: root volume priced at the EKS default 20 GiB gp3." \
         in result.assumptions
+
+
+# --- what the first mutation run let through ----------------------------------------------------------
+
+def test_only_priced_types_become_items():
+    # Types that sort after the priced ones (Kubernetes objects, EKS add-ons) are never priced as one of them.
+    others = [lb_service("public"), tagged("aws:eks/addon:Addon", "coredns"), tagged("aws:kms/key:Key", "k"),
+              tagged("aws:iam/role:Role", "role")]
+    assert run(others).items == []
+
+
+def test_several_instance_types_are_noted_one_is_not():
+    pool = node_pool("gpu", "g5.xlarge", min_size=1, max_size=1)
+    named(pool, "gpu-ng")["inputs"]["instanceTypes"] = ["g5.xlarge", "g5.2xlarge"]
+    several = run(pool)
+    assert "gpu-ng: several instance types ['g5.xlarge', 'g5.2xlarge']: priced as the first, g5.xlarge (as Infracost " \
+           "does)." in several.assumptions
+    assert not any("several instance types" in a for a in run(node_pool("gpu", "g5.xlarge", min_size=1,
+                                                                        max_size=1)).assumptions)
+
+
+def test_a_schedule_size_left_out_is_zero_as_the_provider_defaults():
+    # Down at 20:00 to min/desired left out (0), up at 08:00 to 1: 12 h of 24 at zero on every day.
+    pool = node_pool("gpu", "g5.xlarge", min_size=1, max_size=1, desired=1,
+                     schedules=[("down", "0 20 * * *", 0, 1, 0), ("up", "0 8 * * *", 1, 1, 1)])
+    for key in ("minSize", "desiredCapacity"):
+        del named(pool, "down")["inputs"][key]
+    assert item(run(pool), "gpu-ng").figures.expected == pytest.approx(730 * GPU_HOUR / 2, abs=0.01)
+
+
+def test_schedules_that_were_not_applied_leave_no_schedule_text():
+    pool = node_pool("gpu", "g5.xlarge", min_size=1, max_size=1, schedules=[DOWN])
+    named(pool, "gpu-off-peak-down")["inputs"]["recurrence"] = UNKNOWN
+    ng = item(run(pool), "gpu-ng")
+    assert ng.figures.expected == round(730 * GPU_HOUR, 2)
+    assert "schedule(s)" not in ng.basis
+
+
+@pytest.mark.parametrize("inputs, expected, basis", [
+    ({"instanceType": "g5.xlarge", "instanceMarketOptions": {"marketType": "spot"}}, round(730 * GPU_HOUR * 0.35, 2),
+     "EC2 instance g5.xlarge 1.006 $/h on-demand x 0.35 spot = 0.3521 $/h x 730 h"),
+    ({"instanceType": "g5.xlarge"}, round(730 * GPU_HOUR, 2), "EC2 instance g5.xlarge 1.006 $/h on-demand x 730 h"),
+    ({"instanceType": UNKNOWN}, 0.0, "EC2 instance instance type unknown x 730 h"),
+    ({"instanceType": "g5.xlarge", "rootBlockDevice": {"volumeSize": 50.0, "volumeType": "gp3"}},
+     round(730 * GPU_HOUR + 50 * 0.08, 2), "EC2 instance g5.xlarge 1.006 $/h on-demand x 730 h + 50 GiB gp3 x 0.08 "
+                                           "$/GB-month"),
+])
+def test_ec2_instances(inputs, expected, basis):
+    vm = item(run([tagged("aws:ec2/instance:Instance", "vm", inputs)]), "vm")
+    assert (vm.figures.min, vm.figures.expected, vm.figures.max) == (expected, expected, expected)
+    assert vm.basis == basis
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ({"size": 100.0, "type": "gp3"}, 8.0),
+    ({"size": 100.0}, 10.0),  # gp2, the EC2 API default, at 0.10 $/GB-month
+    ({"size": UNKNOWN, "type": "gp3"}, 0.0),
+    ({"type": "gp3"}, 0.0),
+])
+def test_ebs_volumes(inputs, expected):
+    assert item(run([tagged("aws:ebs/volume:Volume", "data", inputs)]), "data").figures.expected == expected
+
+
+@pytest.mark.parametrize("version, support, expected, note", [
+    (None, "STANDARD", 73.0, "cluster-eks: no Kubernetes version (the latest at creation): standard support assumed."),
+    ("1.99", "EXTENDED", 73.0, "cluster-eks: Kubernetes 1.99 is newer than the lifecycle table (to 1.35): standard "
+                               "support assumed."),
+    ("1.20", "EXTENDED", 438.0, "cluster-eks: Kubernetes 1.20 is older than the lifecycle table: extended support "
+                                "assumed."),
+    ("1.20", "STANDARD", 73.0, "cluster-eks: Kubernetes version '1.20' is not in the lifecycle table: standard support "
+                               "assumed."),
+    ("latest", "STANDARD", 73.0, "cluster-eks: Kubernetes version 'latest' is not in the lifecycle table: standard "
+                                 "support assumed."),
+    # Only EXTENDED bills extended hours, whatever else the field says.
+    ("1.30", "AUTO", 73.0, None),
+])
+def test_eks_versions_outside_the_lifecycle_table(version, support, expected, note):
+    cluster = eks_cluster("1.34", support)
+    if version is None:
+        del cluster["inputs"]["version"]
+    else:
+        cluster["inputs"]["version"] = version
+    result = run([cluster])
+    assert item(result, "cluster-eks").figures.expected == expected
+    if note:
+        assert note in result.assumptions
+    if version is None:
+        assert "Kubernetes latest, supportType STANDARD" in item(result, "cluster-eks").basis

@@ -281,6 +281,81 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
                                                              "confidential": ["*"], "pii": ["*"]}}},
      ["the stack (aws:region) runs in us-east-1, which is not allowed for 'internal' data (served by multimodal); "
       "allowed: eu-*"]),
+    # --- finops-required-tags ---
+    ("tag-value-empty", "prod", edit("cluster-eks", inputs(("tags", f"{b.PREFIX}/owner"), " ")),
+     "finops-required-tags", {}, [f"Cluster cluster-eks: tags: {b.PREFIX}/owner is empty"]),
+    ("tag-value-not-allowed", "prod", edit("cluster-eks", inputs(("tags", f"{b.PREFIX}/environment"), "staging")),
+     "finops-required-tags", {}, [f"Cluster cluster-eks: tags: {b.PREFIX}/environment 'staging' is not one of prod"]),
+    ("tag-pattern-invalid-regex-is-ignored", "prod", edit("cluster-eks", inputs(("tags", f"{b.PREFIX}/owner"), "x y")),
+     "finops-required-tags", {"finops_required_tags": {"valuePattern": "(["}}, []),
+    ("tags-unknown", "prod", edit("cluster-eks", inputs("tags", UNKNOWN)),
+     "finops-required-tags", {}, [cannot("tags")]),
+    ("tag-exempt-type", "prod", edit("cluster-eks", inputs("tags", {})),
+     "finops-required-tags", {"finops_required_tags": {"exemptTypes": ["aws:eks/*"]}}, []),
+    ("tag-specifications-unknown", "prod", edit("gpu-lt", inputs("tagSpecifications", UNKNOWN)),
+     "finops-required-tags", {}, [cannot("tagSpecifications")]),
+    ("tag-specification-tags-unknown", "prod", edit("gpu-lt", inputs("tagSpecifications.1.tags", UNKNOWN)),
+     "finops-required-tags", {}, [cannot("tagSpecifications[volume].tags")]),
+    ("tags-as-a-key-value-list", "prod", edit("cluster-eks", lambda r: r.inputs.update(tags=[
+        {"key": k, "value": v} for k, v in r.inputs["tags"].items()] + [{"key": UNKNOWN, "value": "x"}])),
+     "finops-required-tags", {}, []),
+    # --- finops-required-labels ---
+    ("labels-exempt-namespace", "prod", add(b.namespace("kube-system")), "finops-required-labels", {}, []),
+    ("labels-in-an-exempt-namespace", "prod", add(b.service("dns", "kube-system")), "finops-required-labels", {}, []),
+    # --- gpu-instance-allowlist ---
+    ("instance-type-entry-unknown", "prod", edit("gpu-ng", inputs("instanceTypes", ["g5.2xlarge", UNKNOWN])),
+     "gpu-instance-allowlist", {}, [cannot("instanceTypes[1]")]),
+    ("launch-template-type-unknown", "prod", edit("gpu-lt", inputs("instanceType", UNKNOWN)),
+     "gpu-instance-allowlist", {}, [cannot("instanceType")]),
+    ("launch-template-type-not-allowed", "prod", edit("gpu-lt", inputs("instanceType", "p5.48xlarge")),
+     "gpu-instance-allowlist", {}, ["LaunchTemplate gpu-lt: instance type(s) p5.48xlarge not allowed in this stack (prod); allowed: "
+                                    "m6i.large, m6i.xlarge, m6i.2xlarge, m7i.large, m7i.xlarge, m7i.2xlarge, g5.xlarge, "
+                                    "g5.2xlarge, g5.4xlarge, g5.12xlarge, g6.xlarge, g6.2xlarge, g6.12xlarge, "
+                                    "g6e.xlarge, g6e.2xlarge, g6e.12xlarge"]),
+    # --- gpu-capacity-ceiling ---
+    ("max-size-not-a-count", "prod", edit("gpu-ng", inputs("scalingConfig.maxSize", "lots")),
+     "gpu-capacity-ceiling", {}, ["NodeGroup gpu-ng: scalingConfig.maxSize 'lots' is not a node count"]),
+    # --- dev-only FinOps rules with unknowns (unknownValues mandatory to see them plainly) ---
+    ("min-size-unknown", "dev", edit("gpu-ng", inputs("scalingConfig.minSize", UNKNOWN), "dev"),
+     "gpu-pool-scale-to-zero", {"all": {"unknownValues": "mandatory"}}, [cannot("scalingConfig.minSize")]),
+    ("capacity-type-unknown", "dev", edit("gpu-ng", inputs("capacityType", UNKNOWN), "dev"),
+     "gpu-pool-spot", {"all": {"unknownValues": "mandatory"}}, [cannot("capacityType")]),
+    ("schedule-sizes-unknown", "dev", lambda: b.replace(b.without(b.good_stack("dev"), "gpu-up"), "gpu-down",
+                                                        inputs("maxSize", UNKNOWN)),
+     "gpu-pool-off-peak-schedule", {"all": {"unknownValues": "mandatory"}},
+     [cannot("the sizes of NodeGroup gpu-ng's schedules")]),
+    ("schedule-that-never-scales-down", "dev", lambda: b.replace(b.without(b.good_stack("dev"), "gpu-down"), "gpu-up",
+                                                                 inputs("desiredCapacity", 1.0)),
+     "gpu-pool-off-peak-schedule", {}, ["NodeGroup gpu-ng: GPU pool has no off-peak scale-down schedule (an "
+                                        "aws.autoscaling.Schedule on its Auto Scaling group with desiredCapacity/"
+                                        "maxSize 0)"]),
+    # --- cost-allocation-tags-active ---
+    ("allocation-managed-centrally", "prod", drop("cat-owner"),
+     "cost-allocation-tags-active", {"cost_allocation_tags_active": {"managedCentrally": True}}, []),
+    # --- imdsv2-required ---
+    ("imds-endpoint-unknown", "prod", edit("gpu-lt", inputs("metadataOptions.httpEndpoint", UNKNOWN)),
+     "imdsv2-required", {}, [cannot("metadataOptions.httpEndpoint")]),
+    ("imds-disabled-is-fine", "prod", edit("gpu-lt", inputs("metadataOptions", {"httpEndpoint": "disabled"})),
+     "imdsv2-required", {}, []),
+    # --- ebs-encrypted ---
+    ("block-devices-unknown", "prod", edit("gpu-lt", inputs("blockDeviceMappings", UNKNOWN)),
+     "ebs-encrypted", {}, [cannot("blockDeviceMappings")]),
+    ("block-device-unknown", "prod", edit("gpu-lt", inputs("blockDeviceMappings.0", UNKNOWN)),
+     "ebs-encrypted", {}, [cannot("blockDeviceMappings[0]")]),
+    ("instance-store-needs-no-encryption", "prod", edit("gpu-lt", inputs("blockDeviceMappings", [
+        {"deviceName": "/dev/sdb", "virtualName": "ephemeral0"}, {"deviceName": "/dev/sdc", "noDevice": ""},
+        {"deviceName": "/dev/xvda", "ebs": {"volumeSize": 100.0, "encrypted": "true"}}])),
+     "ebs-encrypted", {}, []),
+    ("ebs-encrypted-unknown", "prod", edit("gpu-lt", inputs("blockDeviceMappings.0.ebs.encrypted", UNKNOWN)),
+     "ebs-encrypted", {}, [cannot("blockDeviceMappings[0].ebs.encrypted")]),
+    # --- eks-control-plane-hardening ---
+    ("eks-encrypts-no-secrets", "prod", edit("cluster-eks", inputs("encryptionConfig.resources", ["configmaps"])),
+     "eks-control-plane-hardening", {}, ["Cluster cluster-eks: encryptionConfig.resources does not include 'secrets'"]),
+    # --- helm-chart-pinned ---
+    ("helm-version-unknown", "prod", add(b.helm_release("plugin", "nvidia-device-plugin", UNKNOWN)),
+     "helm-chart-pinned", {}, [cannot("version")]),
+    ("helm-prerelease-is-exact", "prod", add(b.helm_release("plugin", "nvidia-device-plugin", "v0.17.1-rc.1+build.5")),
+     "helm-chart-pinned", {}, []),
 ]
 
 
