@@ -8,7 +8,7 @@
 Each run works in a scratch copy of the repository (``mutation-runs/<area>/``, never the checkout
 itself), because cosmic-ray mutates files on disk: that is also why it was chosen over mutmut, whose
 mutants are switched on inside the test process and so never reach the policy pack, which preflight
-runs in its own process. Every mutant gets the area's tests only (``-x``: the first failure kills
+runs in its own process. The session itself is driven by ``qa.cosmic``. Every mutant gets the area's tests only (``-x``: the first failure kills
 it). Mutants judged equivalent (``qa/equivalent-mutants.toml``, each with its reason) are left out
 before sampling. The run prints the kill rate, killed / (killed + survived), and every survivor with
 its diff, writes ``mutation-runs/<area>/report.json``, and exits 1 below the area's target.
@@ -19,13 +19,10 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import random
 import shlex
 import shutil
-import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -215,111 +212,41 @@ def tally(mutants: Iterable[Mutant]) -> Tally:
 
 # --- the run ------------------------------------------------------------------------------------------
 
-def _copy_repository(workdir: Path) -> None:
+def copy_repository(workdir: Path, root: Path = ROOT) -> None:
+    """A fresh scratch copy of the repository, without virtualenvs, caches or earlier runs."""
     if workdir.exists():
         shutil.rmtree(workdir)
-    shutil.copytree(ROOT, workdir, ignore=shutil.ignore_patterns(*COPY_IGNORE), symlinks=True)
+    shutil.copytree(root, workdir, ignore=shutil.ignore_patterns(*COPY_IGNORE), symlinks=True)
 
 
-def _test_command(area: Area) -> str:
-    # The test run must import the copy: pytest runs from it and PYTHONPATH puts its finops first
-    # (the editable install points at the checkout).
-    return " ".join(shlex.quote(a) for a in [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+def test_command(area: Area, python: str = sys.executable) -> str:
+    """The area's tests, stopping at the first failure, with hypothesis seeded so a kill repeats."""
+    return " ".join(shlex.quote(a) for a in [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                                               "--hypothesis-seed=0", *area.tests])
 
 
-def _cosmic_ray(workdir: Path, env: Mapping[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "cosmic_ray.cli", *args], cwd=workdir, env=dict(env), check=True)
-
-
-def _scope(area: Area, workdir: Path, equivalents: Sequence[Equivalent], sample: int | None, seed: int
-           ) -> tuple[list[Mutant], dict[str, str]]:
-    """Every mutant of the session, with the ones not to run marked (job id -> why)."""
-    from cosmic_ray.work_db import WorkDB, use_db
-
-    ranges: dict[str, list[tuple[int, int]]] = {}
-    lines: dict[str, list[str]] = {}
-    annotations: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
-    for module in area.modules:
-        source = (workdir / module).read_text(encoding="utf-8")
-        lines[module] = source.splitlines()
-        annotations[module] = annotation_ranges(source)
-        if area.restricted:
-            ranges[module] = function_ranges(source, area.functions, area.decorated)
-    mutants: list[Mutant] = []
-    skip: dict[str, str] = {}
-    with use_db(str(workdir / "session.sqlite"), WorkDB.Mode.open) as db:
-        for item in db.pending_work_items:
-            spec = item.mutations[0]
-            module = Path(spec.module_path).as_posix()
-            line, column = spec.start_pos
-            text = lines[module][line - 1] if 0 < line <= len(lines[module]) else ""
-            mutant = Mutant(item.job_id, module, line, column, spec.operator_name, text.strip(),
-                            occurrence=spec.occurrence)
-            mutants.append(mutant)
-            if area.restricted and not in_ranges(line, ranges[module]):
-                mutant.outcome = "out-of-scope"
-                continue
-            if inside((line, column), annotations[module]):
-                mutant.outcome = "annotation"
-                continue
-            match = next((e for e in equivalents if e.matches(module, spec.operator_name, text, column)), None)
+def classify(area: Area, mutants: Sequence[Mutant], sources: Mapping[str, str], equivalents: Sequence[Equivalent],
+             sample: int | None, seed: int) -> None:
+    """Mark the mutants not to run: outside the area's functions, inside annotations, equivalent, or
+    not drawn; the rest keep an empty outcome."""
+    lines = {module: source.splitlines() for module, source in sources.items()}
+    annotations = {module: annotation_ranges(source) for module, source in sources.items()}
+    ranges = {module: function_ranges(source, area.functions, area.decorated) for module, source in sources.items()}
+    for m in mutants:
+        if area.restricted and not in_ranges(m.line, ranges[m.module]):
+            m.outcome = "out-of-scope"
+        elif inside((m.line, m.column), annotations[m.module]):
+            m.outcome = "annotation"
+        else:
+            text = lines[m.module][m.line - 1] if 0 < m.line <= len(lines[m.module]) else ""
+            match = next((e for e in equivalents if e.matches(m.module, m.operator, text, m.column)), None)
             if match is not None:
-                mutant.outcome, mutant.reason = "equivalent", match.reason
+                m.outcome, m.reason = "equivalent", match.reason
     candidates = [m.key for m in mutants if not m.outcome]
     chosen = draw(candidates, sample, seed) if sample is not None else set(candidates)
     for m in mutants:
         if not m.outcome and m.key not in chosen:
             m.outcome = "unsampled"
-        if m.outcome:
-            skip[m.job_id] = m.outcome
-    return mutants, skip
-
-
-def run(area: Area, *, sample: int | None, seed: int, workdir: Path, log=sys.stderr) -> tuple[Tally, list[Mutant]]:
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
-
-    _copy_repository(workdir)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(workdir / "finops"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant of the same size and second must never reuse a .pyc
-    command = _test_command(area)
-    started = time.monotonic()
-    baseline = subprocess.run(shlex.split(command), cwd=workdir, env=env, capture_output=True, text=True)
-    took = time.monotonic() - started
-    if baseline.returncode != 0:
-        raise SystemExit(f"qa.mutation: the area's tests fail without any mutant:\n{baseline.stdout[-3000:]}")
-    timeout = max(60.0, 4 * took)
-    config = (f'[cosmic-ray]\nmodule-path = {json.dumps(list(area.modules))}\ntimeout = {timeout:.0f}\n'
-              f'excluded-modules = []\ntest-command = {json.dumps(command)}\n\n'
-              '[cosmic-ray.distributor]\nname = "local"\n')
-    atomic_write_text(workdir / "cosmic-ray.toml", config)
-    _cosmic_ray(workdir, env, "init", "cosmic-ray.toml", "session.sqlite")
-    mutants, skip = _scope(area, workdir, load_equivalents(), sample, seed)
-    with use_db(str(workdir / "session.sqlite"), WorkDB.Mode.open) as db:
-        for job_id, why in skip.items():
-            db.set_result(job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why))
-    todo = sum(1 for m in mutants if not m.outcome)
-    print(f"qa.mutation {area.name}: {len(mutants)} mutants, {todo} to run "
-          f"({took:.1f} s of tests each, timeout {timeout:.0f} s)", file=log, flush=True)
-    _cosmic_ray(workdir, env, "exec", "cosmic-ray.toml", "session.sqlite")
-    by_id = {m.job_id: m for m in mutants}
-    with use_db(str(workdir / "session.sqlite"), WorkDB.Mode.open) as db:
-        for item, result in db.completed_work_items:
-            mutant = by_id.get(item.job_id)
-            if mutant is None or mutant.outcome:
-                continue
-            if result.worker_outcome == WorkerOutcome.NO_TEST:
-                mutant.outcome = "no-test"
-            elif result.test_outcome == TestOutcome.SURVIVED:
-                mutant.outcome = "survived"
-            elif result.test_outcome == TestOutcome.INCOMPETENT:
-                mutant.outcome = "incompetent"
-            else:
-                mutant.outcome = "killed"
-            mutant.diff = result.diff or ""
-    return tally(mutants), mutants
 
 
 def report(area: Area, result: Tally, mutants: Sequence[Mutant], *, sample: int | None, seed: int) -> str:
@@ -335,7 +262,7 @@ def report(area: Area, result: Tally, mutants: Sequence[Mutant], *, sample: int 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qa.mutation", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m qa.mutation", description=(__doc__ or "").split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the areas and their tests")
     go = sub.add_parser("run", help="mutate one area and run its tests against each mutant")
@@ -356,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     sample = None if args.all else (args.sample if args.sample is not None else area.sample)
     workdir = (args.workdir or RUNS_DIR / area.name).resolve()
+    from qa.cosmic import run
+
     result, mutants = run(area, sample=sample, seed=args.seed, workdir=workdir)
     text = report(area, result, mutants, sample=sample, seed=args.seed)
     print(text)
