@@ -43,10 +43,22 @@ def lb(annotations: Any) -> RecordedResource:
     return svc
 
 
+def cpu_batch_with_unknown_gpus() -> RecordedResource:
+    batch = b.deployment("batch", "project-nova", gpus=0, annotations={})
+    batch.inputs["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] = UNKNOWN
+    for meta in (batch.inputs["metadata"], batch.inputs["spec"]["template"]["metadata"]):
+        meta["labels"]["app.kubernetes.io/component"] = "batch"
+    return batch
+
+
 def init_container(r: RecordedResource) -> None:
     r.inputs["spec"]["template"]["spec"]["initContainers"] = [{
         "name": "fetch-weights", "image": r.inputs["spec"]["template"]["spec"]["containers"][0]["image"],
         "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}}]
+
+
+def pod_init(r: RecordedResource) -> dict[str, Any]:
+    return r.inputs["spec"]["template"]["spec"]["initContainers"][0]
 
 
 # (id, env, stack, policy, config overrides, expected messages of that policy, in order)
@@ -77,7 +89,7 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
                                                          inputs(f"{TPL}.affinity", UNKNOWN))),
      "gpu-workload-placement", {}, [cannot("spec.template.spec.nodeSelector")]),
     ("gpu-amount-unknown-on-a-cpu-pod", "prod",
-     add(gpu_unknown_batch := b.deployment("batch", "project-nova", gpus=0, annotations={})),
+     lambda: b.good_stack("prod") + [cpu_batch_with_unknown_gpus()],
      "gpu-workload-placement", {}, [cannot("the GPU amounts of spec.template.spec.containers")]),
     # --- gpu-workload-schedulable ---
     ("no-gpu-pool", "prod", drop("gpu-ng", "gpu-lt"),
@@ -357,20 +369,6 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     ("helm-prerelease-is-exact", "prod", add(b.helm_release("plugin", "nvidia-device-plugin", "v0.17.1-rc.1+build.5")),
      "helm-chart-pinned", {}, []),
 ]
-
-
-def pod_init(r: RecordedResource) -> dict[str, Any]:
-    return r.inputs["spec"]["template"]["spec"]["initContainers"][0]
-
-
-def _cpu_batch_with_unknown_gpus() -> None:
-    spec = gpu_unknown_batch.inputs["spec"]["template"]["spec"]
-    spec["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] = UNKNOWN
-    for meta in (gpu_unknown_batch.inputs["metadata"], gpu_unknown_batch.inputs["spec"]["template"]["metadata"]):
-        meta["labels"]["app.kubernetes.io/component"] = "batch"
-
-
-_cpu_batch_with_unknown_gpus()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
