@@ -327,6 +327,15 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     # --- gpu-capacity-ceiling ---
     ("max-size-not-a-count", "prod", edit("gpu-ng", inputs("scalingConfig.maxSize", "lots")),
      "gpu-capacity-ceiling", {}, ["NodeGroup gpu-ng: scalingConfig.maxSize 'lots' is not a node count"]),
+    ("pool-type-from-the-launch-template", "prod", lambda: b.replace(
+        b.replace(b.good_stack("prod"), "gpu-ng", lambda r: r.inputs.pop("instanceTypes")), "gpu-lt",
+        inputs("instanceType", "g5.48xlarge")),
+     "gpu-capacity-ceiling", {}, ["NodeGroup gpu-ng: maxSize 3 x 8 GPU(s) per instance (g5.48xlarge) = 24 GPUs, above the per-pool "
+                                  "cap of 16"]),
+    ("pool-type-from-the-launch-template-unknown", "prod", lambda: b.replace(
+        b.replace(b.good_stack("prod"), "gpu-ng", lambda r: r.inputs.pop("instanceTypes")), "gpu-lt",
+        inputs("instanceType", UNKNOWN)),
+     "gpu-capacity-ceiling", {}, [cannot("instanceTypes of NodeGroup gpu-ng")]),
     # --- dev-only FinOps rules with unknowns (unknownValues mandatory to see them plainly) ---
     ("min-size-unknown", "dev", edit("gpu-ng", inputs("scalingConfig.minSize", UNKNOWN), "dev"),
      "gpu-pool-scale-to-zero", {"all": {"unknownValues": "mandatory"}}, [cannot("scalingConfig.minSize")]),
