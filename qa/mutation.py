@@ -101,9 +101,30 @@ def in_ranges(line: int, ranges: Sequence[tuple[int, int]]) -> bool:
     return any(first <= line <= last for first, last in ranges)
 
 
+def definition_range(source: str, qualified: str) -> tuple[int, int] | None:
+    """Lines of the function or class ``qualified`` (``f``, ``Class``, ``Class.method``), decorators
+    included; None when there is none."""
+
+    def visit(body: Sequence[ast.stmt], prefix: str) -> tuple[int, int] | None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + node.name
+                if name == qualified:
+                    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                    return first, node.end_lineno or node.lineno
+                found = visit(node.body, name + ".")
+                if found:
+                    return found
+        return None
+
+    return visit(ast.parse(source).body, "")
+
+
 @dataclass(frozen=True)
 class Equivalent:
     module: str
+    scope: str
+    """The function or class the mutant is in (``f``, ``Class``, ``Class.method``)."""
     operator: str
     line: str
     """The mutated line's source, stripped: stable when unrelated code moves."""
@@ -122,8 +143,8 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
     for entry in doc.get("mutant", []):
         if not str(entry.get("reason", "")).strip():
             raise ValueError(f"{path}: every equivalent mutant needs a reason: {entry}")
-        out.append(Equivalent(module=entry["module"], operator=entry["operator"], line=entry["line"].strip(),
-                              column=int(entry["column"]), reason=entry["reason"]))
+        out.append(Equivalent(module=entry["module"], scope=entry["scope"], operator=entry["operator"],
+                              line=entry["line"].strip(), column=int(entry["column"]), reason=entry["reason"]))
     return out
 
 
@@ -239,7 +260,9 @@ def classify(area: Area, mutants: Sequence[Mutant], sources: Mapping[str, str], 
             m.outcome = "annotation"
         else:
             text = lines[m.module][m.line - 1] if 0 < m.line <= len(lines[m.module]) else ""
-            match = next((e for e in equivalents if e.matches(m.module, m.operator, text, m.column)), None)
+            match = next((e for e in equivalents if e.matches(m.module, m.operator, text, m.column)
+                          and in_ranges(m.line, [r for r in [definition_range(sources[m.module], e.scope)] if r])),
+                         None)
             if match is not None:
                 m.outcome, m.reason = "equivalent", match.reason
     candidates = [m.key for m in mutants if not m.outcome]

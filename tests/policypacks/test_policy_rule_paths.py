@@ -51,6 +51,19 @@ def cpu_batch_with_unknown_gpus() -> RecordedResource:
     return batch
 
 
+def high_risk_second() -> RecordedResource:
+    """A second inference workload, high-risk and missing its explainability reference."""
+    notes = b.governance(risk="high", explainability=None, **{"eval-accuracy": "0.97"})
+    return b.deployment("risky", "project-nova", annotations=notes)
+
+
+def eu_cluster_stack() -> list[RecordedResource]:
+    """The cluster on an explicit AWS provider in eu-west-1, while the stack's aws:region says us-east-1."""
+    provider = b.res("pulumi:providers:aws", "eu", {"region": "eu-west-1"}, custom=True)
+    stack = b.replace(b.good_stack("prod"), "cluster-eks", lambda r: setattr(r, "provider", provider.urn))
+    return [provider, *stack]
+
+
 def init_container(r: RecordedResource) -> None:
     r.inputs["spec"]["template"]["spec"]["initContainers"] = [{
         "name": "fetch-weights", "image": r.inputs["spec"]["template"]["spec"]["containers"][0]["image"],
@@ -293,6 +306,17 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
                                                              "confidential": ["*"], "pii": ["*"]}}},
      ["the stack (aws:region) runs in us-east-1, which is not allowed for 'internal' data (served by multimodal); "
       "allowed: eu-*"]),
+    ("high-risk-second-workload", "prod", lambda: b.good_stack("prod") + [high_risk_second()],
+     "high-risk-safeguards", {}, ["Deployment risky: risk tier 'high' requires an explainability reference "
+                                  f"({GOV}/explainability, https URL); at least 2 replicas in prod (has 1)"]),
+    ("residency-from-the-cluster-provider", "prod", lambda: eu_cluster_stack(),
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["us-*"],
+                                                             "confidential": ["*"], "pii": ["*"]}}},
+     ["Cluster cluster-eks runs in eu-west-1, which is not allowed for 'internal' data (served by multimodal); "
+      "allowed: us-*"]),
+    ("residency-provider-region-allowed", "prod", lambda: eu_cluster_stack(),
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["eu-*"],
+                                                             "confidential": ["*"], "pii": ["*"]}}}, []),
     # --- finops-required-tags ---
     ("tag-value-empty", "prod", edit("cluster-eks", inputs(("tags", f"{b.PREFIX}/owner"), " ")),
      "finops-required-tags", {}, [f"Cluster cluster-eks: tags: {b.PREFIX}/owner is empty"]),

@@ -51,10 +51,11 @@ def mutant(line: int, column: int = 4, operator: str = "core/NumberReplacer", mo
 
 def test_classify_marks_scope_annotations_equivalents_and_the_sample():
     area = mt.Area("a", ("m.py",), ("tests",), sample=1, target=0.8, decorated=("model_validator",))
-    equivalent = mt.Equivalent("m.py", "core/ReplaceTrueWithFalse", "return self", 15, "why")
+    equivalent = mt.Equivalent("m.py", "Model._check", "core/ReplaceTrueWithFalse", "return self", 15, "why")
+    elsewhere = mt.Equivalent("m.py", "free", "core/NumberReplacer", "return self", 8, "a scope it is not in")
     mutants = [mutant(5), mutant(11, 30), mutant(12, 24), mutant(13, 15, "core/ReplaceTrueWithFalse"),
                mutant(13, 8), mutant(13, 9)]
-    mt.classify(area, mutants, {"m.py": SOURCE}, [equivalent], sample=1, seed=1)
+    mt.classify(area, mutants, {"m.py": SOURCE}, [equivalent, elsewhere], sample=1, seed=1)
     outcomes = [m.outcome for m in mutants]
     assert outcomes[:4] == ["out-of-scope", "out-of-scope", "annotation", "equivalent"]
     assert mutants[3].reason == "why"
@@ -64,8 +65,15 @@ def test_classify_marks_scope_annotations_equivalents_and_the_sample():
     assert [m.outcome for m in every] == ["", ""]
 
 
+def test_definition_ranges_include_decorators():
+    assert mt.definition_range(SOURCE, "Model._check") == (11, 13)
+    assert mt.definition_range(SOURCE, "Model") == (8, 16)
+    assert mt.definition_range(SOURCE, "free") == (4, 5)
+    assert mt.definition_range(SOURCE, "nothing") is None
+
+
 def test_equivalents_match_on_module_operator_line_and_column():
-    e = mt.Equivalent("m.py", "op", "x == y", 3, "because")
+    e = mt.Equivalent("m.py", "f", "op", "x == y", 3, "because")
     assert e.matches("m.py", "op", "    x == y  ", 3)
     assert not e.matches("m.py", "op", "x == y", 4)
     assert not e.matches("m.py", "other", "x == y", 3)
@@ -73,14 +81,17 @@ def test_equivalents_match_on_module_operator_line_and_column():
 
 def test_every_checked_in_equivalent_has_a_reason_and_matches_a_real_line():
     for e in mt.load_equivalents():
-        lines = [line.strip() for line in (ROOT / e.module).read_text(encoding="utf-8").splitlines()]
-        assert e.line in lines, f"{e.module}: no line {e.line!r}: re-judge this equivalent mutant"
+        source = (ROOT / e.module).read_text(encoding="utf-8")
+        scope = mt.definition_range(source, e.scope)
+        assert scope is not None, f"{e.module}: no {e.scope}: re-judge this equivalent mutant"
+        lines = [line.strip() for line in source.splitlines()[scope[0] - 1:scope[1]]]
+        assert e.line in lines, f"{e.module}: no line {e.line!r} in {e.scope}: re-judge this equivalent mutant"
         assert e.reason.strip()
 
 
 def test_an_equivalent_without_a_reason_is_refused(tmp_path):
     path = tmp_path / "eq.toml"
-    path.write_text('[[mutant]]\nmodule = "m.py"\noperator = "op"\nline = "x"\ncolumn = 1\nreason = " "\n')
+    path.write_text('[[mutant]]\nmodule = "m.py"\nscope = "f"\noperator = "op"\nline = "x"\ncolumn = 1\nreason = " "\n')
     with pytest.raises(ValueError, match="needs a reason"):
         mt.load_equivalents(path)
     assert mt.load_equivalents(tmp_path / "none.toml") == []
