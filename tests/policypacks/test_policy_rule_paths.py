@@ -43,11 +43,17 @@ def lb(annotations: Any) -> RecordedResource:
     return svc
 
 
-def cpu_batch_with_unknown_gpus() -> RecordedResource:
+def cpu_batch() -> RecordedResource:
+    """A one-replica CPU Deployment that is not inference: no component label, no governance facts."""
     batch = b.deployment("batch", "project-nova", gpus=0, annotations={})
-    batch.inputs["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] = UNKNOWN
     for meta in (batch.inputs["metadata"], batch.inputs["spec"]["template"]["metadata"]):
         meta["labels"]["app.kubernetes.io/component"] = "batch"
+    return batch
+
+
+def cpu_batch_with_unknown_gpus() -> RecordedResource:
+    batch = cpu_batch()
+    batch.inputs["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] = UNKNOWN
     return batch
 
 
@@ -317,6 +323,24 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     ("residency-provider-region-allowed", "prod", lambda: eu_cluster_stack(),
      "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["eu-*"],
                                                              "confidential": ["*"], "pii": ["*"]}}}, []),
+    ("high-risk-min-replicas-one-is-a-valid-setting", "prod", lambda: b.replace(
+        b.replace(b.good_stack("prod"), "multimodal", both(annotation("risk-tier", "high"),
+                                                           annotation("eval-accuracy", "0.97"),
+                                                           annotation("audit-logging", "true"),
+                                                           annotation("explainability",
+                                                                      "https://models.apexlogic.com/x"))),
+        "multimodal-hpa", inputs("spec.minReplicas", 1.0)),
+     "high-risk-safeguards", {"high_risk_safeguards": {"minReplicas": 1}}, []),
+    ("availability-ignores-batch-workloads", "prod", lambda: b.good_stack("prod") + [cpu_batch()],
+     "inference-availability", {}, []),
+    ("capacity-at-the-stack-cap", "dev", edit("gpu-ng", inputs("scalingConfig.maxSize", 4.0), "dev"),
+     "gpu-capacity-ceiling", {}, []),
+    ("only-schedules-scale-a-pool", "dev", lambda: b.without(b.good_stack("dev"), "gpu-down", "gpu-up") + [
+        b.res("aws:cloudwatch/metricAlarm:MetricAlarm", "gpu-idle", {"maxSize": 0.0, "desiredCapacity": 0.0},
+              deps=[b.urn("aws:eks/nodeGroup:NodeGroup", "gpu-ng")])],
+     "gpu-pool-off-peak-schedule", {}, ["NodeGroup gpu-ng: GPU pool has no off-peak scale-down schedule (an "
+                                        "aws.autoscaling.Schedule on its Auto Scaling group with desiredCapacity/"
+                                        "maxSize 0)"]),
     # --- finops-required-tags ---
     ("tag-value-empty", "prod", edit("cluster-eks", inputs(("tags", f"{b.PREFIX}/owner"), " ")),
      "finops-required-tags", {}, [f"Cluster cluster-eks: tags: {b.PREFIX}/owner is empty"]),
