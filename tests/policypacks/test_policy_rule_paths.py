@@ -70,6 +70,26 @@ def eu_cluster_stack() -> list[RecordedResource]:
     return [provider, *stack]
 
 
+def arn_cluster_stack(workload: Any) -> list[RecordedResource]:
+    """The cluster on an AWS provider without a region: its ARN says where it runs (``workload``: an
+    edit of the inference Deployment)."""
+    provider = b.res("pulumi:providers:aws", "no-region", {}, custom=True)
+
+    def on_provider(r: RecordedResource) -> None:
+        r.provider = provider.urn
+        r.inputs["arn"] = "arn:aws:eks:eu-central-1:123456789012:cluster/ai-platform-prod"
+
+    stack = b.replace(b.replace(b.good_stack("prod"), "multimodal", workload), "cluster-eks", on_provider)
+    return [provider, *stack]
+
+
+def batch_first(edit: Any) -> list[RecordedResource]:
+    """A non-inference workload ahead of the inference one (``edit`` applied to the latter)."""
+    stack = b.replace(b.good_stack("prod"), "multimodal", edit)
+    at = next(i for i, r in enumerate(stack) if r.name == "multimodal")
+    return [*stack[:at], cpu_batch(), *stack[at:]]
+
+
 def init_container(r: RecordedResource) -> None:
     r.inputs["spec"]["template"]["spec"]["initContainers"] = [{
         "name": "fetch-weights", "image": r.inputs["spec"]["template"]["spec"]["containers"][0]["image"],
@@ -341,6 +361,22 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
      "gpu-pool-off-peak-schedule", {}, ["NodeGroup gpu-ng: GPU pool has no off-peak scale-down schedule (an "
                                         "aws.autoscaling.Schedule on its Auto Scaling group with desiredCapacity/"
                                         "maxSize 0)"]),
+    ("residency-from-the-cluster-arn", "prod", lambda: arn_cluster_stack(annotation("data-classification", "pii")),
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["*"], "confidential": ["*"], "pii": ["us-*"]}}},
+     ["Cluster cluster-eks runs in eu-central-1, which is not allowed for 'pii' data (served by multimodal); "
+      "allowed: us-*"]),
+    ("residency-from-the-cluster-arn-allowed", "prod",
+     lambda: arn_cluster_stack(annotation("data-classification", "pii")), "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["*"], "confidential": ["*"], "pii": ["eu-*"]}}}, []),
+    ("residency-after-a-batch-workload", "prod", lambda: batch_first(annotation("data-classification", "pii")),
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["*"], "confidential": ["*"], "pii": ["eu-*"]}}},
+     ["Cluster cluster-eks runs in us-east-1, which is not allowed for 'pii' data (served by multimodal); "
+      "allowed: eu-*"]),
+    ("residency-after-an-unknown-classification", "prod", lambda: [
+        *b.replace(b.good_stack("prod"), "multimodal", annotation("data-classification", UNKNOWN)),
+        b.deployment("second", "project-nova", annotations=b.governance(classification="pii"))],
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["*"], "confidential": ["*"], "pii": ["eu-*"]}}},
+     ["Cluster cluster-eks runs in us-east-1, which is not allowed for 'pii' data (served by second); "
+      "allowed: eu-*", cannot(f"annotation {GOV}/data-classification")]),
     # --- finops-required-tags ---
     ("tag-value-empty", "prod", edit("cluster-eks", inputs(("tags", f"{b.PREFIX}/owner"), " ")),
      "finops-required-tags", {}, [f"Cluster cluster-eks: tags: {b.PREFIX}/owner is empty"]),
