@@ -27,8 +27,8 @@ def _cosmic_ray(workdir: Path, env: Mapping[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "cosmic_ray.cli", *args], cwd=workdir, env=dict(env), check=True)
 
 
-def run(area: Area, *, sample: int | None, seed: int, workdir: Path, log: IO[str] = sys.stderr
-        ) -> tuple[Tally, list[Mutant]]:
+def run(area: Area, *, sample: int | None, seed: int, workdir: Path, shard: tuple[int, int] | None = None,
+        log: IO[str] = sys.stderr) -> tuple[Tally, list[Mutant]]:
     copy_repository(workdir)
     env = dict(os.environ)
     # The copy's finops first: the editable install points at the checkout, and the pack's own
@@ -60,7 +60,7 @@ def run(area: Area, *, sample: int | None, seed: int, workdir: Path, log: IO[str
     for m in mutants:
         lines = sources[m.module].splitlines()
         m.source = lines[m.line - 1].strip() if 0 < m.line <= len(lines) else ""
-    classify(area, mutants, sources, load_equivalents(), sample, seed)
+    classify(area, mutants, sources, load_equivalents(), sample, seed, shard)
     with use_db(session, WorkDB.Mode.open) as db:
         for m in mutants:
             if m.outcome:

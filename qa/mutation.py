@@ -4,6 +4,7 @@
     python -m qa.mutation run estimator             # a seeded sample of the area's mutants
     python -m qa.mutation run estimator --all       # every mutant (slow: the scheduled workflow)
     python -m qa.mutation run pack-rules --sample 20 --seed 7
+    python -m qa.mutation run pack-rules --all --shard 2/4   # a quarter of them, for parallel jobs
 
 Each run works in a scratch copy of the repository (``mutation-runs/<area>/``, never the checkout
 itself), because cosmic-ray mutates files on disk: that is also why it was chosen over mutmut, whose
@@ -193,7 +194,7 @@ class Mutant:
     operator: str
     source: str
     outcome: str = ""
-    """killed, survived, equivalent, annotation, out-of-scope, unsampled, incompetent, no-test."""
+    """killed, survived, equivalent, annotation, out-of-scope, other-shard, unsampled, incompetent, no-test."""
     diff: str = ""
     reason: str = ""
 
@@ -247,9 +248,10 @@ def test_command(area: Area, python: str = sys.executable) -> str:
 
 
 def classify(area: Area, mutants: Sequence[Mutant], sources: Mapping[str, str], equivalents: Sequence[Equivalent],
-             sample: int | None, seed: int) -> None:
-    """Mark the mutants not to run: outside the area's functions, inside annotations, equivalent, or
-    not drawn; the rest keep an empty outcome."""
+             sample: int | None, seed: int, shard: tuple[int, int] | None = None) -> None:
+    """Mark the mutants not to run: outside the area's functions, inside annotations, equivalent, in
+    another shard (``shard``: K of N, by the mutants' sorted keys) or not drawn; the rest keep an
+    empty outcome."""
     lines = {module: source.splitlines() for module, source in sources.items()}
     annotations = {module: annotation_ranges(source) for module, source in sources.items()}
     ranges = {module: function_ranges(source, area.functions, area.decorated) for module, source in sources.items()}
@@ -265,6 +267,13 @@ def classify(area: Area, mutants: Sequence[Mutant], sources: Mapping[str, str], 
                          None)
             if match is not None:
                 m.outcome, m.reason = "equivalent", match.reason
+    if shard is not None:
+        number, count = shard
+        ordered = sorted({m.key for m in mutants if not m.outcome})
+        mine = {key for index, key in enumerate(ordered) if index % count == number - 1}
+        for m in mutants:
+            if not m.outcome and m.key not in mine:
+                m.outcome = "other-shard"
     candidates = [m.key for m in mutants if not m.outcome]
     chosen = draw(candidates, sample, seed) if sample is not None else set(candidates)
     for m in mutants:
@@ -284,6 +293,16 @@ def report(area: Area, result: Tally, mutants: Sequence[Mutant], *, sample: int 
     return "\n".join(lines)
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        number, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N, e.g. 2/4") from None
+    if not 1 <= number <= count:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be between 1 and N")
+    return number, count
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.mutation", description=(__doc__ or "").split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -293,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     go.add_argument("--sample", type=int, help="mutants to draw (default: the area's sample)")
     go.add_argument("--all", action="store_true", help="every mutant of the area")
     go.add_argument("--seed", type=int, default=1)
+    go.add_argument("--shard", type=parse_shard, help="K/N: only the K-th of N equal parts (for parallel jobs)")
     go.add_argument("--workdir", type=Path, help="scratch copy (default mutation-runs/<area>)")
     args = parser.parse_args(argv)
     areas = load_areas()
@@ -308,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = (args.workdir or RUNS_DIR / area.name).resolve()
     from qa.cosmic import run
 
-    result, mutants = run(area, sample=sample, seed=args.seed, workdir=workdir)
+    result, mutants = run(area, sample=sample, seed=args.seed, workdir=workdir, shard=args.shard)
     text = report(area, result, mutants, sample=sample, seed=args.seed)
     print(text)
     atomic_write_text(workdir / "report.json", json.dumps({

@@ -163,3 +163,27 @@ def test_list_and_an_unknown_area(capsys):
     assert "estimator: finops/ai_platform_finops/estimator.py" in capsys.readouterr().out
     assert mt.main(["run", "nowhere"]) == 2
     assert "unknown area 'nowhere'" in capsys.readouterr().err
+
+
+def test_shards_split_the_candidates_into_disjoint_parts_that_cover_them_all():
+    area = mt.Area("a", ("m.py",), ("tests",), sample=1, target=0.8)
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        mutants = [mutant(5, column) for column in range(4, 11)]
+        mt.classify(area, mutants, {"m.py": SOURCE}, [], sample=None, seed=1, shard=(number, 3))
+        seen += [m.job_id for m in mutants if not m.outcome]
+        assert {m.outcome for m in mutants} <= {"", "other-shard"}
+    assert sorted(seen) == sorted(mutant(5, column).job_id for column in range(4, 11))
+
+
+@pytest.mark.parametrize("text, expected", [("2/4", (2, 4)), ("1/1", (1, 1))])
+def test_parse_shard(text, expected):
+    assert mt.parse_shard(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0/4", "5/4", "a/b", "3"])
+def test_a_bad_shard_is_refused(text):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        mt.parse_shard(text)
