@@ -13,7 +13,7 @@ from pulumi_policy.proxy import UnknownValueError
 from preflight.engine import UNKNOWN as ENGINE_UNKNOWN
 from tests.policypacks.test_policy_units import _check
 
-from ai_governance import common, k8s  # noqa: E402  (the pack dir is on sys.path: conftest)
+from ai_governance import common, k8s, responsible_ai  # noqa: E402  (the pack dir is on sys.path: conftest)
 
 
 class Hostile(Mapping[str, Any]):
@@ -207,3 +207,26 @@ def test_tolerations_follow_kubernetes(tolerations, expected):
 ])
 def test_env_value(env, expected):
     assert k8s.env_value({"env": env}, "MODEL_VERSION") == expected  # the markers compare by identity
+
+
+def test_pod_gpus_counts_every_gpu_resource_even_past_an_unknown_one():
+    containers = [{"name": "c", "resources": {"limits": {"nvidia.com/gpu": ENGINE_UNKNOWN, "amd.com/gpu": "2"}}}]
+    init = [{"name": "i", "resources": {"limits": {"amd.com/gpu": "1"}}}]  # init containers run before, not beside
+    res = common.Res(type=k8s.DEPLOYMENT, name="d", urn="u",
+                     props={"spec": {"template": {"spec": {"containers": containers, "initContainers": init}}}})
+    tpl = k8s.pod_template(res)
+    assert tpl is not None
+    assert k8s.pod_gpus(tpl, ("nvidia.com/gpu", "amd.com/gpu")) == (2.0, True)
+    assert k8s.pod_gpus(tpl, ("amd.com/gpu",)) == (2.0, False)
+
+
+@pytest.mark.parametrize("env, expected", [
+    (json.dumps({"aws:region": "eu-west-1"}), "eu-west-1"), (json.dumps({"aws:region": ""}), None),
+    ("not json", None), ("[]", None), (None, None),
+])
+def test_residency_reads_the_stack_region_from_pulumi_config(monkeypatch, env, expected):
+    if env is None:
+        monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("PULUMI_CONFIG", env)
+    assert responsible_ai._stack_region() == expected
