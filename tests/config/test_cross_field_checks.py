@@ -108,3 +108,19 @@ def test_pool_capacity_counts_whole_pods_per_node():
 
     assert "services[0].replicas.max: 5 replicas x 2 GPU(s) exceed pool 'gpu-a10g' capacity: 2 nodes x 4 GPU(s) " \
            "hold at most 4 such pods" in problems("dev", big)
+
+
+def test_a_created_cluster_needs_its_admin_and_the_others_do_not():
+    assert problems("dev", lambda c: c[P + "cluster"].pop("adminPrincipalArn")) == [
+        "cluster: mode 'create' needs adminPrincipalArn for the cluster access entry"]
+
+
+def test_a_label_key_too_long_for_its_autoscaler_tag_says_how_long_it_may_be():
+    # k8s.io/cluster-autoscaler/node-template/label/ is 46 characters: 128 - 46 = 82 remain for the key.
+    key = "a" * 30 + ".example.com/" + "b" * 50
+
+    def long_label(c: dict[str, Any]) -> None:
+        c[P + "nodePools"][1].setdefault("labels", {})[key] = "x"
+
+    assert f"nodePools[1].labels: label key '{key}' makes its scale-from-zero ASG tag key 139 characters (AWS " \
+           "allows 128); use a key of at most 82 characters" in problems("dev", long_label)
