@@ -371,3 +371,55 @@ def test_eks_versions_outside_the_lifecycle_table(version, support, expected, no
         assert note in result.assumptions
     if version is None:
         assert "Kubernetes latest, supportType STANDARD" in item(result, "cluster-eks").basis
+
+
+# --- what the second mutation sample let through ---------------------------------------------------------
+
+def test_resources_without_a_type_or_a_mapping_are_skipped_not_the_rest():
+    result = run(["not a resource", {"name": "typeless"}, *nat_gateways(1)])  # type: ignore[list-item]
+    assert [i.name for i in result.items] == ["nat-0"]
+
+
+def test_an_item_without_a_urn_or_a_name_is_still_priced_and_named():
+    nat = resource("aws:ec2/natGateway:NatGateway", "nat", {})
+    del nat["urn"]
+    anonymous = resource("aws:ec2/natGateway:NatGateway", "", {})
+    result = run([nat, anonymous], default_project="project-nova")
+    assert [i.urn for i in result.items] == ["", anonymous["urn"]]
+    assert any(a.endswith(f"billed to the stack's project 'project-nova': nat, {anonymous['urn']}.")
+               for a in result.assumptions)
+
+
+def test_an_instance_prices_its_data_volumes_even_when_the_root_size_is_left_out():
+    vm = tagged("aws:ec2/instance:Instance", "vm", {"instanceType": "g5.xlarge", "rootBlockDevice": {},
+                                                   "ebsBlockDevices": [{"volumeSize": 100.0, "volumeType": "gp3"}]})
+    result = run([vm])
+    assert item(result, "vm").figures.expected == round(730 * GPU_HOUR + 8.0, 2)
+    assert "vm: root volume size comes from the AMI: not priced." in result.assumptions
+
+
+def test_sizes_left_out_are_zero_nodes():
+    pool = node_pool("gpu", "g5.xlarge", min_size=1, max_size=2)
+    named(pool, "gpu-ng")["inputs"]["scalingConfig"] = {}
+    ng = item(run(pool), "gpu-ng")
+    assert (ng.figures.min, ng.figures.expected, ng.figures.max) == (0.0, 0.0, 0.0)
+
+
+def test_without_any_snapshot_the_method_says_so(tmp_path):
+    result = run(nat_gateways(1), data_dir=tmp_path)
+    assert "EC2 on-demand Linux prices from the missing snapshot dated -;" in result.assumptions[0]
+    assert (result.catalog.region, result.catalog.date) == ("", "")
+
+
+@pytest.mark.parametrize("version, support, expected, note", [
+    ("1.28.3", "EXTENDED", 73.0, "cluster-eks: Kubernetes version '1.28.3' is not in the lifecycle table: standard "
+                                 "support assumed."),
+    ("1.20", "AUTO", 73.0, "cluster-eks: Kubernetes version '1.20' is not in the lifecycle table: standard support "
+                           "assumed."),
+])
+def test_only_versions_older_than_the_table_with_extended_support_bill_extended(version, support, expected, note):
+    cluster = eks_cluster("1.34", support)
+    cluster["inputs"]["version"] = version
+    result = run([cluster])
+    assert item(result, "cluster-eks").figures.expected == expected
+    assert note in result.assumptions
