@@ -151,3 +151,31 @@ def test_the_terminal_table_lists_resources_by_expected_cost_and_says_when_there
     names = [line.split()[0] for line in table.splitlines() if line.strip().startswith(("small", "big", "free"))]
     assert names == ["big", "small", "free"]
     assert "50.0%" in table  # 3 of a 6 budget
+
+
+def test_a_free_stack_is_estimated_at_zero():
+    assert markdown.summary_line({"total": {"min": 0.0, "expected": 0.0, "max": 0.0}}, None).startswith(
+        "**Monthly cost estimate: $0.00** expected")
+
+
+def test_the_comment_totals_budgets_only_when_a_project_has_one():
+    def total_row(projects: dict[str, Any]) -> str:
+        report = {"cost": {"by_project": projects, "total": {"expected": 10.0}, "items": [], "assumptions": []}}
+        return next(line for line in markdown.cost_part(report, None) if line.startswith("| **Total**"))
+
+    assert total_row({"p": {"expected": 10.0}}) == "| **Total** | **–** | **$10.00** | **–** | **–** | **–** |"
+    assert total_row({"p": {"expected": 10.0, "budget": 40.0}}) == \
+        "| **Total** | **–** | **$10.00** | **–** | **$40.00** | **25%** |"
+
+
+def test_the_terminal_changes_show_each_delta_signed_and_none_when_nothing_moved():
+    section_ = {"by_project": {}, "total": {}, "items": []}
+    diff = {"baseline": {"project": "ai-platform", "stack": "dev"}, "total": {}, "by_project": {},
+            "items": [{"change": "~", "urn": "urn:pulumi:dev::p::aws:ec2/natGateway:NatGateway::nat", "delta": 0.0,
+                       "type": "aws:ec2/natGateway:NatGateway", "baseline": 5.0, "new": 5.0},
+                      {"change": "+", "urn": "urn:pulumi:dev::p::aws:ec2/eip:Eip::ip", "delta": 3.65,
+                       "type": "aws:ec2/eip:Eip", "baseline": None, "new": 3.65}]}
+    lines = cost.render_cost(section_, diff).splitlines()
+    changed = [line.split() for line in lines if line.strip().startswith(("~", "+"))]
+    assert [(c[1], c[-1]) for c in changed] == [("nat", "0.00"), ("ip", "+3.65")]
+    assert "      none" in cost.render_cost(section_, {**diff, "items": []}).splitlines()
