@@ -124,3 +124,36 @@ def test_a_label_key_too_long_for_its_autoscaler_tag_says_how_long_it_may_be():
 
     assert f"nodePools[1].labels: label key '{key}' makes its scale-from-zero ASG tag key 139 characters (AWS " \
            "allows 128); use a key of at most 82 characters" in problems("dev", long_label)
+
+
+def test_a_version_tag_without_a_digest_is_fine_in_prod():
+    def tag_only(c: dict[str, Any]) -> None:
+        c[P + "services"][0]["model"]["image"] = "apexlogic/multimodal-model:v1.2.0"
+
+    assert not [p for p in problems("prod", tag_only) if "latest" in p]
+
+
+def test_a_disabled_argocd_is_not_checked():
+    def disabled_with_ssh(c: dict[str, Any]) -> None:
+        c[P + "argocd"].update(enabled=False)
+        c[P + "argocd"]["repo"].update(url="git@github.com:apexlogic/ai-platform-gitops.git", private=True)
+
+    assert not [p for p in problems("dev", disabled_with_ssh) if p.startswith("argocd.")]
+
+
+def test_argocd_ha_needs_three_system_nodes():
+    def ha(c: dict[str, Any]) -> None:
+        c[P + "argocd"]["ha"] = True
+        c[P + "nodePools"][0]["minSize"] = 2
+
+    assert [p for p in problems("dev", ha) if p.startswith("argocd.ha")] == [
+        "argocd.ha: HA runs redis-ha with 3 pods on separate nodes, but system pool 'system' has minSize 2; raise its "
+        "minSize to 3 or set argocd.ha: false"]
+
+
+def test_a_private_access_cidr_listed_twice_is_refused():
+    def twice(c: dict[str, Any]) -> None:
+        c[P + "cluster"]["privateAccessCidrs"] = ["10.42.0.0/16", "10.43.0.0/16", "10.42.0.0/16"]
+
+    assert [p for p in problems("prod", twice) if p.startswith("cluster.privateAccessCidrs")] == [
+        "cluster.privateAccessCidrs[2]: lists 10.42.0.0/16 twice"]
