@@ -83,6 +83,12 @@ def arn_cluster_stack(workload: Any) -> list[RecordedResource]:
     return [provider, *stack]
 
 
+def no_region_cluster_stack() -> list[RecordedResource]:
+    """The cluster on an AWS provider without a region and without an ARN: the stack's aws:region."""
+    provider = b.res("pulumi:providers:aws", "no-region", {}, custom=True)
+    return [provider, *b.replace(b.good_stack("prod"), "cluster-eks", lambda r: setattr(r, "provider", provider.urn))]
+
+
 def batch_first(edit: Any) -> list[RecordedResource]:
     """A non-inference workload ahead of the inference one (``edit`` applied to the latter)."""
     stack = b.replace(b.good_stack("prod"), "multimodal", edit)
@@ -254,6 +260,11 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
      "model-provenance", {"model_provenance": {"requireDigest": False}},
      [f"{DEP}: {C0P} (model-server): image 'apexlogic-x/m:v1.2.0' (docker.io/apexlogic-x/m) is not from an allowed "
       "registry (docker.io/apexlogic/, 123456789012.dkr.ecr.us-east-1.amazonaws.com/)"]),
+    ("image-from-localhost", "prod", edit("multimodal", inputs(f"{C0}.image", f"localhost/m:v1.2.0@{b.SHA}")),
+     "model-provenance", {"model_provenance": {"allowedRegistries": ["localhost/"]}}, []),
+    ("registry-listed-without-a-slash", "prod", lambda: b.good_stack("prod"),
+     "model-provenance", {"model_provenance": {"allowedRegistries": ["123456789012.dkr.ecr.us-east-1.amazonaws.com"]}},
+     []),
     ("model-version-missing", "prod", edit("multimodal", annotation("model-version", DELETE)),
      "model-provenance", {}, [f"{DEP}: no model version annotation ({GOV}/model-version)"]),
     ("model-version-env-missing", "prod", edit("multimodal", inputs(f"{C0}.env", [{"name": "ETHICS_POLICY_ID",
@@ -367,6 +378,11 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
       "allowed: us-*"]),
     ("residency-from-the-cluster-arn-allowed", "prod",
      lambda: arn_cluster_stack(annotation("data-classification", "pii")), "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["*"], "confidential": ["*"], "pii": ["eu-*"]}}}, []),
+    ("residency-without-provider-region-or-arn", "prod", lambda: no_region_cluster_stack(),
+     "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["eu-*"],
+                                                             "confidential": ["*"], "pii": ["*"]}}},
+     ["Cluster cluster-eks runs in us-east-1, which is not allowed for 'internal' data (served by multimodal); "
+      "allowed: eu-*"]),
     ("residency-after-a-batch-workload", "prod", lambda: batch_first(annotation("data-classification", "pii")),
      "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["*"], "confidential": ["*"], "pii": ["eu-*"]}}},
      ["Cluster cluster-eks runs in us-east-1, which is not allowed for 'pii' data (served by multimodal); "
