@@ -57,6 +57,14 @@ def cpu_batch_with_unknown_gpus() -> RecordedResource:
     return batch
 
 
+def high_risk_with_min_replicas(value: Any) -> list[RecordedResource]:
+    """good_stack with a high-risk model that has every safeguard, and its HPA's minReplicas set."""
+    safeguarded = both(annotation("risk-tier", "high"), annotation("eval-accuracy", "0.97"),
+                       annotation("audit-logging", "true"), annotation("explainability", "https://models.apexlogic.com/x"))
+    stack = b.replace(b.good_stack("prod"), "multimodal", safeguarded)
+    return b.replace(stack, "multimodal-hpa", inputs("spec.minReplicas", value))
+
+
 def high_risk_second() -> RecordedResource:
     """A second inference workload, high-risk and missing its explainability reference."""
     notes = b.governance(risk="high", explainability=None, **{"eval-accuracy": "0.97"})
@@ -316,21 +324,9 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
      "high-risk-safeguards", {}, [f"{DEP}: risk tier 'high' requires a human-oversight contact ({GOV}/owner); an "
                                   f"explainability reference ({GOV}/explainability, https URL); request/response "
                                   f"audit logging on ({GOV}/audit-logging: \"true\")"]),
-    ("high-risk-replicas-unknown", "prod", lambda: b.replace(
-        b.replace(b.good_stack("prod"), "multimodal", both(annotation("risk-tier", "high"),
-                                                           annotation("eval-accuracy", "0.97"),
-                                                           annotation("audit-logging", "true"),
-                                                           annotation("explainability",
-                                                                      "https://models.apexlogic.com/x"))),
-        "multimodal-hpa", inputs("spec.minReplicas", UNKNOWN)),
+    ("high-risk-replicas-unknown", "prod", lambda: high_risk_with_min_replicas(UNKNOWN),
      "high-risk-safeguards", {}, [cannot(f"the replicas of {DEP}")]),
-    ("high-risk-one-replica", "prod", lambda: b.replace(
-        b.replace(b.good_stack("prod"), "multimodal", both(annotation("risk-tier", "high"),
-                                                           annotation("eval-accuracy", "0.97"),
-                                                           annotation("audit-logging", "true"),
-                                                           annotation("explainability",
-                                                                      "https://models.apexlogic.com/x"))),
-        "multimodal-hpa", inputs("spec.minReplicas", 1.0)),
+    ("high-risk-one-replica", "prod", lambda: high_risk_with_min_replicas(1.0),
      "high-risk-safeguards", {}, [f"{DEP}: risk tier 'high' requires at least 2 replicas in prod (has 1.0)"]),
     # --- data-residency ---
     ("residency-unclassified-is-pii", "prod", edit("multimodal", annotation("data-classification", "unheard-of")),
@@ -354,13 +350,7 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     ("residency-provider-region-allowed", "prod", lambda: eu_cluster_stack(),
      "data-residency", {"data_residency": {"allowedRegions": {"public": ["*"], "internal": ["eu-*"],
                                                              "confidential": ["*"], "pii": ["*"]}}}, []),
-    ("high-risk-min-replicas-one-is-a-valid-setting", "prod", lambda: b.replace(
-        b.replace(b.good_stack("prod"), "multimodal", both(annotation("risk-tier", "high"),
-                                                           annotation("eval-accuracy", "0.97"),
-                                                           annotation("audit-logging", "true"),
-                                                           annotation("explainability",
-                                                                      "https://models.apexlogic.com/x"))),
-        "multimodal-hpa", inputs("spec.minReplicas", 1.0)),
+    ("high-risk-min-replicas-one-is-a-valid-setting", "prod", lambda: high_risk_with_min_replicas(1.0),
      "high-risk-safeguards", {"high_risk_safeguards": {"minReplicas": 1}}, []),
     ("availability-ignores-batch-workloads", "prod", lambda: b.good_stack("prod") + [cpu_batch()],
      "inference-availability", {}, []),
