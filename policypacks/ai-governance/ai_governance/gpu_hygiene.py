@@ -189,7 +189,10 @@ def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], 
     name, namespace = k8s.name_of(workload), k8s.namespace_of(workload)
     hpa = None
     if isinstance(name, str):
-        hpa = hpas.get((str(namespace) if isinstance(namespace, str) else "*", name)) or hpas.get(("*", name))
+        if isinstance(namespace, str):
+            hpa = hpas.get((namespace, name)) or hpas.get(("*", name))
+        else:
+            hpa = hpas.get(("", name))
     if hpa is not None:
         value = get(hpa.props, "spec", "minReplicas")
         return 1 if value is MISSING else value
@@ -200,7 +203,9 @@ def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], 
 
 
 def hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
-    """HPAs by (namespace, target name); '*' when the namespace is unknown."""
+    """HPAs by (namespace, target name): namespace '*' for an HPA whose namespace is not known (it may
+    be the workload's), '' for the first HPA of that target anywhere (for a workload whose namespace is
+    not known). An HPA in another known namespace scales another workload."""
     index: dict[tuple[str, str], Res] = {}
     for hpa in stack.of_type(*k8s.HPA_TYPES):
         target = get(hpa.props, "spec", "scaleTargetRef", "name")
@@ -208,7 +213,7 @@ def hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
             continue
         namespace = k8s.namespace_of(hpa)
         index[(namespace if isinstance(namespace, str) else "*", target)] = hpa
-        index.setdefault(("*", target), hpa)
+        index.setdefault(("", target), hpa)
     return index
 
 

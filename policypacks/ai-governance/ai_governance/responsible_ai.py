@@ -209,8 +209,7 @@ def _provenance_check(res: Res, c: Check) -> None:
             continue
         env_version = k8s.env_value(container.value, ENV_MODEL_VERSION)
         if env_version is UNKNOWN:
-            c.unknown(f"{container.path}.env {ENV_MODEL_VERSION}")
-            env_version = MISSING
+            c.unknown(f"{container.path}.env {ENV_MODEL_VERSION}")  # and never "does not set" below
         if version is MISSING:
             c.violation(f"{res.label}: no model version annotation ({model.key(MODEL_VERSION)})")
         elif version is not UNKNOWN:

@@ -1,0 +1,1 @@
+"""Test-quality tooling: per-package coverage thresholds and sampled mutation testing (docs/testing.md)."""
