@@ -192,8 +192,10 @@ def stack_document(template_text: str, stack: str, answers: dict[str, Any]) -> A
     finops["costCenter"] = answers["cost_center"]
     cluster["name"] = f"ai-platform-{stack}"
     cluster["adminPrincipalArn"] = answers["admin_role"]
-    # Where `pulumi up` runs from: the endpoint (public, bootstrap or private) admits exactly these.
+    # Where `pulumi up` runs from: the endpoint (public, bootstrap or private) admits these. The
+    # example's office ranges go; an office CIDR can be added to publicAccessCidrs later.
     cluster["runnerCidrs"] = answers["runner_cidr"]
+    cluster.pop("publicAccessCidrs", None)
     config[f"{PROJECT}:budgets"]["alertEmails"] = answers["alert_email"]
     first = template_text.splitlines()[0] if template_text.startswith("#") else ""
     shape = f"\n{first.lstrip('# ').split(':', 1)[-1].strip()}" if first else ""

@@ -52,8 +52,8 @@ def test_init_writes_a_stack_that_previews_green_with_its_pack_config(project, e
     assert written["aws:region"] == "us-east-2"
     assert written["ai-platform:finops"]["tagPrefix"] == "finops.acme.io"
     assert written["ai-platform:budgets"]["alertEmails"] == ["finops@acme.io", "oncall@acme.io"]
-    cidrs = "privateAccessCidrs" if environment == "prod" else "publicAccessCidrs"
-    assert written["ai-platform:cluster"][cidrs] == ["198.18.0.0/24"]
+    assert written["ai-platform:cluster"]["runnerCidrs"] == ["198.18.0.0/24"]
+    assert "publicAccessCidrs" not in written["ai-platform:cluster"]  # the example's office ranges are gone
     text = (project / "stacks" / f"Pulumi.{stack}.yaml").read_text()
     assert "123456789012" not in text and text.startswith(f"# {stack}: written by `python -m preflight init`")
     pack_config = (project / "policypacks" / "ai-governance" / "config" / f"{stack}.json").read_text()
@@ -97,7 +97,7 @@ def test_example_values_left_in_the_answers_are_refused(project, capsys):
     assert _init(project, "--stack", "acme", "--environment", "dev", *answers) == 2
     err = capsys.readouterr().err
     assert err.startswith("preflight: init: the new stack would not pass its checks:\nstacks/Pulumi.acme.yaml: "
-                          "cluster.publicAccessCidrs[0]: '203.0.113.0/24' is an example value")
+                          "cluster.runnerCidrs[0]: '203.0.113.0/24' is an example value")
     assert not (project / "stacks" / "Pulumi.acme.yaml").exists()
 
 
@@ -136,7 +136,7 @@ def test_init_completes_the_stack_file_pulumi_new_wrote(project, capsys):
     written = yaml.safe_load(path.read_text())
     assert written["encryptionsalt"] == "v1:abc:def"
     assert written["config"]["aws:region"] == "eu-central-1"
-    assert written["config"]["ai-platform:cluster"]["publicAccessCidrs"] == ["198.18.0.0/24"]
+    assert written["config"]["ai-platform:cluster"]["runnerCidrs"] == ["198.18.0.0/24"]
     assert not [k for k in written["config"] if k.split(":")[-1] in TEMPLATE_ANSWER_KEYS]
 
 
