@@ -122,7 +122,7 @@ def test_env_carries_model_version_and_ethics_policy_then_the_configured_env():
 def test_a_secret_env_var_is_a_secret_key_ref_never_a_value():
     ref = {"valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}
     rec = preview("dev", lambda c: c[P + "services"][0].update(env={"HF_TOKEN": ref, "LOG_LEVEL": "info"}))
-    assert main_container(rec, MMS)["env"][2:] == [
+    assert main_container(rec, MMS)["env"][4:] == [
         {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}},
         {"name": "LOG_LEVEL", "value": "info"},
     ]

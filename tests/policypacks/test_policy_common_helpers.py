@@ -83,13 +83,13 @@ def test_stack_config_value_reads_pulumi_config(monkeypatch, env, key, expected)
 @pytest.mark.parametrize("project_env, stack, expected", [
     ("staging", "anything", "staging"),
     (None, "dev", "dev"),
-    (None, "feature-x", None),
+    (None, "feature-x", "prod"),  # unknown: the strictest rules
 ])
 def test_the_environment_comes_from_stack_config_or_stack_name(monkeypatch, project_env, stack, expected):
     monkeypatch.setenv("PULUMI_PROJECT", "ai-platform")
     monkeypatch.setenv("PULUMI_STACK", stack)
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": project_env} if project_env else {}))
-    assert common._stack_environment() == expected
+    assert common.settings().environment == expected
 
 
 @pytest.mark.parametrize("value, expected", [

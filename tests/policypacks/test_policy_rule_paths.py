@@ -115,6 +115,17 @@ def pod_init(r: RecordedResource) -> dict[str, Any]:
 
 
 # (id, env, stack, policy, config overrides, expected messages of that policy, in order)
+
+GATE_THRESHOLDS = {"limited": "accuracy >= 0.88, demographic-parity-difference <= 0.05",
+                   "high": "accuracy >= 0.92, demographic-parity-difference <= 0.03"}
+
+
+def gate(tier: str, problems: str) -> str:
+    """An evaluation-gate message: its problems, then the thresholds and the file that sets them."""
+    return (f"{DEP}: evaluation gate for risk tier '{tier}' in prod: {problems} (thresholds: "
+            f"{GATE_THRESHOLDS[tier]}, max age 180 days; set by evaluation-gate thresholds.{tier} and maxAgeDays "
+            "in the policy pack config, policypacks/ai-governance/config/test.json)")
+
 CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     # --- gpu-request-valid ---
     ("containers-unknown", "prod", edit("multimodal", inputs(f"{TPL}.containers", UNKNOWN)),
@@ -296,25 +307,20 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     ("eval-metric-unknown", "prod", edit("multimodal", annotation("eval-accuracy", UNKNOWN)),
      "evaluation-gate", {}, [cannot(f"annotation {GOV}/eval-accuracy")]),
     ("eval-metric-not-a-number", "prod", edit("multimodal", annotation("eval-accuracy", "high")),
-     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: metric 'accuracy' is not a number "
-                             "('high')"]),
+     "evaluation-gate", {}, [gate("limited", "metric 'accuracy' is not a number ('high')")]),
     ("eval-metric-missing-and-max", "prod", edit("multimodal", both(annotation("eval-accuracy", DELETE),
                                                                     annotation("eval-demographic-parity-difference",
                                                                                "0.2"))),
-     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: metric 'accuracy' is missing; "
-                             "demographic-parity-difference 0.2 > 0.05"]),
+     "evaluation-gate", {}, [gate("limited", "metric 'accuracy' is missing; demographic-parity-difference 0.2 > 0.05")]),
     ("eval-unknown-tier-is-strictest", "prod", edit("multimodal", both(annotation("risk-tier", "unheard-of"),
                                                                        annotation("eval-accuracy", "0.9"))),
-     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'high' in prod: accuracy 0.9 < 0.92"]),
+     "evaluation-gate", {}, [gate("high", "accuracy 0.9 < 0.92")]),
     ("eval-date-bad", "prod", edit("multimodal", annotation("eval-date", "last week")),
-     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: evaluation date 'last week' is "
-                             "not a date (YYYY-MM-DD)"]),
+     "evaluation-gate", {}, [gate("limited", "evaluation date 'last week' is not a date (YYYY-MM-DD)")]),
     ("eval-date-future", "prod", edit("multimodal", annotation("eval-date", "2026-12-02")),
-     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: evaluation date 2026-12-02 is "
-                             "in the future"]),
+     "evaluation-gate", {}, [gate("limited", "evaluation date 2026-12-02 is in the future")]),
     ("eval-date-missing", "prod", edit("multimodal", annotation("eval-date", DELETE)),
-     "evaluation-gate", {}, [f"{DEP}: evaluation gate for risk tier 'limited' in prod: no evaluation date "
-                             f"({GOV}/eval-date)"]),
+     "evaluation-gate", {}, [gate("limited", f"no evaluation date ({GOV}/eval-date)")]),
     ("eval-date-just-in-time", "prod", edit("multimodal", annotation("eval-date", "2026-06-04")),
      "evaluation-gate", {}, []),
     # --- high-risk-safeguards ---

@@ -66,11 +66,11 @@ def test_a_urn_loses_only_its_stack():
 # --- the baseline file ------------------------------------------------------------------------------------
 
 def test_an_unreadable_baseline_is_a_clear_error(tmp_path: Path):
-    with pytest.raises(BaselineError, match="cannot read the baseline report"):
+    with pytest.raises(BaselineError, match="the baseline report: is a directory, not a regular file"):
         load_baseline(str(tmp_path))  # a directory
     binary = tmp_path / "b.json"
     binary.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(BaselineError, match="cannot read the baseline report"):
+    with pytest.raises(BaselineError, match="the baseline report: is not UTF-8 text"):
         load_baseline(str(binary))
 
 
