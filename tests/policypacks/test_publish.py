@@ -38,6 +38,25 @@ def test_the_vendored_finops_package_is_identical_to_the_source():
     assert stale == [], "run: .venv/bin/python policypacks/ai-governance/tools/vendor_finops.py"
 
 
+def test_the_vendor_tool_adds_updates_and_removes_files_until_the_copy_equals_the_source(tmp_path, monkeypatch):
+    tool = _vendor_tool()
+    source, vendored = tmp_path / "source", tmp_path / "vendored"
+    (source / "data").mkdir(parents=True)
+    (source / "a.py").write_text("a = 1\n")
+    (source / "data" / "prices.csv").write_text("type,price\n")
+    (source / "__pycache__").mkdir()
+    (source / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    vendored.mkdir()
+    (vendored / "a.py").write_text("a = 0\n")
+    (vendored / "gone.py").write_text("old = True\n")
+    monkeypatch.setattr(tool, "SOURCE", source)
+    monkeypatch.setattr(tool, "VENDORED", vendored)
+    assert tool.sync() == ["a.py", "data/prices.csv", "gone.py"]
+    assert tool.package_files(vendored) == tool.package_files(source)
+    assert "__pycache__/a.cpython-311.pyc" not in tool.package_files(vendored)
+    assert tool.sync() == []
+
+
 def published_files() -> list[str]:
     """The pack's files as publish sees them: tracked, or untracked and not ignored."""
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "."],
