@@ -35,7 +35,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -57,6 +57,8 @@ from ai_platform_finops.values import number  # noqa: F401 (re-exported to the r
 
 from . import sdk_hooks
 from .sdk_hooks import PACK_CONFIG
+
+T = TypeVar("T")
 
 PACK_NAME = "ai-governance"
 
@@ -520,8 +522,16 @@ class Stack:
         self._by_type: dict[str, list[Res]] = {}
         self._dependents: dict[str, list[Res]] | None = None
         self._children: dict[str, list[Res]] | None = None
+        self._indexes: dict[str, Any] = {}
         for r in self.resources:
             self._by_type.setdefault(r.type, []).append(r)
+
+    def index(self, name: str, build: Callable[[Stack], T]) -> T:
+        """The index ``build(self)``, built on first use and shared by every stack rule after it:
+        a rule looks things up in it instead of scanning the stack per resource."""
+        if name not in self._indexes:
+            self._indexes[name] = build(self)
+        return self._indexes[name]
 
     def of_type(self, *types: str) -> list[Res]:
         found: list[Res] = []

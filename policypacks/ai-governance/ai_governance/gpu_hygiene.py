@@ -4,6 +4,7 @@ availability and probes for inference, and nothing exposed to the internet by ac
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import Severity
@@ -205,7 +206,11 @@ def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], 
 def hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
     """HPAs by (namespace, target name): namespace '*' for an HPA whose namespace is not known (it may
     be the workload's), '' for the first HPA of that target anywhere (for a workload whose namespace is
-    not known). An HPA in another known namespace scales another workload."""
+    not known). An HPA in another known namespace scales another workload. Built once per stack."""
+    return stack.index("hpas", _build_hpa_index)
+
+
+def _build_hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
     index: dict[tuple[str, str], Res] = {}
     for hpa in stack.of_type(*k8s.HPA_TYPES):
         target = get(hpa.props, "spec", "scaleTargetRef", "name")
@@ -217,13 +222,75 @@ def hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
     return index
 
 
-def _schedulable_check(stack: Stack, c: Check) -> None:
-    resources = _gpu_resources(c)
-    pools = []
+@dataclass(frozen=True)
+class GpuPool:
+    """A GPU node group with what scheduling onto it depends on, computed once per stack."""
+
+    ng: Res
+    pool: aws.Pool
+    labels: dict[str, str]
+    taints: list[k8s.Taint]
+    unknown: bool
+    """Labels, taints, instance types or max size unknown: the pool can neither be counted on nor ruled out."""
+
+
+@dataclass(frozen=True)
+class GpuPools:
+    pools: list[GpuPool]
+    by_label: dict[tuple[str, str], list[int]]
+    """Positions (in stack order) of the known pools carrying each node label."""
+
+    def candidates(self, selector: dict[str, str]) -> list[GpuPool]:
+        """The known pools whose labels hold every pair of ``selector``, in stack order."""
+        if not selector:
+            return [p for p in self.pools if not p.unknown]
+        rarest = min((self.by_label.get(item, []) for item in selector.items()), key=len)
+        return [pool for pool in (self.pools[i] for i in rarest)
+                if all(pool.labels.get(k) == v for k, v in selector.items())]
+
+
+def gpu_pools(stack: Stack) -> GpuPools:
+    return stack.index("gpu-pools", _build_gpu_pools)
+
+
+def _build_gpu_pools(stack: Stack) -> GpuPools:
+    pools: list[GpuPool] = []
+    by_label: dict[tuple[str, str], list[int]] = {}
     for ng in stack.of_type(aws.NODE_GROUP):
         lt = aws.launch_template_of(stack, ng)
-        if aws.is_gpu_pool(ng, lt):
-            pools.append((ng, aws.pool(ng, lt)))
+        if not aws.is_gpu_pool(ng, lt):
+            continue
+        pool = aws.pool(ng, lt)
+        labels, labels_unknown = aws.node_labels(ng, pool.instance_types)
+        taints, taints_unknown = aws.node_taints(ng)
+        unknown = labels_unknown or taints_unknown or pool.instance_types_unknown or pool.max_size is UNKNOWN
+        if not unknown:
+            for item in labels.items():
+                by_label.setdefault(item, []).append(len(pools))
+        pools.append(GpuPool(ng, pool, labels, taints, unknown))
+    return GpuPools(pools, by_label)
+
+
+def _misfit(entry: GpuPool, gpus: float, needed: int, tolerations: list[Any]) -> str | None:
+    """Why a known pool whose labels match cannot run the workload, or None when it can."""
+    untolerated = [t for t in entry.taints if t.effect in ("NoSchedule", "NoExecute")
+                   and not k8s.tolerates(tolerations, t)]
+    if untolerated:
+        return (f"{entry.ng.name}: taint {', '.join(f'{t.key}={t.value}:{t.effect}' for t in untolerated)} "
+                "not tolerated")
+    gpi = aws.gpus_per_instance(entry.pool.instance_types, "min")
+    if gpi < gpus:
+        return f"{entry.ng.name}: {gpi} GPU(s) per instance < {gpus:g} per pod"
+    max_size = aws.size(entry.pool.max_size) or 0
+    per_node = int(gpi // gpus)
+    if max_size * per_node < needed:
+        return f"{entry.ng.name}: maxSize {max_size} x {per_node} pod(s) per node < {needed} min replicas"
+    return None
+
+
+def _schedulable_check(stack: Stack, c: Check) -> None:
+    resources = _gpu_resources(c)
+    pools = gpu_pools(stack)
     hpas = hpa_index(stack)
     for workload in stack.of_type(*k8s.POD_OWNERS):
         tpl = k8s.pod_template(workload)
@@ -242,43 +309,28 @@ def _schedulable_check(stack: Stack, c: Check) -> None:
             continue
         selector, selector_unknown = string_map(selector_raw)
         needed = aws.size(replicas) or 1
-        if not pools:
+        if not pools.pools:
             c.violation(f"{workload.label} asks for {gpus:g} GPU(s) per pod but the stack has no GPU node pool",
                         workload.urn)
             continue
+        tolerations = elements(tolerations_raw)
+        # The labels index finds a fitting pool without walking every pool; only a workload that fits
+        # none walks them all, to name each pool's reason.
+        if any(_misfit(entry, gpus, needed, tolerations) is None for entry in pools.candidates(selector)):
+            continue
         reasons: list[str] = []
-        fits = False
         pending_unknown = selector_unknown
-        for ng, pool in pools:
-            labels, labels_unknown = aws.node_labels(ng, pool.instance_types)
-            taints, taints_unknown = aws.node_taints(ng)
-            if labels_unknown or taints_unknown or pool.instance_types_unknown or pool.max_size is UNKNOWN:
+        for entry in pools.pools:
+            if entry.unknown:
                 pending_unknown = True
                 continue
-            mismatch = [f"{k}={v}" for k, v in selector.items() if labels.get(k) != v]
+            mismatch = [f"{k}={v}" for k, v in selector.items() if entry.labels.get(k) != v]
             if mismatch:
-                reasons.append(f"{ng.name}: labels lack {', '.join(mismatch)}")
+                reasons.append(f"{entry.ng.name}: labels lack {', '.join(mismatch)}")
                 continue
-            untolerated = [t for t in taints if t.effect in ("NoSchedule", "NoExecute")
-                           and not k8s.tolerates(elements(tolerations_raw), t)]
-            if untolerated:
-                reasons.append(f"{ng.name}: taint {', '.join(f'{t.key}={t.value}:{t.effect}' for t in untolerated)} "
-                               "not tolerated")
-                continue
-            gpi = aws.gpus_per_instance(pool.instance_types, "min")
-            if gpi < gpus:
-                reasons.append(f"{ng.name}: {gpi} GPU(s) per instance < {gpus:g} per pod")
-                continue
-            max_size = aws.size(pool.max_size) or 0
-            per_node = int(gpi // gpus)
-            if max_size * per_node < needed:
-                reasons.append(f"{ng.name}: maxSize {max_size} x {per_node} pod(s) per node < {needed} min "
-                               "replicas")
-                continue
-            fits = True
-            break
-        if fits:
-            continue
+            reason = _misfit(entry, gpus, needed, tolerations)
+            if reason is not None:
+                reasons.append(reason)
         if pending_unknown:
             c.unknown(f"the GPU node pools {workload.label} could run on", workload.urn)
             continue
@@ -337,11 +389,54 @@ CONTAINER_RESOURCES = resource_rule(
 
 # --- inference-availability -----------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class PdbIndex:
+    """PodDisruptionBudgets by the rarest pair of their matchLabels. A PDB with known, non-empty
+    matchLabels and no unknown part selects only pods carrying that pair, so a workload need look
+    only at the PDBs filed under its own labels, plus the ``others`` (expressions-only, empty or
+    unknown selectors), which any workload may hit."""
+
+    by_label: dict[tuple[str, str], list[Res]]
+    others: list[Res]
+
+    def candidates(self, pod_labels: dict[str, str]) -> list[Res]:
+        found = list(self.others)
+        for item in pod_labels.items():
+            found.extend(self.by_label.get(item, ()))
+        return found
+
+
+def pdb_index(stack: Stack) -> PdbIndex:
+    return stack.index("pdbs", _build_pdb_index)
+
+
+def _build_pdb_index(stack: Stack) -> PdbIndex:
+    keyed: list[tuple[Res, dict[str, str]]] = []
+    others: list[Res] = []
+    counts: dict[tuple[str, str], int] = {}
+    for pdb in stack.of_type(k8s.PDB):
+        selector = get(pdb.props, "spec", "selector")
+        match_raw = get(selector, "matchLabels")
+        match_labels, unknown = string_map(match_raw)
+        if (selector is UNKNOWN or selector is MISSING or match_raw is UNKNOWN or unknown or not match_labels
+                or get(selector, "matchExpressions") is UNKNOWN):
+            others.append(pdb)
+            continue
+        keyed.append((pdb, match_labels))
+        for item in match_labels.items():
+            counts[item] = counts.get(item, 0) + 1
+    by_label: dict[tuple[str, str], list[Res]] = {}
+    for pdb, match_labels in keyed:
+        rarest = min(match_labels.items(), key=lambda item: counts[item])
+        by_label.setdefault(rarest, []).append(pdb)
+    return PdbIndex(by_label, others)
+
+
 def _availability_check(stack: Stack, c: Check) -> None:
     c.applies_in(c.config.strings("environments"))
     minimum = int(c.config.num("minReplicas"))
     hpas = hpa_index(stack)
-    pdbs = stack.of_type(k8s.PDB)
+    pdbs = pdb_index(stack)
     for workload in stack.of_type(k8s.DEPLOYMENT):
         tpl = k8s.pod_template(workload)
         if tpl is None or not k8s.is_inference(workload, tpl, c.settings):
@@ -361,7 +456,7 @@ def _availability_check(stack: Stack, c: Check) -> None:
             continue
         pod_labels, _ = string_map(labels_raw)
         covered, pending = False, False
-        for pdb in pdbs:
+        for pdb in pdbs.candidates(pod_labels):
             pdb_namespace = k8s.namespace_of(pdb)
             if isinstance(namespace, str) and isinstance(pdb_namespace, str) and pdb_namespace != namespace:
                 continue
