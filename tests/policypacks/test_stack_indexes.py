@@ -1,0 +1,65 @@
+"""The indexes stack rules share within one AnalyzeStack: built once, and never hiding a PDB or a
+GPU pool that a scan of the whole stack would have found."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ai_governance import aws, common, gpu_hygiene, k8s  # noqa: E402  (the pack dir is on sys.path: conftest)
+
+U = common.UNKNOWN
+_KEYS = st.sampled_from(["app", "team", "tier"])
+_VALUES = st.sampled_from(["a", "b", "c"])
+_LABELS = st.dictionaries(_KEYS, _VALUES, max_size=3)
+_SELECTORS = st.one_of(
+    st.just(U), st.just(common.MISSING), st.just({}),
+    st.fixed_dictionaries({"matchLabels": _LABELS}),
+    st.fixed_dictionaries({"matchLabels": st.dictionaries(_KEYS, st.one_of(_VALUES, st.just(U)), max_size=3)}),
+    st.fixed_dictionaries({"matchLabels": _LABELS, "matchExpressions": st.one_of(
+        st.just(U), st.lists(st.fixed_dictionaries({"key": _KEYS, "operator": st.sampled_from(["In", "Exists"]),
+                                                    "values": st.lists(_VALUES, max_size=2)}), max_size=2))}),
+)
+
+
+def _pdb(i: int, selector: Any) -> common.Res:
+    spec = {} if selector is common.MISSING else {"selector": selector}
+    return common.Res(type=k8s.PDB, name=f"pdb-{i}", urn=f"urn:pdb-{i}", props={"spec": spec})
+
+
+def test_an_index_is_built_once_per_stack():
+    built: list[int] = []
+    stack = common.Stack([])
+    first = stack.index("x", lambda s: built.append(1) or len(built))
+    assert stack.index("x", lambda s: built.append(1) or len(built)) == first == 1
+    assert common.Stack([]).index("x", lambda s: 7) == 7  # another AnalyzeStack, another index
+
+
+@given(selectors=st.lists(_SELECTORS, max_size=8), pod_labels=_LABELS)
+def test_pdb_candidates_hold_every_pdb_that_selects_or_may_select_the_pods(selectors, pod_labels):
+    pdbs = [_pdb(i, s) for i, s in enumerate(selectors)]
+    candidates = gpu_hygiene.pdb_index(common.Stack(pdbs)).candidates(pod_labels)
+    assert len(candidates) == len({p.urn for p in candidates})
+    for pdb in pdbs:
+        selector = common.get(pdb.props, "spec", "selector")
+        if pdb not in candidates:  # left out only when a scan would have ruled it out for sure
+            assert k8s.selector_matches(selector, pod_labels) is False and selector is not U
+
+
+def _node_group(i: int, labels: Any, max_size: Any = 2) -> common.Res:
+    return common.Res(type=aws.NODE_GROUP, name=f"gpu-{i}", urn=f"urn:ng-{i}",
+                      props={"instanceTypes": ["g5.xlarge"], "labels": labels,
+                             "scalingConfig": {"minSize": 0, "desiredSize": 0, "maxSize": max_size}})
+
+
+@given(pools=st.lists(st.tuples(st.one_of(_LABELS, st.just(U)), st.sampled_from([2, U])), max_size=8),
+       selector=_LABELS)
+def test_gpu_pool_candidates_are_the_known_pools_whose_labels_match_in_stack_order(pools, selector):
+    stack = common.Stack([_node_group(i, labels, size) for i, (labels, size) in enumerate(pools)])
+    index = gpu_hygiene.gpu_pools(stack)
+    assert [p.ng.name for p in index.pools] == [f"gpu-{i}" for i in range(len(pools))]
+    expected = [p for p in index.pools if not p.unknown and all(p.labels.get(k) == v for k, v in selector.items())]
+    assert index.candidates(selector) == expected
+
