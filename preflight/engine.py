@@ -178,33 +178,25 @@ class RecordingMonitor(MockMonitor):
         return empty_pb2.Empty()
 
 
-GC_GEN0_THRESHOLD = 20_000
-"""Allocations between young collections while a program runs (CPython's default is 700)."""
-
-
 @contextlib.contextmanager
 def _program_gc() -> Iterator[None]:
-    """Garbage collection suited to one program run: a burst of objects most of which live to its end.
+    """The cyclic garbage collector stays off for one program run: a burst of objects most of which
+    live to its end.
 
-    Every resource a program registers keeps its Outputs, futures and tasks until the run ends. With
-    CPython's defaults the collector ran a young collection every 700 allocations, promoting those
-    survivors, and a full collection each time the old generation grew by a quarter, each one
-    scanning every object in the process (SDK modules, the caller's state, a previous recording):
-    3.5 s of an 8.8 s run of 1,760 resources (``python -m bench.profile 200`` reports it). During the
-    run, what existed before it is frozen (never scanned, as ``gc.freeze`` does before a fork) and
-    young collections run every ``GC_GEN0_THRESHOLD`` allocations, so cyclic garbage is still freed
-    as the run goes; both settings are restored when it ends. Measured: 0.8 s of a 6.3 s run, no
-    full collection, peak RSS +40 MB.
+    Every resource a program registers keeps its Outputs, futures and tasks until the run ends, so a
+    collection during the run finds little to free and scans a lot: with CPython's defaults, 3.5 s of
+    an 8.8 s run of 1,760 resources; with young collections only, still about a third of the run's
+    CPU (``python -m bench.profile 200`` reports it). Reference counting still frees what is not in a
+    cycle; the cycles are collected when the caller's collector next runs (preflight's CLI exits
+    instead). ``python -m bench`` reports the peak RSS this costs. The caller's setting is restored.
     """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    # A threshold of 0 means the caller turned automatic collection off: leave it off.
-    gc.set_threshold(thresholds[0] and max(GC_GEN0_THRESHOLD, thresholds[0]), *thresholds[1:])
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 class _LogCollector(logging.Handler):
