@@ -1,8 +1,8 @@
 """One benchmark point, measured in its own process so its peak RSS is its own.
 
 ``python -m bench.measure N`` prints one JSON object:
-``{"n", "resources", "program_s", "floor_s", "floor_raw_s", "policy_s", "policy_start_s", "estimate_s",
-"rss_mb"}``.
+``{"n", "resources", "program_s", "program_cpu_s", "floor_s", "floor_raw_s", "policy_s", "policy_cpu_s",
+"policy_start_s", "estimate_s", "rss_mb"}``.
 
 - program: the real ``__main__.py`` on a synthetic stack of N services, under preflight's engine,
   timed on a second run (the first pays for imports, as a long-lived tool would only once);
@@ -11,7 +11,9 @@
   ``pulumi.CustomResource`` objects (no aliases, typed inputs/outputs or stack traces), for comparison;
 - each timed phase starts after a ``gc.collect()`` of the previous one's garbage (not timed);
 - policy: ``Analyze`` for every resource plus ``AnalyzeStack`` through the Analyzer gRPC path
-  (the pack's start-up is reported apart as ``policy_start_s``);
+  (the pack's start-up is reported apart as ``policy_start_s``); ``policy_cpu_s`` is the CPU time the
+  pack process itself spent on them (user + system, from /proc), so a busy machine does not skew it;
+  ``program_cpu_s`` is the program run's CPU time (``time.process_time``, every thread);
 - estimate: the shared estimator on the recorded resources;
 - rss: peak RSS of this process and of the policy pack process, whichever is larger.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -41,15 +44,21 @@ from preflight.cost import estimator_resources  # noqa: E402
 from preflight.engine import run_program  # noqa: E402
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process, every thread included (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(n: int) -> dict[str, float | int]:
     source = synthetic_source(ROOT, n)
     cfg = validate_flat_config(source.config, source.project, source.source)
 
     run_program(ROOT, source)  # warm-up: module imports and first-use caches
     gc.collect()  # each timed phase starts with the previous phase's garbage collected (not timed)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     recording = run_program(ROOT, source)
-    program_s = time.perf_counter() - started
+    program_s, program_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
 
     gc.collect()
     started = time.perf_counter()
@@ -79,9 +88,10 @@ def measure(n: int) -> dict[str, float | int]:
     with PolicyAnalyzer(pack, project=source.project, stack="prod", config_file=policy_config,
                         stack_config=source.config, secret_keys=source.secret_keys) as analyzer:
         policy_start_s = time.perf_counter() - started
-        started = time.perf_counter()
+        assert analyzer.pid is not None
+        started, cpu_started = time.perf_counter(), process_cpu_s(analyzer.pid)
         run = analyzer.run(recording.resources)
-        policy_s = time.perf_counter() - started
+        policy_s, policy_cpu_s = time.perf_counter() - started, process_cpu_s(analyzer.pid) - cpu_started
     if run.mandatory:
         raise SystemExit(f"synthetic stack N={n} has mandatory violations: {[v.as_json() for v in run.mandatory][:3]}")
 
@@ -90,9 +100,11 @@ def measure(n: int) -> dict[str, float | int]:
         "n": n,
         "resources": len(recording.resources),
         "program_s": program_s,
+        "program_cpu_s": program_cpu_s,
         "floor_s": floor_s,
         "floor_raw_s": floor_raw_s,
         "policy_s": policy_s,
+        "policy_cpu_s": policy_cpu_s,
         "policy_start_s": policy_start_s,
         "estimate_s": estimate_s,
         "rss_mb": rss_kb / 1024,

@@ -48,7 +48,7 @@ class GcTimer:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description="Where one bench phase spends its time.")
-    parser.add_argument("n", type=int, help="inference services in the synthetic stack (bench uses 10, 50, 200)")
+    parser.add_argument("n", type=int, help="inference services in the synthetic stack (bench uses 10, 50, 200, 800)")
     parser.add_argument("phase", nargs="?", choices=("program", "floor", "raw-floor"), default="program")
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML page here")
     parser.add_argument("--interval", type=float, default=0.001, help="sampling interval in seconds")

@@ -591,6 +591,11 @@ class PolicyAnalyzer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def pid(self) -> int | None:
+        """The pack process's id while it runs (the benchmark reads its CPU time)."""
+        return self._proc.pid if self._proc is not None else None
+
     def start(self) -> None:
         if self._proc is not None:
             return
