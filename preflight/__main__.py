@@ -1,6 +1,12 @@
+import gc
 import os
 import sys
 from pathlib import Path
+
+# A short-lived command whose objects mostly live to its end, and which exits without a teardown
+# (below): the cyclic collector would scan a growing heap for little garbage. Peak RSS of a prod
+# preview is the same within 1 MB.
+gc.disable()
 
 # preflight runs from a checkout: the program's packages sit beside it.
 _ROOT = Path(__file__).resolve().parent.parent
@@ -16,12 +22,13 @@ def _flush_and_exit(code: int) -> None:
     built costs about a second. Every file preflight writes is written atomically and closed before
     ``main`` returns; what remains to flush is the standard streams and, when the tests measure this
     process, coverage's data (its atexit hook would not run)."""
-    coverage = sys.modules.get("coverage")
-    current = getattr(getattr(coverage, "Coverage", None), "current", None)
-    cov = current() if callable(current) else None
-    if cov is not None:
-        cov.stop()
-        cov.save()
+    if "coverage" in sys.modules:  # measured by the tests' subprocess coverage, never imported otherwise
+        import coverage
+
+        cov = coverage.Coverage.current()
+        if cov is not None:
+            cov.stop()
+            cov.save()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
