@@ -139,7 +139,8 @@ def test_every_alert_email_is_subscribed_to_the_topic(stack):
     topic = only(recording, TOPIC)
     subscriptions = children(recording, SNS_SUBSCRIPTION)
     emails = list(config_of(stack).budgets.alert_emails)
-    assert [(s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions] == [("email", e) for e in emails]
+    assert sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in subscriptions) == sorted(
+        ("email", e) for e in emails)
     for subscription in subscriptions:
         assert subscription.property_dependencies["topic"] == [topic.urn]
 
