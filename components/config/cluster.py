@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from ai_platform_finops.accelerators import GPU_PRESENT_LABEL, GPU_RESOURCE
 from ai_platform_finops.catalog import gpu_count, gpu_specs
 from ai_platform_finops.tags import label_key_problem, label_value_problem
 
@@ -17,7 +18,6 @@ from .base import ConfigModel, DnsLabel, K8sLabels
 
 # Label, taint and node-template conventions shared by node pools, workloads and policies.
 POOL_LABEL = "ai-platform.io/node-pool"
-GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
 ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 """The GPU model of a node (e.g. ``nvidia-a10g``): the label the Cluster Autoscaler's AWS provider
 reads as a node's GPU type, so it knows a node of the pool (or of its scale-from-zero template) has GPUs."""
@@ -25,7 +25,6 @@ NVIDIA_DEVICE_PLUGIN_LABEL = "ai-platform.io/nvidia-device-plugin"
 NVIDIA_DEVICE_PLUGIN_FROM_CHART = "chart"
 """Set on AL2023 NVIDIA pools only: the nodes the nvidia-device-plugin chart runs on. Bottlerocket
 NVIDIA nodes run the device plugin on the host and must not get a second one."""
-GPU_RESOURCE = "nvidia.com/gpu"
 NODE_TEMPLATE_TAG = "k8s.io/cluster-autoscaler/node-template"
 """Prefix of the ASG tags that tell the Cluster Autoscaler what a node of a pool at zero looks like."""
 MAX_POOL_NAME = 36

@@ -45,8 +45,10 @@ def test_a_gpu_pod_that_selects_no_gpu_nodes_is_a_violation(pack, selector):
     run = pack.run(edited(edit), "prod")
     assert violations(run, "gpu-workload-placement") == [(
         "gpu-workload-placement", "mandatory",
-        "Deployment multimodal: a GPU pod must select GPU nodes with a nodeSelector (or required node affinity) on "
-        "one of nvidia.com/gpu.present, nvidia.com/gpu.product, nvidia.com/gpu.count")]
+        "Deployment multimodal: a GPU pod must select GPU nodes (nvidia.com/gpu) with a nodeSelector (or required "
+        "node affinity) on one of nvidia.com/gpu.present, nvidia.com/gpu.product, nvidia.com/gpu.count, "
+        "karpenter.k8s.aws/instance-gpu-name, karpenter.k8s.aws/instance-gpu-manufacturer, or on instance types that "
+        "offer it")]
 
 
 def _affinity(*terms: list[dict[str, Any]]) -> dict[str, Any]:

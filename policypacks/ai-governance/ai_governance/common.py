@@ -268,8 +268,7 @@ from ai_platform_finops.governance import (  # noqa: E402
 APP_COMPONENT = "app.kubernetes.io/component"
 INFERENCE_COMPONENT = "inference"
 
-GPU_RESOURCE = "nvidia.com/gpu"
-GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+from ai_platform_finops.accelerators import GPU_PRESENT_LABEL, GPU_RESOURCE  # noqa: E402,F401 (one table)
 
 AS_OF_ENV = "AI_GOVERNANCE_AS_OF"
 """Pins the reference date when the config has no ``asOf`` (reproducible runs: tests, re-run CI jobs)."""
@@ -578,6 +577,7 @@ class Check:
         self._report = report
         self._urn = urn
         self.unknowns: list[tuple[str, str | None]] = []
+        self.advisories: list[str] = []
         self.violations = 0
 
     def violation(self, message: str, urn: str | None = None) -> None:
@@ -597,6 +597,12 @@ class Check:
             return False
         return True
 
+    def advise(self, message: str) -> None:
+        """An advisory note whatever the rule's level: something the rule cannot look into (a Helm
+        chart of unknown shape), said once, never a violation."""
+        if message not in self.advisories:
+            self.advisories.append(message)
+
     def not_applicable(self, reason: str) -> None:
         raise _NotApplicable(reason)
 
@@ -606,19 +612,18 @@ class Check:
             raise _NotApplicable(f"applies only in {', '.join(environments)} (environment is {self.settings.environment})")
 
     def finish(self) -> None:
-        if not self.unknowns:
-            return
+        notes = list(self.advisories)
         mode = self.settings.unknown_values
-        if mode == "disabled":
-            return
-        if mode == "mandatory":
+        if self.unknowns and mode == "mandatory":
             for what, urn in self.unknowns:
                 self._report(f"cannot verify {what} at preview", urn)
-            return
-        # advisory: the one advisory channel the SDK offers a rule, used deliberately with our text.
-        error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
-        error.message = "; ".join(f"cannot verify {what} at preview" for what, _ in self.unknowns)
-        raise error
+        elif self.unknowns and mode == "advisory":
+            notes = [f"cannot verify {what} at preview" for what, _ in self.unknowns] + notes
+        if notes:
+            # The one advisory channel the SDK offers a rule, used deliberately with our text.
+            error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+            error.message = "; ".join(notes)
+            raise error
 
 
 
@@ -672,17 +677,21 @@ def _run(policy: str, declared: Sequence[Setting], given: Mapping[str, Any], rep
     check.finish()
 
 
-def resource_rule(*, name: str, description: str, severity: Severity, remediation: str, types: Sequence[str] | None,
+def resource_rule(*, name: str, description: str, severity: Severity, remediation: str,
+                  types: Sequence[str] | Callable[[str], bool] | None,
                   check: ResourceCheck, settings_: Sequence[Setting] = (),
                   framework: PolicyComplianceFramework | None = None, tags: Sequence[str] = (),
                   level: EnforcementLevel = EnforcementLevel.MANDATORY) -> ResourceValidationPolicy:
     """A resource rule that runs ``check`` on resources of ``types`` only (anything else returns at
-    once); ``types=None`` runs it on every resource."""
-    wanted = frozenset(types) if types is not None else None
+    once); ``types`` may be a predicate on the type token; ``types=None`` runs it on every resource."""
+    if callable(types):
+        wanted: Callable[[str], bool] | None = types
+    else:
+        wanted = frozenset(types).__contains__ if types is not None else None
     declared = tuple(settings_)
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if wanted is not None and args.resource_type not in wanted:
+        if wanted is not None and not wanted(args.resource_type):
             return
         given = args.get_config() or {}
         _run(name, declared, given, report, None, lambda c: check(res_from_args(args), c), args.not_applicable)

@@ -9,10 +9,10 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from ai_platform_finops import accelerators
+
 from . import aws, k8s
 from .common import (
-    GPU_PRESENT_LABEL,
-    GPU_RESOURCE,
     MISSING,
     UNKNOWN,
     Check,
@@ -32,34 +32,23 @@ from .common import (
 )
 
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
-GPU_RESOURCES_SETTING = Setting("gpuResources", _STRINGS, [GPU_RESOURCE], "Extended resource names that are GPUs.")
-GPU_TAINT_SETTING = Setting(
-    "gpuTaint", {"type": "object", "properties": {"key": {"type": "string"}, "value": {"type": "string"},
-                                                   "effect": {"type": "string"}}},
-    {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}, "The taint every GPU node carries.")
+GPU_RESOURCES_SETTING = Setting(
+    "gpuResources", _STRINGS, list(accelerators.RESOURCE_PATTERNS),
+    "Extended resources that are accelerators (shell patterns); the accelerator table "
+    "(ai_platform_finops/accelerators.py, docs/policies.md) gives each one's node labels and taint.")
 
 
 def _gpu_resources(c: Check) -> tuple[str, ...]:
-    return tuple(c.config.strings("gpuResources") or [GPU_RESOURCE])
+    return tuple(c.config.strings("gpuResources") or accelerators.RESOURCE_PATTERNS)
 
 
-def _gpu_taint(c: Check) -> k8s.Taint:
-    raw = c.config["gpuTaint"] if isinstance(c.config["gpuTaint"], dict) else {}
-
-    def field(name: str, default: str) -> str:
-        value = raw.get(name)
-        return value if isinstance(value, str) else default
-
-    return k8s.Taint(key=field("key", GPU_RESOURCE), value=field("value", "true"), effect=field("effect", "NoSchedule"))
+def accelerator_taint(resource: str) -> k8s.Taint:
+    """The taint nodes carrying ``resource`` have by the table's convention (``<key>=true:NoSchedule``)."""
+    row = accelerators.accelerator(resource)
+    return k8s.Taint(key=row.taint_key if row is not None else resource, value="true", effect="NoSchedule")
 
 
-def _template_or_unknown(res: Res, c: Check) -> k8s.PodTemplate | None:
-    tpl = k8s.pod_template(res)
-    if tpl is None:
-        return None
-    if tpl.containers_unknown:
-        c.unknown(tpl.field("spec", "containers"))
-    return tpl
+ACCELERATOR_TAINTS = tuple(k8s.Taint(key=key, value="true", effect="NoSchedule") for key in accelerators.TAINT_KEYS)
 
 
 # --- gpu-request-valid --------------------------------------------------------------------------
@@ -70,25 +59,28 @@ def _whole(value: Any) -> float | None:
 
 
 def _gpu_request_check(res: Res, c: Check) -> None:
-    tpl = _template_or_unknown(res, c)
-    if tpl is None:
-        return
+    for tpl in k8s.rule_templates(res, c, advise=True):
+        _gpu_request_template(res, tpl, c)
+
+
+def _gpu_request_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
+    patterns = _gpu_resources(c)
     for container in tpl.containers:
-        for resource in _gpu_resources(c):
-            if get(container.value, "resources") is UNKNOWN:
-                c.unknown(f"{container.path}.resources")
-                break
+        names, names_unknown = k8s.accelerator_names(container.value, patterns)
+        if names_unknown:
+            c.unknown(f"{container.path}.resources")
+        for resource in names:
             amount = k8s.gpu_amount(container.value, resource)
             where = f"{container.path} ({container.name})"
             if amount.limit is UNKNOWN or amount.request is UNKNOWN:
                 c.unknown(f"{container.path}.resources {resource}")
                 continue
-            if not amount.set:
-                continue
             problems = []
             limit = _whole(amount.limit) if amount.limit is not MISSING else None
             request = _whole(amount.request) if amount.request is not MISSING else None
-            if amount.limit is MISSING:
+            if amount.limit is MISSING and tpl.partial:
+                c.unknown(f"{container.path}.resources.limits {resource} (a Patch leaves it to the live object)")
+            elif amount.limit is MISSING:
                 problems.append(f"requests {short(amount.request)} without a limit (GPUs go in limits)")
             elif limit is None:
                 problems.append(f"limit {short(amount.limit)} is not a whole number")
@@ -105,12 +97,13 @@ def _gpu_request_check(res: Res, c: Check) -> None:
 
 GPU_REQUEST_VALID = resource_rule(
     name="gpu-request-valid",
-    description="nvidia.com/gpu is a whole number set in limits, with requests equal to it or absent. Severity: critical.",
+    description="Every accelerator (nvidia.com/gpu, MIG slices, amd.com/gpu, aws.amazon.com/neuron*) is a whole number "
+                "set in limits, with requests equal to it or absent, in every workload shape. Severity: critical.",
     severity=Severity.CRITICAL,
     remediation="Put a whole GPU count in resources.limits['nvidia.com/gpu'] and drop the request or make it equal. "
                 "Kubernetes cannot share or overcommit GPUs; to share one use MIG, time-slicing or MPS through the "
                 "NVIDIA device plugin instead of fractions.",
-    types=list(k8s.POD_OWNERS),
+    types=k8s.may_carry_pods,
     check=_gpu_request_check,
     settings_=(GPU_RESOURCES_SETTING,),
     tags=["kubernetes", "gpu"],
@@ -119,74 +112,123 @@ GPU_REQUEST_VALID = resource_rule(
 
 # --- gpu-workload-placement ---------------------------------------------------------------------
 
-def _selects_gpu_nodes(spec: Any, keys: list[str]) -> bool | None:
+def _carries(resource: str, key: str, values: list[str] | None, extra: list[str]) -> bool:
+    """Does a node label requirement (``values`` None: the key exists) single out nodes carrying
+    ``resource``: one of its table labels, an extra label, or instance types that all offer it?"""
+    row = accelerators.accelerator(resource)
+    if key in extra or (row is not None and key in row.node_labels):
+        return True
+    if key in accelerators.INSTANCE_TYPE_LABELS and values:
+        return all(accelerators.per_instance(v, resource) != 0 for v in values)
+    if key == accelerators.INSTANCE_FAMILY_LABEL and values and row is not None:
+        return all(v in row.instance_families for v in values)
+    return False
+
+
+def _selects_accelerator_nodes(spec: Any, resource: str, extra: list[str]) -> bool | None:
+    """Does the pod select nodes carrying ``resource`` (nodeSelector, or every required
+    node-affinity term)? None when that depends on an unknown value."""
     selector = get(spec, "nodeSelector")
     if selector is UNKNOWN:
         return None
     labels, unknown = string_map(selector)
-    if any(k in labels for k in keys):
+    if any(_carries(resource, k, [v], extra) for k, v in labels.items()):
         return True
     required = get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
     if required is UNKNOWN:
         return None
     terms = elements(required)
-    if terms and all(any(get(e, "key") in keys and get(e, "operator") in ("In", "Exists")
-                         for e in elements(get(term, "matchExpressions"))) for term in terms):
+
+    def term_selects(term: Any) -> bool:
+        for expr in elements(get(term, "matchExpressions")):
+            key, operator = get(expr, "key"), get(expr, "operator")
+            values = [v for v in elements(get(expr, "values")) if isinstance(v, str)]
+            if isinstance(key, str) and operator in ("In", "Exists") and \
+                    _carries(resource, key, values if operator == "In" else None, extra):
+                return True
+        return False
+
+    if terms and all(term_selects(term) for term in terms):
         return True
     return None if unknown else False
 
 
 def _placement_check(res: Res, c: Check) -> None:
-    tpl = _template_or_unknown(res, c)
-    if tpl is None:
-        return
-    gpus, gpus_unknown = k8s.pod_gpus(tpl, _gpu_resources(c))
-    taint = _gpu_taint(c)
+    for tpl in k8s.rule_templates(res, c):
+        _placement_template(res, tpl, c)
+
+
+def _placement_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
+    needs, needs_unknown = k8s.pod_needs(tpl, _gpu_resources(c))
     tolerations_raw = get(tpl.spec, "tolerations")
-    if gpus == 0 and gpus_unknown:
+    if not needs and needs_unknown:
         c.unknown(f"the GPU amounts of {tpl.field('spec', 'containers')}")
         return
-    tolerates = None if tolerations_raw is UNKNOWN else k8s.tolerates(elements(tolerations_raw), taint)
-    taint_text = f"{taint.key}={taint.value}:{taint.effect}"
-    if gpus > 0:
-        if tolerates is None:
-            c.unknown(tpl.field("spec", "tolerations"))
-        elif not tolerates:
-            c.violation(f"{res.label}: a GPU pod ({gpus:g} GPU(s)) must tolerate the GPU taint {taint_text}")
-        selects = _selects_gpu_nodes(tpl.spec, c.config.strings("gpuNodeLabels"))
-        if selects is None:
-            c.unknown(tpl.field("spec", "nodeSelector"))
-        elif not selects:
-            c.violation(f"{res.label}: a GPU pod must select GPU nodes with a nodeSelector (or required node affinity) "
-                        f"on one of {', '.join(c.config.strings('gpuNodeLabels'))}")
-    else:
-        if tolerates is None:
-            c.unknown(tpl.field("spec", "tolerations"))
-        elif tolerates:
-            c.violation(f"{res.label}: a pod without GPUs tolerates the GPU taint {taint_text} and may squat on "
-                        "expensive GPU nodes; remove the toleration")
+    extra = c.config.strings("gpuNodeLabels")
+    label = res.label if tpl.values_path is None else f"{res.label} ({tpl.values_path})"
+    if needs:
+        if tolerations_raw is MISSING and tpl.partial:
+            tolerations_raw = UNKNOWN  # a Patch leaves the tolerations to the live object
+        for resource, amount in needs.items():
+            taint = accelerator_taint(resource)
+            taint_text = f"{taint.key}={taint.value}:{taint.effect}"
+            tolerates = None if tolerations_raw is UNKNOWN else k8s.tolerates(elements(tolerations_raw), taint)
+            if tolerates is None:
+                c.unknown(tpl.field("spec", "tolerations"))
+            elif not tolerates:
+                c.violation(f"{label}: a GPU pod ({amount:g} {resource}) must tolerate the GPU taint {taint_text}")
+            selects = _selects_accelerator_nodes(tpl.spec, resource, extra)
+            if selects is None or (selects is False and tpl.partial and get(tpl.spec, "nodeSelector") is MISSING
+                                   and get(tpl.spec, "affinity") is MISSING):
+                c.unknown(tpl.field("spec", "nodeSelector"))
+            elif not selects:
+                row = accelerators.accelerator(resource)
+                keys = [*(row.node_labels if row is not None else ()), *extra]
+                c.violation(f"{label}: a GPU pod must select GPU nodes ({resource}) with a nodeSelector (or required "
+                            f"node affinity) on one of {', '.join(keys) or 'the gpuNodeLabels setting'}, or on instance "
+                            "types that offer it")
+        return
+    if tpl.kind == k8s.DAEMON_SET:
+        return  # one pod per selected node: GPU node agents (device plugin, DCGM exporter) must tolerate the taint
+    if tolerations_raw is UNKNOWN:
+        c.unknown(tpl.field("spec", "tolerations"))
+        return
+    tolerated = [t for t in ACCELERATOR_TAINTS if k8s.tolerates(elements(tolerations_raw), t)]
+    pending = any(k8s.tolerates(elements(tolerations_raw), t) is None for t in ACCELERATOR_TAINTS)
+    if tolerated:
+        c.violation(f"{label}: a pod without GPUs tolerates the GPU taint "
+                    f"{', '.join(f'{t.key}:{t.effect}' for t in tolerated)} and may squat on expensive GPU nodes; remove "
+                    "the toleration")
+    elif pending:
+        c.unknown(tpl.field("spec", "tolerations"))
 
 
 GPU_WORKLOAD_PLACEMENT = resource_rule(
     name="gpu-workload-placement",
-    description="GPU pods tolerate the GPU taint and select GPU nodes; pods without GPUs do not tolerate it. "
-                "Severity: high.",
+    description="Pods asking for an accelerator tolerate its taint and select nodes carrying it; other pods (bar "
+                "DaemonSets' node agents) tolerate no accelerator taint. Severity: high.",
     severity=Severity.HIGH,
     remediation="Derive tolerations and nodeSelector from the node pool (components/inference_service.py does): GPU "
-                "pods get the nvidia.com/gpu toleration and the pool's labels; CPU pods get neither.",
-    types=list(k8s.POD_OWNERS),
+                "pods get the nvidia.com/gpu toleration and the pool's labels; CPU pods get neither. Other "
+                "accelerators follow the accelerator table (amd.com/gpu, aws.amazon.com/neuron taints).",
+    types=k8s.may_carry_pods,
     check=_placement_check,
-    settings_=(GPU_RESOURCES_SETTING, GPU_TAINT_SETTING,
-               Setting("gpuNodeLabels", _STRINGS, [GPU_PRESENT_LABEL, "nvidia.com/gpu.product", "nvidia.com/gpu.count"],
-                       "Node label keys whose selection means 'a GPU node'.")),
+    settings_=(GPU_RESOURCES_SETTING,
+               Setting("gpuNodeLabels", _STRINGS, [],
+                       "Extra node label keys whose selection means 'a node with accelerators' (the accelerator "
+                       "table's labels and instance types that offer the accelerator always count).")),
     tags=["kubernetes", "gpu"],
 )
 
 
 # --- gpu-workload-schedulable ---------------------------------------------------------------------
 
-def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], c: Check) -> Any:
-    """Min replicas: the HPA's minReplicas when one targets the workload, else spec.replicas (default 1)."""
+def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], c: Check,
+                 tpl: k8s.PodTemplate | None = None) -> Any:
+    """Min replicas: the HPA's minReplicas when one targets the workload, else spec.replicas (default 1);
+    for a workload of a Helm release, its replica count in the values."""
+    if tpl is not None and tpl.values_path is not None:
+        return 1 if tpl.replicas is MISSING or tpl.kind == k8s.DAEMON_SET else tpl.replicas
     name, namespace = k8s.name_of(workload), k8s.namespace_of(workload)
     hpa = None
     if isinstance(name, str):
@@ -197,7 +239,7 @@ def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], 
     if hpa is not None:
         value = get(hpa.props, "spec", "minReplicas")
         return 1 if value is MISSING else value
-    if workload.type == k8s.DAEMON_SET:
+    if k8s.base_type(workload.type) == k8s.DAEMON_SET:
         return 1
     value = get(workload.props, "spec", "replicas")
     return 1 if value is MISSING else value
@@ -233,6 +275,18 @@ class GpuPool:
     unknown: bool
     """Labels, taints, instance types or max size unknown: the pool can neither be counted on nor ruled out."""
 
+    def per_instance(self, resource: str) -> int | None:
+        """How many of ``resource`` every instance of the pool offers (the least over its types);
+        None when the catalog cannot say (Neuron, MIG)."""
+        counts = [accelerators.per_instance(t, resource) for t in self.pool.instance_types]
+        if not counts:
+            return 0
+        if any(n == 0 for n in counts):
+            return 0
+        if any(n is None for n in counts):
+            return None
+        return min(n for n in counts if n is not None)
+
 
 @dataclass(frozen=True)
 class GpuPools:
@@ -258,7 +312,7 @@ def _build_gpu_pools(stack: Stack) -> GpuPools:
     by_label: dict[tuple[str, str], list[int]] = {}
     for ng in stack.of_type(aws.NODE_GROUP):
         lt = aws.launch_template_of(stack, ng)
-        if not aws.is_gpu_pool(ng, lt):
+        if not aws.is_gpu_pool(ng, lt) and not _accelerator_pool(ng, lt):
             continue
         pool = aws.pool(ng, lt)
         labels, labels_unknown = aws.node_labels(ng, pool.instance_types)
@@ -271,19 +325,38 @@ def _build_gpu_pools(stack: Stack) -> GpuPools:
     return GpuPools(pools, by_label)
 
 
-def _misfit(entry: GpuPool, gpus: float, needed: int, tolerations: list[Any]) -> str | None:
-    """Why a known pool whose labels match cannot run the workload, or None when it can."""
+def _accelerator_pool(ng: Res, lt: Res | None) -> bool:
+    """A node group whose instance types, AMI or taints carry a non-NVIDIA accelerator of the table."""
+    types, _ = aws.instance_types(ng, lt)
+    if any(accelerators.offered(t) for t in types):
+        return True
+    ami = get(ng.props, "amiType")
+    if isinstance(ami, str) and "NEURON" in ami:
+        return True
+    taints, _ = aws.node_taints(ng)
+    return any(t.key in accelerators.TAINT_KEYS for t in taints)
+
+
+def _misfit(entry: GpuPool, needs: dict[str, float], needed: int, tolerations: list[Any]) -> str | None:
+    """Why a known pool whose labels match cannot run the workload, None when it can, or '' when
+    it depends on a count the catalog does not have."""
     untolerated = [t for t in entry.taints if t.effect in ("NoSchedule", "NoExecute")
                    and not k8s.tolerates(tolerations, t)]
     if untolerated:
         return (f"{entry.ng.name}: taint {', '.join(f'{t.key}={t.value}:{t.effect}' for t in untolerated)} "
                 "not tolerated")
-    gpi = aws.gpus_per_instance(entry.pool.instance_types, "min")
-    if gpi < gpus:
-        return f"{entry.ng.name}: {gpi} GPU(s) per instance < {gpus:g} per pod"
+    per_node: int | None = None
+    for resource, amount in needs.items():
+        offered = entry.per_instance(resource)
+        if offered is None:
+            return ""
+        if offered < amount:
+            what = "GPU(s)" if resource == accelerators.GPU_RESOURCE else resource
+            return f"{entry.ng.name}: {offered} {what} per instance < {amount:g} per pod"
+        fits = int(offered // amount)
+        per_node = fits if per_node is None else min(per_node, fits)
     max_size = aws.size(entry.pool.max_size) or 0
-    per_node = int(gpi // gpus)
-    if max_size * per_node < needed:
+    if per_node is not None and max_size * per_node < needed:
         return f"{entry.ng.name}: maxSize {max_size} x {per_node} pod(s) per node < {needed} min replicas"
     return None
 
@@ -292,31 +365,34 @@ def _schedulable_check(stack: Stack, c: Check) -> None:
     resources = _gpu_resources(c)
     pools = gpu_pools(stack)
     hpas = hpa_index(stack)
-    for workload in stack.of_type(*k8s.POD_OWNERS):
-        tpl = k8s.pod_template(workload)
-        if tpl is None:
-            continue
-        gpus, unknown = k8s.pod_gpus(tpl, resources)
-        if gpus <= 0:
+    for workload, tpl in k8s.stack_templates(stack):
+        needs, unknown = k8s.pod_needs(tpl, resources)
+        label = workload.label if tpl.values_path is None else f"{workload.label} ({tpl.values_path})"
+        if not needs:
             if unknown:
-                c.unknown(f"the GPU amounts of {workload.label}", workload.urn)
+                c.unknown(f"the GPU amounts of {label}", workload.urn)
             continue
+        gpus = sum(needs.values())
         selector_raw = get(tpl.spec, "nodeSelector")
         tolerations_raw = get(tpl.spec, "tolerations")
-        replicas = min_replicas(stack, workload, hpas, c)
+        replicas = min_replicas(stack, workload, hpas, c, tpl)
+        if tpl.partial and MISSING in (selector_raw, tolerations_raw):
+            c.unknown(f"nodeSelector/tolerations of {label} (a Patch leaves them to the live object)", workload.urn)
+            continue
         if UNKNOWN in (selector_raw, tolerations_raw, replicas):
-            c.unknown(f"nodeSelector/tolerations/replicas of {workload.label}", workload.urn)
+            c.unknown(f"nodeSelector/tolerations/replicas of {label}", workload.urn)
             continue
         selector, selector_unknown = string_map(selector_raw)
         needed = aws.size(replicas) or 1
+        asked = f"{gpus:g} GPU(s)" if set(needs) == {accelerators.GPU_RESOURCE} else \
+            ", ".join(f"{n:g} {r}" for r, n in needs.items())
         if not pools.pools:
-            c.violation(f"{workload.label} asks for {gpus:g} GPU(s) per pod but the stack has no GPU node pool",
-                        workload.urn)
+            c.violation(f"{label} asks for {asked} per pod but the stack has no GPU node pool", workload.urn)
             continue
         tolerations = elements(tolerations_raw)
         # The labels index finds a fitting pool without walking every pool; only a workload that fits
         # none walks them all, to name each pool's reason.
-        if any(_misfit(entry, gpus, needed, tolerations) is None for entry in pools.candidates(selector)):
+        if any(_misfit(entry, needs, needed, tolerations) is None for entry in pools.candidates(selector)):
             continue
         reasons: list[str] = []
         pending_unknown = selector_unknown
@@ -328,21 +404,23 @@ def _schedulable_check(stack: Stack, c: Check) -> None:
             if mismatch:
                 reasons.append(f"{entry.ng.name}: labels lack {', '.join(mismatch)}")
                 continue
-            reason = _misfit(entry, gpus, needed, tolerations)
-            if reason is not None:
+            reason = _misfit(entry, needs, needed, tolerations)
+            if reason == "":
+                pending_unknown = True
+            elif reason is not None:
                 reasons.append(reason)
         if pending_unknown:
-            c.unknown(f"the GPU node pools {workload.label} could run on", workload.urn)
+            c.unknown(f"the GPU node pools {label} could run on", workload.urn)
             continue
-        c.violation(f"{workload.label} ({gpus:g} GPU(s) x {needed} min replicas) fits no GPU node pool: "
+        c.violation(f"{label} ({asked} x {needed} min replicas) fits no GPU node pool: "
                     f"{'; '.join(reasons)}", workload.urn)
 
 
 GPU_WORKLOAD_SCHEDULABLE = stack_rule(
     name="gpu-workload-schedulable",
-    description="Every GPU workload fits some GPU node pool of the stack: labels match its nodeSelector, it "
-                "tolerates the pool's taints, one instance has enough GPUs for a pod, and max size holds the min "
-                "replicas. Severity: high.",
+    description="Every workload asking for accelerators (any shape, Helm values included) fits some node pool of "
+                "the stack: labels match its nodeSelector, it tolerates the pool's taints, one instance offers enough "
+                "of each accelerator for a pod, and max size holds the min replicas. Severity: high.",
     severity=Severity.HIGH,
     remediation="Point services[].nodePool at a GPU pool whose instance type has enough GPUs, and make that pool's "
                 "maxSize hold replicas.min x GPUs; derive nodeSelector/tolerations from the pool, never retype them.",
@@ -355,9 +433,11 @@ GPU_WORKLOAD_SCHEDULABLE = stack_rule(
 # --- container-resources --------------------------------------------------------------------------
 
 def _resources_check(res: Res, c: Check) -> None:
-    tpl = _template_or_unknown(res, c)
-    if tpl is None:
-        return
+    for tpl in k8s.rule_templates(res, c):
+        _resources_template(res, tpl, c)
+
+
+def _resources_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
     for container in tpl.containers:
         resources = get(container.value, "resources")
         if resources is UNKNOWN:
@@ -368,7 +448,7 @@ def _resources_check(res: Res, c: Check) -> None:
             value = get(resources, kind, name)
             if value is UNKNOWN:
                 c.unknown(f"{container.path}.resources.{kind}.{name}")
-            elif value is MISSING or (isinstance(value, str) and not value.strip()):
+            elif (value is MISSING and not tpl.partial) or (isinstance(value, str) and not value.strip()):
                 missing.append(f"{kind}.{name}")
         if missing:
             c.violation(f"{res.label}: {container.path} ({container.name}) sets no {', '.join(missing)}")
@@ -381,7 +461,7 @@ CONTAINER_RESOURCES = resource_rule(
     remediation="Set resources.requests.cpu, resources.requests.memory and resources.limits.memory on every "
                 "container (services[].resources in the stack config); requests drive scheduling and cost "
                 "allocation, the memory limit keeps one pod from starving a node.",
-    types=list(k8s.POD_OWNERS),
+    types=list(k8s.WORKLOAD_TYPES),
     check=_resources_check,
     tags=["kubernetes", "reliability"],
 )
@@ -490,14 +570,29 @@ INFERENCE_AVAILABILITY = stack_rule(
 
 # --- inference-probes -----------------------------------------------------------------------------
 
+PROBED_KINDS = (k8s.DEPLOYMENT, k8s.STATEFUL_SET, k8s.REPLICA_SET)
+"""Kinds that serve traffic through a Service (Jobs, CronJobs and bare Pods are not rolled out)."""
+
+
 def _probes_check(res: Res, c: Check) -> None:
-    tpl = _template_or_unknown(res, c)
-    if tpl is None or not k8s.is_inference(res, tpl, c.settings):
-        return
+    for tpl in k8s.rule_templates(res, c):
+        if tpl.kind not in PROBED_KINDS:
+            continue
+        if k8s.inference_unknown(res, tpl, c.settings):
+            c.unknown(f"whether {res.label} serves a model (a Patch setting containers without "
+                      f"{tpl.field('metadata', 'labels')} app.kubernetes.io/component)")
+            continue
+        if k8s.is_inference(res, tpl, c.settings):
+            _probes_template(res, tpl, c)
+
+
+def _probes_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
     for container in tpl.containers:
         if container.init:
             continue
         probe = get(container.value, "readinessProbe")
+        if probe is MISSING and tpl.partial:
+            continue  # the live object's probe stays
         if probe is UNKNOWN:
             c.unknown(f"{container.path}.readinessProbe")
         elif probe is MISSING or not any(get(probe, k) is not MISSING for k in ("httpGet", "tcpSocket", "exec", "grpc")):
@@ -507,11 +602,12 @@ def _probes_check(res: Res, c: Check) -> None:
 
 INFERENCE_PROBES = resource_rule(
     name="inference-probes",
-    description="Inference containers have a readiness probe. Severity: medium.",
+    description="Inference containers (Deployments, StatefulSets, ReplicaSets, their Patches and known Helm charts) "
+                "have a readiness probe. Severity: medium.",
     severity=Severity.MEDIUM,
     remediation="Give the model server a readiness endpoint and set services[].probes.readinessPath; the "
                 "InferenceService component adds readiness, liveness and startup probes.",
-    types=[k8s.DEPLOYMENT, k8s.STATEFUL_SET],
+    types=k8s.may_carry_pods,
     check=_probes_check,
     tags=["kubernetes", "reliability"],
 )

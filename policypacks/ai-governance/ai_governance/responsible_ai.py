@@ -65,15 +65,20 @@ class Model:
     def key(self, name: str) -> str:
         return self.c.settings.governance_key(name)
 
+    @property
+    def label(self) -> str:
+        return self.res.label if self.tpl.values_path is None else f"{self.res.label} ({self.tpl.values_path})"
+
     def fact(self, name: str) -> Any:
-        """The annotation's value, UNKNOWN (recorded) or MISSING."""
+        """The annotation's value, UNKNOWN (recorded) or MISSING; a Patch that leaves it out keeps
+        the live object's, which is UNKNOWN here (not recorded: the Patch does not change it)."""
         key = self.key(name)
         if key in self.annotations:
             return self.annotations[key]
         if key in self.unknown_keys or "*" in self.unknown_keys:
             self.c.unknown(f"annotation {key}")
             return UNKNOWN
-        return MISSING
+        return UNKNOWN if self.tpl.partial else MISSING
 
     def metrics(self) -> dict[str, str]:
         prefix = self.key(EVAL_METRIC_PREFIX)
@@ -82,22 +87,38 @@ class Model:
                 if k.startswith(prefix) and k not in (date_key, report_key)}
 
 
-def inference_model(res: Res, c: Check) -> Model | None:
-    tpl = k8s.pod_template(res)
-    if tpl is None or not k8s.is_inference(res, tpl, c.settings):
-        return None
-    return Model(res, tpl, c)
+def inference_models(res: Res, c: Check) -> list[Model]:
+    """The inference workloads a resource carries (every shape, through ``k8s.rule_templates``:
+    an unknown kind with a pod template fails closed; a Patch that may change a model's
+    containers without saying whether it serves one cannot be verified)."""
+    models = []
+    for tpl in k8s.rule_templates(res, c):
+        if k8s.inference_unknown(res, tpl, c.settings):
+            c.unknown(f"whether {res.label} serves a model (a Patch setting containers without "
+                      f"{tpl.field('metadata', 'labels')} app.kubernetes.io/component)")
+        elif k8s.is_inference(res, tpl, c.settings):
+            models.append(Model(res, tpl, c))
+    return models
 
 
-INFERENCE_TYPES = [k8s.DEPLOYMENT, k8s.STATEFUL_SET, k8s.DAEMON_SET, k8s.JOB, k8s.CRON_JOB, k8s.POD]
+def stack_models(stack: Stack, c: Check) -> list[Model]:
+    """Every inference workload of the stack (stack rules; kinds the pack cannot read are reported by
+    the resource rules)."""
+    return [Model(res, tpl, c) for res, tpl in k8s.stack_templates(stack) if k8s.is_inference(res, tpl, c.settings)]
+
+
+INFERENCE_TYPES = k8s.may_carry_pods
 
 
 # --- ethics-policy-approved -----------------------------------------------------------------------
 
 def _ethics_check(res: Res, c: Check) -> None:
-    model = inference_model(res, c)
-    if model is None:
-        return
+    for model in inference_models(res, c):
+        _ethics_model(model, c)
+
+
+def _ethics_model(model: Model, c: Check) -> None:
+    res = model
     key = model.key(ETHICS_POLICY_ID)
     policy_id = model.fact(ETHICS_POLICY_ID)
     if policy_id is UNKNOWN:
@@ -175,9 +196,12 @@ def parse_image(image: str) -> tuple[str, str | None, str | None] | None:
 
 
 def _provenance_check(res: Res, c: Check) -> None:
-    model = inference_model(res, c)
-    if model is None:
-        return
+    for model in inference_models(res, c):
+        _provenance_model(model, c)
+
+
+def _provenance_model(model: Model, c: Check) -> None:
+    res = model
     allowed = c.config.strings("allowedRegistries")
     version = model.fact(MODEL_VERSION)
     for container in model.tpl.containers:
@@ -186,6 +210,8 @@ def _provenance_check(res: Res, c: Check) -> None:
         if image is UNKNOWN:
             c.unknown(f"{container.path}.image")
             continue
+        if image is MISSING and model.tpl.partial:
+            continue  # the live object's image stays
         if not isinstance(image, str) or not image.strip():
             c.violation(f"{res.label}: {where} has no image")
             continue
@@ -218,7 +244,7 @@ def _provenance_check(res: Res, c: Check) -> None:
                             f"annotation '{version}'")
             if tag is not None and tag != "latest" and tag != version:
                 c.violation(f"{res.label}: {where}: image tag '{tag}' disagrees with the model version '{version}'")
-        if env_version is MISSING and c.config["requireModelVersionEnv"]:
+        if env_version is MISSING and c.config["requireModelVersionEnv"] and not model.tpl.partial:
             c.violation(f"{res.label}: {where} does not set {ENV_MODEL_VERSION}")
 
 
@@ -247,9 +273,12 @@ MODEL_PROVENANCE = resource_rule(
 # --- model-card-metadata --------------------------------------------------------------------------
 
 def _card_check(res: Res, c: Check) -> None:
-    model = inference_model(res, c)
-    if model is None:
-        return
+    for model in inference_models(res, c):
+        _card_model(model, c)
+
+
+def _card_model(model: Model, c: Check) -> None:
+    res = model
     min_use = int(c.config.num("minIntendedUseLength"))
     checks = (
         (MODEL_CARD, lambda v: bool(_URL.match(v)), "an https:// URL of the model card"),
@@ -291,9 +320,12 @@ MODEL_CARD_METADATA = resource_rule(
 # --- evaluation-gate ------------------------------------------------------------------------------
 
 def _eval_check(res: Res, c: Check) -> None:
-    model = inference_model(res, c)
-    if model is None:
-        return
+    for model in inference_models(res, c):
+        _eval_model(model, c)
+
+
+def _eval_model(model: Model, c: Check) -> None:
+    res = model
     tier = model.fact(RISK_TIER)
     if tier is UNKNOWN:
         return
@@ -378,10 +410,8 @@ def _high_risk_check(stack: Stack, c: Check) -> None:
     hpas = hpa_index(stack)
     required = int(c.config.num("minReplicas"))
     replica_envs = c.config.strings("replicaEnvironments")
-    for res in stack.of_type(*INFERENCE_TYPES):
-        model = inference_model(res, c)
-        if model is None:
-            continue
+    for model in stack_models(stack, c):
+        res = model.res
         tier = model.fact(RISK_TIER)
         if tier != "high":
             continue
@@ -395,8 +425,8 @@ def _high_risk_check(stack: Stack, c: Check) -> None:
         audit = model.fact(AUDIT_LOGGING)
         if audit is not UNKNOWN and (not isinstance(audit, str) or audit.strip().lower() != "true"):
             problems.append(f"request/response audit logging on ({model.key(AUDIT_LOGGING)}: \"true\")")
-        if c.settings.environment in replica_envs and res.type != k8s.POD:
-            replicas = min_replicas(stack, res, hpas, c)
+        if c.settings.environment in replica_envs and model.tpl.kind != k8s.POD and not model.tpl.partial:
+            replicas = min_replicas(stack, res, hpas, c, model.tpl)
             if replicas is UNKNOWN:
                 c.unknown(f"the replicas of {res.label}", res.urn)
             else:
@@ -404,7 +434,7 @@ def _high_risk_check(stack: Stack, c: Check) -> None:
                 if count is None or count < required:
                     problems.append(f"at least {required} replicas in {c.settings.environment} (has {short(replicas)})")
         if problems:
-            c.violation(f"{res.label}: risk tier 'high' requires {'; '.join(problems)}", res.urn)
+            c.violation(f"{model.label}: risk tier 'high' requires {'; '.join(problems)}", res.urn)
 
 
 HIGH_RISK_SAFEGUARDS = stack_rule(
@@ -453,10 +483,8 @@ def _residency_check(stack: Stack, c: Check) -> None:
     order = {name: i for i, name in enumerate(CLASSIFICATIONS)}
     highest: str | None = None
     served_by: list[str] = []
-    for res in stack.of_type(*INFERENCE_TYPES):
-        model = inference_model(res, c)
-        if model is None:
-            continue
+    for model in stack_models(stack, c):
+        res = model.res
         value = model.fact(DATA_CLASSIFICATION)
         if value is UNKNOWN:
             continue

@@ -1,0 +1,201 @@
+"""Workloads inside a Helm v3 ``Release``, read from its ``values`` for charts of known shape.
+
+A ``kubernetes:helm.sh/v3:Release`` reaches the pack as one resource: the chart renders its
+Deployments and DaemonSets in the cluster, never in the engine. For the charts in ``CHARTS`` the
+values keys that become each workload's image, resources, node selector, tolerations and pod
+labels/annotations are known, so each workload is rebuilt as a pod template and judged like any
+other. Any other chart gets an advisory that its workloads cannot be inspected. (Helm v4 ``Chart``
+and ``yaml/v2`` resources are components: their children reach the pack as ordinary resources.)
+
+Values keys were read from each chart's ``values.yaml`` (and, for ollama, ``templates/
+deployment.yaml``); the version is in ``Chart.verified``. docs/policies.md has the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .common import MISSING, UNKNOWN, Res, entries, flag, get, text
+from .k8s import DAEMON_SET, DEPLOYMENT, STATEFUL_SET, PodTemplate, Workloads, chart_name, template_from
+
+CHART_DEFAULT_TAG = "chart-appVersion"
+"""Stands for the tag a chart defaults its image to (its appVersion) when the values set none."""
+
+
+@dataclass(frozen=True)
+class ChartWorkload:
+    """One workload a chart renders and where its pod's fields come from in the values."""
+
+    key: str
+    """Values prefix of the component ('' for a single-workload chart), e.g. ``server``."""
+    kind: str
+    default_image: str
+    """``repository`` the chart defaults to (the tag defaults to the chart's appVersion)."""
+    enabled: str | None = None
+    """Values path of the component's on/off switch, if any."""
+    enabled_default: bool = True
+    fallback: str | None = None
+    """Values prefix whose image, nodeSelector and tolerations apply when the component sets none."""
+    gpus: Callable[[Any], tuple[dict[str, Any], list[dict[str, Any]]]] | None = None
+    """Chart-specific accelerators: (limits to add, tolerations the chart adds) from the values."""
+    readiness: Callable[[Any], Any] | None = None
+    """The readiness probe the chart renders from the values (None: the chart renders none)."""
+    replicas: str | None = None
+    """Values path of the replica count (default 1)."""
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    verified: str
+    """Chart version and file the keys were read from."""
+    workloads: tuple[ChartWorkload, ...]
+
+
+def _ollama_gpus(values: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """ollama-helm: ``ollama.gpu.enabled`` adds ``number`` (default 1) of ``amd.com/gpu`` (type amd),
+    of each ``nvidia.com/mig-<profile>`` in ``mig.devices`` (mig.enabled), else of
+    ``nvidiaResource`` (default nvidia.com/gpu) to the limits, and tolerates that resource's key
+    (not for MIG)."""
+    gpu = get(values, "ollama", "gpu")
+    enabled = get(gpu, "enabled")
+    if enabled is UNKNOWN:
+        return {"<ollama.gpu>": UNKNOWN}, []
+    if not flag(enabled):
+        return {}, []
+    number = get(gpu, "number")
+    number = 1 if number is MISSING or number == 0 else number
+    kind = get(gpu, "type")
+    if kind == "amd":
+        return {"amd.com/gpu": number}, []
+    if flag(get(gpu, "mig", "enabled")):
+        return {f"nvidia.com/mig-{k}": v for k, v in entries(get(gpu, "mig", "devices"))}, []
+    resource = text(get(gpu, "nvidiaResource")) or "nvidia.com/gpu"
+    return {resource: number}, [{"key": resource, "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def _ollama_readiness(values: Any) -> Any:
+    """ollama-helm renders an httpGet readiness probe unless ``readinessProbe.enabled`` is false."""
+    enabled = get(values, "readinessProbe", "enabled")
+    if enabled is UNKNOWN:
+        return UNKNOWN
+    return MISSING if flag(enabled) is False else {"httpGet": {"path": get(values, "readinessProbe", "path"), "port": "http"}}
+
+
+def _values_probe(values: Any) -> Any:
+    """metrics-server renders ``readinessProbe`` from the values as is."""
+    return get(values, "readinessProbe")
+
+
+_ARGO = "quay.io/argoproj/argocd"
+
+CHARTS: dict[str, Chart] = {c.name: c for c in (
+    Chart("nvidia-device-plugin", "0.19.3, NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/values.yaml",
+          (ChartWorkload("", DAEMON_SET, "nvcr.io/nvidia/k8s-device-plugin"),)),
+    Chart("dcgm-exporter", "4.8.2, NVIDIA/dcgm-exporter deployment/values.yaml",
+          (ChartWorkload("", DAEMON_SET, "nvcr.io/nvidia/k8s/dcgm-exporter"),)),
+    Chart("metrics-server", "3.13.1, kubernetes-sigs/metrics-server charts/metrics-server/values.yaml",
+          (ChartWorkload("", DEPLOYMENT, "registry.k8s.io/metrics-server/metrics-server", readiness=_values_probe,
+                         replicas="replicas"),)),
+    Chart("cluster-autoscaler", "9.59.0, kubernetes/autoscaler charts/cluster-autoscaler/values.yaml",
+          (ChartWorkload("", DEPLOYMENT, "registry.k8s.io/autoscaling/cluster-autoscaler"),)),
+    Chart("argo-cd", "9.7.1, argoproj/argo-helm charts/argo-cd/values.yaml (components fall back to global.*)",
+          (ChartWorkload("controller", STATEFUL_SET, _ARGO, fallback="global"),
+           ChartWorkload("server", DEPLOYMENT, _ARGO, fallback="global"),
+           ChartWorkload("repoServer", DEPLOYMENT, _ARGO, fallback="global"),
+           ChartWorkload("applicationSet", DEPLOYMENT, _ARGO, fallback="global"),
+           ChartWorkload("notifications", DEPLOYMENT, _ARGO, enabled="notifications.enabled", fallback="global"),
+           ChartWorkload("dex", DEPLOYMENT, "ghcr.io/dexidp/dex", enabled="dex.enabled", fallback="global"),
+           ChartWorkload("redis", DEPLOYMENT, "ecr-public.aws.com/docker/library/redis", enabled="redis.enabled",
+                         fallback="global"))),
+    Chart("ollama", "1.x, otwld/ollama-helm values.yaml and templates/deployment.yaml (ollama.gpu.*)",
+          (ChartWorkload("", DEPLOYMENT, "ollama/ollama", gpus=_ollama_gpus, readiness=_ollama_readiness,
+                         replicas="replicaCount"),)),
+)}
+"""Charts whose workloads the pack reads from a release's values: this project's charts and known
+GPU-serving charts."""
+
+
+def _at(values: Any, prefix: str, *path: str) -> Any:
+    return get(values, *prefix.split("."), *path) if prefix else get(values, *path)
+
+
+def _own_or_fallback(values: Any, workload: ChartWorkload, *path: str) -> Any:
+    """The component's value, else its fallback's when it sets none (argo-cd's ``global``)."""
+    own = _at(values, workload.key, *path)
+    if workload.fallback is not None and (own is MISSING or own == {} or own == [] or own == ""):
+        return _at(values, workload.fallback, *path)
+    return own
+
+
+def _image(values: Any, workload: ChartWorkload) -> Any:
+    repository = _own_or_fallback(values, workload, "image", "repository")
+    tag = _own_or_fallback(values, workload, "image", "tag")
+    if UNKNOWN in (repository, tag):
+        return UNKNOWN
+    repo = text(repository) or workload.default_image
+    tag_text = str(tag) if isinstance(tag, (str, int, float)) and not isinstance(tag, bool) and tag != "" else ""
+    if tag_text.startswith("sha256:"):
+        return f"{repo}@{tag_text}"
+    return f"{repo}:{tag_text or CHART_DEFAULT_TAG}"
+
+
+def _template(res: Res, values: Any, workload: ChartWorkload) -> PodTemplate | None:
+    if workload.enabled is not None:
+        enabled = get(values, *workload.enabled.split("."))
+        if enabled is not UNKNOWN and flag(enabled) is False:
+            return None
+        if enabled is MISSING and not workload.enabled_default:
+            return None
+    resources = _at(values, workload.key, "resources")
+    tolerations = _own_or_fallback(values, workload, "tolerations")
+    if workload.gpus is not None:
+        limits, added = workload.gpus(values)
+        if limits:
+            plain = {k: v for k, v in entries(resources)} if resources is not UNKNOWN else UNKNOWN
+            if plain is not UNKNOWN:
+                plain["limits"] = {**{k: v for k, v in entries(get(resources, "limits"))}, **limits}
+                resources = plain
+        if added and tolerations is not UNKNOWN:
+            tolerations = [*(t for t in _list(tolerations)), *added]
+    container: dict[str, Any] = {"name": workload.key or chart_name(res), "image": _image(values, workload),
+                                 "resources": resources, "env": _at(values, workload.key, "extraEnv")}
+    if workload.readiness is not None:
+        container["readinessProbe"] = workload.readiness(values)
+    spec = {"containers": [container], "nodeSelector": _own_or_fallback(values, workload, "nodeSelector"),
+            "tolerations": tolerations, "affinity": _own_or_fallback(values, workload, "affinity")}
+    metadata = {"labels": _own_or_fallback(values, workload, "podLabels"),
+                "annotations": _own_or_fallback(values, workload, "podAnnotations")}
+    where = f"values.{workload.key}" if workload.key else "values"
+    replicas = get(values, *workload.replicas.split(".")) if workload.replicas else MISSING
+    return template_from(where, {"metadata": metadata, "spec": spec}, kind=workload.kind, values_path=where,
+                         replicas=replicas)
+
+
+def _list(value: Any) -> list[Any]:
+    from .common import elements
+
+    return elements(value)
+
+
+def release_workloads(res: Res) -> Workloads:
+    """The workloads a Helm v3 release renders, for a chart in ``CHARTS``; otherwise why not."""
+    name = chart_name(res)
+    chart = CHARTS.get(name)
+    if chart is None:
+        return Workloads(uninspectable=(
+            f"{res.label}: the workloads of chart '{name or '?'}' cannot be inspected (its values shape is not in the "
+            f"pack's chart table: {', '.join(sorted(CHARTS))}); GPU, placement, provenance and governance rules do "
+            "not see them. Render it with helm.v4.Chart (its children are checked) or add the chart to the table"))
+    values = get(res.props, "values")
+    if values is UNKNOWN:
+        return Workloads([template_from("values", UNKNOWN, kind=chart.workloads[0].kind, values_path="values")])
+    files = get(res.props, "valueYamlFiles")
+    found = [tpl for w in chart.workloads if (tpl := _template(res, values, w)) is not None]
+    if files is not MISSING and files != []:
+        return Workloads(found, uninspectable=(
+            f"{res.label}: values from valueYamlFiles are not read; only the inline values of chart '{name}' are "
+            "inspected"))
+    return Workloads(found)

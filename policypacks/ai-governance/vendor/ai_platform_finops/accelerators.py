@@ -1,0 +1,133 @@
+"""The accelerator table: every Kubernetes extended resource that is an accelerator, and what
+carries it (node labels, the taint, EC2 instance families). One table, read by the program's
+config (the NVIDIA names it labels and taints GPU pools with) and by the policy pack (every GPU
+rule matches every row).
+
+Sources (checked 2026-12-02):
+
+- ``nvidia.com/gpu``, ``nvidia.com/gpu.present``: NVIDIA/k8s-device-plugin
+  ``deployments/helm/nvidia-device-plugin/values.yaml`` (its default node affinity and its
+  ``nvidia.com/gpu`` toleration); Kubernetes docs "Schedule GPUs".
+- ``nvidia.com/mig-<profile>``: the device plugin's ``migStrategy: mixed`` (v0.7.0 release notes;
+  NVIDIA "MIG Support in Kubernetes"); under ``single`` MIG slices are ``nvidia.com/gpu``.
+  ``nvidia.com/mig.strategy`` is the gpu-feature-discovery label. MIG slices live on NVIDIA GPU
+  nodes, so they carry the NVIDIA taint.
+- ``amd.com/gpu``: ROCm/k8s-device-plugin (Kubernetes docs "Schedule GPUs"; AMD device plugin
+  docs); its node labeller sets ``amd.com/gpu.*`` labels (family, device-id, product-name, ...).
+- ``aws.amazon.com/neuron`` and ``aws.amazon.com/neuroncore``: the Neuron device plugin (AWS Neuron
+  docs "k8s neuron device plugin"); ``aws.amazon.com/neurondevice`` is the name it used before
+  Neuron 2.20 (AWS Neuron announcement "'neurondevice' resource name ... no longer supported").
+- Taints: the convention of one taint per accelerator, keyed by its resource name
+  (``nvidia.com/gpu=true:NoSchedule``, ``aws.amazon.com/neuron=true:NoSchedule``,
+  ``amd.com/gpu:NoSchedule``): awslabs/data-on-eks and ai-on-eks Karpenter NodePools, the NVIDIA
+  device plugin chart's toleration, gpu-platform-facts.md item 3.
+- ``karpenter.k8s.aws/instance-gpu-*`` and ``instance-accelerator-*``: Karpenter's well-known
+  labels for AWS (karpenter.sh docs, "Well-Known Labels").
+- Per-instance counts: NVIDIA and AMD GPUs from the dated GPU specs in ``data/ec2-gpu-specs.csv``
+  (by model vendor); Neuron devices and cores per instance, and MIG slices per GPU (they depend
+  on the MIG layout), are not in the catalog: ``per_instance`` answers None (unknown).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .catalog import gpu_specs
+
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
+"""Node labels holding the EC2 instance type: selecting only types of a family selects its accelerator."""
+INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family"
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One row: an extended resource (a shell pattern for MIG profiles) and what carries it."""
+
+    resource: str
+    vendor: str
+    taint_key: str
+    """The taint key nodes with this accelerator carry (``<key>=true:NoSchedule`` by convention)."""
+    node_labels: tuple[str, ...]
+    """Node label keys whose selection (nodeSelector, or required affinity In/Exists) means a node with it."""
+    instance_families: tuple[str, ...]
+    """EC2 families (``inf2``) whose every type carries it; empty when decided by the GPU model."""
+    gpu_models: str = ""
+    """The GPU-spec model prefix (``NVIDIA``, ``AMD``) whose instance types carry it, counted per GPU."""
+    note: str = ""
+
+    def matches(self, resource: str) -> bool:
+        return fnmatch.fnmatchcase(resource, self.resource)
+
+
+ACCELERATORS: tuple[Accelerator, ...] = (
+    Accelerator("nvidia.com/gpu", "NVIDIA", GPU_RESOURCE,
+                (GPU_PRESENT_LABEL, "nvidia.com/gpu.product", "nvidia.com/gpu.count",
+                 "karpenter.k8s.aws/instance-gpu-name", "karpenter.k8s.aws/instance-gpu-manufacturer"),
+                (), gpu_models="NVIDIA", note="whole GPUs (and MIG slices under migStrategy single)"),
+    Accelerator("nvidia.com/mig-*", "NVIDIA", GPU_RESOURCE,
+                (GPU_PRESENT_LABEL, "nvidia.com/mig.strategy", "nvidia.com/mig.config", "nvidia.com/gpu.product"),
+                (), note="MIG slices under migStrategy mixed, e.g. nvidia.com/mig-1g.5gb; count per node depends on "
+                         "the MIG layout"),
+    Accelerator("amd.com/gpu", "AMD", "amd.com/gpu",
+                ("amd.com/gpu.family", "amd.com/gpu.device-id", "amd.com/gpu.product-name",
+                 "karpenter.k8s.aws/instance-gpu-manufacturer"),
+                (), gpu_models="AMD", note="ROCm device plugin (g4ad on EC2)"),
+    *(Accelerator(name, "AWS", "aws.amazon.com/neuron",
+                  ("karpenter.k8s.aws/instance-accelerator-name", "karpenter.k8s.aws/instance-accelerator-manufacturer"),
+                  ("inf1", "inf2", "trn1", "trn1n", "trn2", "trn2u", "trn3"), note=note)
+      for name, note in (("aws.amazon.com/neuron", "whole Neuron devices"),
+                         ("aws.amazon.com/neuroncore", "Neuron cores"),
+                         ("aws.amazon.com/neurondevice", "Neuron devices, the name before Neuron 2.20"))),
+)
+
+MIG_CAPABLE_MODELS = frozenset({"NVIDIA A100", "NVIDIA H100", "NVIDIA H200", "NVIDIA B200", "NVIDIA B300"})
+"""GPU models (as the specs file names them) that can be split into MIG slices (NVIDIA MIG user
+guide, "Supported GPUs")."""
+
+RESOURCE_PATTERNS: tuple[str, ...] = tuple(a.resource for a in ACCELERATORS)
+"""Every accelerator resource name or pattern, for settings that list them."""
+TAINT_KEYS: tuple[str, ...] = tuple(dict.fromkeys(a.taint_key for a in ACCELERATORS))
+
+
+def accelerator(resource: str) -> Accelerator | None:
+    """The row for an extended resource name, or None when it is not an accelerator."""
+    for row in ACCELERATORS:
+        if row.matches(resource):
+            return row
+    return None
+
+
+def is_accelerator(resource: str, patterns: Iterable[str] = RESOURCE_PATTERNS) -> bool:
+    return any(fnmatch.fnmatchcase(resource, p) for p in patterns)
+
+
+def family(instance_type: str) -> str:
+    return instance_type.split(".", 1)[0]
+
+
+def per_instance(instance_type: str, resource: str) -> int | None:
+    """How many of ``resource`` one instance of ``instance_type`` offers: 0 when it offers none,
+    None when it offers some but the catalog cannot say how many (Neuron, MIG slices)."""
+    row = accelerator(resource)
+    if row is None:
+        return 0
+    if row.instance_families:
+        return None if family(instance_type) in row.instance_families else 0
+    spec = gpu_specs().get(instance_type)
+    if spec is None or not spec.gpu_model.startswith(row.vendor):
+        return 0
+    if not row.gpu_models:
+        # MIG slices: only MIG-capable GPUs have them, as many as the MIG layout makes
+        return None if spec.gpu_model in MIG_CAPABLE_MODELS else 0
+    if spec.gpu_count < 1 or not spec.gpu_count.is_integer():
+        return 0  # a slice of a GPU (g6f) is not a whole device-plugin GPU
+    return int(spec.gpu_count)
+
+
+def offered(instance_type: str) -> tuple[str, ...]:
+    """The accelerator resources (patterns) an instance type offers."""
+    return tuple(a.resource for a in ACCELERATORS if per_instance(instance_type, a.resource) != 0)
