@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .common import MISSING, UNKNOWN, Res, entries, flag, get, text
+from .common import MISSING, UNKNOWN, Res, elements, entries, flag, get, text
 from .k8s import DAEMON_SET, DEPLOYMENT, STATEFUL_SET, PodTemplate, Workloads, chart_name, template_from
 
 CHART_DEFAULT_TAG = "chart-appVersion"
@@ -38,8 +38,9 @@ class ChartWorkload:
     enabled_default: bool = True
     fallback: str | None = None
     """Values prefix whose image, nodeSelector and tolerations apply when the component sets none."""
-    gpus: Callable[[Any], tuple[dict[str, Any], list[dict[str, Any]]]] | None = None
-    """Chart-specific accelerators: (limits to add, tolerations the chart adds) from the values."""
+    gpus: Callable[[Any], tuple[dict[str, Any], list[dict[str, Any]]] | None] | None = None
+    """Chart-specific accelerators: (limits to add, tolerations the chart adds) from the values; None
+    when the values that decide them are unknown."""
     readiness: Callable[[Any], Any] | None = None
     """The readiness probe the chart renders from the values (None: the chart renders none)."""
     replicas: str | None = None
@@ -54,15 +55,15 @@ class Chart:
     workloads: tuple[ChartWorkload, ...]
 
 
-def _ollama_gpus(values: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _ollama_gpus(values: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """ollama-helm: ``ollama.gpu.enabled`` adds ``number`` (default 1) of ``amd.com/gpu`` (type amd),
     of each ``nvidia.com/mig-<profile>`` in ``mig.devices`` (mig.enabled), else of
     ``nvidiaResource`` (default nvidia.com/gpu) to the limits, and tolerates that resource's key
     (not for MIG)."""
     gpu = get(values, "ollama", "gpu")
     enabled = get(gpu, "enabled")
-    if enabled is UNKNOWN:
-        return {"<ollama.gpu>": UNKNOWN}, []
+    if UNKNOWN in (gpu, enabled):
+        return None
     if not flag(enabled):
         return {}, []
     number = get(gpu, "number")
@@ -151,15 +152,18 @@ def _template(res: Res, values: Any, workload: ChartWorkload) -> PodTemplate | N
             return None
     resources = _at(values, workload.key, "resources")
     tolerations = _own_or_fallback(values, workload, "tolerations")
-    if workload.gpus is not None:
-        limits, added = workload.gpus(values)
+    gpus = workload.gpus(values) if workload.gpus is not None else ({}, [])
+    if gpus is None:
+        resources = UNKNOWN  # the accelerators the chart adds depend on unknown values
+    else:
+        limits, added = gpus
         if limits:
             plain = {k: v for k, v in entries(resources)} if resources is not UNKNOWN else UNKNOWN
             if plain is not UNKNOWN:
                 plain["limits"] = {**{k: v for k, v in entries(get(resources, "limits"))}, **limits}
                 resources = plain
         if added and tolerations is not UNKNOWN:
-            tolerations = [*(t for t in _list(tolerations)), *added]
+            tolerations = [*elements(tolerations), *added]
     container: dict[str, Any] = {"name": workload.key or chart_name(res), "image": _image(values, workload),
                                  "resources": resources, "env": _at(values, workload.key, "extraEnv")}
     if workload.readiness is not None:
@@ -172,12 +176,6 @@ def _template(res: Res, values: Any, workload: ChartWorkload) -> PodTemplate | N
     replicas = get(values, *workload.replicas.split(".")) if workload.replicas else MISSING
     return template_from(where, {"metadata": metadata, "spec": spec}, kind=workload.kind, values_path=where,
                          replicas=replicas)
-
-
-def _list(value: Any) -> list[Any]:
-    from .common import elements
-
-    return elements(value)
 
 
 def release_workloads(res: Res) -> Workloads:
