@@ -163,3 +163,19 @@ def test_helm_replicas_come_from_the_values():
     assert tpl.replicas == 3 and min_replicas(None, None, {}, None, tpl) == 3  # type: ignore[arg-type]
     device_plugin = only(k8s.workloads(release("nvidia-device-plugin", {})))
     assert min_replicas(None, None, {}, None, device_plugin) == 1  # type: ignore[arg-type]
+
+
+def test_the_docs_show_every_accelerator_and_every_chart_of_the_tables():
+    from pathlib import Path
+
+    from ai_platform_finops import accelerators
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text(encoding="utf-8")
+    table = text[text.index("### The accelerator table"):]
+    for row in accelerators.ACCELERATORS:
+        assert f"`{row.resource}`" in table, row.resource
+        assert all(f"`{label}`" in table for label in row.node_labels), row
+        assert all(f"{family}" in table for family in row.instance_families), row
+    charts = text[text.index("### Helm charts read from their values"):text.index("### The accelerator table")]
+    for name, chart in helm_values.CHARTS.items():
+        assert f"| `{name}`" in charts and chart.verified.split(",")[0] in charts, name
