@@ -570,7 +570,7 @@ INFERENCE_AVAILABILITY = stack_rule(
 
 # --- inference-probes -----------------------------------------------------------------------------
 
-PROBED_KINDS = (k8s.DEPLOYMENT, k8s.STATEFUL_SET, k8s.REPLICA_SET)
+PROBED_KINDS = (k8s.DEPLOYMENT, k8s.STATEFUL_SET, k8s.REPLICA_SET, k8s.REPLICATION_CONTROLLER)
 """Kinds that serve traffic through a Service (Jobs, CronJobs and bare Pods are not rolled out)."""
 
 
@@ -602,8 +602,8 @@ def _probes_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
 
 INFERENCE_PROBES = resource_rule(
     name="inference-probes",
-    description="Inference containers (Deployments, StatefulSets, ReplicaSets, their Patches and known Helm charts) "
-                "have a readiness probe. Severity: medium.",
+    description="Inference containers (Deployments, StatefulSets, ReplicaSets, ReplicationControllers, their Patches "
+                "and known Helm charts) have a readiness probe. Severity: medium.",
     severity=Severity.MEDIUM,
     remediation="Give the model server a readiness endpoint and set services[].probes.readinessPath; the "
                 "InferenceService component adds readiness, liveness and startup probes.",

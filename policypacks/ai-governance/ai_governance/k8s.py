@@ -34,6 +34,7 @@ DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
 REPLICA_SET = "kubernetes:apps/v1:ReplicaSet"
+REPLICATION_CONTROLLER = "kubernetes:core/v1:ReplicationController"
 JOB = "kubernetes:batch/v1:Job"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 HPA_TYPES = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
@@ -48,12 +49,13 @@ WORKLOADS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, CRON_JOB)
 """Objects that own a pod template."""
 POD_OWNERS = (*WORKLOADS, POD)
 TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
-    **{t: ("spec", "template") for t in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB)},
+    **{t: ("spec", "template") for t in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB,
+                                         REPLICATION_CONTROLLER)},
     CRON_JOB: ("spec", "jobTemplate", "spec", "template"),
     POD: (),
 }
 """Where the pod template (metadata + spec) sits in each kind; a bare Pod is its own template."""
-WORKLOAD_TYPES = (*POD_OWNERS, *(t + PATCH for t in POD_OWNERS))
+WORKLOAD_TYPES = (*POD_OWNERS, REPLICATION_CONTROLLER, *(t + PATCH for t in (*POD_OWNERS, REPLICATION_CONTROLLER)))
 """Every known kind carrying pods, with its server-side-apply ``*Patch`` variant."""
 UNKNOWN_KIND_FIELDS = (("spec", "template"), ("spec", "jobTemplate"))
 """A ``kubernetes:*`` object of another kind with one of these may run pods the pack cannot read."""

@@ -29,6 +29,7 @@ KIND_TYPES = {
     "StatefulSet": "kubernetes:apps/v1:StatefulSet",
     "DaemonSet": "kubernetes:apps/v1:DaemonSet",
     "ReplicaSet": "kubernetes:apps/v1:ReplicaSet",
+    "ReplicationController": "kubernetes:core/v1:ReplicationController",
     "Job": "kubernetes:batch/v1:Job",
     "CronJob": "kubernetes:batch/v1:CronJob",
     "Pod": "kubernetes:core/v1:Pod",
@@ -125,7 +126,8 @@ GOVERNANCE_CASES = [
 
 PROBE_CASES = [
     *(disallowed(f"{kind}-no-readiness-probe", adding(workload(kind, readinessProbe=None)), "inference-probes",
-                 message="no readiness probe") for kind in ("Deployment", "StatefulSet", "ReplicaSet")),
+                 message="no readiness probe")
+      for kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")),
     # Jobs, CronJobs, DaemonSets and bare Pods take no traffic through a rollout: no probe needed.
     *(allowed(f"{kind}-no-readiness-probe", adding(workload(kind, readinessProbe=None)), "inference-probes")
       for kind in ("Job", "CronJob", "DaemonSet", "Pod")),
