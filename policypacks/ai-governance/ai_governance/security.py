@@ -262,11 +262,11 @@ ARGOCD_ADMIN_SECURED = resource_rule(
 # --- no-literal-secrets-in-env ----------------------------------------------------------------------
 
 def _literal_secret_env_check(res: Res, c: Check) -> None:
-    tpl = k8s.pod_template(res)
-    if tpl is None:
-        return
-    if tpl.containers_unknown:
-        c.unknown(tpl.field("spec", "containers"))
+    for tpl in k8s.rule_templates(res, c):
+        _literal_secret_env_template(res, tpl, c)
+
+
+def _literal_secret_env_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
     patterns = c.config.strings("namePatterns")
     allowed = set(c.config.strings("allowedNames"))
     literal: list[str] = []
@@ -296,7 +296,7 @@ NO_LITERAL_SECRETS_IN_ENV = resource_rule(
     severity=Severity.HIGH,
     remediation="Create a Kubernetes Secret out of band and reference it: in services[].env write "
                 "NAME: {valueFrom: {secretKeyRef: {name: <secret>, key: <key>}}}.",
-    types=list(k8s.POD_OWNERS),
+    types=k8s.may_carry_pods,
     check=_literal_secret_env_check,
     settings_=(Setting("namePatterns", _STRINGS, list(SECRET_ENV_PATTERNS),
                        "Shell-style patterns (case-insensitive) of env var names that hold secrets."),

@@ -309,3 +309,21 @@ def test_every_kind_and_patch_is_covered_by_the_table():
 
     covered = {KIND_TYPES[k] for k in KIND_TYPES} | {KIND_TYPES[k] + "Patch" for k in KIND_TYPES}
     assert covered == set(k8s.WORKLOAD_TYPES)
+
+
+SECRET_CASES = [
+    disallowed("helm-extra-env-literal-token", adding(release("ollama", ollama(
+        extraEnv=[{"name": "HF_TOKEN", "value": "hf_abc"}]))), "no-literal-secrets-in-env", message="HF_TOKEN"),
+    disallowed("cronjob-patch-literal-password", adding(patch("kubernetes:batch/v1:CronJobPatch", "pw", {
+        "jobTemplate": {"spec": {"template": {"spec": {"containers": [
+            {"name": "job", "env": [{"name": "DB_PASSWORD", "value": "hunter2"}]}]}}}}})),
+        "no-literal-secrets-in-env", message="DB_PASSWORD"),
+    allowed("secret-from-a-secret-ref-in-helm-values", adding(release("ollama", ollama(extraEnv=[
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}]))),
+        "no-literal-secrets-in-env"),
+]
+
+
+@pytest.mark.parametrize("case", params(SECRET_CASES))
+def test_literal_secrets_in_every_shape(pack, case: Case):
+    check(pack, case)
