@@ -45,6 +45,9 @@ def test_components_and_plain_objects_carry_no_workloads():
     assert k8s.workloads(res("aws:s3/bucket:Bucket", {"spec": {"template": {}}})) == k8s.Workloads()
     found = k8s.workloads(res("kubernetes:example.com/v1:Thing", {"spec": {"jobTemplate": {}}}))
     assert found.templates == [] and found.unverifiable is not None and "spec.jobTemplate" in found.unverifiable
+    found = k8s.workloads(res("kubernetes:example.com/v1:Thing", {"spec": {"template": UNKNOWN}}))
+    assert found.unverifiable is not None and "spec.template" in found.unverifiable
+    assert k8s.workloads(res("kubernetes:argoproj.io/v1alpha1:AppProject", {"spec": UNKNOWN})) == k8s.Workloads()
 
 
 def test_unknown_containers_and_init_containers():

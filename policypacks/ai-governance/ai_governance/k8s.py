@@ -199,8 +199,8 @@ def _workloads(res: Res) -> Workloads:
         from . import helm_values  # the chart table imports this module
 
         return helm_values.release_workloads(res)
-    if not res.type.startswith("kubernetes:") or res.type in COMPONENT_TYPES:
-        return Workloads()
+    if not res.type.startswith("kubernetes:") or res.type in COMPONENT_TYPES or get(res.props, "spec") is UNKNOWN:
+        return Workloads()  # a custom object whose whole spec is computed: nothing says it runs pods
     for path in UNKNOWN_KIND_FIELDS:
         if get(res.props, *path) is not MISSING:
             return Workloads(unverifiable=(
