@@ -10,7 +10,7 @@ from typing import Any
 from ai_platform_finops.tags import STANDARD_KEYS, required_keys
 from pulumi_policy import Severity
 
-from . import aws, k8s
+from . import aws, compute, k8s
 from .common import (
     MISSING,
     UNKNOWN,
@@ -202,34 +202,31 @@ FINOPS_REQUIRED_LABELS = resource_rule(
 
 def _allowlist_check(res: Res, c: Check) -> None:
     allowed = c.config.strings("allowedInstanceTypes")
-    if res.type == aws.NODE_GROUP:
-        raw = get(res.props, "instanceTypes")
-        if not c.known(raw, "instanceTypes"):
-            return
-        types = []
-        for index, item in enumerate(elements(raw)):
-            if item is UNKNOWN:
-                c.unknown(f"instanceTypes[{index}]")
-            elif isinstance(item, str):
-                types.append(item)
-    else:
-        raw = get(res.props, "instanceType")
-        if not c.known(raw, "instanceType"):
-            return
-        types = [raw] if isinstance(raw, str) else []
-    bad = [t for t in types if not matches_any(t, allowed)]
+    found = compute.declared(res)
+    for where in found.unknown:
+        c.unknown(where)
+    types = [t for _, t in found.types]
+    if not types and not found.templates and not found.unknown and found.default:
+        types = [found.default]  # EKS launches its default type
+    bad = list(dict.fromkeys(t for t in types if not matches_any(t, allowed)))
     if bad:
         c.violation(f"{res.label}: instance type(s) {', '.join(bad)} not allowed in this stack "
                     f"({c.settings.environment}); allowed: {', '.join(allowed) or 'none'}")
+    if found.attribute_based:
+        c.violation(f"{res.label}: {', '.join(found.attribute_based)} lets AWS choose any matching instance type, "
+                    "which the allowlist cannot check; name the instance types instead")
 
 
 GPU_INSTANCE_ALLOWLIST = resource_rule(
     name="gpu-instance-allowlist",
-    description="Node groups and launch templates use only the instance types allowed for this stack. Severity: high.",
+    description="Every EC2 compute path (node groups, instances, spot requests, launch templates and configurations, "
+                "Auto Scaling groups with their mixed-instances overrides, EC2 and Spot Fleets) names only the instance "
+                "types allowed for this stack; attribute-based selection fails. Severity: high.",
     severity=Severity.HIGH,
     remediation="Pick an allowed instance type for the pool (nodePools[].instanceTypes), or get the type added to "
-                "allowedInstanceTypes in the stack's policy config through review.",
-    types=[aws.NODE_GROUP, aws.LAUNCH_TEMPLATE],
+                "allowedInstanceTypes in the stack's policy config through review. Name instance types explicitly "
+                "rather than instanceRequirements.",
+    types=list(compute.ALL),
     check=_allowlist_check,
     settings_=(Setting("allowedInstanceTypes", _STRINGS, ["m6i.*", "m7i.*", "g5.xlarge", "g5.2xlarge", "g6.xlarge"],
                        "Allowed instance types (shell patterns such as 'g5.*')."),),
@@ -244,27 +241,33 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
     per_pool, per_stack = c.config.num("maxGpusPerPool"), c.config.num("maxGpusPerStack")
     total = 0
     counted: list[str] = []
-    for ng in stack.of_type(aws.NODE_GROUP):
-        lt = aws.launch_template_of(stack, ng)
-        pool = aws.pool(ng, lt)
-        if pool.instance_types_unknown:
-            c.unknown(f"instanceTypes of {ng.label}", ng.urn)
+    for res in stack.of_type(*compute.LAUNCHERS):
+        resolved = compute.resolve(stack, res)
+        if resolved.uncountable:
+            c.violation(f"{res.label}: cannot count its GPUs: {'; '.join(resolved.uncountable)}; name instance "
+                        "types the GPU catalog lists", res.urn)
             continue
-        gpi = aws.gpus_per_instance(pool.instance_types, "max")
-        if gpi == 0:
+        if resolved.unknown:
+            c.unknown(f"instanceTypes of {res.label}" if res.type == aws.NODE_GROUP
+                      else f"the instance types of {res.label} ({', '.join(resolved.unknown)})", res.urn)
             continue
-        if not c.known(pool.max_size, f"scalingConfig.maxSize of {ng.label}", ng.urn):
+        if aws.gpus_per_instance(resolved.types, "max") == 0:
             continue
-        max_size = aws.size(pool.max_size)
-        if max_size is None:
-            c.violation(f"{ng.label}: scalingConfig.maxSize {short(pool.max_size)} is not a node count", ng.urn)
+        where, raw = compute.max_capacity(res)
+        if not c.known(raw, f"{where} of {res.label}", res.urn):
             continue
-        gpus = max_size * gpi
+        capacity = aws.size(raw)
+        if capacity is None:
+            c.violation(f"{res.label}: {where} {short(raw)} is not a node count", res.urn)
+            continue
+        gpus, instances, kind = compute.max_gpus(res, resolved.types, capacity)
         total += gpus
-        counted.append(f"{ng.name} {gpus}")
+        counted.append(f"{res.name} {gpus}")
         if gpus > per_pool:
-            c.violation(f"{ng.label}: maxSize {max_size} x {gpi} GPU(s) per instance ({', '.join(pool.instance_types)}) "
-                        f"= {gpus} GPUs, above the per-pool cap of {per_pool:g}", ng.urn)
+            size = f"{where.rsplit('.', 1)[-1]} {capacity}" if where else "one instance"
+            weighted = f" ({instances} instances)" if where and instances != capacity else ""
+            c.violation(f"{res.label}: {size}{weighted} x {aws.gpus_per_instance([kind], 'max')} GPU(s) per instance "
+                        f"({', '.join(resolved.types)}) = {gpus} GPUs, above the per-pool cap of {per_pool:g}", res.urn)
     if total > per_stack:
         # AnalyzeStack sends resources in no fixed order: name the pools in a stable one.
         c.violation(f"the stack's GPU pools can grow to {total} GPUs ({'; '.join(sorted(counted))}), above the stack cap of "
@@ -273,11 +276,13 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
 
 GPU_CAPACITY_CEILING = stack_rule(
     name="gpu-capacity-ceiling",
-    description="Per GPU pool, max size x GPUs per instance stays within the per-pool cap, and the stack's total "
-                "within the stack cap. Severity: high.",
+    description="Per GPU pool (node group, Auto Scaling group, EC2 or Spot Fleet, instance), its largest size x GPUs "
+                "per instance stays within the per-pool cap, and the stack's total within the stack cap; a pool whose "
+                "GPUs cannot be counted fails. Severity: high.",
     severity=Severity.HIGH,
     remediation="Lower nodePools[].maxSize (or use smaller instances); raise maxGpusPerPool/maxGpusPerStack in the "
-                "stack's policy config only with a FinOps approval.",
+                "stack's policy config only with a FinOps approval. Name instance types on the resource (or on a launch "
+                "template in the same stack), not through instanceRequirements.",
     check=_ceiling_check,
     settings_=(Setting("maxGpusPerPool", {"type": "number", "minimum": 0}, 8, "GPUs one pool may grow to."),
                Setting("maxGpusPerStack", {"type": "number", "minimum": 0}, 16, "GPUs all pools together may grow to.")),
