@@ -126,7 +126,7 @@ def _tags_check(res: Res, c: Check) -> None:
         if raw is UNKNOWN:
             c.unknown(f"tagSpecifications[{kind}].tags")
             continue
-        spec_tags, spec_unknown = string_map(raw)
+        spec_tags, spec_unknown = aws.tag_map(raw)
         problems = _check_tag_map(c, spec_tags, spec_unknown, f"tagSpecifications[{kind}].tags")
         if problems:
             c.violation(f"{res.label}: tagSpecifications[{kind}]: {'; '.join(problems)}")
