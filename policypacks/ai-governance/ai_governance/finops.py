@@ -439,7 +439,8 @@ def _coverage_check(stack: Stack, c: Check) -> None:
         example = resources[0]
         if not budgets:
             c.violation(f"project '{project}' ({len(resources)} billable resource(s), e.g. {example.label}) has no "
-                        f"budget filtered on TagKeyValue user:{key}${project}")
+                        f"COST budget filtered on TagKeyValue user:{key}${project} (USAGE, RI and Savings Plans "
+                        "budgets do not cover spend)")
             continue
         if not any(b.subscribers > 0 for b in budgets):
             c.violation(f"project '{project}': budget(s) {', '.join(b.name for b in budgets)} notify nobody; add an "
@@ -448,8 +449,8 @@ def _coverage_check(stack: Stack, c: Check) -> None:
 
 BUDGET_COVERAGE = stack_rule(
     name="budget-coverage",
-    description="Every project found on a billable resource has a budget filtered on that project's tag, with at "
-                "least one notification subscriber. Severity: high.",
+    description="Every project found on a billable resource has a COST budget filtered on that project's tag, with "
+                "at least one notification subscriber. Severity: high.",
     severity=Severity.HIGH,
     remediation="Add the project to budgets.monthlyLimitsUsd in the stack config (the Budgets component creates a "
                 "COST/MONTHLY budget with a TagKeyValue filter and ACTUAL/FORECASTED notifications) and list at "
@@ -522,8 +523,8 @@ def _cost_check(stack: Stack, c: Check) -> None:
 
 COST_WITHIN_BUDGET = stack_rule(
     name="cost-within-budget",
-    description="Each project's monthly cost estimate (basis 'expected' or 'max') stays within its budget limit, "
-                "and the stack's total within a ceiling. Severity: high.",
+    description="Each project's monthly cost estimate (basis 'expected' or 'max') stays within its monthly COST "
+                "budget's limit, and the stack's total within a ceiling. Severity: high.",
     severity=Severity.HIGH,
     remediation="Shrink the estimate (fewer or smaller GPU nodes, SPOT, off-peak schedules, lower maxSize) or raise "
                 "budgets.monthlyLimitsUsd for the project through FinOps review; `python -m preflight preview "
