@@ -13,6 +13,7 @@ from pulumi_policy import Severity
 from . import aws, compute, k8s
 from .common import (
     MISSING,
+    PACK_CONFIG,
     UNKNOWN,
     Check,
     Res,
@@ -27,6 +28,7 @@ from .common import (
     resource_rule,
     short,
     stack_config_value,
+    stack_org_settings,
     stack_rule,
     string_map,
     text,
@@ -77,7 +79,36 @@ def _check_tag_map(c: Check, tags: dict[str, str], unknown: list[str], where: st
     return problems
 
 
-# --- finops-required-tags ----------------------------------------------------------------------
+# --- remediation: the stack's FinOps contract ---------------------------------------------------
+
+CONTRACT_FIELDS = {"cost-center": "costCenter", "project": "project", "tier": "tier", "owner": "owner"}
+"""Where each FinOps value of the stack's own resources sits in ``<project>:finops`` (the program's
+``StackConfig.tags``); the environment is the stack's ``<project>:environment``."""
+
+
+def contract(c: Check) -> dict[str, str]:
+    """The FinOps tags the stack's own resources carry, key -> value, from the stack's config as the
+    CLI passes it to the pack; only the keys this rule requires, with values it accepts."""
+    values: dict[str, Any] = {name: _finops_stack_setting(key) for name, key in CONTRACT_FIELDS.items()}
+    values["environment"] = stack_org_settings().get("environment") or PACK_CONFIG.all().get("environment")
+    found: dict[str, str] = {}
+    for name in _key_names(c):
+        key, value = f"{c.settings.tag_prefix}/{name}", values.get(name)
+        if isinstance(value, str) and value and _value_problems(c, key, value) is None:
+            found[key] = value
+    return found
+
+
+def _missing(c: Check, present: dict[str, str], unknown: list[str]) -> dict[str, str]:
+    """The contract's values for the required keys that are absent (never those unknown at preview)."""
+    return {k: v for k, v in contract(c).items() if k not in present and k not in unknown}
+
+
+def _plain_map(raw: Any) -> dict[str, Any]:
+    plain = to_plain(raw)
+    return dict(plain) if isinstance(plain, dict) else {}
+
+
 
 TAG_SETTINGS = (
     Setting("keys", _STRINGS, list(STANDARD_KEYS), "FinOps key names, each under the pack's tagPrefix."),
@@ -132,16 +163,37 @@ def _tags_check(res: Res, c: Check) -> None:
             c.violation(f"{res.label}: tagSpecifications[{kind}]: {'; '.join(problems)}")
 
 
+def _tags_fix(res: Res, c: Check) -> dict[str, Any] | None:
+    """Adds the contract's value for every missing FinOps tag (a value present but invalid stays for
+    a person to fix); tags as a map, or as the Auto Scaling group's list of {key, value}."""
+    if not res.type.startswith("aws:") or res.type not in aws.taggable_types():
+        return None
+    if matches_any(res.type, c.config.strings("exemptTypes")):
+        return None
+    tags, unknown, whole_unknown = aws.effective_tags(res)
+    if whole_unknown:
+        return None
+    missing = _missing(c, tags, unknown)
+    if not missing:
+        return None
+    raw = get(res.props, "tags")
+    if elements(raw):
+        return {"tags": [*to_plain(raw), *({"key": k, "value": v, "propagateAtLaunch": True} for k, v in missing.items())]}
+    return {"tags": {**_plain_map(raw), **missing}}
+
+
 FINOPS_REQUIRED_TAGS = resource_rule(
     name="finops-required-tags",
     description="Every taggable AWS resource carries every FinOps tag with a valid value; launch templates also "
-                "tag the instances and volumes they launch. Severity: high.",
+                "tag the instances and volumes they launch. Remediates: adds a missing tag from the stack's FinOps "
+                "config. Severity: high.",
     severity=Severity.HIGH,
     remediation="Build tags from the FinOps tag contract (ai_platform_finops.tags.FinOpsTags.aws_tags) and pass "
                 "them to the resource; for launch templates add tag_specifications for 'instance' and 'volume' "
                 "(and 'network-interface') with the same tags. Check the value against valuePattern.",
     types=sorted(aws.taggable_types()),
     check=_tags_check,
+    fix=_tags_fix,
     settings_=TAG_SETTINGS,
     framework=finops_framework("Allocation"),
     tags=["finops", "tagging"],
@@ -183,15 +235,50 @@ def _labels_check(res: Res, c: Check) -> None:
             c.violation(f"{res.label}: {where}: {'; '.join(problems)}")
 
 
+def _labels_fix(res: Res, c: Check) -> dict[str, Any] | None:
+    """Adds the contract's value for every missing FinOps label, on the object and its pod template."""
+    exempt = c.config.strings("exemptNamespaces")
+    scope = k8s.name_of(res) if res.type == k8s.NAMESPACE else k8s.namespace_of(res)
+    if isinstance(scope, str) and scope in exempt:
+        return None
+    changes: dict[str, Any] = {}
+    metadata = get(res.props, "metadata")
+    labels_raw = get(metadata, "labels")
+    if metadata is not UNKNOWN and labels_raw is not UNKNOWN:
+        labels, unknown = string_map(labels_raw)
+        missing = _missing(c, labels, unknown)
+        if missing:
+            changes["metadata"] = {**_plain_map(metadata), "labels": {**_plain_map(labels_raw), **missing}}
+    tpl = k8s.pod_template(res)
+    path = k8s.pod_template_path(res.type)
+    if tpl is not None and tpl.path and path and tpl.metadata is not UNKNOWN:
+        raw = get(tpl.metadata, "labels")
+        if raw is not UNKNOWN:
+            labels, unknown = string_map(raw)
+            missing = _missing(c, labels, unknown)
+            spec = _plain_map(get(res.props, path[0]))
+            node = spec
+            for step in path[1:]:  # down to the template, e.g. spec.jobTemplate.spec.template
+                child_ = node.get(step)
+                node = node.setdefault(step, {}) if not isinstance(child_, dict) else child_
+            if missing and isinstance(node, dict):
+                template_metadata = node.get("metadata") if isinstance(node.get("metadata"), dict) else {}
+                node["metadata"] = {**template_metadata, "labels": {**_plain_map(raw), **missing}}
+                changes[path[0]] = spec
+    return changes or None
+
+
 FINOPS_REQUIRED_LABELS = resource_rule(
     name="finops-required-labels",
     description="Namespaces, workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob) and their pod templates "
-                "carry every FinOps label with a valid value. Severity: medium.",
+                "carry every FinOps label with a valid value. Remediates: adds a missing label from the stack's "
+                "FinOps config. Severity: medium.",
     severity=Severity.MEDIUM,
     remediation="Label the object and its pod template with FinOpsTags.k8s_labels() (components/metadata.py builds "
                 "them); cost tools such as Kubecost/OpenCost allocate by pod labels.",
     types=[k8s.NAMESPACE, *k8s.WORKLOADS],
     check=_labels_check,
+    fix=_labels_fix,
     settings_=LABEL_SETTINGS,
     framework=finops_framework("Allocation"),
     tags=["finops", "kubernetes"],
