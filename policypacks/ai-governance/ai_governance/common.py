@@ -35,7 +35,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -43,6 +43,7 @@ from pulumi_policy import (
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
+    ResourceRemediation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
@@ -712,7 +713,8 @@ def resource_rule(*, name: str, description: str, severity: Severity, remediatio
     return ResourceValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=level,
         config_schema=_schema(declared), severity=severity, framework=framework, tags=list(tags),
-        remediation_steps=remediation, remediate=remediate if fix is not None else None,
+        # The SDK's annotation says Awaitable, but its Remediate takes a plain return too (1.21).
+        remediation_steps=remediation, remediate=cast(ResourceRemediation, remediate) if fix is not None else None,
     )
 
 

@@ -262,8 +262,7 @@ def _labels_fix(res: Res, c: Check) -> dict[str, Any] | None:
                 child_ = node.get(step)
                 node = node.setdefault(step, {}) if not isinstance(child_, dict) else child_
             if missing and isinstance(node, dict):
-                template_metadata = node.get("metadata") if isinstance(node.get("metadata"), dict) else {}
-                node["metadata"] = {**template_metadata, "labels": {**_plain_map(raw), **missing}}
+                node["metadata"] = {**_plain_map(node.get("metadata")), "labels": {**_plain_map(raw), **missing}}
                 changes[path[0]] = spec
     return changes or None
 
