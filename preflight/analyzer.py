@@ -836,6 +836,18 @@ class PolicyAnalyzer:
         result.logs = list(self._engine.logs)
         return result
 
+    def remediate(self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource] | None = None
+                  ) -> list[dict[str, Any]]:
+        """The pack's ``Remediate`` for one resource, the request the engine sends before ``Analyze``
+        when a policy's level is ``remediate``: per remediation its policy, the new properties (None
+        when it only reports a diagnostic) and the diagnostic. The pack must be configured (``run`` or
+        ``configure``). ``preflight preview`` does not call it (docs/preflight.md)."""
+        by_urn = by_urn if by_urn is not None else {resource.urn: resource}
+        response = self._call("Remediate", self.stub.Remediate, self.analyze_request(resource, by_urn))
+        return [{"policy": r.policyName, "diagnostic": r.diagnostic,
+                 "properties": json_format.MessageToDict(r.properties) if r.HasField("properties") else None}
+                for r in response.remediations]
+
     # -- requests -----------------------------------------------------------------------------
     @staticmethod
     def options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:

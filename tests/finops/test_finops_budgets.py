@@ -89,3 +89,17 @@ def test_filter_expression_budgets_cover_the_project_of_their_project_tag_term()
     by_project = budgets_by_project(resources, KEY)
     assert sorted(by_project) == ["project-atlas", "project-nova"]
     assert monthly_limits(resources, KEY) == {"project-nova": 800.0, "project-atlas": 900.0}
+
+
+def test_only_cost_budgets_cover_a_project():
+    value = [tag_filter_value(KEY, "project-nova")]
+    resources = []
+    for kind in ("USAGE", "RI_UTILIZATION", "RI_COVERAGE", "SAVINGS_PLANS_UTILIZATION", "SAVINGS_PLANS_COVERAGE"):
+        item = budget(kind.lower(), value, "90")
+        item["inputs"]["budgetType"] = kind  # type: ignore[index]
+        resources.append(item)
+    assert budgets_by_project(resources, KEY) == {}
+    assert monthly_limits(resources, KEY) == {}
+    resources.append(budget("cost", value, "9000"))
+    assert [b.name for b in budgets_by_project(resources, KEY)["project-nova"]] == ["cost"]
+    assert monthly_limits(resources, KEY) == {"project-nova": 9000.0}

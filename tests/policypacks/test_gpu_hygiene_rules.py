@@ -224,7 +224,8 @@ def test_an_ingress_to_the_argocd_server_needs_tls(pack, resource, expected):
     ({"ingress": {"enabled": UNKNOWN}}, ["cannot verify values.server.ingress.enabled at preview"]),
     ({"service": {"type": UNKNOWN}}, ["cannot verify values.server.service.type at preview"]),
     ({"service": {"type": "LoadBalancer",
-                  "annotations": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}}}, []),
+                  "annotations": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"},
+                  "loadBalancerClass": "service.k8s.aws/nlb"}}, []),
 ])
 def test_the_argocd_chart_exposes_its_server_only_with_tls(pack, server, expected):
     release = b.helm_release("argocd-x", "argo-cd", "9.1.4", protect=True, values={"server": server})
@@ -234,7 +235,7 @@ def test_the_argocd_chart_exposes_its_server_only_with_tls(pack, server, expecte
 @pytest.mark.parametrize("server, insecure_fires", [
     ({"ingress": {"enabled": True, "tls": True}}, True),  # TLS at the ingress, plain HTTP behind it: still exposed
     ({"service": {"type": "LoadBalancer",
-                  "annotations": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}}}, True),
+                  "annotations": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}}}, True),
     ({"service": {"type": "ClusterIP"}}, False),  # plain HTTP inside the cluster only
 ])
 def test_argocd_server_insecure_only_matters_when_exposed(pack, server, insecure_fires):

@@ -174,7 +174,7 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
     ("no-readiness", "prod", edit("multimodal", inputs(f"{C0}.readinessProbe", DELETE)),
      "inference-probes", "mandatory", "no readiness probe"),
     ("public-lb", "prod", add(b.service("public", "project-nova", "LoadBalancer")),
-     "no-public-exposure", "mandatory", "LoadBalancer Service without an internal annotation"),
+     "no-public-exposure", "mandatory", "LoadBalancer Service is reachable from the internet"),
     ("public-endpoint", "prod", edit("cluster-eks", inputs("vpcConfig.endpointPublicAccess", True)),
      "no-public-exposure", "mandatory", "open to 0.0.0.0/0"),
     ("argocd-lb", "prod", add(ARGO_LB), "no-public-exposure", "mandatory", "Argo CD server Service is a public LoadBalancer"),

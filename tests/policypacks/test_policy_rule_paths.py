@@ -210,14 +210,16 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     ("service-type-unknown", "prod", add(b.service("edge", "project-nova", UNKNOWN)),  # type: ignore[arg-type]
      "no-public-exposure", {}, [cannot("spec.type")]),
     ("lb-annotations-unknown", "prod", add(lb(UNKNOWN)), "no-public-exposure", {}, [cannot("metadata.annotations")]),
-    ("lb-internal-scheme", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"})),
+    ("lb-internal-scheme", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+                                            "service.beta.kubernetes.io/aws-load-balancer-internal": "true"})),
      "no-public-exposure", {}, []),
     ("lb-internal-legacy", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-internal": "true"})),
      "no-public-exposure", {}, []),
     ("lb-internet-facing", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})),
-     "no-public-exposure", {}, ["Service edge-svc: a LoadBalancer Service without an internal annotation "
-                                "(service.beta.kubernetes.io/aws-load-balancer-scheme: internal) is reachable from "
-                                "the internet"]),
+     "no-public-exposure", {}, ["Service edge-svc: a LoadBalancer Service is reachable from the internet: the in-tree "
+                                "controller reads only service.beta.kubernetes.io/aws-load-balancer-internal (unset; "
+                                "internal needs any value but 'false'); the AWS Load Balancer Controller reads "
+                                "service.beta.kubernetes.io/aws-load-balancer-scheme 'internet-facing'"]),
     ("vpc-config-unknown", "prod", edit("cluster-eks", inputs("vpcConfig", UNKNOWN)),
      "no-public-exposure", {}, [cannot("vpcConfig.endpointPublicAccess")]),
     ("public-cidrs-unknown", "prod", edit("cluster-eks", both(inputs("vpcConfig.endpointPublicAccess", True),
@@ -229,8 +231,8 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     ("public-to-everyone", "prod", edit("cluster-eks", both(inputs("vpcConfig.endpointPublicAccess", True),
                                                             inputs("vpcConfig.publicAccessCidrs",
                                                                    ["203.0.113.0/24", "0.0.0.0/0", "::/0"]))),
-     "no-public-exposure", {}, ["Cluster cluster-eks: the public API endpoint is open to 0.0.0.0/0, ::/0; in prod "
-                                "keep it private or limit publicAccessCidrs"]),
+     "no-public-exposure", {}, ["Cluster cluster-eks: the public API endpoint is open to 203.0.113.0/24, 0.0.0.0/0, "
+                                "::/0 (merged: 0.0.0.0/0, ::/0); in prod keep it private or limit publicAccessCidrs"]),
     ("public-to-listed-cidrs", "prod", edit("cluster-eks", both(inputs("vpcConfig.endpointPublicAccess", True),
                                                                 inputs("vpcConfig.publicAccessCidrs",
                                                                        ["203.0.113.0/24", "not-a-cidr"]))),
@@ -241,7 +243,9 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
      "no-public-exposure", {}, [cannot("values")]),
     ("argocd-chart-by-url", "prod", add(b.helm_release("gitops", "oci://ghcr.io/argoproj/argo-helm/argo-cd/", "9.1.4",
                                                        protect=True, values={"server": {"service": {"type": "LoadBalancer"}}})),
-     "no-public-exposure", {}, ["Release gitops: the Argo CD server Service is a public LoadBalancer"]),
+     "no-public-exposure", {}, ["Release gitops: the Argo CD server Service is a public LoadBalancer: the in-tree "
+                                "controller reads only service.beta.kubernetes.io/aws-load-balancer-internal (unset; "
+                                "internal needs any value but 'false')"]),
     # --- ethics-policy-approved ---
     ("ethics-id-unknown", "prod", edit("multimodal", annotation("ethics-policy-id", UNKNOWN)),
      "ethics-policy-approved", {}, [cannot(f"annotation {GOV}/ethics-policy-id")]),

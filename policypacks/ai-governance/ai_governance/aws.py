@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ai_platform_finops.catalog import gpu_count
+from ai_platform_finops.values import unwrap
 
-from .common import UNKNOWN, Res, Stack, elements, get, number, string_map, text
+from .common import MISSING, UNKNOWN, UNKNOWN_MARKERS, Res, Stack, elements, entries, get, number, string_map, text
 from .k8s import K8S_EFFECTS, Taint
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -33,19 +36,74 @@ def taggable_types() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
+MAX_CONFIG_JSON = 1 << 20
+"""Longest provider-config JSON text decoded (bounded parsing)."""
+
+
+def _unwrapped(value: Any) -> Any:
+    """A secret envelope's value (the engine's, kept by a JSON text or a mock), else the value; the
+    engine's unknown marker as ``UNKNOWN``."""
+    if isinstance(value, Mapping):
+        try:
+            value = unwrap(value)
+        except Exception:  # noqa: BLE001 - a proxy over an unknown envelope: unknown
+            return UNKNOWN
+    if isinstance(value, str) and value in UNKNOWN_MARKERS:
+        return UNKNOWN
+    return value
+
+
+def _plain_value(value: Any) -> Any:
+    """A provider-config section in any encoding it reaches a rule in: secret-wrapped, and a JSON
+    object given as text (the engine passes provider config values as strings)."""
+    value = _unwrapped(value)
+    if isinstance(value, str) and value[:1] == "{":
+        if len(value) > MAX_CONFIG_JSON:
+            return MISSING
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return MISSING
+        return _unwrapped(decoded) if isinstance(decoded, Mapping) else MISSING
+    return value
+
+
+def tag_map(raw: Any) -> tuple[dict[str, str], list[str]]:
+    """A tag map as (known tags, keys whose value is unknown), whatever its encoding: an object or
+    JSON text, itself or any value secret-wrapped."""
+    raw = _plain_value(raw)
+    if raw is UNKNOWN:
+        return {}, []
+    known: dict[str, str] = {}
+    unknown: list[str] = []
+    for key, value in entries(raw):
+        value = _unwrapped(value)
+        if value is UNKNOWN:
+            unknown.append(key)
+        elif isinstance(value, str):
+            known[key] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            known[key] = str(value)
+    return known, unknown
+
+
+def default_tags(provider_props: Mapping[str, Any] | None) -> tuple[dict[str, str], list[str]]:
+    """The provider's ``defaultTags.tags`` (object or JSON text, secret or not) and the keys whose
+    value is unknown. A map unknown as a whole adds nothing: a key it may hold is reported missing."""
+    if provider_props is None:
+        return {}, []
+    section = _plain_value(get(provider_props, "defaultTags"))
+    return tag_map(get(section, "tags"))
+
+
 def effective_tags(res: Res) -> tuple[dict[str, str], list[str], bool]:
     """(tags AWS will apply: the provider's defaultTags under the resource's own, keys whose value is
     unknown, whether the resource's whole tag map is unknown)."""
-    tags: dict[str, str] = {}
-    unknown: list[str] = []
-    if res.provider_props is not None:
-        defaults, default_unknown = string_map(get(res.provider_props, "defaultTags", "tags"))
-        tags.update(defaults)
-        unknown.extend(default_unknown)
-    raw = get(res.props, "tags")
+    tags, unknown = default_tags(res.provider_props)
+    raw = _unwrapped(get(res.props, "tags"))
     if raw is UNKNOWN:
         return tags, unknown, True
-    own, own_unknown = string_map(raw) if not elements(raw) else _tag_list(raw)
+    own, own_unknown = tag_map(raw) if not elements(raw) else _tag_list(raw)
     tags.update(own)
     unknown = [k for k in unknown if k not in own] + own_unknown
     return tags, unknown, False
@@ -56,7 +114,7 @@ def _tag_list(raw: Any) -> tuple[dict[str, str], list[str]]:
     known: dict[str, str] = {}
     unknown: list[str] = []
     for item in elements(raw):
-        key, value = get(item, "key"), get(item, "value")
+        key, value = _unwrapped(get(item, "key")), _unwrapped(get(item, "value"))
         if not isinstance(key, str):
             continue
         if value is UNKNOWN:

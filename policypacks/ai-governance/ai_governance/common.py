@@ -35,7 +35,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -43,6 +43,7 @@ from pulumi_policy import (
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
+    ResourceRemediation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
@@ -648,6 +649,8 @@ def aws_config_rules(rules: str) -> PolicyComplianceFramework:
 
 ResourceCheck = Callable[[Res, Check], None]
 StackCheck = Callable[[Stack, Check], None]
+ResourceFix = Callable[[Res, Check], "Mapping[str, Any] | None"]
+"""A remediation: the top-level properties to replace (plain values), or None for no change."""
 
 
 def _schema(declared: Sequence[Setting]) -> PolicyConfigSchema:
@@ -681,9 +684,12 @@ def resource_rule(*, name: str, description: str, severity: Severity, remediatio
                   types: Sequence[str] | Callable[[str], bool] | None,
                   check: ResourceCheck, settings_: Sequence[Setting] = (),
                   framework: PolicyComplianceFramework | None = None, tags: Sequence[str] = (),
-                  level: EnforcementLevel = EnforcementLevel.MANDATORY) -> ResourceValidationPolicy:
+                  level: EnforcementLevel = EnforcementLevel.MANDATORY,
+                  fix: ResourceFix | None = None) -> ResourceValidationPolicy:
     """A resource rule that runs ``check`` on resources of ``types`` only (anything else returns at
-    once); ``types`` may be a predicate on the type token; ``types=None`` runs it on every resource."""
+    once); ``types`` may be a predicate on the type token; ``types=None`` runs it on every resource.
+    With ``fix``, the rule also remediates: under enforcement level ``remediate`` the engine calls it
+    first and analyzes what it returns."""
     if callable(types):
         wanted: Callable[[str], bool] | None = types
     else:
@@ -696,11 +702,34 @@ def resource_rule(*, name: str, description: str, severity: Severity, remediatio
         given = args.get_config() or {}
         _run(name, declared, given, report, None, lambda c: check(res_from_args(args), c), args.not_applicable)
 
+    def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        if fix is None or (wanted is not None and not wanted(args.resource_type)):
+            return None
+        given = args.get_config() or {}
+        check_ = Check(name, _no_report, settings(given), RuleConfig(declared, given))
+        try:
+            changes = fix(res_from_args(args), check_)
+        except (_NotApplicable, UnknownValueError):
+            return None
+        if not changes:
+            return None
+        # The SDK's public remediation contract: write into args.props (its proxies keep a secret
+        # property secret) and return it; the engine analyzes the result.
+        props: Any = args.props
+        for key, value in changes.items():
+            props[key] = value
+        return props
+
     return ResourceValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=level,
         config_schema=_schema(declared), severity=severity, framework=framework, tags=list(tags),
-        remediation_steps=remediation,
+        # The SDK's annotation says Awaitable, but its Remediate takes a plain return too (1.21).
+        remediation_steps=remediation, remediate=cast(ResourceRemediation, remediate) if fix is not None else None,
     )
+
+
+def _no_report(message: str, urn: str | None = None) -> None:
+    """A remediation reports nothing: the Analyze that follows it does."""
 
 
 def _call_stack(args: StackValidationArgs) -> Stack:

@@ -10,9 +10,10 @@ from typing import Any
 from ai_platform_finops.tags import STANDARD_KEYS, required_keys
 from pulumi_policy import Severity
 
-from . import aws, k8s
+from . import aws, compute, k8s
 from .common import (
     MISSING,
+    PACK_CONFIG,
     UNKNOWN,
     Check,
     Res,
@@ -27,6 +28,7 @@ from .common import (
     resource_rule,
     short,
     stack_config_value,
+    stack_org_settings,
     stack_rule,
     string_map,
     text,
@@ -77,7 +79,36 @@ def _check_tag_map(c: Check, tags: dict[str, str], unknown: list[str], where: st
     return problems
 
 
-# --- finops-required-tags ----------------------------------------------------------------------
+# --- remediation: the stack's FinOps contract ---------------------------------------------------
+
+CONTRACT_FIELDS = {"cost-center": "costCenter", "project": "project", "tier": "tier", "owner": "owner"}
+"""Where each FinOps value of the stack's own resources sits in ``<project>:finops`` (the program's
+``StackConfig.tags``); the environment is the stack's ``<project>:environment``."""
+
+
+def contract(c: Check) -> dict[str, str]:
+    """The FinOps tags the stack's own resources carry, key -> value, from the stack's config as the
+    CLI passes it to the pack; only the keys this rule requires, with values it accepts."""
+    values: dict[str, Any] = {name: _finops_stack_setting(key) for name, key in CONTRACT_FIELDS.items()}
+    values["environment"] = stack_org_settings().get("environment") or PACK_CONFIG.all().get("environment")
+    found: dict[str, str] = {}
+    for name in _key_names(c):
+        key, value = f"{c.settings.tag_prefix}/{name}", values.get(name)
+        if isinstance(value, str) and value and _value_problems(c, key, value) is None:
+            found[key] = value
+    return found
+
+
+def _missing(c: Check, present: dict[str, str], unknown: list[str]) -> dict[str, str]:
+    """The contract's values for the required keys that are absent (never those unknown at preview)."""
+    return {k: v for k, v in contract(c).items() if k not in present and k not in unknown}
+
+
+def _plain_map(raw: Any) -> dict[str, Any]:
+    plain = to_plain(raw)
+    return dict(plain) if isinstance(plain, dict) else {}
+
+
 
 TAG_SETTINGS = (
     Setting("keys", _STRINGS, list(STANDARD_KEYS), "FinOps key names, each under the pack's tagPrefix."),
@@ -126,22 +157,43 @@ def _tags_check(res: Res, c: Check) -> None:
         if raw is UNKNOWN:
             c.unknown(f"tagSpecifications[{kind}].tags")
             continue
-        spec_tags, spec_unknown = string_map(raw)
+        spec_tags, spec_unknown = aws.tag_map(raw)
         problems = _check_tag_map(c, spec_tags, spec_unknown, f"tagSpecifications[{kind}].tags")
         if problems:
             c.violation(f"{res.label}: tagSpecifications[{kind}]: {'; '.join(problems)}")
 
 
+def _tags_fix(res: Res, c: Check) -> dict[str, Any] | None:
+    """Adds the contract's value for every missing FinOps tag (a value present but invalid stays for
+    a person to fix); tags as a map, or as the Auto Scaling group's list of {key, value}."""
+    if not res.type.startswith("aws:") or res.type not in aws.taggable_types():
+        return None
+    if matches_any(res.type, c.config.strings("exemptTypes")):
+        return None
+    tags, unknown, whole_unknown = aws.effective_tags(res)
+    if whole_unknown:
+        return None
+    missing = _missing(c, tags, unknown)
+    if not missing:
+        return None
+    raw = get(res.props, "tags")
+    if elements(raw):
+        return {"tags": [*to_plain(raw), *({"key": k, "value": v, "propagateAtLaunch": True} for k, v in missing.items())]}
+    return {"tags": {**_plain_map(raw), **missing}}
+
+
 FINOPS_REQUIRED_TAGS = resource_rule(
     name="finops-required-tags",
     description="Every taggable AWS resource carries every FinOps tag with a valid value; launch templates also "
-                "tag the instances and volumes they launch. Severity: high.",
+                "tag the instances and volumes they launch. Remediates: adds a missing tag from the stack's FinOps "
+                "config. Severity: high.",
     severity=Severity.HIGH,
     remediation="Build tags from the FinOps tag contract (ai_platform_finops.tags.FinOpsTags.aws_tags) and pass "
                 "them to the resource; for launch templates add tag_specifications for 'instance' and 'volume' "
                 "(and 'network-interface') with the same tags. Check the value against valuePattern.",
     types=sorted(aws.taggable_types()),
     check=_tags_check,
+    fix=_tags_fix,
     settings_=TAG_SETTINGS,
     framework=finops_framework("Allocation"),
     tags=["finops", "tagging"],
@@ -183,15 +235,49 @@ def _labels_check(res: Res, c: Check) -> None:
             c.violation(f"{res.label}: {where}: {'; '.join(problems)}")
 
 
+def _labels_fix(res: Res, c: Check) -> dict[str, Any] | None:
+    """Adds the contract's value for every missing FinOps label, on the object and its pod template."""
+    exempt = c.config.strings("exemptNamespaces")
+    scope = k8s.name_of(res) if res.type == k8s.NAMESPACE else k8s.namespace_of(res)
+    if isinstance(scope, str) and scope in exempt:
+        return None
+    changes: dict[str, Any] = {}
+    metadata = get(res.props, "metadata")
+    labels_raw = get(metadata, "labels")
+    if metadata is not UNKNOWN and labels_raw is not UNKNOWN:
+        labels, unknown = string_map(labels_raw)
+        missing = _missing(c, labels, unknown)
+        if missing:
+            changes["metadata"] = {**_plain_map(metadata), "labels": {**_plain_map(labels_raw), **missing}}
+    tpl = k8s.pod_template(res)
+    path = k8s.pod_template_path(res.type)
+    if tpl is not None and tpl.path and path and tpl.metadata is not UNKNOWN:
+        raw = get(tpl.metadata, "labels")
+        if raw is not UNKNOWN:
+            labels, unknown = string_map(raw)
+            missing = _missing(c, labels, unknown)
+            spec = _plain_map(get(res.props, path[0]))
+            node = spec
+            for step in path[1:]:  # down to the template, e.g. spec.jobTemplate.spec.template
+                child_ = node.get(step)
+                node = node.setdefault(step, {}) if not isinstance(child_, dict) else child_
+            if missing and isinstance(node, dict):
+                node["metadata"] = {**_plain_map(node.get("metadata")), "labels": {**_plain_map(raw), **missing}}
+                changes[path[0]] = spec
+    return changes or None
+
+
 FINOPS_REQUIRED_LABELS = resource_rule(
     name="finops-required-labels",
     description="Namespaces, workloads (Deployment, StatefulSet, DaemonSet, Job, CronJob) and their pod templates "
-                "carry every FinOps label with a valid value. Severity: medium.",
+                "carry every FinOps label with a valid value. Remediates: adds a missing label from the stack's "
+                "FinOps config. Severity: medium.",
     severity=Severity.MEDIUM,
     remediation="Label the object and its pod template with FinOpsTags.k8s_labels() (components/metadata.py builds "
                 "them); cost tools such as Kubecost/OpenCost allocate by pod labels.",
     types=[k8s.NAMESPACE, *k8s.WORKLOADS],
     check=_labels_check,
+    fix=_labels_fix,
     settings_=LABEL_SETTINGS,
     framework=finops_framework("Allocation"),
     tags=["finops", "kubernetes"],
@@ -202,34 +288,31 @@ FINOPS_REQUIRED_LABELS = resource_rule(
 
 def _allowlist_check(res: Res, c: Check) -> None:
     allowed = c.config.strings("allowedInstanceTypes")
-    if res.type == aws.NODE_GROUP:
-        raw = get(res.props, "instanceTypes")
-        if not c.known(raw, "instanceTypes"):
-            return
-        types = []
-        for index, item in enumerate(elements(raw)):
-            if item is UNKNOWN:
-                c.unknown(f"instanceTypes[{index}]")
-            elif isinstance(item, str):
-                types.append(item)
-    else:
-        raw = get(res.props, "instanceType")
-        if not c.known(raw, "instanceType"):
-            return
-        types = [raw] if isinstance(raw, str) else []
-    bad = [t for t in types if not matches_any(t, allowed)]
+    found = compute.declared(res)
+    for where in found.unknown:
+        c.unknown(where)
+    types = [t for _, t in found.types]
+    if not types and not found.templates and not found.unknown and found.default:
+        types = [found.default]  # EKS launches its default type
+    bad = list(dict.fromkeys(t for t in types if not matches_any(t, allowed)))
     if bad:
         c.violation(f"{res.label}: instance type(s) {', '.join(bad)} not allowed in this stack "
                     f"({c.settings.environment}); allowed: {', '.join(allowed) or 'none'}")
+    if found.attribute_based:
+        c.violation(f"{res.label}: {', '.join(found.attribute_based)} lets AWS choose any matching instance type, "
+                    "which the allowlist cannot check; name the instance types instead")
 
 
 GPU_INSTANCE_ALLOWLIST = resource_rule(
     name="gpu-instance-allowlist",
-    description="Node groups and launch templates use only the instance types allowed for this stack. Severity: high.",
+    description="Every EC2 compute path (node groups, instances, spot requests, launch templates and configurations, "
+                "Auto Scaling groups with their mixed-instances overrides, EC2 and Spot Fleets) names only the instance "
+                "types allowed for this stack; attribute-based selection fails. Severity: high.",
     severity=Severity.HIGH,
     remediation="Pick an allowed instance type for the pool (nodePools[].instanceTypes), or get the type added to "
-                "allowedInstanceTypes in the stack's policy config through review.",
-    types=[aws.NODE_GROUP, aws.LAUNCH_TEMPLATE],
+                "allowedInstanceTypes in the stack's policy config through review. Name instance types explicitly "
+                "rather than instanceRequirements.",
+    types=list(compute.ALL),
     check=_allowlist_check,
     settings_=(Setting("allowedInstanceTypes", _STRINGS, ["m6i.*", "m7i.*", "g5.xlarge", "g5.2xlarge", "g6.xlarge"],
                        "Allowed instance types (shell patterns such as 'g5.*')."),),
@@ -244,27 +327,33 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
     per_pool, per_stack = c.config.num("maxGpusPerPool"), c.config.num("maxGpusPerStack")
     total = 0
     counted: list[str] = []
-    for ng in stack.of_type(aws.NODE_GROUP):
-        lt = aws.launch_template_of(stack, ng)
-        pool = aws.pool(ng, lt)
-        if pool.instance_types_unknown:
-            c.unknown(f"instanceTypes of {ng.label}", ng.urn)
+    for res in stack.of_type(*compute.LAUNCHERS):
+        resolved = compute.resolve(stack, res)
+        if resolved.uncountable:
+            c.violation(f"{res.label}: cannot count its GPUs: {'; '.join(resolved.uncountable)}; name instance "
+                        "types the GPU catalog lists", res.urn)
             continue
-        gpi = aws.gpus_per_instance(pool.instance_types, "max")
-        if gpi == 0:
+        if resolved.unknown:
+            c.unknown(f"instanceTypes of {res.label}" if res.type == aws.NODE_GROUP
+                      else f"the instance types of {res.label} ({', '.join(resolved.unknown)})", res.urn)
             continue
-        if not c.known(pool.max_size, f"scalingConfig.maxSize of {ng.label}", ng.urn):
+        if aws.gpus_per_instance(resolved.types, "max") == 0:
             continue
-        max_size = aws.size(pool.max_size)
-        if max_size is None:
-            c.violation(f"{ng.label}: scalingConfig.maxSize {short(pool.max_size)} is not a node count", ng.urn)
+        where, raw = compute.max_capacity(res)
+        if not c.known(raw, f"{where} of {res.label}", res.urn):
             continue
-        gpus = max_size * gpi
+        capacity = aws.size(raw)
+        if capacity is None:
+            c.violation(f"{res.label}: {where} {short(raw)} is not a node count", res.urn)
+            continue
+        gpus, instances, kind = compute.max_gpus(res, resolved.types, capacity)
         total += gpus
-        counted.append(f"{ng.name} {gpus}")
+        counted.append(f"{res.name} {gpus}")
         if gpus > per_pool:
-            c.violation(f"{ng.label}: maxSize {max_size} x {gpi} GPU(s) per instance ({', '.join(pool.instance_types)}) "
-                        f"= {gpus} GPUs, above the per-pool cap of {per_pool:g}", ng.urn)
+            size = f"{where.rsplit('.', 1)[-1]} {capacity}" if where else "one instance"
+            weighted = f" ({instances} instances)" if where and instances != capacity else ""
+            c.violation(f"{res.label}: {size}{weighted} x {aws.gpus_per_instance([kind], 'max')} GPU(s) per instance "
+                        f"({', '.join(resolved.types)}) = {gpus} GPUs, above the per-pool cap of {per_pool:g}", res.urn)
     if total > per_stack:
         # AnalyzeStack sends resources in no fixed order: name the pools in a stable one.
         c.violation(f"the stack's GPU pools can grow to {total} GPUs ({'; '.join(sorted(counted))}), above the stack cap of "
@@ -273,11 +362,13 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
 
 GPU_CAPACITY_CEILING = stack_rule(
     name="gpu-capacity-ceiling",
-    description="Per GPU pool, max size x GPUs per instance stays within the per-pool cap, and the stack's total "
-                "within the stack cap. Severity: high.",
+    description="Per GPU pool (node group, Auto Scaling group, EC2 or Spot Fleet, instance), its largest size x GPUs "
+                "per instance stays within the per-pool cap, and the stack's total within the stack cap; a pool whose "
+                "GPUs cannot be counted fails. Severity: high.",
     severity=Severity.HIGH,
     remediation="Lower nodePools[].maxSize (or use smaller instances); raise maxGpusPerPool/maxGpusPerStack in the "
-                "stack's policy config only with a FinOps approval.",
+                "stack's policy config only with a FinOps approval. Name instance types on the resource (or on a launch "
+                "template in the same stack), not through instanceRequirements.",
     check=_ceiling_check,
     settings_=(Setting("maxGpusPerPool", {"type": "number", "minimum": 0}, 8, "GPUs one pool may grow to."),
                Setting("maxGpusPerStack", {"type": "number", "minimum": 0}, 16, "GPUs all pools together may grow to.")),
@@ -434,7 +525,8 @@ def _coverage_check(stack: Stack, c: Check) -> None:
         example = resources[0]
         if not budgets:
             c.violation(f"project '{project}' ({len(resources)} billable resource(s), e.g. {example.label}) has no "
-                        f"budget filtered on TagKeyValue user:{key}${project}")
+                        f"COST budget filtered on TagKeyValue user:{key}${project} (USAGE, RI and Savings Plans "
+                        "budgets do not cover spend)")
             continue
         if not any(b.subscribers > 0 for b in budgets):
             c.violation(f"project '{project}': budget(s) {', '.join(b.name for b in budgets)} notify nobody; add an "
@@ -443,8 +535,8 @@ def _coverage_check(stack: Stack, c: Check) -> None:
 
 BUDGET_COVERAGE = stack_rule(
     name="budget-coverage",
-    description="Every project found on a billable resource has a budget filtered on that project's tag, with at "
-                "least one notification subscriber. Severity: high.",
+    description="Every project found on a billable resource has a COST budget filtered on that project's tag, with "
+                "at least one notification subscriber. Severity: high.",
     severity=Severity.HIGH,
     remediation="Add the project to budgets.monthlyLimitsUsd in the stack config (the Budgets component creates a "
                 "COST/MONTHLY budget with a TagKeyValue filter and ACTUAL/FORECASTED notifications) and list at "
@@ -517,8 +609,8 @@ def _cost_check(stack: Stack, c: Check) -> None:
 
 COST_WITHIN_BUDGET = stack_rule(
     name="cost-within-budget",
-    description="Each project's monthly cost estimate (basis 'expected' or 'max') stays within its budget limit, "
-                "and the stack's total within a ceiling. Severity: high.",
+    description="Each project's monthly cost estimate (basis 'expected' or 'max') stays within its monthly COST "
+                "budget's limit, and the stack's total within a ceiling. Severity: high.",
     severity=Severity.HIGH,
     remediation="Shrink the estimate (fewer or smaller GPU nodes, SPOT, off-peak schedules, lower maxSize) or raise "
                 "budgets.monthlyLimitsUsd for the project through FinOps review; `python -m preflight preview "

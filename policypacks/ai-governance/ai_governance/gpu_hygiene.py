@@ -3,7 +3,6 @@ availability and probes for inference, and nothing exposed to the internet by ac
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +10,7 @@ from pulumi_policy import Severity
 
 from ai_platform_finops import accelerators
 
-from . import aws, k8s
+from . import aws, k8s, network
 from .common import (
     MISSING,
     UNKNOWN,
@@ -615,16 +614,10 @@ INFERENCE_PROBES = resource_rule(
 
 # --- no-public-exposure ---------------------------------------------------------------------------
 
-INTERNAL_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": ("true", "0.0.0.0/0"),
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": ("internal",),
-    "networking.gke.io/load-balancer-type": ("Internal",),
-    "service.beta.kubernetes.io/azure-load-balancer-internal": ("true",),
-}
-
-
-def _internal(annotations: dict[str, str]) -> bool:
-    return any(annotations.get(k, "").strip() in values for k, values in INTERNAL_ANNOTATIONS.items())
+GATEWAYS = ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1beta1:Gateway")
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
 def unrestricted_endpoint(res: Res, c: Check, field_prefix: str = "") -> str | None:
@@ -644,16 +637,29 @@ def unrestricted_endpoint(res: Res, c: Check, field_prefix: str = "") -> str | N
     default = " (the AWS default)" if public is MISSING else ""
     if not cidrs:
         return f"the public API endpoint is on{default} and open to 0.0.0.0/0 (no publicAccessCidrs)"
-    open_ = []
-    for cidr in cidrs:
-        try:
-            if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
-                open_.append(cidr)
-        except ValueError:
-            continue
-    if open_:
-        return f"the public API endpoint is open to {', '.join(open_)}"
+    broad = network.too_broad(cidrs)
+    if broad is not None:
+        return f"the public API endpoint is open to {broad.describe()}"
     return None
+
+
+def _annotations(raw: Any, c: Check, where: str) -> dict[str, str] | None:
+    if raw is UNKNOWN:
+        c.unknown(where)
+        return None
+    annotations, unknown = string_map(raw)
+    deciding = [k for k in unknown if k in network.DECIDING_ANNOTATIONS]
+    if deciding:
+        c.unknown(f"{where} {', '.join(deciding)}")
+        return None
+    return annotations
+
+
+def _service_exposure(spec: Any, annotations: dict[str, str], c: Check, where: str = "spec") -> network.Exposure | None:
+    lb_class, ranges = get(spec, "loadBalancerClass"), get(spec, "loadBalancerSourceRanges")
+    if not c.known(lb_class, f"{where}.loadBalancerClass") or not c.known(ranges, f"{where}.loadBalancerSourceRanges"):
+        return None
+    return network.service_exposure(annotations, text(lb_class), elements(ranges), c.config.strings("serviceControllers"))
 
 
 _chart_name = k8s.chart_name
@@ -666,14 +672,11 @@ def _exposure_check(res: Res, c: Check) -> None:
             return
         if kind != "LoadBalancer":
             return
-        annotations_raw = get(res.props, "metadata", "annotations")
-        if annotations_raw is UNKNOWN:
-            c.unknown("metadata.annotations")
-            return
-        annotations, _ = string_map(annotations_raw)
-        if not _internal(annotations):
-            c.violation(f"{res.label}: a LoadBalancer Service without an internal annotation "
-                        "(service.beta.kubernetes.io/aws-load-balancer-scheme: internal) is reachable from the internet")
+        annotations = _annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
+        exposure = _service_exposure(get(res.props, "spec"), annotations, c) if annotations is not None else None
+        if exposure is not None and exposure.public:
+            c.violation(f"{res.label}: a LoadBalancer Service is reachable from the internet: "
+                        f"{'; '.join(exposure.reasons)}")
         return
     if res.type == aws.CLUSTER:
         if c.settings.environment not in c.config.strings("privateEndpointEnvironments"):
@@ -683,10 +686,82 @@ def _exposure_check(res: Res, c: Check) -> None:
             c.violation(f"{res.label}: {why}; in {c.settings.environment} keep it private or limit publicAccessCidrs")
         return
     if res.type == k8s.INGRESS:
+        _alb_check(res, c)
         _ingress_check(res, c)
+        return
+    if res.type in GATEWAYS:
+        _gateway_check(res, c)
+        return
+    if res.type in (SECURITY_GROUP, SECURITY_GROUP_RULE, SECURITY_GROUP_INGRESS_RULE):
+        _ingress_cidrs_check(res, c)
         return
     if res.type in k8s.HELM_CHARTS and _chart_name(res) in c.config.strings("argoCdCharts"):
         _argocd_check(res, c)
+
+
+def _alb_check(res: Res, c: Check) -> None:
+    annotations = _annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
+    spec_class = get(res.props, "spec", "ingressClassName")
+    if annotations is None or not c.known(spec_class, "spec.ingressClassName"):
+        return
+    kind = network.ingress_class(spec_class, annotations)
+    # Another controller's exposure is its own LoadBalancer Service's (judged on its own); an Ingress
+    # without a class is judged by the ALB annotations it carries.
+    if kind is not None and kind not in c.config.strings("albIngressClasses"):
+        return
+    exposure = network.alb_ingress_exposure(annotations)
+    if exposure.public:
+        c.violation(f"{res.label}: an internet-facing ALB Ingress: {'; '.join(exposure.reasons)}; use scheme internal "
+                    f"or {network.ALB_INBOUND_CIDRS} inside private address space")
+
+
+def _gateway_check(res: Res, c: Check) -> None:
+    gateway_class = get(res.props, "spec", "gatewayClassName")
+    if not c.known(gateway_class, "spec.gatewayClassName"):
+        return
+    if isinstance(gateway_class, str) and gateway_class in c.config.strings("internalGatewayClasses"):
+        return
+    # Gateway implementations provision a LoadBalancer Service carrying spec.infrastructure.annotations:
+    # it is judged as that Service, whose class and source ranges the Gateway cannot set.
+    annotations = _annotations(get(res.props, "spec", "infrastructure", "annotations"), c,
+                               "spec.infrastructure.annotations")
+    if annotations is None:
+        return
+    exposure = network.service_exposure(annotations, None, [], c.config.strings("serviceControllers"))
+    if exposure.public:
+        c.violation(f"{res.label}: the load balancer Gateway class {short(gateway_class)} provisions is reachable from "
+                    f"the internet: {'; '.join(exposure.reasons)} (set spec.infrastructure.annotations, or list an "
+                    "internal-only class in internalGatewayClasses)")
+
+
+def _ingress_cidrs_check(res: Res, c: Check) -> None:
+    """Security-group ingress from a too-broad set of networks (every listed prefix merged)."""
+    if res.type == SECURITY_GROUP:
+        rules = get(res.props, "ingress")
+        if not c.known(rules, "ingress"):
+            return
+        blocks: list[tuple[str, Any]] = []
+        for index, rule in enumerate(elements(rules)):
+            blocks += [(f"ingress[{index}].cidrBlocks", get(rule, "cidrBlocks")),
+                       (f"ingress[{index}].ipv6CidrBlocks", get(rule, "ipv6CidrBlocks"))]
+    elif res.type == SECURITY_GROUP_RULE:
+        kind = get(res.props, "type")
+        if not c.known(kind, "type") or kind != "ingress":
+            return
+        blocks = [("cidrBlocks", get(res.props, "cidrBlocks")), ("ipv6CidrBlocks", get(res.props, "ipv6CidrBlocks"))]
+    else:
+        blocks = [("cidrIpv4", [get(res.props, "cidrIpv4")]), ("cidrIpv6", [get(res.props, "cidrIpv6")])]
+    cidrs: list[Any] = []
+    for where, raw in blocks:
+        items = [raw] if raw is UNKNOWN else elements(raw)
+        if UNKNOWN in items:
+            c.unknown(where)
+            continue
+        cidrs.extend(items)
+    broad = network.too_broad(cidrs)
+    if broad is not None:
+        c.violation(f"{res.label}: ingress is open to {broad.describe()}, too broad a part of the internet; allow "
+                    "specific networks (or a prefix list / security group) instead")
 
 
 def _ingress_check(res: Res, c: Check) -> None:
@@ -716,9 +791,11 @@ def _argocd_check(res: Res, c: Check) -> None:
     if service_type is UNKNOWN:
         c.unknown("values.server.service.type")
     elif service_type == "LoadBalancer":
-        annotations, _ = string_map(get(server, "service", "annotations"))
-        if not _internal(annotations):
-            c.violation(f"{res.label}: the Argo CD server Service is a public LoadBalancer")
+        annotations = _annotations(get(server, "service", "annotations"), c, "values.server.service.annotations")
+        exposure = (_service_exposure(get(server, "service"), annotations, c, "values.server.service")
+                    if annotations is not None else None)
+        if exposure is not None and exposure.public:
+            c.violation(f"{res.label}: the Argo CD server Service is a public LoadBalancer: {'; '.join(exposure.reasons)}")
     ingress_enabled = get(server, "ingress", "enabled")
     if ingress_enabled is UNKNOWN:
         c.unknown("values.server.ingress.enabled")
@@ -740,19 +817,31 @@ def _argocd_check(res: Res, c: Check) -> None:
 
 NO_PUBLIC_EXPOSURE = resource_rule(
     name="no-public-exposure",
-    description="No LoadBalancer Service unless annotated internal; no unrestricted public EKS endpoint in prod; the "
-                "Argo CD server is never exposed without TLS. Severity: critical.",
+    description="No LoadBalancer Service, ALB Ingress or Gateway reachable from the internet (read with the in-tree "
+                "and AWS Load Balancer Controller semantics); no security-group ingress from too broad a set of "
+                "networks; no unrestricted public EKS endpoint in prod; the Argo CD server never exposed without TLS. "
+                "Severity: critical.",
     severity=Severity.CRITICAL,
-    remediation="Use ClusterIP Services behind an ingress, or annotate the Service "
-                "service.beta.kubernetes.io/aws-load-balancer-scheme: internal; in prod keep cluster.endpointAccess "
-                "private (or bootstrap, limited to runnerCidrs); expose Argo CD only through argocd.ingress, which "
-                "requires a TLS secret.",
-    types=[k8s.SERVICE, aws.CLUSTER, k8s.INGRESS, *k8s.HELM_CHARTS],
+    remediation="Use ClusterIP Services behind an ingress, or make the load balancer internal under every controller "
+                "that may take it: annotate service.beta.kubernetes.io/aws-load-balancer-internal: \"true\" and "
+                "service.beta.kubernetes.io/aws-load-balancer-scheme: internal (or set loadBalancerClass "
+                "service.k8s.aws/nlb with scheme internal). In prod keep cluster.endpointAccess private (or "
+                "bootstrap, limited to runnerCidrs); expose Argo CD only through argocd.ingress, which requires a TLS "
+                "secret. docs/policies.md explains the semantics.",
+    types=[k8s.SERVICE, aws.CLUSTER, k8s.INGRESS, *GATEWAYS, SECURITY_GROUP, SECURITY_GROUP_RULE,
+           SECURITY_GROUP_INGRESS_RULE, *k8s.HELM_CHARTS],
     check=_exposure_check,
     settings_=(Setting("privateEndpointEnvironments", _STRINGS, ["prod"],
                        "Environments where the EKS API endpoint must not be open to the internet."),
-               Setting("argoCdCharts", _STRINGS, ["argo-cd"], "Helm chart names that install Argo CD.")),
-    framework=aws_config_rules("EKS_ENDPOINT_NO_PUBLIC_ACCESS"),
+               Setting("argoCdCharts", _STRINGS, ["argo-cd"], "Helm chart names that install Argo CD."),
+               Setting("serviceControllers", _STRINGS, list(network.CONTROLLERS),
+                       "Controllers that may reconcile a LoadBalancer Service naming no loadBalancerClass: 'in-tree' "
+                       "(the cloud provider's) and 'aws-load-balancer-controller' (its Service webhook claims such "
+                       "Services); it must be internal under each."),
+               Setting("albIngressClasses", _STRINGS, ["alb"], "Ingress classes the AWS Load Balancer Controller serves."),
+               Setting("internalGatewayClasses", _STRINGS, [],
+                       "Gateway classes that only ever provision internal load balancers (e.g. VPC Lattice's).")),
+    framework=aws_config_rules("EKS_ENDPOINT_NO_PUBLIC_ACCESS, RESTRICTED_INCOMING_TRAFFIC, INCOMING_SSH_DISABLED"),
     tags=["security", "network"],
 )
 

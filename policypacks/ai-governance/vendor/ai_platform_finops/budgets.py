@@ -12,6 +12,11 @@ A budget covers a project when its ``costFilters`` hold a ``TagKeyValue`` filter
 on the project tag key, at the root or as an operand of ``ands``/``ors`` (an expression names
 tag keys bare). A filter listing several projects makes one shared budget: it covers each of
 them, but gives none of them a limit of its own.
+
+Only a ``COST`` budget covers a project's spend. ``USAGE`` budgets count usage units (hours, GB),
+``RI_UTILIZATION``/``RI_COVERAGE`` and ``SAVINGS_PLANS_UTILIZATION``/``SAVINGS_PLANS_COVERAGE``
+track commitment percentages: none of them alerts when the project's bill grows (AWS Budgets
+API, ``Budget.BudgetType``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from .values import UNKNOWN, known_str, number, seq, unwrap
 
 BUDGET = "aws:budgets/budget:Budget"
 TAG_FILTER = "TagKeyValue"
+COST = "COST"
+"""The one budget type that covers spend."""
 
 
 def tag_filter_value(project_tag_key: str, project: str) -> str:
@@ -78,8 +85,13 @@ class BudgetInfo:
     """Email addresses plus SNS topics over all notifications (an SNS ARN unknown at preview counts)."""
 
     @property
+    def covers_spend(self) -> bool:
+        """A COST budget: the only type whose limit is the project's spend."""
+        return self.budget_type == COST
+
+    @property
     def is_monthly_cost(self) -> bool:
-        return self.budget_type == "COST" and self.time_unit == "MONTHLY"
+        return self.covers_spend and self.time_unit == "MONTHLY"
 
 
 def _budget(resource: Mapping[str, Any], project_tag_key: str) -> BudgetInfo:
@@ -126,9 +138,12 @@ def budgets(resources: Iterable[Mapping[str, Any]], project_tag_key: str) -> lis
 
 
 def budgets_by_project(resources: Iterable[Mapping[str, Any]], project_tag_key: str) -> dict[str, list[BudgetInfo]]:
-    """Budgets per project they cover (a shared budget is listed under each of its projects)."""
+    """COST budgets per project they cover (a shared budget is listed under each of its projects);
+    other budget types never cover spend."""
     out: dict[str, list[BudgetInfo]] = {}
     for info in budgets(resources, project_tag_key):
+        if not info.covers_spend:
+            continue
         for project in info.projects:
             out.setdefault(project, []).append(info)
     return out
