@@ -975,10 +975,11 @@ class PolicyAnalyzer:
         for resource in resources:
             item = request.resources.add()
             item.type, item.urn, item.name, item.parent = resource.type, resource.urn, resource.name, resource.parent
-            if stack_shape == "inputs" or resource.outputs is None or resource.outputs is resource.inputs:
+            outputs = resource.output_properties if stack_shape == "outputs" else resource.inputs
+            if outputs is resource.inputs:
                 item.properties.CopyFrom(structs[resource.urn] if structs is not None else _struct(resource.inputs))
             else:
-                item.properties.CopyFrom(_struct(resource.outputs))
+                item.properties.CopyFrom(_struct(outputs))
             item.options.CopyFrom(self.options(resource))
             provider = self.provider(resource, by_urn, structs)
             if provider is not None:

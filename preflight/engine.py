@@ -62,12 +62,22 @@ class RecordedResource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
     """What ``AnalyzeStack`` gets: the state the provider (the mocks) returned, merged over the inputs;
-    None means the inputs echoed as they are (a resource built by hand)."""
+    None means the inputs echoed as they are (a resource built by hand). Read ``output_properties``."""
     version: str = ""
     """The provider plugin version the SDK asked for (the engine names a default provider after it)."""
+    state: Any = field(default=None, repr=False, compare=False)
+    """The mocks' returned state (the engine's Struct), turned into ``outputs`` when first read: the
+    program's run does not pay for it."""
+    computed: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    """Output properties only the provider sets, unknown unless the state has them (at preview)."""
 
     @property
     def output_properties(self) -> dict[str, Any]:
+        if self.state is not None:
+            outputs = provider_echo(self.inputs, _struct_to_json(self.state))
+            for name in self.computed:
+                outputs.setdefault(name, UNKNOWN)
+            self.outputs, self.state = outputs, None
         return self.inputs if self.outputs is None else self.outputs
 
     def as_json(self) -> dict[str, Any]:
@@ -181,16 +191,6 @@ def computed_outputs(type_: str) -> frozenset[str]:
     return frozenset(outputs - inputs.keys())
 
 
-def preview_outputs(type_: str, inputs: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-    """A custom resource's outputs at preview: ``provider_echo`` of the mock's state, with every
-    provider-computed output (``computed_outputs``) the state does not set unknown."""
-    outputs = provider_echo(inputs, state)
-    for name in computed_outputs(type_):
-        if name not in outputs:
-            outputs[name] = UNKNOWN
-    return outputs
-
-
 class PreflightMocks(Mocks):
     """Answers invokes from ``preflight.invokes``; resources echo their inputs, as a preview does."""
 
@@ -256,12 +256,6 @@ class RecordingMonitor(MockMonitor):
         if timeouts:
             options["customTimeouts"] = timeouts
         inputs = _struct_to_json(request.object)
-        if not request.custom:
-            outputs = inputs  # a component's outputs are its inputs until it registers its own
-        elif self._preview:
-            outputs = preview_outputs(request.type, inputs, _struct_to_json(response.object))
-        else:
-            outputs = provider_echo(inputs, _struct_to_json(response.object))
         recorded = RecordedResource(
             urn=response.urn,
             type=request.type,
@@ -273,8 +267,11 @@ class RecordingMonitor(MockMonitor):
             provider=request.provider,
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-            outputs=outputs,
+            # A component's outputs are its inputs until it registers its own.
+            outputs=None if request.custom else inputs,
             version=request.version,
+            state=response.object if request.custom else None,
+            computed=computed_outputs(request.type) if request.custom and self._preview else frozenset(),
         )
         self.recording.resources.append(recorded)
         self._by_urn[recorded.urn] = recorded
@@ -284,7 +281,8 @@ class RecordingMonitor(MockMonitor):
         if request.urn and request.urn == self._stack_urn:
             self.recording.outputs = _struct_to_json(request.outputs)
         elif request.urn in self._by_urn:
-            self._by_urn[request.urn].outputs = _struct_to_json(request.outputs)
+            component = self._by_urn[request.urn]
+            component.outputs, component.state = _struct_to_json(request.outputs), None
         return empty_pb2.Empty()
 
 
