@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import types
 
 import pytest
@@ -50,3 +52,59 @@ def test_the_pack_refuses_to_start_when_the_hooks_cannot_install(monkeypatch):
 def test_the_pack_installs_the_hooks_before_building_the_pack():
     main = (PACK_DIR / "__main__.py").read_text()
     assert main.index("install_sdk_hooks()") < main.index("PolicyPack(")
+
+
+def test_the_runtime_settings_are_made_once_per_thread_while_their_environment_holds(monkeypatch):
+    calls: list[tuple[str, str | None]] = []
+    configure = sdk_hooks.configure_runtime_once(
+        lambda self: calls.append((threading.current_thread().name, os.environ.get("PULUMI_STACK"))))
+    monkeypatch.setenv("PULUMI_STACK", "hooks-a")
+    configure(None)
+    configure(None)
+    assert calls == [(threading.current_thread().name, "hooks-a")]
+    monkeypatch.setenv("PULUMI_STACK", "hooks-b")  # any input of the settings changes: made again
+    configure(None)
+    configure(None)
+    assert calls[1:] == [(threading.current_thread().name, "hooks-b")]
+    other = threading.Thread(target=configure, args=(None,), name="worker")  # its own context variables
+    other.start()
+    other.join()
+    assert calls[2:] == [("worker", "hooks-b")]
+
+
+def test_options_and_provider_views_are_built_once_per_message_and_call():
+    built: list[object] = []
+
+    def view(self, message):
+        built.append(message)
+        return object()
+
+    cached = sdk_hooks.per_call_method(view)
+    first, second = object(), object()
+    assert cached(None, first) is not cached(None, first)  # outside a call: nothing is kept
+    sdk_hooks.CALL.entries = {}
+    try:
+        assert cached(None, first) is cached(None, first)
+        assert cached(None, second) is not cached(None, first)
+    finally:
+        sdk_hooks.CALL.entries = None
+    assert built == [first, first, first, second]
+
+
+def test_settings_are_computed_once_per_call_and_override(monkeypatch):
+    from ai_governance import common
+
+    computed: list[object] = []
+    real = common._settings
+    monkeypatch.setattr(common, "_settings", lambda override: computed.append(override) or real(override))
+    sdk_hooks.CALL.entries = {}
+    try:
+        shared = common.settings({})
+        assert common.settings(None) is shared and common.settings({"other": 1}) is shared
+        strict = common.settings({"unknownValues": "disabled"})
+        assert strict.unknown_values == "disabled" and common.settings({"unknownValues": "disabled"}) is strict
+    finally:
+        sdk_hooks.CALL.entries = None
+    assert len(computed) == 2
+    common.settings({})
+    assert len(computed) == 3  # outside a call: computed each time
