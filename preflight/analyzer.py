@@ -27,7 +27,7 @@ What the Pulumi CLI (3.272) does for a Python pack, and what this module repeats
    ``configSchema``.
 
 The subprocess is always terminated, whatever happens. What still differs from a real preview is
-listed in docs/preflight.md ("What differs from the real engine").
+listed in docs/preflight.md ("What still differs from the real engine").
 """
 
 from __future__ import annotations
