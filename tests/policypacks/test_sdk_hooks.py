@@ -8,6 +8,8 @@ import threading
 import types
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi_policy import policy as sdk
 
 from tests.policypacks.conftest import PACK_DIR
@@ -108,3 +110,33 @@ def test_settings_are_computed_once_per_call_and_override(monkeypatch):
     assert len(computed) == 2
     common.settings({})
     assert len(computed) == 3  # outside a call: computed each time
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _JSON, max_size=6))
+def test_property_bags_convert_exactly_as_message_to_dict_does(bag):
+    from google.protobuf import json_format, struct_pb2
+
+    struct = struct_pb2.Struct()
+    struct.update(bag)
+    assert sdk_hooks.struct_to_dict(struct) == json_format.MessageToDict(struct)
+    assert sdk_hooks._JsonFormat(json_format).MessageToDict(struct) == json_format.MessageToDict(struct)
+
+
+def test_a_property_bag_with_an_infinity_fails_as_message_to_dict_does():
+    from google.protobuf import json_format, struct_pb2
+
+    struct = struct_pb2.Struct()
+    struct.update({"a": [1.0, float("inf")]})
+    for convert in (sdk_hooks.struct_to_dict, json_format.MessageToDict):
+        with pytest.raises(ValueError):
+            convert(struct)
+    other = struct_pb2.ListValue()  # not a Struct: json_format itself
+    other.extend([1.0, "x"])
+    assert sdk_hooks._JsonFormat(json_format).MessageToDict(other) == [1.0, "x"]

@@ -8,7 +8,8 @@ change. Three small wraps of its private analyzer servicer do that:
 1. ``Configure`` keeps the ``"all"`` entry (pins of the org settings, ``unknownValues``, ``asOf``)
    and first asks ``validate`` whether it is acceptable; an error aborts ``Configure`` with
    INVALID_ARGUMENT, so the preview stops with that one message.
-2. ``Analyze``/``AnalyzeStack`` cache the SDK's conversions (MessageToDict, deserialize, proxy)
+2. ``Analyze``/``AnalyzeStack`` cache the SDK's conversions (MessageToDict, done directly for a
+   property bag by ``struct_to_dict``; deserialize; proxy)
    and the options and provider views it builds of a resource message (``_get_resource_options``,
    ``_get_provider_resource``) per message object for the length of one call: the SDK rebuilds
    them for every policy, so without the cache a resource costs once per policy, not once.
@@ -25,6 +26,7 @@ raises ``SystemExit`` and the pack refuses to start rather than run with missing
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -99,12 +101,45 @@ def per_call_method(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], A
     return cached
 
 
+def struct_to_dict(struct: Any) -> dict[str, Any]:
+    """``json_format.MessageToDict`` of a ``google.protobuf.Struct``, the same values (numbers as
+    floats, ValueError on NaN and infinities) without its generic per-field descriptor walk."""
+    return {key: _value(value) for key, value in struct.fields.items()}
+
+
+def _value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return struct_to_dict(value.struct_value)
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):
+            raise ValueError(f"Fail to serialize {number} for Value.number_value")
+        return number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "list_value":
+        return [_value(item) for item in value.list_value.values]
+    return None
+
+
+def _message_to_dict(module: Any) -> Callable[..., Any]:
+    def message_to_dict(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and message.DESCRIPTOR.full_name == "google.protobuf.Struct":
+            return struct_to_dict(message)
+        return module.MessageToDict(message, *args, **kwargs)
+    return message_to_dict
+
+
 class _JsonFormat:
-    """Stands in for ``google.protobuf.json_format`` inside pulumi_policy.policy: MessageToDict cached."""
+    """Stands in for ``google.protobuf.json_format`` inside pulumi_policy.policy: MessageToDict of a
+    property bag (a Struct) converted directly and cached per call."""
 
     def __init__(self, module: Any) -> None:
         self._module = module
-        self.MessageToDict = per_call_cache(module.MessageToDict)
+        self.MessageToDict = per_call_cache(_message_to_dict(module))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
