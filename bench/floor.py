@@ -26,40 +26,20 @@ Why the generated class and not ``pulumi.CustomResource(type, ...)`` (``typed=Fa
 
 from __future__ import annotations
 
-import importlib
-import sys
-from functools import cache
-from typing import Any, Sequence
+from typing import Sequence
 
 import pulumi
-from pulumi import _types
-from pulumi.runtime import rpc
 
-from preflight.engine import Recording, RecordedResource
+from preflight.engine import Recording, RecordedResource, sdk_input_names, sdk_resource_class
 
 COMPARED = ("type", "name", "parent", "custom", "inputs", "provider")
 """What ``same_requests`` compares, with the options except ``dependsOn`` (component wiring)."""
 
 
-@cache
 def resource_class(type_: str) -> tuple[type[pulumi.CustomResource], dict[str, str]] | None:
     """The SDK's generated class for ``type_`` and its inputs' Pulumi -> Python names, if it has one."""
-    info: Any
-    if type_.startswith("pulumi:providers:"):
-        info = getattr(rpc.get_resource_package(type_.split(":")[2], ""), "pkg_info", None)
-        class_name = info.get("class") if isinstance(info, dict) else None
-    else:
-        pkg, mod, _ = type_.split(":", 2)
-        info = getattr(rpc.get_resource_module(pkg, mod, ""), "mod_info", None)
-        class_name = info.get("classes", {}).get(type_) if isinstance(info, dict) else None
-    if not class_name:
-        return None
-    cls = getattr(importlib.import_module(info["fqn"]), class_name)
-    module = sys.modules[cls.__module__]
-    args_cls = getattr(module, f"{class_name}InitArgs", None) or getattr(module, f"{class_name}Args", None)
-    if args_cls is None or not _types.is_input_type(args_cls):
-        return None
-    return cls, {pulumi_name: py for py, pulumi_name in _types.input_type_py_to_pulumi_names(args_cls).items()}
+    cls, names = sdk_resource_class(type_), sdk_input_names(type_)
+    return (cls, names) if cls is not None and names is not None else None
 
 
 def _options(recorded: RecordedResource, parent: pulumi.Resource | None,

@@ -1,8 +1,8 @@
 """One benchmark point, measured in its own process so its peak RSS is its own.
 
 ``python -m bench.measure N`` prints one JSON object:
-``{"n", "resources", "program_s", "program_cpu_s", "floor_s", "floor_raw_s", "policy_s", "policy_cpu_s",
-"policy_start_s", "estimate_s", "rss_mb"}``.
+``{"n", "resources", "program_s", "program_cpu_s", "floor_s", "floor_cpu_s", "floor_raw_s", "policy_s",
+"policy_cpu_s", "policy_start_s", "estimate_s", "rss_mb"}``.
 
 - program: the real ``__main__.py`` on a synthetic stack of N services, under preflight's engine,
   timed on a second run (the first pays for imports, as a long-lived tool would only once);
@@ -13,8 +13,10 @@
 - policy: ``Analyze`` for every resource plus ``AnalyzeStack`` through the Analyzer gRPC path
   (the pack's start-up is reported apart as ``policy_start_s``); ``policy_cpu_s`` is the CPU time the
   pack process itself spent on them (user + system, from /proc), so a busy machine does not skew it;
-  ``program_cpu_s`` is the program run's CPU time (``time.process_time``, every thread);
-- estimate: the shared estimator on the recorded resources;
+  ``program_cpu_s`` and ``floor_cpu_s`` are the program's and the floor's CPU time
+  (``time.process_time``, every thread): program/floor is their ratio;
+- estimate: the shared estimator on the recorded resources (CPU time: milliseconds, which wall time
+  on a shared machine scatters);
 - rss: peak RSS of this process and of the policy pack process, whichever is larger.
 """
 
@@ -61,9 +63,9 @@ def measure(n: int) -> dict[str, float | int]:
     program_s, program_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
 
     gc.collect()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     floor = run_program(ROOT, source, program=lambda: register_bare(recording.resources))
-    floor_s = time.perf_counter() - started
+    floor_s, floor_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
 
     gc.collect()
     started = time.perf_counter()
@@ -76,10 +78,10 @@ def measure(n: int) -> dict[str, float | int]:
 
     resources = estimator_resources(recording)
     gc.collect()
-    started = time.perf_counter()
+    started = time.process_time()
     estimate(resources, region=cfg.region or "us-east-1", project_tag_key=cfg.tags.key("project"),
              default_project=cfg.finops.project, spot_fraction=cfg.finops.spot_price_fraction)
-    estimate_s = time.perf_counter() - started
+    estimate_s = time.process_time() - started
 
     pack = ROOT / "policypacks" / "ai-governance"
     policy_config = synthetic_policy_config(pack, Path(tempfile.mkdtemp()) / "bench.json", source)
@@ -102,6 +104,7 @@ def measure(n: int) -> dict[str, float | int]:
         "program_s": program_s,
         "program_cpu_s": program_cpu_s,
         "floor_s": floor_s,
+        "floor_cpu_s": floor_cpu_s,
         "floor_raw_s": floor_raw_s,
         "policy_s": policy_s,
         "policy_cpu_s": policy_cpu_s,

@@ -15,16 +15,19 @@ What the Pulumi CLI (3.272) does for a Python pack, and what this module repeats
 3. Read the port the pack prints on its first stdout line and speak the Analyzer protocol:
    ``Handshake`` (optional; UNIMPLEMENTED is fine), ``ConfigureStack``, ``GetAnalyzerInfo``,
    ``Configure`` with the reconciled policy config, ``Analyze`` once per resource (type, URN,
-   name, properties, options, provider) and ``AnalyzeStack`` with every resource, including
-   parent, dependencies and property dependencies.
+   name, inputs, options with the parent, and its provider resource) and ``AnalyzeStack`` with
+   every resource's *outputs*, provider, parent, dependencies and property dependencies.
+   A resource that names no provider gets the engine's default provider for its package and
+   version (``default_7_51_1``), registered and analyzed first, whose inputs are the stack's
+   ``<package>:*`` config with every value a string, as the engine passes it (a structured value
+   is its JSON text; a secure value a secret), plus ``version``.
 4. Reconcile the policy config like ``pulumi preview --policy-pack-config``: schema defaults, then
    the pack's initial config, then the file (a top-level ``"all"`` sets every policy's level and
    is forwarded, with its properties, to ``Configure``), validated against each policy's
    ``configSchema``.
 
-The subprocess is always terminated, whatever happens. Differences from a real preview:
-properties are the program's inputs as recorded (no provider ``Check`` defaults), and the default
-provider of a package is synthesized from the stack's ``<package>:*`` config.
+The subprocess is always terminated, whatever happens. What still differs from a real preview is
+listed in docs/preflight.md ("What still differs from the real engine").
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from .bounded import CONFIG_LIMIT, BoundedReadError, load_yaml, loads_json, read_text
-from .engine import RecordedResource
+from .engine import REDACTED, SECRET_SIG, SIG_KEY, RecordedResource
 
 LEVELS = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -544,6 +547,71 @@ def stack_urn(project: str, stack: str) -> str:
     return f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
 
 
+STACK_SHAPES = ("outputs", "inputs")
+"""What ``AnalyzeStack`` gets as each resource's properties: its outputs, as the engine sends them (the
+default), or its inputs (what preflight sent before; the fidelity test runs both and compares)."""
+
+
+def default_provider_name(version: str) -> str:
+    """The engine's name for a package's default provider (``ProviderRequest.DefaultName``):
+    ``default``, then the version's major, minor, patch, pre-release and build parts."""
+    if not version:
+        return "default"
+    core, _, build = version.partition("+")
+    core, _, pre = core.partition("-")
+    parts = core.split(".") + (pre.split(".") if pre else []) + (build.split(".") if build else [])
+    return "_".join(["default", *parts])
+
+
+def _uses_default_provider(resource: RecordedResource) -> bool:
+    return (resource.custom and not resource.provider and not resource.type.startswith("pulumi:providers:")
+            and resource.type.split(":", 1)[0] != "pulumi")
+
+
+def default_provider_urn(project: str, stack: str, resource: RecordedResource) -> str:
+    package = resource.type.split(":", 1)[0]
+    return f"urn:pulumi:{stack}::{project}::pulumi:providers:{package}::{default_provider_name(resource.version)}"
+
+
+def package_config(package: str, stack_config: Mapping[str, Any], secret_keys: Iterable[str]) -> dict[str, Any]:
+    """A default provider's inputs from the stack config (the engine's ``GetPackageConfig``): every
+    ``<package>:<name>`` value as a string (structured values as their JSON text), secure values as
+    secrets (never their text)."""
+    secret = set(secret_keys)
+    props: dict[str, Any] = {}
+    for key, value in stack_config.items():
+        if not key.startswith(package + ":"):
+            continue
+        name = key.split(":", 1)[1]
+        if key in secret:
+            props[name] = {SIG_KEY: SECRET_SIG, "value": REDACTED}
+        else:
+            props[name] = value if isinstance(value, str) else json.dumps(value)
+    return props
+
+
+def default_providers(resources: Sequence[RecordedResource], *, project: str, stack: str,
+                      stack_config: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> list[RecordedResource]:
+    """The default provider resources the engine registers for the resources that name no provider:
+    one per package and version, in the order first needed, without parent."""
+    found: dict[str, RecordedResource] = {}
+    secret = list(secret_keys)
+    for resource in resources:
+        if not _uses_default_provider(resource):
+            continue
+        urn = default_provider_urn(project, stack, resource)
+        if urn in found:
+            continue
+        package = resource.type.split(":", 1)[0]
+        inputs = package_config(package, stack_config, secret)
+        if resource.version:
+            inputs["version"] = resource.version
+        found[urn] = RecordedResource(
+            urn=urn, type=f"pulumi:providers:{package}", name=urn.rsplit("::", 1)[1], parent="", custom=True,
+            inputs=inputs, options={}, version=resource.version)
+    return list(found.values())
+
+
 class PolicyAnalyzer:
     """One running pack. ``start()`` only spawns it (so the caller can run the program meanwhile);
     ``connect()`` waits until it serves; ``run()`` connects, configures and analyzes; ``close()``
@@ -780,9 +848,15 @@ class PolicyAnalyzer:
         self._config = config
         return config
 
-    def run(self, resources: Sequence[RecordedResource], config: Mapping[str, PolicyConfig] | None = None) -> PolicyRun:
+    def run(self, resources: Sequence[RecordedResource], config: Mapping[str, PolicyConfig] | None = None, *,
+            stack_shape: str = "outputs") -> PolicyRun:
         """The whole exchange for one stack, in the engine's order (``config``: parsed policy config
-        instead of the config file; a running pack can be re-configured and run again)."""
+        instead of the config file; a running pack can be re-configured and run again;
+        ``stack_shape``: one of ``STACK_SHAPES``)."""
+        if stack_shape not in STACK_SHAPES:
+            raise ValueError(f"stack_shape must be one of {', '.join(STACK_SHAPES)}")
+        resources = [*default_providers(resources, project=self.project, stack=self.stack,
+                                        stack_config=self.stack_config, secret_keys=self.secret_keys), *resources]
         self.connect()
         ready = time.perf_counter()
         self.handshake()
@@ -829,7 +903,7 @@ class PolicyAnalyzer:
             collect(self._result(f"Analyze({done.urn})", future), done.urn)
         t1 = time.perf_counter()
         response = self._call("AnalyzeStack", self.stub.AnalyzeStack,
-                              self.analyze_stack_request(resources, by_urn, structs))
+                              self.analyze_stack_request(resources, by_urn, structs, stack_shape=stack_shape))
         collect(response, stack_urn(self.project, self.stack))
         t2 = time.perf_counter()
         result.timings.update({"analyze": t1 - t0, "analyze_stack": t2 - t1})
@@ -861,43 +935,48 @@ class PolicyAnalyzer:
             parent=resource.parent,
         )
 
-    def provider(self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource]
-                 ) -> analyzer_pb2.AnalyzerProviderResource | None:
+    def provider(self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource],
+                 structs: dict[str, struct_pb2.Struct] | None = None) -> analyzer_pb2.AnalyzerProviderResource | None:
+        """The provider resource the engine sends with ``resource``: the one it names, else its package's
+        default provider; none for a component, a provider or the stack. Its properties are the
+        provider's inputs, with the ``version`` the SDK asked for."""
         ref = resource.provider
         if ref:
             urn = ref.rsplit("::", 1)[0] if ref.count("::") > 3 else ref
-            found = by_urn.get(urn)
-            if found is not None:
-                return analyzer_pb2.AnalyzerProviderResource(
-                    type=found.type, urn=found.urn, name=found.name, properties=_struct(found.inputs))
-        package = resource.type.split(":", 1)[0]
-        if package == "pulumi" or resource.type.startswith("pulumi:providers:") or not resource.custom:
+        elif _uses_default_provider(resource):
+            urn = default_provider_urn(self.project, self.stack, resource)
+        else:
             return None
-        props: dict[str, Any] = {}
-        for key, value in self.stack_config.items():
-            if key.startswith(package + ":") and key not in self.secret_keys:
-                name = key.split(":", 1)[1]
-                try:
-                    props[name] = json.loads(value) if value[:1] in "[{" else value
-                except (TypeError, json.JSONDecodeError):
-                    props[name] = value
-        urn = f"urn:pulumi:{self.stack}::{self.project}::pulumi:providers:{package}::default"
-        return analyzer_pb2.AnalyzerProviderResource(
-            type=f"pulumi:providers:{package}", urn=urn, name="default", properties=_struct(props))
+        found = by_urn.get(urn)
+        if found is None and not ref:
+            found = next(iter(default_providers([resource], project=self.project, stack=self.stack,
+                                                stack_config=self.stack_config, secret_keys=self.secret_keys)))
+        if found is None:
+            return None
+        key = "provider:" + found.urn
+        properties = structs.get(key) if structs is not None else None
+        if properties is None:
+            inputs = found.inputs if "version" in found.inputs or not found.version else {
+                **found.inputs, "version": found.version}
+            properties = _struct(inputs)
+            if structs is not None:
+                structs[key] = properties
+        return analyzer_pb2.AnalyzerProviderResource(type=found.type, urn=found.urn, name=found.name,
+                                                     properties=properties)
 
     def analyze_request(self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource],
-                        structs: Mapping[str, struct_pb2.Struct] | None = None) -> analyzer_pb2.AnalyzeRequest:
+                        structs: dict[str, struct_pb2.Struct] | None = None) -> analyzer_pb2.AnalyzeRequest:
         properties = structs[resource.urn] if structs is not None else _struct(resource.inputs)
         request = analyzer_pb2.AnalyzeRequest(
             type=resource.type, urn=resource.urn, name=resource.name, properties=properties,
             options=self.options(resource))
-        provider = self.provider(resource, by_urn)
+        provider = self.provider(resource, by_urn, structs)
         if provider is not None:
             request.provider.CopyFrom(provider)
         return request
 
     def analyze_stack_request(self, resources: Sequence[RecordedResource], by_urn: Mapping[str, RecordedResource],
-                              structs: Mapping[str, struct_pb2.Struct] | None = None
+                              structs: dict[str, struct_pb2.Struct] | None = None, *, stack_shape: str = "outputs"
                               ) -> analyzer_pb2.AnalyzeStackRequest:
         request = analyzer_pb2.AnalyzeStackRequest()
         root = stack_urn(self.project, self.stack)
@@ -908,9 +987,13 @@ class PolicyAnalyzer:
         for resource in resources:
             item = request.resources.add()
             item.type, item.urn, item.name, item.parent = resource.type, resource.urn, resource.name, resource.parent
-            item.properties.CopyFrom(structs[resource.urn] if structs is not None else _struct(resource.inputs))
+            outputs = resource.output_properties if stack_shape == "outputs" else resource.inputs
+            if outputs is resource.inputs:
+                item.properties.CopyFrom(structs[resource.urn] if structs is not None else _struct(resource.inputs))
+            else:
+                item.properties.CopyFrom(_struct(outputs))
             item.options.CopyFrom(self.options(resource))
-            provider = self.provider(resource, by_urn)
+            provider = self.provider(resource, by_urn, structs)
             if provider is not None:
                 item.provider.CopyFrom(provider)
             item.dependencies.extend(resource.dependencies)

@@ -5,6 +5,11 @@ The recording monitor sits where the Pulumi engine's resource monitor sits. It k
 markers, parent, provider, dependencies and the options reviewers care about), then lets the
 SDK's mock monitor answer. Outputs behave as in a first ``pulumi preview``: what a provider
 would compute stays unknown.
+
+Each resource also keeps its *outputs*, what the engine hands ``AnalyzeStack``: the mock's state
+merged over the inputs as a provider echoes them (``provider_echo``); in a preview, every output
+property of the resource's SDK class that the inputs do not set is unknown (the provider computes
+it), and a component's outputs are what it registers with ``register_outputs``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import gc
+import importlib
 import logging
 import runpy
 import sys
@@ -24,7 +31,9 @@ from google.protobuf import json_format
 from google.protobuf import empty_pb2
 
 import pulumi
+from pulumi import _types
 from pulumi.runtime import config as runtime_config
+from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockCallArgs, MockResourceArgs, MockSettings
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
@@ -51,6 +60,25 @@ class RecordedResource:
     provider: str = ""
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
+    """What ``AnalyzeStack`` gets: the state the provider (the mocks) returned, merged over the inputs;
+    None means the inputs echoed as they are (a resource built by hand). Read ``output_properties``."""
+    version: str = ""
+    """The provider plugin version the SDK asked for (the engine names a default provider after it)."""
+    state: Any = field(default=None, repr=False, compare=False)
+    """The mocks' returned state (the engine's Struct), turned into ``outputs`` when first read: the
+    program's run does not pay for it."""
+    computed: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    """Output properties only the provider sets, unknown unless the state has them (at preview)."""
+
+    @property
+    def output_properties(self) -> dict[str, Any]:
+        if self.state is not None:
+            outputs = provider_echo(self.inputs, _struct_to_json(self.state))
+            for name in self.computed:
+                outputs.setdefault(name, UNKNOWN)
+            self.outputs, self.state = outputs, None
+        return self.inputs if self.outputs is None else self.outputs
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +122,75 @@ def _struct_to_json(struct: Any) -> dict[str, Any]:
     return redact_secrets(json_format.MessageToDict(struct, preserving_proto_field_name=True))
 
 
+def _is_unknown(value: Any) -> bool:
+    return value == UNKNOWN
+
+
+def provider_echo(inputs: Any, state: Any) -> Any:
+    """A resource's outputs as a provider echoes its inputs: the returned ``state`` wins where it has a
+    value; an input the state leaves out (or null) is echoed; an unknown input stays unknown (a
+    provider cannot know at preview what it was not given). Objects merge key by key, lists of the
+    same length item by item."""
+    if _is_unknown(inputs):
+        return UNKNOWN
+    if state is None:
+        return inputs
+    if isinstance(inputs, dict) and isinstance(state, dict):
+        if inputs.get(SIG_KEY) == SECRET_SIG or state.get(SIG_KEY) == SECRET_SIG:
+            return inputs if inputs.get(SIG_KEY) == SECRET_SIG else state
+        merged = {key: provider_echo(value, state.get(key)) for key, value in inputs.items()}
+        merged.update({key: value for key, value in state.items() if key not in inputs and value is not None})
+        return merged
+    if isinstance(inputs, list) and isinstance(state, list) and len(inputs) == len(state):
+        return [provider_echo(i, o) for i, o in zip(inputs, state)]
+    return state
+
+
+@functools.lru_cache(maxsize=None)
+def sdk_resource_class(type_: str) -> type | None:
+    """The SDK's generated class for ``type_``, found as the SDK finds it to rehydrate a resource (its
+    package's resource-module registry); None for a type without one."""
+    info: Any
+    try:
+        if type_.startswith("pulumi:providers:"):
+            info = getattr(rpc.get_resource_package(type_.split(":")[2], ""), "pkg_info", None)
+            class_name = info.get("class") if isinstance(info, dict) else None
+        else:
+            pkg, mod, _ = type_.split(":", 2)
+            info = getattr(rpc.get_resource_module(pkg, mod, ""), "mod_info", None)
+            class_name = info.get("classes", {}).get(type_) if isinstance(info, dict) else None
+        if not class_name:
+            return None
+        return getattr(importlib.import_module(info["fqn"]), class_name)
+    except (ValueError, ImportError, AttributeError, KeyError):
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def sdk_input_names(type_: str) -> dict[str, str] | None:
+    """``type_``'s input properties, engine name -> Python name, from its SDK class's args class."""
+    cls = sdk_resource_class(type_)
+    if cls is None:
+        return None
+    module = sys.modules.get(cls.__module__)
+    args_cls = getattr(module, f"{cls.__name__}InitArgs", None) or getattr(module, f"{cls.__name__}Args", None)
+    if args_cls is None or not _types.is_input_type(args_cls):
+        return None
+    return {pulumi_name: py for py, pulumi_name in _types.input_type_py_to_pulumi_names(args_cls).items()}
+
+
+@functools.lru_cache(maxsize=None)
+def computed_outputs(type_: str) -> frozenset[str]:
+    """The output properties (engine names) of ``type_``'s SDK class that are not inputs: what only the
+    provider sets, unknown at preview on a create. Empty for a type without a generated class."""
+    cls, inputs = sdk_resource_class(type_), sdk_input_names(type_)
+    if cls is None or inputs is None:
+        return frozenset()
+    outputs = {name for value in vars(cls).values()
+               if isinstance(name := getattr(getattr(value, "fget", None), "_pulumi_name", None), str)}
+    return frozenset(outputs - inputs.keys())
+
+
 class PreflightMocks(Mocks):
     """Answers invokes from ``preflight.invokes``; resources echo their inputs, as a preview does."""
 
@@ -134,10 +231,12 @@ class PreflightMocks(Mocks):
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks, recording: Recording):
+    def __init__(self, mocks: Mocks, recording: Recording, preview: bool = True):
         super().__init__(mocks)
         self.recording = recording
         self._stack_urn = ""
+        self._by_urn: dict[str, RecordedResource] = {}
+        self._preview = preview
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -156,25 +255,34 @@ class RecordingMonitor(MockMonitor):
                     if request.HasField("customTimeouts") and getattr(request.customTimeouts, k)}
         if timeouts:
             options["customTimeouts"] = timeouts
-        self.recording.resources.append(
-            RecordedResource(
-                urn=response.urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                custom=bool(request.custom),
-                inputs=_struct_to_json(request.object),
-                options=options,
-                provider=request.provider,
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-            )
+        inputs = _struct_to_json(request.object)
+        recorded = RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            inputs=inputs,
+            options=options,
+            provider=request.provider,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            # A component's outputs are its inputs until it registers its own.
+            outputs=None if request.custom else inputs,
+            version=request.version,
+            state=response.object if request.custom else None,
+            computed=computed_outputs(request.type) if request.custom and self._preview else frozenset(),
         )
+        self.recording.resources.append(recorded)
+        self._by_urn[recorded.urn] = recorded
         return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
         if request.urn and request.urn == self._stack_urn:
             self.recording.outputs = _struct_to_json(request.outputs)
+        elif request.urn in self._by_urn:
+            component = self._by_urn[request.urn]
+            component.outputs, component.state = _struct_to_json(request.outputs), None
         return empty_pb2.Empty()
 
 
@@ -237,7 +345,7 @@ def run_program(
         logger = logging.getLogger(f"preflight.program.{source.stack}")
         logger.propagate = False
         logger.handlers = [_LogCollector(recording)]
-        monitor = RecordingMonitor(PreflightMocks(region, preview), recording)
+        monitor = RecordingMonitor(PreflightMocks(region, preview), recording, preview)
         features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
         configure(
             MockSettings(

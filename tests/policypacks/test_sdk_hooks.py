@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import types
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pulumi_policy import policy as sdk
 
 from tests.policypacks.conftest import PACK_DIR
@@ -50,3 +54,89 @@ def test_the_pack_refuses_to_start_when_the_hooks_cannot_install(monkeypatch):
 def test_the_pack_installs_the_hooks_before_building_the_pack():
     main = (PACK_DIR / "__main__.py").read_text()
     assert main.index("install_sdk_hooks()") < main.index("PolicyPack(")
+
+
+def test_the_runtime_settings_are_made_once_per_thread_while_their_environment_holds(monkeypatch):
+    calls: list[tuple[str, str | None]] = []
+    configure = sdk_hooks.configure_runtime_once(
+        lambda self: calls.append((threading.current_thread().name, os.environ.get("PULUMI_STACK"))))
+    monkeypatch.setenv("PULUMI_STACK", "hooks-a")
+    configure(None)
+    configure(None)
+    assert calls == [(threading.current_thread().name, "hooks-a")]
+    monkeypatch.setenv("PULUMI_STACK", "hooks-b")  # any input of the settings changes: made again
+    configure(None)
+    configure(None)
+    assert calls[1:] == [(threading.current_thread().name, "hooks-b")]
+    other = threading.Thread(target=configure, args=(None,), name="worker")  # its own context variables
+    other.start()
+    other.join()
+    assert calls[2:] == [("worker", "hooks-b")]
+
+
+def test_options_and_provider_views_are_built_once_per_message_and_call():
+    built: list[object] = []
+
+    def view(self, message):
+        built.append(message)
+        return object()
+
+    cached = sdk_hooks.per_call_method(view)
+    first, second = object(), object()
+    assert cached(None, first) is not cached(None, first)  # outside a call: nothing is kept
+    sdk_hooks.CALL.entries = {}
+    try:
+        assert cached(None, first) is cached(None, first)
+        assert cached(None, second) is not cached(None, first)
+    finally:
+        sdk_hooks.CALL.entries = None
+    assert built == [first, first, first, second]
+
+
+def test_settings_are_computed_once_per_call_and_override(monkeypatch):
+    from ai_governance import common
+
+    computed: list[object] = []
+    real = common._settings
+    monkeypatch.setattr(common, "_settings", lambda override: computed.append(override) or real(override))
+    sdk_hooks.CALL.entries = {}
+    try:
+        shared = common.settings({})
+        assert common.settings(None) is shared and common.settings({"other": 1}) is shared
+        strict = common.settings({"unknownValues": "disabled"})
+        assert strict.unknown_values == "disabled" and common.settings({"unknownValues": "disabled"}) is strict
+    finally:
+        sdk_hooks.CALL.entries = None
+    assert len(computed) == 2
+    common.settings({})
+    assert len(computed) == 3  # outside a call: computed each time
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _JSON, max_size=6))
+def test_property_bags_convert_exactly_as_message_to_dict_does(bag):
+    from google.protobuf import json_format, struct_pb2
+
+    struct = struct_pb2.Struct()
+    struct.update(bag)
+    assert sdk_hooks.struct_to_dict(struct) == json_format.MessageToDict(struct)
+    assert sdk_hooks._JsonFormat(json_format).MessageToDict(struct) == json_format.MessageToDict(struct)
+
+
+def test_a_property_bag_with_an_infinity_fails_as_message_to_dict_does():
+    from google.protobuf import json_format, struct_pb2
+
+    struct = struct_pb2.Struct()
+    struct.update({"a": [1.0, float("inf")]})
+    for convert in (sdk_hooks.struct_to_dict, json_format.MessageToDict):
+        with pytest.raises(ValueError):
+            convert(struct)
+    other = struct_pb2.ListValue()  # not a Struct: json_format itself
+    other.extend([1.0, "x"])
+    assert sdk_hooks._JsonFormat(json_format).MessageToDict(other) == [1.0, "x"]

@@ -8,10 +8,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from preflight.engine import SECRET_SIG, SIG_KEY, UNKNOWN, redact_secrets
+from preflight.engine import SECRET_SIG, SIG_KEY, UNKNOWN, RecordedResource, computed_outputs, redact_secrets
 from preflight.report import SCHEMA, build_report, render_plan
 from preflight.stackfile import read_stack_config, secret_placeholder
-from tests.support import ROOT, STACKS, preview
+from tests.support import ROOT, STACKS, one, preview, recorded
 
 REPORT_SCHEMA = json.loads((ROOT / "preflight" / "report.schema.json").read_text())
 
@@ -83,3 +83,53 @@ def test_at_preview_computed_outputs_are_unknown():
     recording = preview("dev")
     assert any(UNKNOWN in json.dumps(r.inputs) for r in recording.resources), \
         "some input should depend on a value a provider computes (an ID or ARN)"
+
+
+# --- outputs: what AnalyzeStack gets ---------------------------------------------------------------
+
+def test_a_provider_echoes_its_inputs_under_its_state():
+    from preflight.engine import provider_echo
+
+    secret = {SIG_KEY: SECRET_SIG, "value": "[secret]"}
+    inputs = {"name": "a", "tags": {"k": "v", "late": UNKNOWN}, "ids": [UNKNOWN, "b"], "gone": None, "s": secret,
+              "list": [1, 2]}
+    state = {"name": "a", "tags": {"k": "v2"}, "ids": [None, "b"], "arn": "arn:x", "empty": None, "s": {"x": 1},
+             "list": [1]}
+    assert provider_echo(inputs, state) == {
+        "name": "a",
+        "tags": {"k": "v2", "late": UNKNOWN},  # the state wins; an unknown input stays unknown
+        "ids": [UNKNOWN, "b"],
+        "gone": None,
+        "s": secret,  # a secret input keeps its envelope
+        "list": [1],  # lists of another length: the state's
+        "arn": "arn:x",  # what only the state has
+    }
+    assert provider_echo(UNKNOWN, "known") == UNKNOWN and provider_echo("in", None) == "in"
+
+
+def test_outputs_at_preview_leave_what_the_provider_computes_unknown():
+    recording = recorded("prod")
+    cluster = one(recording, "aws:eks/cluster:Cluster")
+    outputs = cluster.output_properties
+    assert outputs["arn"] == UNKNOWN and outputs["endpoint"] == UNKNOWN  # computed on create
+    assert outputs["vpcConfig"]["clusterSecurityGroupId"] == UNKNOWN  # the mocks' own unknown
+    assert {k: v for k, v in outputs.items() if k in cluster.inputs and k != "vpcConfig"} == \
+        {k: v for k, v in cluster.inputs.items() if k != "vpcConfig"}  # the inputs, echoed
+    assert outputs["vpcConfig"] == {**cluster.inputs["vpcConfig"], "clusterSecurityGroupId": UNKNOWN, "vpcId": UNKNOWN}
+    assert "arn" not in cluster.inputs and "name" not in computed_outputs(cluster.type)
+    deployment = next(r for r in recording.resources if r.type == "kubernetes:apps/v1:Deployment")
+    assert deployment.output_properties == {**deployment.inputs, "status": UNKNOWN}
+    service = next(r for r in recording.resources if r.type == "ai-platform:inference:InferenceService")
+    assert "url" in service.output_properties and service.output_properties != service.inputs  # registered outputs
+    assert computed_outputs("example:index:NoSuchType") == frozenset()
+
+
+def test_outputs_after_an_update_are_the_mocks_state():
+    recording = recorded("dev", False)
+    node_group = next(r for r in recording.resources if r.type == "aws:eks/nodeGroup:NodeGroup")
+    outputs = node_group.output_properties
+    assert outputs["arn"].startswith("arn:aws:preflight:") and outputs["resources"][0]["autoscalingGroups"]
+    assert "status" not in outputs  # nothing made unknown outside a preview
+    hand_built = RecordedResource(urn="u", type="aws:s3/bucket:Bucket", name="b", parent="", custom=True,
+                                  inputs={"bucket": "b"}, options={})
+    assert hand_built.output_properties is hand_built.inputs

@@ -358,15 +358,31 @@ def settings(policy_config: Mapping[str, Any] | None = None) -> PackSettings:
     """The pack-wide settings, with the rule's own ``unknownValues`` override applied.
 
     The org settings come from the stack's config; a pin in the ``"all"`` entry only fills in what
-    the stack does not set (``Configure`` has already refused a pin that disagrees).
+    the stack does not set (``Configure`` has already refused a pin that disagrees). Within one
+    gRPC call they cannot change, so every rule of the call shares one computation per override.
     """
+    override = (policy_config or {}).get("unknownValues", _NO_OVERRIDE)
+    entries = getattr(sdk_hooks.CALL, "entries", None)
+    if entries is None or not isinstance(override, (str, _Marker)):
+        return _settings(override)
+    key = ("settings", override)
+    found = entries.get(key)
+    if found is None:
+        found = entries[key] = _settings(override)
+    return found
+
+
+_NO_OVERRIDE: Any = _Marker("<no override>")
+
+
+def _settings(override: Any) -> PackSettings:
     raw = PACK_CONFIG.all()
     org = stack_org_settings()
     environment = org.get("environment") or raw.get("environment")
     if environment not in ENVIRONMENTS:
         stack = os.environ.get("PULUMI_STACK", "")
         environment = stack if stack in ENVIRONMENTS else "prod"  # unknown environment: the strictest rules
-    unknown_values = (policy_config or {}).get("unknownValues", raw.get("unknownValues"))
+    unknown_values = raw.get("unknownValues") if override is _NO_OVERRIDE else override
     if unknown_values not in UNKNOWN_LEVELS:
         unknown_values = "mandatory"  # fail closed
     pinned_prefix = raw.get("tagPrefix")

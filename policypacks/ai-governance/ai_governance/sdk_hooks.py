@@ -2,14 +2,22 @@
 
 pulumi-policy has no public way for a rule to read the policy config's ``"all"`` entry (the CLI
 forwards it to ``Configure``, but the SDK hands each rule only its own entry), nor to share one
-deserialized view of a resource between rules. Two small wraps of its private analyzer servicer do
-both:
+deserialized view of a resource between rules, nor to skip re-reading an environment that does not
+change. Three small wraps of its private analyzer servicer do that:
 
 1. ``Configure`` keeps the ``"all"`` entry (pins of the org settings, ``unknownValues``, ``asOf``)
    and first asks ``validate`` whether it is acceptable; an error aborts ``Configure`` with
    INVALID_ARGUMENT, so the preview stops with that one message.
-2. ``Analyze``/``AnalyzeStack`` cache the SDK's conversions (MessageToDict, deserialize, proxy)
-   per message object for the length of one call, so the pack stays linear in the stack's size.
+2. ``Analyze``/``AnalyzeStack`` cache the SDK's conversions (MessageToDict, done directly for a
+   property bag by ``struct_to_dict``; deserialize; proxy)
+   and the options and provider views it builds of a resource message (``_get_resource_options``,
+   ``_get_provider_resource``) per message object for the length of one call: the SDK rebuilds
+   them for every policy, so without the cache a resource costs once per policy, not once.
+3. ``_configure_runtime_settings``, which the SDK runs at the start of every call (it JSON-parses
+   ``PULUMI_CONFIG``, up to 64 KiB, and inspects a signature: about an eighth of the pack's CPU),
+   runs once per gRPC worker thread while ``PULUMI_CONFIG``, ``PULUMI_PROJECT``, ``PULUMI_STACK``,
+   ``PULUMI_DRY_RUN`` and ``PULUMI_ORGANIZATION`` stay the same; the settings it makes are the
+   thread's context variables, so each thread still gets them once.
 
 The org settings themselves do not depend on this module: they come from ``PULUMI_CONFIG``. If the
 installed pulumi-policy is not the tested version, or its servicer has changed shape, ``install``
@@ -18,6 +26,8 @@ raises ``SystemExit`` and the pack refuses to start rather than run with missing
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -26,7 +36,11 @@ from typing import Any
 TESTED_PULUMI_POLICY = "1.21"
 """The pulumi-policy minor these hooks were written and tested against (requirements.txt pins it)."""
 
-_HOOKED = ("Configure", "Analyze", "AnalyzeStack")
+_HOOKED = ("Configure", "Analyze", "AnalyzeStack", "_configure_runtime_settings", "_get_resource_options",
+           "_get_provider_resource")
+RUNTIME_ENV = ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_ORGANIZATION")
+"""What the SDK's runtime settings are made from."""
+_RUNTIME = threading.local()
 
 
 class _PackConfig:
@@ -69,15 +83,80 @@ def per_call_cache(function: Callable[..., Any]) -> Callable[..., Any]:
     return cached
 
 
+def per_call_method(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``method(self, message)`` computed once per ``message`` object during one call."""
+
+    def cached(self: Any, message: Any) -> Any:
+        entries = getattr(CALL, "entries", None)
+        if entries is None:
+            return method(self, message)
+        key = (id(method), id(message))
+        hit = entries.get(key)
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        result = method(self, message)
+        entries[key] = (message, result)  # keeps ``message`` alive, so its id cannot be reused meanwhile
+        return result
+
+    return cached
+
+
+def struct_to_dict(struct: Any) -> dict[str, Any]:
+    """``json_format.MessageToDict`` of a ``google.protobuf.Struct``, the same values (numbers as
+    floats, ValueError on NaN and infinities) without its generic per-field descriptor walk."""
+    return {key: _value(value) for key, value in struct.fields.items()}
+
+
+def _value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return struct_to_dict(value.struct_value)
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):
+            raise ValueError(f"Fail to serialize {number} for Value.number_value")
+        return number
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "list_value":
+        return [_value(item) for item in value.list_value.values]
+    return None
+
+
+def _message_to_dict(module: Any) -> Callable[..., Any]:
+    def message_to_dict(message: Any, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and message.DESCRIPTOR.full_name == "google.protobuf.Struct":
+            return struct_to_dict(message)
+        return module.MessageToDict(message, *args, **kwargs)
+    return message_to_dict
+
+
 class _JsonFormat:
-    """Stands in for ``google.protobuf.json_format`` inside pulumi_policy.policy: MessageToDict cached."""
+    """Stands in for ``google.protobuf.json_format`` inside pulumi_policy.policy: MessageToDict of a
+    property bag (a Struct) converted directly and cached per call."""
 
     def __init__(self, module: Any) -> None:
         self._module = module
-        self.MessageToDict = per_call_cache(module.MessageToDict)
+        self.MessageToDict = per_call_cache(_message_to_dict(module))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
+
+
+def configure_runtime_once(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``original`` (the SDK's runtime set-up) run once per thread for the same ``RUNTIME_ENV``."""
+
+    def configure_runtime_settings(self: Any) -> Any:
+        key = tuple(os.environ.get(name) for name in RUNTIME_ENV)
+        if getattr(_RUNTIME, "key", None) == key:
+            return None
+        result = original(self)
+        _RUNTIME.key = key
+        return result
+
+    return configure_runtime_settings
 
 
 def problem(version: str | None, sdk: Any) -> str | None:
@@ -142,3 +221,6 @@ def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
     setattr(servicer, "Configure", configure)
     setattr(servicer, "Analyze", per_call(servicer.Analyze))
     setattr(servicer, "AnalyzeStack", per_call(servicer.AnalyzeStack))
+    setattr(servicer, "_configure_runtime_settings", configure_runtime_once(servicer._configure_runtime_settings))
+    for name in ("_get_resource_options", "_get_provider_resource"):
+        setattr(servicer, name, per_call_method(getattr(servicer, name)))
