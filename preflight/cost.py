@@ -51,8 +51,11 @@ def estimator_resources(recording: Recording) -> list[dict[str, Any]]:
     ]
 
 
-def cost_section(recording: Recording, cfg: StackConfig, as_of: date | None = None) -> dict[str, Any]:
-    """The report's ``cost`` section for ``recording`` of the stack configured by ``cfg``."""
+def cost_section(recording: Recording, cfg: StackConfig, as_of: date | None = None,
+                 budget_basis: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The report's ``cost`` section for ``recording`` of the stack configured by ``cfg``.
+
+    ``budget_basis``: the budget gate's basis (:func:`gate_basis`); default the policy's default."""
     resources = estimator_resources(recording)
     key = cfg.tags.key("project")
     result = estimate(
@@ -62,8 +65,39 @@ def cost_section(recording: Recording, cfg: StackConfig, as_of: date | None = No
         default_project=cfg.finops.project,
         spot_fraction=cfg.finops.spot_price_fraction,
         as_of=as_of,
+        usage=cfg.finops.usage_assumptions,
     )
-    return result.section(monthly_limits(resources, key))
+    section = result.section(monthly_limits(resources, key))
+    section["budget_basis"] = dict(budget_basis or {"figure": GATE_DEFAULT_BASIS, "source": None})
+    return section
+
+
+# --- the budget gate's basis -------------------------------------------------------------------
+
+GATE_POLICY = "cost-within-budget"
+GATE_DEFAULT_BASIS = "expected"
+"""``cost-within-budget``'s own default for its ``basis`` setting (policypacks/ai-governance)."""
+FIGURES = ("min", "expected", "max")
+
+
+def gate_basis(config_file: Path | None, shown_as: str | None = None) -> dict[str, Any]:
+    """Which figure the stack's budget gate compares with budgets, read from its pack config.
+
+    ``{"figure": "max", "source": "policypacks/ai-governance/config/prod.json: cost-within-budget.basis"}``;
+    without a config file or a ``basis`` setting, the policy's default (``source`` says so)."""
+    from .analyzer import PolicyPackError, load_policy_config  # the pack config reader, one implementation
+
+    where = shown_as or (str(config_file) if config_file is not None else None)
+    if config_file is None or not config_file.is_file():
+        return {"figure": GATE_DEFAULT_BASIS, "source": f"{GATE_POLICY}'s default (no pack config)"}
+    try:
+        entry = load_policy_config(config_file).get(GATE_POLICY)
+    except PolicyPackError:
+        return {"figure": GATE_DEFAULT_BASIS, "source": f"{GATE_POLICY}'s default ({where} unreadable)"}
+    value = (entry.properties if entry is not None else {}).get("basis")
+    if value in FIGURES:
+        return {"figure": value, "source": f"{where}: {GATE_POLICY}.basis"}
+    return {"figure": GATE_DEFAULT_BASIS, "source": f"{GATE_POLICY}'s default ({where} does not set basis)"}
 
 
 # --- baseline ---------------------------------------------------------------------------------
