@@ -230,13 +230,13 @@ def _cause(item: Mapping[str, Any]) -> str:
     figures = item.get("figures") or {}
     top = figures.get("max") or {}
     if item.get("change") == "+":
-        return f"{name} added (max {money(top.get('new'))})"
+        return f"{name} added (max ${money(top.get('new'))})"
     if item.get("change") == "-":
-        return f"{name} removed (max {money(top.get('baseline'))})"
+        return f"{name} removed (max ${money(top.get('baseline'))})"
     changes = item.get("changes") or []
     if changes:
         return f"{name} {', '.join(changes)}"
-    return f"{name} max {money(top.get('baseline'))} → {money(top.get('new'))}"
+    return f"{name} max ${money(top.get('baseline'))} → ${money(top.get('new'))}"
 
 
 def worst_case_warnings(projects: Mapping[str, Any], items: list[dict[str, Any]]) -> list[str]:
