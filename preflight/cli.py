@@ -193,6 +193,10 @@ def _display_path(path: Path | None, base: Path) -> str | None:
     if path is None:
         return None
     try:
+        return str(path.relative_to(base))  # as given under the project (a linked pack stays "policypacks/...")
+    except ValueError:
+        pass
+    try:
         return str(path.resolve().relative_to(base))
     except ValueError:
         return str(path)
