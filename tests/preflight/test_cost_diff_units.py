@@ -212,3 +212,18 @@ def test_the_terminal_changes_show_each_delta_signed_and_none_when_nothing_moved
     changed = [line.split() for line in lines if line.strip().startswith(("~", "+"))]
     assert [(c[1], c[-1]) for c in changed] == [("nat", "0.00"), ("ip", "+3.65")]
     assert "      none" in cost.render_cost(section_, {**diff, "items": []}).splitlines()
+
+
+def test_a_baseline_written_before_the_new_fields_still_compares_and_renders():
+    # The shape an older preflight wrote: items without attributes or lines, no usage/fixed/commitments/spot/basis.
+    old = section([item("nat", 32.85)], {"p": {"min": 32.85, "expected": 32.85, "max": 32.85, "budget": 100.0}}, 32.85)
+    new = section([item("nat", 32.85, stack="prod"), item("extra", 10.0, stack="prod")],
+                  {"p": {"min": 42.85, "expected": 42.85, "max": 42.85, "budget": 100.0}}, 42.85)
+    new["cost"].update(budget_basis={"figure": "max", "source": "prod.json: cost-within-budget.basis"},
+                       usage={"assumptions": {}, "lines": []})
+    diff = cost_diff(old, new)
+    assert [i["change"] for i in diff["items"]] == ["+"] and diff["unchanged"] == 1
+    text = markdown.render_comment({"project": "x", "stack": "prod", **new}, diff)
+    assert "| p | $32.85 → $42.85 (+$10.00) | $32.85 → $42.85 (+$10.00) | $32.85 → $42.85 (+$10.00) | $100.00 | 33% → 43% |" in text
+    # And the other way round: a new report as the baseline of an old-shaped one.
+    assert markdown.render_comment({"project": "x", "stack": "prod", **old}, cost_diff(new, old)).count("% of budget (expected)") == 1
