@@ -180,8 +180,7 @@ def cost_diff(baseline: Mapping[str, Any], report: Mapping[str, Any]) -> dict[st
     projects: dict[str, Any] = {}
     for name in sorted(set(old_projects) | set(new_projects)):
         before, after = _value(old_projects.get(name)), _value(new_projects.get(name))
-        new_entry = new_projects.get(name) if isinstance(new_projects.get(name), Mapping) else {}
-        old_entry = old_projects.get(name) if isinstance(old_projects.get(name), Mapping) else {}
+        new_entry, old_entry = _mapping(new_projects.get(name)), _mapping(old_projects.get(name))
         projects[name] = {
             "baseline": before,
             "new": after,
@@ -253,6 +252,10 @@ def worst_case_warnings(projects: Mapping[str, Any], items: list[dict[str, Any]]
         out.append(f"{name}: worst case {verb} by ${abs(change):,.2f}/month (max ${money(top.get('baseline') or 0.0)} → "
                    f"${money(top.get('new') or 0.0)})" + (f": {'; '.join(causes)}" if causes else ""))
     return out
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _num(value: Any) -> float | None:
