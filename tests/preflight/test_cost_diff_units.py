@@ -227,3 +227,20 @@ def test_a_baseline_written_before_the_new_fields_still_compares_and_renders():
     assert "| p | $32.85 → $42.85 (+$10.00) | $32.85 → $42.85 (+$10.00) | $32.85 → $42.85 (+$10.00) | $100.00 | 33% → 43% |" in text
     # And the other way round: a new report as the baseline of an old-shaped one.
     assert markdown.render_comment({"project": "x", "stack": "prod", **old}, cost_diff(new, old)).count("% of budget (expected)") == 1
+
+
+# --- the budget gate's basis --------------------------------------------------------------------------
+
+def test_the_gate_basis_is_read_from_the_pack_config_else_the_policy_default(tmp_path: Path):
+    config = tmp_path / "prod.json"
+    config.write_text(json.dumps({"cost-within-budget": {"basis": "max", "maxMonthlyUsd": 1}}))
+    assert cost.gate_basis(config, "config/prod.json") == {"figure": "max", "source": "config/prod.json: cost-within-budget.basis"}
+    config.write_text(json.dumps({"cost-within-budget": "mandatory"}))
+    assert cost.gate_basis(config, "c.json") == {
+        "figure": "expected", "source": "cost-within-budget's default (c.json does not set basis)"}
+    config.write_text("{not json")
+    assert cost.gate_basis(config, "c.json")["source"] == "cost-within-budget's default (c.json unreadable)"
+    assert cost.gate_basis(None)["source"] == "cost-within-budget's default (no pack config)"
+    assert cost.gate_basis(tmp_path / "missing.json")["figure"] == "expected"
+    # A report without the field (an older preflight) reads as the default.
+    assert cost.budget_basis({}) == {"figure": "expected", "source": "cost-within-budget's default"}
