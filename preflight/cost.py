@@ -274,6 +274,7 @@ def _item(change: str, item: Mapping[str, Any], before: float | None, after: flo
         "delta": round((after or 0.0) - (before or 0.0), 2),
         "figures": _triple(before_item, item if change != "-" else None),
         "changes": changes or [],
+        "attributes": dict(item["attributes"]) if isinstance(item.get("attributes"), Mapping) else {},
     }
 
 

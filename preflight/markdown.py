@@ -182,6 +182,9 @@ def resource_list(cost: Mapping[str, Any], diff: Mapping[str, Any] | None) -> li
     for item in sorted(changed, key=lambda c: (order.get(str(c.get("change")), 3), str(c.get("project")), str(c.get("urn")))):
         figures = item.get("figures") or {}
         what = {"+": "added", "-": "removed"}.get(str(item.get("change"))) or "; ".join(item.get("changes") or []) or "figures only"
+        attributes = item.get("attributes") if item.get("change") == "+" else None
+        if isinstance(attributes, Mapping) and attributes:
+            what += ": " + ", ".join(f"{key} {value}" for key, value in attributes.items())
         lines.append(
             f"| {cell(item.get('change'))} | {cell(resource_name(str(item.get('urn'))))} | {cell(short_type(str(item.get('type'))))} | "
             f"{cell(item.get('project'))} | {cell(what)} | " + " | ".join(moved(figures.get(f), None) for f in FIGURES) + " |"

@@ -122,7 +122,7 @@ def test_a_new_load_balancer_service(tmp_path, baseline):
     # An NLB made by the AWS Load Balancer Controller, internet-facing: 730 h x 0.0225 = 16.425, 0 NLCU assumed
     # (finops.usage.lcuPerLoadBalancer), 2 AZs (finops.usage.loadBalancerZones) x 730 h x 0.005 = 7.30: 23.73.
     assert HOURS * 0.0225 + 0 * HOURS * 0.006 + 2 * HOURS * 0.005 == pytest.approx(23.725)
-    assert "| + | demo-public | core:Service | project-nova | added |" in text
+    assert "| + | demo-public | core:Service | project-nova | added: load balancer NLB, scheme internet-facing |" in text
     assert ("| demo-public (core:Service) | project-nova | 730 h; 0 NLCU an hour each (finops.usage.lcuPerLoadBalancer); "
             "2 AZs (a public IPv4 address each) (finops.usage.loadBalancerZones) | $0.0225/h + $0.006/NLCU-h + "
             "$0.005/IPv4 address-h | $23.73 |") in text
