@@ -18,12 +18,15 @@ from typing import Any
 from ai_platform_finops.estimator import (
     EIP,
     EKS_CLUSTER,
+    KMS_KEY,
     LAUNCH_TEMPLATE,
+    LOG_GROUP,
     NAT_GATEWAY,
     NODE_GROUP,
     Estimate,
     estimate,
 )
+from ai_platform_finops.load_balancers import HELM_RELEASES
 
 from components.config import ClusterMode, NetworkMode, StackConfig
 from components.config.cluster import NatGatewayMode
@@ -52,10 +55,20 @@ def declared_resources(cfg: StackConfig) -> list[dict[str, Any]]:
                     "inputs": inputs, "dependencies": [u for urns in links.values() for u in urns],
                     "property_dependencies": links})
 
+    stack_tags = {key: cfg.finops.project}
     if cfg.cluster.mode == ClusterMode.CREATE:
         add("declared::cluster", EKS_CLUSTER, {"version": cfg.cluster.version,
                                                "upgradePolicy": {"supportType": cfg.cluster.support_type.value},
-                                               "tags": {key: cfg.finops.project}})
+                                               "tags": stack_tags})
+        add("declared::cluster-secrets-key", KMS_KEY, {"enableKeyRotation": True, "tags": stack_tags})
+        add("declared::cluster-logs", LOG_GROUP, {"tags": stack_tags})
+    if cfg.budgets is not None:
+        add("declared::cost-alerts-key", KMS_KEY, {"enableKeyRotation": True, "tags": stack_tags})
+    argo_ingress = cfg.argocd.ingress if cfg.argocd is not None and cfg.argocd.enabled else None
+    if argo_ingress is not None:
+        # The argo-cd release's values show the server Ingress (components/argocd_values.py).
+        add("declared::argocd", HELM_RELEASES[0], {"chart": "argo-cd", "namespace": "argocd", "values": {
+            "server": {"ingress": {"enabled": True, "ingressClassName": argo_ingress.ingress_class}}}})
     for index in range(nat_gateway_count(cfg)):
         add(f"declared::nat-{index}", NAT_GATEWAY, {"tags": {key: cfg.finops.project}})
         add(f"declared::nat-eip-{index}", EIP, {"tags": {key: cfg.finops.project}})
@@ -90,6 +103,7 @@ def declared_estimate(cfg: StackConfig, as_of: date | None = None) -> Estimate:
         default_project=cfg.finops.project,
         spot_fraction=cfg.finops.spot_price_fraction,
         as_of=as_of,
+        usage=cfg.finops.usage_assumptions,
     )
 
 

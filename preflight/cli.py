@@ -164,8 +164,12 @@ def preview(args: argparse.Namespace) -> int:
             analyzer.close()
     report = build_report(recording)
     human = render_plan(recording)
-    # FinOps (issue 5): cost section, cost table, change against the baseline, PR comment.
-    report["cost"] = finops_cost.cost_section(recording, cfg)
+    # FinOps: cost section, cost table, change against the baseline, PR comment. "% of budget" uses the
+    # figure the stack's budget gate uses, read from the pack config the CLI would apply.
+    gate_config = args.policy_pack_config or (args.policy_pack or project_dir / "policypacks" / "ai-governance") \
+        / "config" / f"{args.stack}.json"
+    budget_basis = finops_cost.gate_basis(gate_config, _display_path(gate_config, project_dir))
+    report["cost"] = finops_cost.cost_section(recording, cfg, budget_basis=budget_basis)
     diff = finops_cost.cost_diff(baseline, report) if baseline is not None else None
     if diff is not None:
         report["cost_diff"] = diff
@@ -188,6 +192,10 @@ def preview(args: argparse.Namespace) -> int:
 def _display_path(path: Path | None, base: Path) -> str | None:
     if path is None:
         return None
+    try:
+        return str(path.relative_to(base))  # as given under the project (a linked pack stays "policypacks/...")
+    except ValueError:
+        pass
     try:
         return str(path.resolve().relative_to(base))
     except ValueError:

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from ai_platform_finops.org import governance_prefix_for
 from ai_platform_finops.rates import DEFAULT_SPOT_FRACTION
 from ai_platform_finops.tags import DEFAULT_PREFIX, dns_subdomain_problem, tag_value_problem
+from ai_platform_finops.usage import Usage
 
 from .base import ConfigModel, DnsLabel
 
@@ -50,6 +51,19 @@ class AnomalyDetectionConfig(ConfigModel):
     """DAILY and WEEKLY alerts go to budgets.alertEmails; IMMEDIATE ones only to the SNS topic (AWS's rule)."""
 
 
+class UsageAssumptions(ConfigModel):
+    """What a preview cannot see, priced as explicit lines of the cost estimate (quantity x unit price)."""
+
+    nat_gb_per_month: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = 0
+    """GB a month the stack's NAT gateways process, all together (0.045 USD/GB in us-east-1)."""
+    logs_gb_per_month: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = 0
+    """GB a month ingested into the stack's CloudWatch log groups, all together (0.50 USD/GB, Standard class)."""
+    lcu_per_load_balancer: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 0
+    """Average LCUs (ALB, 0.008 USD/LCU-hour) or NLCUs (NLB, 0.006 USD/NLCU-hour) each load balancer bills an hour."""
+    load_balancer_zones: Annotated[int, Field(ge=1, le=32)] = 2
+    """Availability Zones of each internet-facing load balancer: one public IPv4 address (0.005 USD/hour) each."""
+
+
 class FinOpsSettings(ConfigModel):
     tag_prefix: str = DEFAULT_PREFIX
     """The org's FinOps tag and label prefix (a DNS subdomain); the policy pack reads it from here."""
@@ -72,6 +86,13 @@ class FinOpsSettings(ConfigModel):
     )
     anomaly_detection: AnomalyDetectionConfig = AnomalyDetectionConfig()
     """AWS Cost Anomaly Detection on the project tag."""
+    usage: UsageAssumptions = UsageAssumptions()
+    """Usage assumptions the cost estimate prices as explicit lines (0 GB and 0 LCU unless set)."""
+
+    @property
+    def usage_assumptions(self) -> "Usage":
+        """The estimator's view of :attr:`usage`."""
+        return Usage.from_config(self.usage.model_dump(by_alias=True))
 
     @model_validator(mode="before")
     @classmethod

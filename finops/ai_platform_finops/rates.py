@@ -48,14 +48,60 @@ NAT_GATEWAY_HOUR = Rate(
     "AWS VPC pricing, https://aws.amazon.com/vpc/pricing/ (US East (N. Virginia))",
 )
 NAT_GATEWAY_GB = Rate(
-    0.045, "USD per GB processed (usage-based: NOT in the estimate)",
-    "AWS VPC pricing, https://aws.amazon.com/vpc/pricing/ (US East (N. Virginia))",
+    0.045, "USD per GB processed by a NAT gateway (usage-based: finops.usage.natGbPerMonth)",
+    "AWS VPC pricing, https://aws.amazon.com/vpc/pricing/ (US East (N. Virginia)), checked 2026-12-02",
 )
 PUBLIC_IPV4_HOUR = Rate(
     0.005, "USD per public IPv4 address-hour (Elastic IPs, in use or idle)",
     "AWS News Blog, 'New - AWS Public IPv4 Address Charge + Public IP Insights' (2023-07-28), "
     "in effect since 2024-02-01; https://aws.amazon.com/vpc/pricing/",
 )
+# --- usage-based and small fixed charges (checked 2026-12-02) ---------------------------------
+CLOUDWATCH_LOGS_GB = Rate(
+    0.50, "USD per GB ingested into CloudWatch Logs, Standard log class (usage-based: finops.usage.logsGbPerMonth)",
+    "Amazon CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/ (US East (N. Virginia), Logs, "
+    "Standard: collect (data ingestion) 0.50 $/GB), checked 2026-12-02",
+)
+ALB_HOUR = Rate(
+    0.0225, "USD per Application Load Balancer-hour",
+    "Elastic Load Balancing pricing, https://aws.amazon.com/elasticloadbalancing/pricing/ (US East (N. Virginia)), "
+    "checked 2026-12-02",
+)
+ALB_LCU_HOUR = Rate(
+    0.008, "USD per LCU-hour of an Application Load Balancer (usage-based: finops.usage.lcuPerLoadBalancer)",
+    "Elastic Load Balancing pricing, https://aws.amazon.com/elasticloadbalancing/pricing/ (US East (N. Virginia)), "
+    "checked 2026-12-02",
+)
+NLB_HOUR = Rate(
+    0.0225, "USD per Network Load Balancer-hour",
+    "Elastic Load Balancing pricing, https://aws.amazon.com/elasticloadbalancing/pricing/ (US East (N. Virginia)), "
+    "checked 2026-12-02",
+)
+NLB_NLCU_HOUR = Rate(
+    0.006, "USD per NLCU-hour of a Network Load Balancer (usage-based: finops.usage.lcuPerLoadBalancer)",
+    "Elastic Load Balancing pricing, https://aws.amazon.com/elasticloadbalancing/pricing/ (US East (N. Virginia)), "
+    "checked 2026-12-02",
+)
+CLB_HOUR = Rate(
+    0.025, "USD per Classic Load Balancer-hour (plus 0.008 $/GB processed, not modelled)",
+    "Elastic Load Balancing pricing, https://aws.amazon.com/elasticloadbalancing/pricing/ (US East (N. Virginia)), "
+    "checked 2026-12-02",
+)
+KMS_KEY_MONTH = Rate(
+    1.00, "USD per customer managed KMS key-month (prorated hourly; each automatic rotation adds 1 USD/month "
+          "from the key's first rotation, a year after creation; requests beyond 20,000/month are extra)",
+    "AWS KMS pricing, https://aws.amazon.com/kms/pricing/ ('Each AWS KMS key that you create in KMS costs "
+    "$1/month'), checked 2026-12-02",
+)
+SAVINGS_PLAN_AS_OF = "2026-12-02"
+COMPUTE_SAVINGS_PLAN_1YR_NO_UPFRONT = Rate(
+    0.28, "fraction off the on-demand price of EC2 Linux usage under a 1-year, no-upfront Compute Savings Plan "
+          "(an ASSUMPTION: the real rate is per instance type and region)",
+    "AWS Savings Plans pricing, https://aws.amazon.com/savingsplans/compute-pricing/ (per-instance Compute "
+    "Savings Plans rates; 'up to 66%' applies to 3-year all-upfront terms, 1-year no-upfront terms save far less). "
+    "0.28 is a round planning figure, not a quote; assumed 2026-12-02",
+)
+# --- storage -------------------------------------------------------------------------------------
 EBS_GB_MONTH: dict[str, Rate] = {
     "gp3": Rate(
         0.08, "USD per GB-month of provisioned gp3 storage (baseline 3,000 IOPS / 125 MiB/s included)",
@@ -102,6 +148,14 @@ def all_rates() -> dict[str, Rate]:
         "nat-gateway-hour": NAT_GATEWAY_HOUR,
         "nat-gateway-gb": NAT_GATEWAY_GB,
         "public-ipv4-hour": PUBLIC_IPV4_HOUR,
+        "cloudwatch-logs-gb": CLOUDWATCH_LOGS_GB,
+        "alb-hour": ALB_HOUR,
+        "alb-lcu-hour": ALB_LCU_HOUR,
+        "nlb-hour": NLB_HOUR,
+        "nlb-nlcu-hour": NLB_NLCU_HOUR,
+        "clb-hour": CLB_HOUR,
+        "kms-key-month": KMS_KEY_MONTH,
+        "compute-savings-plan-1yr-no-upfront": COMPUTE_SAVINGS_PLAN_1YR_NO_UPFRONT,
     }
     rates.update({f"ebs-{kind}-gb-month": rate for kind, rate in EBS_GB_MONTH.items()})
     return rates

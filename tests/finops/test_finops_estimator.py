@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from ai_platform_finops import catalog
 from ai_platform_finops.catalog import PriceTable, write_price_table
 from ai_platform_finops.estimator import estimate
+from ai_platform_finops.usage import Usage
 from tests.finops.finops_fixtures import KEY, UNKNOWN, eks_cluster, nat_gateways, node_pool, resource
 
 DOWN = ("gpu-off-peak-down", "0 20 * * MON-FRI", 0, 0, 0)
@@ -106,10 +107,13 @@ def test_eks_cluster_without_support_type_assumes_aws_default_extended():
 
 @pytest.mark.parametrize("count, monthly", [(1, 32.85), (3, 98.55)])
 def test_nat_gateways(count, monthly):
-    # 730 h x 0.045 $/h = 32.85 each.
+    # 730 h x 0.045 $/h = 32.85 each; data processing is a usage line at 0 GB unless assumed.
     result = run(nat_gateways(count))
     assert result.total.expected == monthly
-    assert any("NAT gateway data processing" in a for a in result.assumptions)
+    processing = item(result, "nat-gateway-data-processing")
+    assert processing.figures.expected == 0 and processing.lines[0]["setting"] == "finops.usage.natGbPerMonth"
+    # 1,000 GB x 0.045 $/GB = 45.00 more, however many gateways.
+    assert run(nat_gateways(count), usage=Usage(nat_gb_per_month=1000)).total.expected == pytest.approx(monthly + 45.0)
 
 
 def test_a_whole_stack_adds_up_per_project():
@@ -126,10 +130,16 @@ def test_a_whole_stack_adds_up_per_project():
     assert by_project["project-atlas"].expected == 4172.56
     assert result.total.expected == pytest.approx(by_project["project-nova"].expected + 4172.56, abs=0.001)
     section = result.section({"project-nova": 1000.0, "project-atlas": 16000.0, "project-idle": 10.0})
-    assert set(section) == {"currency", "hours_per_month", "catalog", "total", "by_project", "items", "assumptions"}
+    assert set(section) == {"currency", "hours_per_month", "catalog", "total", "by_project", "items", "assumptions",
+                            "usage", "fixed", "commitments", "spot"}
+    # The 24x7 on-demand base: atlas's min 1 x 5.672 $/h x 730 h (the SPOT pool is not in it).
+    assert section["commitments"]["on_demand_base"] == 4140.56
+    assert section["commitments"]["savings_plan"]["saving"] == round(4140.56 * 0.28, 2)
+    # The SPOT pool at on-demand: 1.006 $/h x 730 h x 5/14 of the week on, x 2 at max.
+    assert section["spot"][0]["on_demand"]["max"] == pytest.approx(2 * 1.006 * 730 * 5 / 14, abs=0.01)
     assert section["catalog"] == {"source": catalog.price_table("us-east-1").source, "date": "2026-07-20", "region": "us-east-1"}
     assert section["by_project"]["project-idle"] == {"min": 0.0, "expected": 0.0, "max": 0.0, "budget": 10.0}
-    assert set(section["items"][0]) == {"urn", "type", "project", "min", "expected", "max", "basis"}
+    assert set(section["items"][0]) <= {"urn", "type", "project", "min", "expected", "max", "basis", "attributes", "lines"}
 
 
 def test_schedules_link_through_the_graph_not_through_names():

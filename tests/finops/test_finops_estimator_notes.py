@@ -126,25 +126,31 @@ def left_out(result: Any) -> list[str]:
     return [a for a in result.assumptions if a.startswith("Not in the estimate")]
 
 
-def test_the_left_out_note_counts_each_kind_and_the_loadbalancer_services():
+def test_the_left_out_note_counts_what_is_still_not_priced():
     resources = [
         tagged("aws:kms/key:Key", "k1"), tagged("aws:kms/key:Key", "k2"),
         tagged("aws:lb/loadBalancer:LoadBalancer", "nlb"), tagged("aws:alb/loadBalancer:LoadBalancer", "alb1"),
         tagged("aws:alb/loadBalancer:LoadBalancer", "alb2"),
-        tagged("aws:cloudwatch/logGroup:LogGroup", "logs"),
+        tagged("aws:cloudwatch/logGroup:LogGroup", "logs"), tagged("aws:sns/topic:Topic", "alerts"),
         lb_service("public-a"), lb_service("public-b"), lb_service("inside", "ClusterIP"),
         resource("kubernetes:core/v1:Service", "unknown-type", {"spec": {"type": UNKNOWN}}),
     ]
-    assert left_out(run(resources)) == [
-        "Not in the estimate (usage-based or small fixed charges): KMS keys (1 USD/month each, plus requests) x2; "
-        "CloudWatch Logs ingestion and storage x1; load balancers (hourly plus LCUs) x3; "
-        "Kubernetes LoadBalancer Services (an AWS load balancer each) x2."]
+    result = run(resources)
+    assert left_out(result) == [
+        "Not in the estimate (usage-based or small fixed charges): CloudWatch Logs storage (ingestion is a usage "
+        "line) x1; SNS deliveries x1."]
+    # KMS keys, the three aws:lb load balancers and the two LoadBalancer Services are priced items now.
+    types = sorted(i.type for i in result.items)
+    assert types.count("aws:kms/key:Key") == 2 and types.count("kubernetes:core/v1:Service") == 2
+    assert types.count("aws:lb/loadBalancer:LoadBalancer") == 1 and types.count("aws:alb/loadBalancer:LoadBalancer") == 2
 
 
-def test_loadbalancer_services_alone_are_noted():
-    assert left_out(run([lb_service("public")])) == [
-        "Not in the estimate (usage-based or small fixed charges): Kubernetes LoadBalancer Services "
-        "(an AWS load balancer each) x1."]
+def test_a_loadbalancer_service_is_priced_as_a_classic_load_balancer_with_its_public_addresses():
+    result = run([lb_service("public")])
+    lb = item(result, "public")
+    # In-tree controller, no annotation: a CLB, internet-facing: 730 h x 0.025 + 2 AZs x 730 h x 0.005 = 25.55.
+    assert lb.figures.expected == pytest.approx(730 * 0.025 + 2 * 730 * 0.005)
+    assert lb.attributes == {"load balancer": "CLB", "scheme": "internet-facing"}
 
 
 def test_nothing_left_out_means_no_note():
@@ -155,8 +161,9 @@ def test_nothing_left_out_means_no_note():
 
 def test_nat_gateways_note_their_usage_based_charges():
     result = run(nat_gateways(1))
-    assert "NAT gateway data processing (0.045 $/GB) and data transfer are usage-based: not in the estimate." \
+    assert "Data transfer out of AWS (to the internet, across AZs) is usage-based: not in the estimate." \
         in result.assumptions
+    assert "0 GB a month assumed (finops.usage.natGbPerMonth) x 0.045 $/GB" in item(result, "nat-gateway-data-processing").basis
 
 
 def test_untagged_resources_are_counted_and_the_first_five_named():
@@ -289,7 +296,7 @@ def test_resources_without_a_parent_are_not_siblings():
 
 def test_only_priced_types_become_items():
     # Types that sort after the priced ones (Kubernetes objects, EKS add-ons) are never priced as one of them.
-    others = [lb_service("public"), tagged("aws:eks/addon:Addon", "coredns"), tagged("aws:kms/key:Key", "k"),
+    others = [lb_service("inside", "ClusterIP"), tagged("aws:eks/addon:Addon", "coredns"),
               tagged("aws:iam/role:Role", "role")]
     assert run(others).items == []
 
@@ -377,7 +384,7 @@ def test_eks_versions_outside_the_lifecycle_table(version, support, expected, no
 
 def test_resources_without_a_type_or_a_mapping_are_skipped_not_the_rest():
     result = run(["not a resource", {"name": "typeless"}, *nat_gateways(1)])  # type: ignore[list-item]
-    assert [i.name for i in result.items] == ["nat-0"]
+    assert [i.name for i in result.items] == ["nat-0", "nat-gateway-data-processing"]
 
 
 def test_an_item_without_a_urn_or_a_name_is_still_priced_and_named():
@@ -385,7 +392,7 @@ def test_an_item_without_a_urn_or_a_name_is_still_priced_and_named():
     del nat["urn"]
     anonymous = resource("aws:ec2/natGateway:NatGateway", "", {})
     result = run([nat, anonymous], default_project="project-nova")
-    assert [i.urn for i in result.items] == ["", anonymous["urn"]]
+    assert [i.urn for i in result.items] == ["", anonymous["urn"], "usage::nat-gateway-data-processing"]
     assert any(a.endswith(f"billed to the stack's project 'project-nova': nat, {anonymous['urn']}.")
                for a in result.assumptions)
 

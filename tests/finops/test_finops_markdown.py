@@ -73,7 +73,7 @@ def test_comment_matches_the_golden_file():
 def test_comment_without_a_baseline():
     text = render_comment(report(AFTER, BUDGETS))
     assert "**Monthly cost estimate: $10,728.69** expected" in text and "No baseline given." in text
-    assert "| project-atlas | – | $8,927.17 | – | $16,000.00 | 56% |" in text
+    assert "| project-atlas | $8,281.12 | $8,927.17 | $13,713.78 | $16,000.00 | 56% |" in text
 
 
 def test_program_supplied_text_cannot_break_the_table_or_inject_html():

@@ -19,7 +19,8 @@ from preflight.cli import main
 from preflight.engine import run_program
 from tests.support import AWS_STACKS, ROOT, stack_source
 
-COST_KEYS = {"currency", "hours_per_month", "catalog", "total", "by_project", "items", "assumptions"}
+COST_KEYS = {"currency", "hours_per_month", "catalog", "total", "by_project", "items", "assumptions",
+             "usage", "fixed", "commitments", "spot", "budget_basis"}
 NODE_GROUP, LT = "aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate"
 
 
@@ -54,8 +55,11 @@ def test_prod_cost_section_has_the_documented_shape(prod):
     assert cost["catalog"] == {"source": price_table("us-east-1").source, "date": "2026-07-20", "region": "us-east-1"}
     assert cost["by_project"]["project-nova"]["budget"] == 9000.0
     assert cost["by_project"]["project-atlas"]["budget"] == 16000.0
+    assert cost["budget_basis"] == {"figure": "max",
+                                    "source": "policypacks/ai-governance/config/prod.json: cost-within-budget.basis"}
     for entry in cost["items"]:
-        assert set(entry) == {"urn", "type", "project", "min", "expected", "max", "basis"}
+        assert {"urn", "type", "project", "min", "expected", "max", "basis"} <= set(entry) \
+            <= {"urn", "type", "project", "min", "expected", "max", "basis", "attributes", "lines"}
     for key in ("min", "expected", "max"):
         assert cost["total"][key] == pytest.approx(sum(i[key] for i in cost["items"]), abs=0.01)
         assert cost["total"][key] == pytest.approx(sum(p[key] for p in cost["by_project"].values()), abs=0.01)
@@ -70,7 +74,7 @@ def test_prod_figures_recompute_from_the_catalog_and_the_rates(prod):
     groups = {u: r for u, r in resources.items() if r["type"] == NODE_GROUP}
     seen = set()
     for entry in report["cost"]["items"]:
-        inputs = resources[entry["urn"]]["inputs"]
+        inputs = resources[entry["urn"]]["inputs"] if entry["urn"] in resources else {}
         if entry["type"] == NODE_GROUP:  # prod has no off-peak schedule
             scaling = inputs["scalingConfig"]
             hourly = prices.price(inputs["instanceTypes"][0])
@@ -89,11 +93,17 @@ def test_prod_figures_recompute_from_the_catalog_and_the_rates(prod):
         elif entry["type"] == "aws:eks/cluster:Cluster":
             assert inputs["upgradePolicy"]["supportType"] == "STANDARD"
             want = (730 * 0.10,) * 3
+        elif entry["type"] == "aws:kms/key:Key":
+            want = (1.00,) * 3
+        elif entry["type"].startswith("usage:"):  # NAT processing and Logs ingestion: prod assumes 0 GB
+            assert entry["lines"][0]["setting"].startswith("finops.usage.")
+            want = (0.0,) * 3
         else:
             raise AssertionError(f"unexpected priced type {entry['type']}")
         assert (entry["min"], entry["expected"], entry["max"]) == pytest.approx(want, abs=0.006), entry["basis"]
         seen.add(entry["type"])
-    assert seen == {NODE_GROUP, LT, "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:eks/cluster:Cluster"}
+    assert seen == {NODE_GROUP, LT, "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:eks/cluster:Cluster",
+                    "aws:kms/key:Key", "usage:vpc:NatDataProcessing", "usage:cloudwatch:LogsIngestion"}
     # prod: three NAT gateways, one per AZ.
     assert sum(1 for i in report["cost"]["items"] if i["type"] == "aws:ec2/natGateway:NatGateway") == 3
 
@@ -138,7 +148,11 @@ def test_baseline_on_an_edited_stack_shows_the_change_per_project_and_resource(p
     assert "~ gpu-a10g-x4-ng" in human and "+ gpu-l4-ng" in human
     comment = out_md.read_text()
     assert "**Monthly cost will increase by $4,768.06" in comment
-    assert "| project-atlas | $4,172.56 | $8,345.12 | +$4,172.56 | $16,000.00 | 52% |" in comment
+    # This project copy has no pack config, so % of budget is on the gate's default basis, expected: 26% → 52%.
+    # atlas: min (1 node) and max (3 nodes) are unchanged.
+    assert ("| project-atlas | $4,172.56 | $4,172.56 → $8,345.12 (+$4,172.56) | $12,517.68 | "
+            "$16,000.00 | 26% → 52% |") in comment
+    assert "% of budget compares the **expected** figure" in comment and "cost-within-budget's default (no pack config)" in comment
     # And the other way round, the pool is removed.
     back = finops_cost.cost_diff(json.loads(out_json.read_text()), prod[0])
     assert {i["urn"].rsplit("::", 1)[-1] for i in back["items"] if i["change"] == "-"} == {"gpu-l4-ng", "gpu-l4-lt"}
@@ -169,7 +183,7 @@ def test_markdown_comment_is_written(tmp_path, capsys):
     assert main(["preview", "--stack", "staging", "--markdown", str(target), *NO_POLICY]) in (0, 1)
     text = target.read_text()
     assert text.startswith("<!-- preflight-comment:ai-platform:staging -->")
-    assert "| Project | Baseline | New | Change | Budget | % of budget |" in text
+    assert "| Project | Min | Expected | Max | Budget | % of budget (expected) |" in text
     assert "<details><summary>Per-resource estimate:" in text
 
 

@@ -38,11 +38,44 @@ def test_the_diff_matches_resources_across_stacks_and_classifies_each_change():
     changes = {i["urn"].rsplit("::", 1)[-1]: (i["change"], i["baseline"], i["new"], i["delta"]) for i in diff["items"]}
     assert changes == {"moved": ("~", 10.0, 12.5, 2.5), "new": ("+", None, 7.0, 7.0), "gone": ("-", 5.0, None, -5.0),
                        "retagged": ("~", 1.0, 1.0, 0.0), "wider": ("~", 0.0, 0.0, 0.0)}
-    assert diff["by_project"] == {
+    assert {name: {k: v[k] for k in ("baseline", "new", "change", "budget")} for name, v in diff["by_project"].items()} == {
         "old": {"baseline": 3.0, "new": None, "change": -3.0, "budget": None},
         "p": {"baseline": 26.0, "new": 29.5, "change": 3.5, "budget": 100.0},
         "q": {"baseline": None, "new": 1.0, "change": 1.0, "budget": None}}
-    assert diff["total"] == {"baseline": 29.0, "new": 30.5, "change": 1.5}
+    assert {k: diff["total"][k] for k in ("baseline", "new", "change")} == {"baseline": 29.0, "new": 30.5, "change": 1.5}
+    assert diff["total"]["figures"]["max"] == {"baseline": 29.0, "new": 30.5, "change": 1.5}
+    assert diff["unchanged"] == 1  # "kept"
+    # "wider" moved only its max (1.00 -> 0.00): project p's max moved, so it gets a worst-case line naming it.
+    wider = next(i for i in diff["items"] if i["urn"].endswith("::wider"))
+    assert wider["figures"]["max"] == {"baseline": 1.0, "new": 0.0, "change": -1.0}
+    # These baseline items carry no attributes (an older report): nothing is named, the figures still compare.
+    assert all(i["changes"] in ([], ["project p → q"]) for i in diff["items"])
+
+
+def test_attribute_changes_name_each_price_driver_old_to_new():
+    before = {"attributes": {"instance type": "g5.2xlarge", "capacity type": "ON_DEMAND", "minSize": 2, "desiredSize": 2,
+                             "maxSize": 6}}
+    after = {"attributes": {"instance type": "g6e.2xlarge", "capacity type": "ON_DEMAND", "minSize": 2, "desiredSize": 3,
+                            "maxSize": 6, "disk": "20 GiB gp3"}}
+    assert cost.attribute_changes(before, after) == [
+        "instance type g5.2xlarge → g6e.2xlarge", "desiredSize 2 → 3", "disk none → 20 GiB gp3"]
+    assert cost.attribute_changes({}, after) == []  # a baseline from before attributes existed
+
+
+def test_a_max_only_change_warns_even_when_expected_is_flat():
+    old = item("gpu", 100.0, max=300.0)
+    old["attributes"] = {"maxSize": 6}
+    new = item("gpu", 100.0, max=600.0, stack="prod")
+    new["attributes"] = {"maxSize": 12}
+    diff = cost_diff(section([old], {"p": {"min": 100.0, "expected": 100.0, "max": 300.0}}, 100.0),
+                     section([new], {"p": {"min": 100.0, "expected": 100.0, "max": 600.0}}, 100.0))
+    assert diff["warnings"] == ["p: worst case rises by $300.00/month (max $300.00 → $600.00): gpu maxSize 6 → 12"]
+    text = markdown.render_comment({"project": "x", "stack": "prod", **diff_free(new)}, diff)
+    assert "> :warning: p: worst case rises by $300.00/month" in text
+
+
+def diff_free(new_item: dict[str, Any]) -> dict[str, Any]:
+    return section([new_item], {"p": {"min": 100.0, "expected": 100.0, "max": 600.0, "budget": 1000.0}}, 100.0)
     assert diff["baseline"] == {"project": "ai-platform", "stack": "dev", "catalog": "2026-07-20"}
 
 
@@ -179,3 +212,35 @@ def test_the_terminal_changes_show_each_delta_signed_and_none_when_nothing_moved
     changed = [line.split() for line in lines if line.strip().startswith(("~", "+"))]
     assert [(c[1], c[-1]) for c in changed] == [("nat", "0.00"), ("ip", "+3.65")]
     assert "      none" in cost.render_cost(section_, {**diff, "items": []}).splitlines()
+
+
+def test_a_baseline_written_before_the_new_fields_still_compares_and_renders():
+    # The shape an older preflight wrote: items without attributes or lines, no usage/fixed/commitments/spot/basis.
+    old = section([item("nat", 32.85)], {"p": {"min": 32.85, "expected": 32.85, "max": 32.85, "budget": 100.0}}, 32.85)
+    new = section([item("nat", 32.85, stack="prod"), item("extra", 10.0, stack="prod")],
+                  {"p": {"min": 42.85, "expected": 42.85, "max": 42.85, "budget": 100.0}}, 42.85)
+    new["cost"].update(budget_basis={"figure": "max", "source": "prod.json: cost-within-budget.basis"},
+                       usage={"assumptions": {}, "lines": []})
+    diff = cost_diff(old, new)
+    assert [i["change"] for i in diff["items"]] == ["+"] and diff["unchanged"] == 1
+    text = markdown.render_comment({"project": "x", "stack": "prod", **new}, diff)
+    assert "| p | $32.85 → $42.85 (+$10.00) | $32.85 → $42.85 (+$10.00) | $32.85 → $42.85 (+$10.00) | $100.00 | 33% → 43% |" in text
+    # And the other way round: a new report as the baseline of an old-shaped one.
+    assert markdown.render_comment({"project": "x", "stack": "prod", **old}, cost_diff(new, old)).count("% of budget (expected)") == 1
+
+
+# --- the budget gate's basis --------------------------------------------------------------------------
+
+def test_the_gate_basis_is_read_from_the_pack_config_else_the_policy_default(tmp_path: Path):
+    config = tmp_path / "prod.json"
+    config.write_text(json.dumps({"cost-within-budget": {"basis": "max", "maxMonthlyUsd": 1}}))
+    assert cost.gate_basis(config, "config/prod.json") == {"figure": "max", "source": "config/prod.json: cost-within-budget.basis"}
+    config.write_text(json.dumps({"cost-within-budget": "mandatory"}))
+    assert cost.gate_basis(config, "c.json") == {
+        "figure": "expected", "source": "cost-within-budget's default (c.json does not set basis)"}
+    config.write_text("{not json")
+    assert cost.gate_basis(config, "c.json")["source"] == "cost-within-budget's default (c.json unreadable)"
+    assert cost.gate_basis(None)["source"] == "cost-within-budget's default (no pack config)"
+    assert cost.gate_basis(tmp_path / "missing.json")["figure"] == "expected"
+    # A report without the field (an older preflight) reads as the default.
+    assert cost.budget_basis({}) == {"figure": "expected", "source": "cost-within-budget's default"}

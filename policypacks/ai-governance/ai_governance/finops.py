@@ -567,18 +567,22 @@ def _finops_stack_setting(name: str) -> Any:
 def _cost_check(stack: Stack, c: Check) -> None:
     from ai_platform_finops import budgets as finops_budgets
     from ai_platform_finops import estimator
+    from ai_platform_finops.usage import Usage
 
     basis = c.config["basis"]
     # Only what the estimator reads carries its inputs: priced types, their schedules, budgets.
-    read = {*estimator.PRICED_TYPES, aws.SCHEDULE, aws.BUDGET}
+    read = {*estimator.READ_TYPES, aws.SCHEDULE, aws.BUDGET}
     plain = [_plain(r, r.type in read) for r in stack.resources]
     if not any(p["type"] in estimator.PRICED_TYPES for p in plain):
         c.not_applicable("the stack has no priced AWS resource")
     key = _project_key(c)
     spot = c.config.num("spotFraction") or number(_finops_stack_setting("spotPriceFraction")) or 0.35
     default_project = c.config["defaultProject"] or text(_finops_stack_setting("project")) or "unallocated"
+    # The stack's usage assumptions (finops.usage), as preflight prices them.
+    usage = Usage.from_config(_finops_stack_setting("usage"))
     result = estimator.estimate(plain, region=_stack_region(stack), project_tag_key=key,
-                                default_project=default_project, spot_fraction=spot, as_of=c.settings.as_of)
+                                default_project=default_project, spot_fraction=spot, as_of=c.settings.as_of,
+                                usage=usage)
     for note in result.assumptions:
         if "known at preview" in note or "unknown at preview" in note:
             c.unknown(f"a priced input ({note.rstrip('.')})")

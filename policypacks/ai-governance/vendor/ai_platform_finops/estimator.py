@@ -42,6 +42,16 @@ What is priced
   in extended support (only with ``upgradePolicy.supportType`` EXTENDED, AWS's default).
 - ``aws:ec2/natGateway:NatGateway`` (0.045 $/h), ``aws:ec2/eip:Eip`` (public IPv4, 0.005 $/h),
   plus what a hand edit might add: ``aws:ec2/instance:Instance``, ``aws:ebs/volume:Volume``.
+- ``aws:kms/key:Key``: 1 USD a key-month (a small fixed charge, summed in the ``fixed`` section).
+- Load balancers wherever declared (``ai_platform_finops.load_balancers``: Services of type
+  LoadBalancer, Ingresses, Gateways, Helm release values, ``aws:lb``): hourly, plus capacity units
+  and public IPv4 addresses at the usage assumptions.
+- Usage lines (``ai_platform_finops.usage``, ``finops.usage.*`` in the stack config): NAT gateway
+  data processing per GB (with NAT gateways), CloudWatch Logs ingestion per GB (with log groups).
+  Each is an item whose ``lines`` give ``quantity x unit price`` and the setting of the quantity.
+
+Besides the figures, an estimate carries the 24x7 on-demand base (EC2 compute at the minimum
+sizes, what a Savings Plan could cover) and, for SPOT pools, the same node-hours at on-demand.
 
 Linking uses the recorded graph, never names (at preview the ASG name a schedule targets is
 unknown): a node group's launch template is the ``LaunchTemplate`` among its
@@ -74,10 +84,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from . import catalog, rates
+from . import catalog, load_balancers, rates
 from .budgets import monthly_limits
 from .schedules import AverageSizes, ScalingAction, average_sizes
-from .values import UNKNOWN, integer, is_unknown, known_str, mapping, number, seq
+from .usage import Usage, setting
+from .values import UNKNOWN, integer, is_unknown, known_str, mapping, number, seq, unwrap
 
 HOURS = rates.HOURS_PER_MONTH
 CURRENCY = "USD"
@@ -90,18 +101,22 @@ NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 EIP = "aws:ec2/eip:Eip"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 EBS_VOLUME = "aws:ebs/volume:Volume"
-PRICED_TYPES = (NODE_GROUP, LAUNCH_TEMPLATE, EKS_CLUSTER, NAT_GATEWAY, EIP, EC2_INSTANCE, EBS_VOLUME)
+KMS_KEY = "aws:kms/key:Key"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
+PRICED_TYPES = (NODE_GROUP, LAUNCH_TEMPLATE, EKS_CLUSTER, NAT_GATEWAY, EIP, EC2_INSTANCE, EBS_VOLUME, KMS_KEY)
+READ_TYPES = (*PRICED_TYPES, LOG_GROUP, K8S_NAMESPACE, *load_balancers.READ_TYPES)
+"""Every type whose inputs the estimator reads (a caller may leave out the inputs of the others)."""
+NAT_PROCESSING = "usage:vpc:NatDataProcessing"
+LOGS_INGESTION = "usage:cloudwatch:LogsIngestion"
+"""Pseudo types of the stack-wide usage lines (no resource of their own)."""
 
 NOT_MODELLED: dict[str, str] = {
-    "aws:kms/key:Key": "KMS keys (1 USD/month each, plus requests)",
-    "aws:cloudwatch/logGroup:LogGroup": "CloudWatch Logs ingestion and storage",
-    "aws:lb/loadBalancer:LoadBalancer": "load balancers (hourly plus LCUs)",
-    "aws:alb/loadBalancer:LoadBalancer": "load balancers (hourly plus LCUs)",
+    "aws:cloudwatch/logGroup:LogGroup": "CloudWatch Logs storage (ingestion is a usage line)",
     "aws:s3/bucket:Bucket": "S3 storage and requests",
     "aws:s3/bucketV2:BucketV2": "S3 storage and requests",
     "aws:sns/topic:Topic": "SNS deliveries",
 }
-K8S_SERVICE = "kubernetes:core/v1:Service"
 
 
 @dataclass(frozen=True)
@@ -136,9 +151,40 @@ class CostItem:
     figures: Figures
     basis: str
     """How the figures were reached, with every rate, so a reader can recompute them."""
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    """What drives the price (instance type, capacity type, sizes, disk...): a diff names what changed."""
+    lines: tuple[Mapping[str, Any], ...] = ()
+    """Usage-based and small fixed charges: each ``quantity x unit_price = usd``, with the
+    ``setting`` that holds the quantity's assumption (None for a fixed quantity)."""
+
+    @property
+    def usage_based(self) -> bool:
+        return any(line.get("setting") for line in self.lines)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"urn": self.urn, "type": self.type, "project": self.project, **self.figures.as_dict(), "basis": self.basis}
+        out = {"urn": self.urn, "type": self.type, "project": self.project, **self.figures.as_dict(), "basis": self.basis}
+        if self.attributes:
+            out["attributes"] = dict(self.attributes)
+        if self.lines:
+            out["lines"] = [dict(line) for line in self.lines]
+        return out
+
+
+def _line(what: str, quantity: float, unit: str, unit_price: float, setting_key: str | None = None,
+          assumed: float | None = None) -> dict[str, Any]:
+    """One priced component: ``quantity`` ``unit`` x ``unit_price`` USD a month."""
+    return {"what": what, "quantity": round(quantity, 4), "unit": unit, "unit_price": unit_price,
+            "usd": round(quantity * unit_price, 2), "setting": setting_key, "assumed": assumed}
+
+
+@dataclass(frozen=True)
+class SpotRange:
+    urn: str
+    name: str
+    project: str
+    spot: Figures
+    on_demand: Figures
+    """The same node-hours at the on-demand price: what the pool costs when it falls back to on-demand."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +204,10 @@ class Estimate:
     that must fail closed can treat a non-empty list as "cannot verify"."""
     hours_per_month: int = HOURS
     currency: str = CURRENCY
+    on_demand_base: float = 0.0
+    """EC2 compute billed on-demand 24x7 at the minimum sizes: what a Savings Plan could cover."""
+    spot: list[SpotRange] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def total(self) -> Figures:
@@ -192,6 +242,53 @@ class Estimate:
             },
             "items": [item.as_dict() for item in self.items],
             "assumptions": list(self.assumptions),
+            "usage": self.usage_section(),
+            "fixed": self.fixed_section(),
+            "commitments": self.commitments_section(),
+            "spot": [
+                {"urn": s.urn, "name": s.name, "project": s.project, "spot": s.spot.rounded().as_dict(),
+                 "on_demand": s.on_demand.rounded().as_dict()} for s in self.spot
+            ],
+        }
+
+    def usage_section(self) -> dict[str, Any]:
+        """The usage assumptions and the lines priced from them."""
+        return {
+            "assumptions": {setting(key): value for key, value in self.usage.as_config().items()},
+            "lines": [
+                {"urn": i.urn, "type": i.type, "name": i.name, "project": i.project, "usd": i.figures.expected,
+                 "lines": [dict(line) for line in i.lines]}
+                for i in self.items if i.usage_based
+            ],
+        }
+
+    def fixed_section(self) -> dict[str, Any]:
+        """Small fixed charges summed: KMS keys and public IPv4 addresses (Elastic IPs and load balancers')."""
+        keys = [i for i in self.items if i.type == KMS_KEY]
+        addresses = 0.0
+        for item in self.items:
+            if item.type == EIP:
+                addresses += 1
+            for line in item.lines:
+                if line.get("unit") == "IPv4 address-h":
+                    addresses += float(line["quantity"]) / HOURS
+        key_usd = round(sum(i.figures.expected for i in keys), 2)
+        ipv4_usd = round(addresses * HOURS * rates.PUBLIC_IPV4_HOUR.usd, 2)
+        return {
+            "kms_keys": {"count": len(keys), "unit_price": rates.KMS_KEY_MONTH.usd, "unit": "key-month", "usd": key_usd},
+            "public_ipv4": {"count": round(addresses, 4), "unit_price": rates.PUBLIC_IPV4_HOUR.usd, "unit": "address-hour",
+                            "hours": HOURS, "usd": ipv4_usd},
+            "usd": round(key_usd + ipv4_usd, 2),
+        }
+
+    def commitments_section(self) -> dict[str, Any]:
+        plan = rates.COMPUTE_SAVINGS_PLAN_1YR_NO_UPFRONT
+        base = round(self.on_demand_base, 2)
+        return {
+            "on_demand_base": base,
+            "savings_plan": {"term": "1-year no-upfront Compute Savings Plan", "discount": plan.usd,
+                             "as_of": rates.SAVINGS_PLAN_AS_OF, "source": plan.source,
+                             "saving": round(base * plan.usd, 2)},
         }
 
 
@@ -208,7 +305,7 @@ def _n(value: float) -> str:
 
 class _Pricer:
     def __init__(self, *, region: str, project_tag_key: str, default_project: str, spot_fraction: float,
-                 as_of: date, data_dir: Path | None):
+                 as_of: date, data_dir: Path | None, usage: Usage | None = None):
         self.region = region
         self.project_tag_key = project_tag_key
         self.default_project = default_project
@@ -221,6 +318,10 @@ class _Pricer:
         self.tables: dict[str, catalog.PriceTable | None] = {}
         self.other_regions: set[str] = set()
         self.items: list[CostItem] = []
+        self.usage = usage or Usage()
+        self.on_demand_base = 0.0
+        self.spot: list[SpotRange] = []
+        self.namespace_projects: dict[str, str] = {}
 
     # --- context -----------------------------------------------------------------------------
     def note(self, text: str) -> None:
@@ -264,7 +365,8 @@ class _Pricer:
         self.untagged.append(str(resource.get("name") or resource.get("urn") or "?"))
         return self.default_project
 
-    def add(self, resource: Mapping[str, Any], project: str, figures: Figures, basis: str) -> None:
+    def add(self, resource: Mapping[str, Any], project: str, figures: Figures, basis: str,
+            attributes: Mapping[str, Any] | None = None, lines: Sequence[Mapping[str, Any]] = ()) -> None:
         self.items.append(CostItem(
             urn=str(resource.get("urn") or ""),
             type=str(resource.get("type") or ""),
@@ -272,6 +374,8 @@ class _Pricer:
             project=project,
             figures=figures.rounded(),
             basis=basis,
+            attributes=dict(attributes or {}),
+            lines=tuple(lines),
         ))
 
     def instance_rate(self, instance_type: str, region: str, spot: bool, what: str) -> tuple[float, str]:
@@ -380,6 +484,13 @@ class _Pricer:
             f"max {_n(node_hours.max)} (nodes {low} / {desired} / {high} x {HOURS} h{schedule_text})"
         )
         figures = node_hours.times(rate)
+        attributes: dict[str, Any] = {"instance type": instance_type or "unknown", "capacity type": capacity,
+                                      "minSize": low, "desiredSize": desired, "maxSize": high}
+        if rate and capacity == "SPOT":
+            on_demand = rate / self.spot_fraction
+            self.spot.append(SpotRange(str(ng.get("urn") or ""), name, project, figures, node_hours.times(on_demand)))
+        elif rate:
+            self.on_demand_base += node_hours.min * rate
         if template is None:
             disk = integer(inputs.get("diskSize"))
             if disk is None:
@@ -392,7 +503,8 @@ class _Pricer:
             per_node = disk * per_gb
             figures = figures + nodes.times(per_node)
             basis += f"; plus root volume {disk} GiB x {_g(per_gb)} $/GB-month = {_g(per_node)} $/node-month x average nodes"
-        self.add(ng, project, figures, basis)
+            attributes["disk"] = f"{disk} GiB {rates.DEFAULT_VOLUME_TYPE}"
+        self.add(ng, project, figures, basis, attributes)
         return averages
 
     def launch_template(self, lt: Mapping[str, Any], users: Sequence[tuple[str, str, AverageSizes]]) -> None:
@@ -401,6 +513,7 @@ class _Pricer:
         name = str(lt.get("name") or "launch template")
         per_node = 0.0
         parts: list[str] = []
+        disks: list[str] = []
         mappings = [mapping(m) for m in seq(inputs.get("blockDeviceMappings"))]
         volumes = [mapping(m.get("ebs")) for m in mappings if mapping(m.get("ebs"))]
         if not volumes:
@@ -418,6 +531,7 @@ class _Pricer:
             per_gb, kind = self.volume_rate(known_str(ebs.get("volumeType")), name)
             per_node += size * per_gb
             parts.append(f"{size} GiB {kind} x {_g(per_gb)} $/GB-month")
+            disks.append(f"{size} GiB {kind}")
         nodes = Figures()
         groups: list[str] = []
         project: str | None = None
@@ -430,7 +544,8 @@ class _Pricer:
             f"{_n(nodes.min)} / {_n(nodes.expected)} / {_n(nodes.max)} of node group(s) {', '.join(groups)}"
         )
         # Its own project tag first; else the project of the nodes whose volumes these are.
-        self.add(lt, self.project(lt, fallback=project), nodes.times(per_node), basis)
+        self.add(lt, self.project(lt, fallback=project), nodes.times(per_node), basis,
+                 {"disk": " + ".join(disks), "nodes of": ", ".join(groups)})
 
     # --- fixed-rate resources ----------------------------------------------------------------
     def eks_cluster(self, cluster: Mapping[str, Any]) -> None:
@@ -513,6 +628,8 @@ class _Pricer:
         else:
             rate, text = self.instance_rate(instance_type, region, spot, name)
         cost = HOURS * rate
+        if rate and not spot:
+            self.on_demand_base += cost
         basis = f"EC2 instance {text} x {HOURS} h"
         volumes = [mapping(inputs.get("rootBlockDevice")), *(mapping(v) for v in seq(inputs.get("ebsBlockDevices")))]
         for volume in volumes:
@@ -546,8 +663,67 @@ class _Pricer:
         self.add(resource, self.project(resource), Figures(cost, cost, cost),
                  f"EBS volume {size} GiB {kind} x {_g(per_gb)} $/GB-month")
 
+    # --- small fixed charges and usage-based lines ------------------------------------------
+    def kms_key(self, resource: Mapping[str, Any]) -> None:
+        self.resource_region(resource)
+        rate = rates.KMS_KEY_MONTH.usd
+        self.add(resource, self.project(resource), Figures(rate, rate, rate),
+                 f"KMS customer managed key: 1 key-month x {_g(rate)} $/key-month",
+                 lines=[_line("key-months", 1, "key-month", rate)])
+        if _true(mapping(resource.get("inputs")).get("enableKeyRotation")):
+            self.note(f"KMS keys with automatic rotation cost {_g(rate)} $/month more for each rotation, from a year "
+                      "after creation: not in the estimate.")
+
+    def k8s_project(self, resource: Mapping[str, Any]) -> str:
+        """A Kubernetes resource's project: its FinOps label, else its namespace's, else the stack's."""
+        inputs = mapping(resource.get("inputs"))
+        metadata = mapping(inputs.get("metadata"))
+        label = known_str(mapping(metadata.get("labels")).get(self.project_tag_key))
+        if label:
+            return label
+        namespace = known_str(metadata.get("namespace")) or known_str(inputs.get("namespace"))
+        if namespace and namespace in self.namespace_projects:
+            return self.namespace_projects[namespace]
+        return self.project(resource)
+
+    def load_balancer(self, lb: load_balancers.LoadBalancer) -> None:
+        resource = lb.resource
+        hourly, unit_rate, unit = {
+            load_balancers.ALB: (rates.ALB_HOUR, rates.ALB_LCU_HOUR, "LCU-h"),
+            load_balancers.NLB: (rates.NLB_HOUR, rates.NLB_NLCU_HOUR, "NLCU-h"),
+        }.get(lb.kind, (rates.CLB_HOUR, None, ""))
+        lcu = self.usage.lcu_per_load_balancer
+        lines = [_line("load balancer-hours", HOURS, "h", hourly.usd)]
+        if unit_rate is not None:
+            lines.append(_line(f"{unit.split('-')[0]}s", lcu * HOURS, unit, unit_rate.usd,
+                               setting("lcuPerLoadBalancer"), lcu))
+        else:
+            self.note(f"{resource.get('name')}: a Classic Load Balancer also bills 0.008 $/GB processed: not in the estimate.")
+        zones = self.usage.load_balancer_zones if lb.internet_facing else 0
+        if zones:
+            lines.append(_line("public IPv4 address-hours", zones * HOURS, "IPv4 address-h", rates.PUBLIC_IPV4_HOUR.usd,
+                               setting("loadBalancerZones"), zones))
+        if lb.note:
+            self.note(lb.note)
+        cost = sum(line["quantity"] * line["unit_price"] for line in lines)
+        scheme = "internet-facing" if lb.internet_facing else "internal"
+        basis = f"{lb.kind}, {scheme}, from {lb.what}: " + " + ".join(
+            f"{_n(line['quantity'])} {line['unit']} x {_g(line['unit_price'])} $" for line in lines)
+        project = self.k8s_project(resource) if str(resource.get("type", "")).startswith("kubernetes:") else self.project(resource)
+        self.add(resource, project, Figures(cost, cost, cost), basis,
+                 {"load balancer": lb.kind, "scheme": scheme}, lines)
+
+    def usage_line(self, type_: str, name: str, project: str, what: str, quantity: float, unit: str,
+                   rate: rates.Rate, key: str) -> None:
+        """A stack-wide usage line (no resource of its own): ``quantity`` from ``finops.usage.<key>``."""
+        line = _line(what, quantity, unit, rate.usd, setting(key), quantity)
+        self.add({"urn": f"usage::{name}", "type": type_, "name": name}, project,
+                 Figures(line["usd"], line["usd"], line["usd"]),
+                 f"{what}: {_n(quantity)} {unit} a month assumed ({setting(key)}) x {_g(rate.usd)} $/{unit}",
+                 lines=[line])
+
     # --- wrap-up -----------------------------------------------------------------------------
-    def closing_notes(self, counts: Mapping[str, int], lb_services: int) -> None:
+    def closing_notes(self, counts: Mapping[str, int]) -> None:
         if self.untagged:
             shown = ", ".join(self.untagged[:5]) + (f" and {len(self.untagged) - 5} more" if len(self.untagged) > 5 else "")
             self.note(f"{len(self.untagged)} priced resource(s) carry no '{self.project_tag_key}' tag and are billed to "
@@ -556,17 +732,19 @@ class _Pricer:
             self.note(f"Fixed rates (EKS, NAT gateway, public IPv4, EBS) are {rates.RATES_REGION} rates; "
                       f"they also price resources in {', '.join(sorted(self.other_regions))}.")
         if counts.get(NAT_GATEWAY):
-            self.note(f"NAT gateway data processing ({_g(rates.NAT_GATEWAY_GB.usd)} $/GB) and data transfer are "
-                      "usage-based: not in the estimate.")
+            self.note("Data transfer out of AWS (to the internet, across AZs) is usage-based: not in the estimate.")
         missing: dict[str, int] = {}
         for type_, what in NOT_MODELLED.items():
             if counts.get(type_):
                 missing[what] = missing.get(what, 0) + counts[type_]
-        if lb_services:
-            missing["Kubernetes LoadBalancer Services (an AWS load balancer each)"] = lb_services
         if missing:
             listed = "; ".join(f"{what} x{count}" for what, count in missing.items())
             self.note(f"Not in the estimate (usage-based or small fixed charges): {listed}.")
+
+
+def _true(value: Any) -> bool:
+    value = unwrap(value)
+    return value is True or value == "true"
 
 
 def _minor(version: str) -> int:
@@ -609,6 +787,7 @@ def estimate(
     spot_fraction: float = rates.DEFAULT_SPOT_FRACTION,
     as_of: date | None = None,
     data_dir: Path | None = None,
+    usage: Usage | None = None,
 ) -> Estimate:
     """Price ``resources`` (see the module docstring for their shape) for a 730-hour month.
 
@@ -618,14 +797,14 @@ def estimate(
     ``spot_fraction``: SPOT price as a fraction of on-demand.
     ``as_of``: the first day of the month priced (EKS extended-support hours); default today.
     ``data_dir``: another directory of price snapshots (tests).
+    ``usage``: the usage assumptions (``finops.usage``); default: none used (0 GB, 0 LCU, 2 zones).
     """
     pricer = _Pricer(region=region, project_tag_key=project_tag_key, default_project=default_project,
-                     spot_fraction=spot_fraction, as_of=as_of or date.today(), data_dir=data_dir)
+                     spot_fraction=spot_fraction, as_of=as_of or date.today(), data_dir=data_dir, usage=usage)
     by_urn: dict[str, Mapping[str, Any]] = {}
     children: dict[str, list[Mapping[str, Any]]] = {}
     ordered: list[Mapping[str, Any]] = []
     counts: dict[str, int] = {}
-    lb_services = 0
     for resource in resources:
         if not isinstance(resource, Mapping):
             continue
@@ -639,8 +818,11 @@ def estimate(
         children.setdefault(parent if isinstance(parent, str) else "", []).append(resource)
         ordered.append(resource)
         counts[type_] = counts.get(type_, 0) + 1
-        if type_ == K8S_SERVICE and known_str(mapping(mapping(resource.get("inputs")).get("spec")).get("type")) == "LoadBalancer":
-            lb_services += 1
+        if type_ == K8S_NAMESPACE:
+            metadata = mapping(mapping(resource.get("inputs")).get("metadata"))
+            ns, label = known_str(metadata.get("name")), known_str(mapping(metadata.get("labels")).get(project_tag_key))
+            if ns and label:
+                pricer.namespace_projects[ns] = label
 
     def linked(resource: Mapping[str, Any], prop: str, type_: str) -> Mapping[str, Any] | None:
         candidates = _urns(mapping(resource.get("property_dependencies")).get(prop)) + _urns(resource.get("dependencies"))
@@ -685,9 +867,17 @@ def estimate(
             pricer.instance(resource)
         elif type_ == EBS_VOLUME:
             pricer.volume(resource)
+        elif type_ == KMS_KEY:
+            pricer.kms_key(resource)
     for key, template in templates.items():
         pricer.launch_template(template, template_users[key])
-    pricer.closing_notes(counts, lb_services)
+    found, lb_notes = load_balancers.find(ordered)
+    for lb in found:
+        pricer.load_balancer(lb)
+    for text in lb_notes:
+        pricer.note(text)
+    _usage_lines(pricer, ordered)
+    pricer.closing_notes(counts)
 
     stack_table = pricer.table(region)
     info = CatalogInfo(source=stack_table.source, date=stack_table.date, region=stack_table.region) if stack_table \
@@ -698,7 +888,22 @@ def estimate(
         f"{info.region or 'missing'} snapshot dated {info.date or '-'}; fixed rates from ai_platform_finops.rates "
         f"(checked {rates.RATES_CHECKED})."
     )
-    return Estimate(catalog=info, items=pricer.items, assumptions=[method, *pricer.notes], unknowns=list(pricer.unknowns))
+    return Estimate(catalog=info, items=pricer.items, assumptions=[method, *pricer.notes], unknowns=list(pricer.unknowns),
+                    on_demand_base=pricer.on_demand_base, spot=pricer.spot, usage=pricer.usage)
+
+
+def _usage_lines(pricer: _Pricer, ordered: Sequence[Mapping[str, Any]]) -> None:
+    """The stack-wide usage lines: NAT data processing (with NAT gateways), Logs ingestion (with log groups)."""
+    nats = [r for r in ordered if r.get("type") == NAT_GATEWAY]
+    if nats:
+        pricer.usage_line(NAT_PROCESSING, "nat-gateway-data-processing", pricer.project(nats[0], fallback=pricer.default_project),
+                          "NAT gateway data processing", pricer.usage.nat_gb_per_month, "GB", rates.NAT_GATEWAY_GB,
+                          "natGbPerMonth")
+    logs = [r for r in ordered if r.get("type") == LOG_GROUP]
+    if logs:
+        pricer.usage_line(LOGS_INGESTION, "cloudwatch-logs-ingestion", pricer.project(logs[0], fallback=pricer.default_project),
+                          "CloudWatch Logs ingestion", pricer.usage.logs_gb_per_month, "GB", rates.CLOUDWATCH_LOGS_GB,
+                          "logsGbPerMonth")
 
 
 def estimate_with_budgets(
@@ -710,6 +915,6 @@ def estimate_with_budgets(
 
 
 __all__ = [
-    "CostItem", "CatalogInfo", "Estimate", "Figures", "PRICED_TYPES", "UNKNOWN", "estimate",
+    "CostItem", "CatalogInfo", "Estimate", "Figures", "PRICED_TYPES", "READ_TYPES", "UNKNOWN", "Usage", "estimate",
     "estimate_with_budgets", "monthly_limits",
 ]
