@@ -40,6 +40,10 @@ What is priced
   ``ai_platform_finops.schedules`` for the method.
 - ``aws:eks/cluster:Cluster``: 0.10 $/h, or 0.60 $/h for the hours its Kubernetes version spends
   in extended support (only with ``upgradePolicy.supportType`` EXTENDED, AWS's default).
+- ``kubernetes:helm.sh/v3:Release`` of a chart listed in ``helm_volumes``: the volumes its
+  StatefulSets claim (size x replicas), at the EBS rate of the claim's StorageClass ``parameters.type``
+  (the ``kubernetes:storage.k8s.io/v1:StorageClass`` registered beside it; gp3 when it names none, the
+  EBS CSI driver's default), billed to the stack's project (a release carries no tags).
 - ``aws:ec2/natGateway:NatGateway`` (0.045 $/h), ``aws:ec2/eip:Eip`` (public IPv4, 0.005 $/h),
   plus what a hand edit might add: ``aws:ec2/instance:Instance``, ``aws:ebs/volume:Volume``.
 
@@ -74,7 +78,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from . import catalog, rates
+from . import catalog, helm_volumes, rates
 from .budgets import monthly_limits
 from .schedules import AverageSizes, ScalingAction, average_sizes
 from .values import UNKNOWN, integer, is_unknown, known_str, mapping, number, seq
@@ -90,7 +94,9 @@ NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 EIP = "aws:ec2/eip:Eip"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 EBS_VOLUME = "aws:ebs/volume:Volume"
-PRICED_TYPES = (NODE_GROUP, LAUNCH_TEMPLATE, EKS_CLUSTER, NAT_GATEWAY, EIP, EC2_INSTANCE, EBS_VOLUME)
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+PRICED_TYPES = (NODE_GROUP, LAUNCH_TEMPLATE, EKS_CLUSTER, NAT_GATEWAY, EIP, EC2_INSTANCE, EBS_VOLUME, HELM_RELEASE)
 
 NOT_MODELLED: dict[str, str] = {
     "aws:kms/key:Key": "KMS keys (1 USD/month each, plus requests)",
@@ -546,6 +552,24 @@ class _Pricer:
         self.add(resource, self.project(resource), Figures(cost, cost, cost),
                  f"EBS volume {size} GiB {kind} x {_g(per_gb)} $/GB-month")
 
+    def release_volumes(self, resource: Mapping[str, Any], volume_types: Mapping[str, str]) -> None:
+        """The EBS volumes a chart's StatefulSets claim (helm_volumes), priced like EBS volumes."""
+        found = helm_volumes.claims(mapping(resource.get("inputs")))
+        if not found:
+            return
+        name = str(resource.get("name") or "release")
+        cost, parts = 0.0, []
+        for claim in found:
+            kind = volume_types.get(claim.storage_class or "")
+            if kind is None:
+                self.note(f"{name}: storage class {claim.storage_class or '(cluster default)'} is not among the stack's "
+                          f"StorageClasses: its {claim.what} volume is priced as {rates.DEFAULT_VOLUME_TYPE}.")
+            per_gb, kind_text = self.volume_rate(kind or rates.DEFAULT_VOLUME_TYPE, name)
+            cost += claim.gib * claim.replicas * per_gb
+            parts.append(f"{claim.what} {claim.replicas} x {claim.gib:g} GiB {kind_text} x {_g(per_gb)} $/GB-month")
+        self.add(resource, self.project(resource, fallback=self.default_project), Figures(cost, cost, cost),
+                 "Helm chart volumes: " + " + ".join(parts))
+
     # --- wrap-up -----------------------------------------------------------------------------
     def closing_notes(self, counts: Mapping[str, int], lb_services: int) -> None:
         if self.untagged:
@@ -664,6 +688,13 @@ def estimate(
             continue
         schedules_of.setdefault(id(group), []).append(schedule)
 
+    # StorageClass name -> EBS volume type, for the volumes Helm charts claim.
+    volume_types = {
+        name: kind for r in ordered if r.get("type") == STORAGE_CLASS
+        for name, kind in [(known_str(mapping(mapping(r.get("inputs")).get("metadata")).get("name")),
+                            known_str(mapping(mapping(r.get("inputs")).get("parameters")).get("type")) or "gp3")]
+        if name
+    }
     template_users: dict[int, list[tuple[str, str, AverageSizes]]] = {}
     templates: dict[int, Mapping[str, Any]] = {}
     for resource in ordered:
@@ -685,6 +716,8 @@ def estimate(
             pricer.instance(resource)
         elif type_ == EBS_VOLUME:
             pricer.volume(resource)
+        elif type_ == HELM_RELEASE:
+            pricer.release_volumes(resource, volume_types)
     for key, template in templates.items():
         pricer.launch_template(template, template_users[key])
     pricer.closing_notes(counts, lb_services)
