@@ -233,10 +233,13 @@ def quality_rules(cfg: StackConfig, thresholds: Thresholds) -> list[Rule]:
 # --- spend -------------------------------------------------------------------------------------
 
 def spend_rules(cfg: StackConfig) -> list[Rule]:
-    cost = (f"sum by (namespace) ("
-            f"{m.OPENCOST_CPU_ALLOC} * on(node) group_left() {m.OPENCOST_CPU_HOURLY} + "
-            f"{m.OPENCOST_MEM_ALLOC} / 1073741824 * on(node) group_left() {m.OPENCOST_RAM_HOURLY} + "
-            f"{m.OPENCOST_GPU_ALLOC} * on(node) group_left() {m.OPENCOST_GPU_HOURLY})")
+    # One term per resource, told apart by a `resource` label and joined with `or`: `+` would keep only
+    # the containers present in every term, dropping every namespace without a GPU.
+    terms = [("cpu", f"{m.OPENCOST_CPU_ALLOC} * on(node) group_left() {m.OPENCOST_CPU_HOURLY}"),
+             ("ram", f"{m.OPENCOST_MEM_ALLOC} / 1073741824 * on(node) group_left() {m.OPENCOST_RAM_HOURLY}"),
+             ("gpu", f"{m.OPENCOST_GPU_ALLOC} * on(node) group_left() {m.OPENCOST_GPU_HOURLY}")]
+    cost = "sum by (namespace) (" + " or ".join(
+        f'label_replace({expr}, "resource", "{name}", "", "")' for name, expr in terms) + ")"
     rules: list[Rule] = [{"record": m.RECORD_PROJECT_COST, "expr": cost}]
     limits = cfg.budgets.monthly_limits_usd if cfg.budgets is not None else {}
     horizon = cfg.observability.spend_horizon
