@@ -108,8 +108,8 @@ def test_spend_trending_over_budget_fires_and_a_flat_rate_does_not(tmp_path):
         {"series": 'container_cpu_allocation{namespace="project-atlas", pod="b", container="c", node="n2"}', "values": "4x320"},
         {"series": 'node_cpu_hourly_cost{node="n2"}', "values": "1x320"},
     ]
-    # At 1d2h: 314 samples; predict_linear over exact linear data is exact: value now + slope x 7 d.
-    now = 4 * (1 + 0.002 * 314)
+    # At 1d2h: sample 312 (26 h of 5 m); predict_linear over exact linear data is exact: value now + slope x 7 d.
+    now = 4 * (1 + 0.002 * 312)
     projected = (now + 4 * 0.002 / 300 * 7 * 86400) * 730
     assert projected > 9000
     run_promtool_test(tmp_path, "prod", "5m", series, [
