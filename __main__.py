@@ -45,8 +45,7 @@ observability = None
 if cfg.observability.enabled and not cfg.is_local:
     observability = Observability("observability", ObservabilityArgs.from_stack(
         cfg, cluster, pulumi.get_stack(),
-        alert_topic_arn=cost_controls.topic.arn if cost_controls is not None else None,
-        alert_topic_key_arn=cost_controls.key.arn if cost_controls is not None else None))
+        alert_topic_arn=cost_controls.topic_arn if cost_controls is not None else None))
     pulumi.export("monitoringNamespace", "monitoring")
 # On the local (kubeconfig) stack the add-ons are only metrics-server, for the HPAs.
 cluster_addons = ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(

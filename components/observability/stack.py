@@ -67,10 +67,12 @@ def service_monitor_manifest(svc: InferenceServiceConfig, labels: Mapping[str, s
                      "endpoints": [{"port": PORT_NAME, "path": svc.metrics.path, "interval": "30s"}]}}
 
 
-def sns_publish_policy(topic_arn: str, key_arn: str) -> str:
+def sns_publish_policy(topic_arn: str, region: str) -> str:
+    """Publish to the topic; use its KMS key only through SNS (the key's ARN is unknown until it exists)."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "PublishAlerts", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic_arn},
-        {"Sid": "EncryptedTopic", "Effect": "Allow", "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": key_arn},
+        {"Sid": "EncryptedTopic", "Effect": "Allow", "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}}},
     ]})
 
 
@@ -94,13 +96,13 @@ class ObservabilityArgs:
     groups: Sequence[Mapping[str, Any]]
     """The generated PrometheusRule groups (rules.rule_groups)."""
     alert_topic_arn: pulumi.Input[str] | None = None
-    alert_topic_key_arn: pulumi.Input[str] | None = None
+    """The FinOps alert topic (SNS receivers), as an ARN known at preview."""
     namespace_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
     """What the ServiceMonitors wait for: the tenants' namespaces."""
 
     @classmethod
     def from_stack(cls, cfg: StackConfig, cluster: Cluster, stack: str, thresholds: Thresholds | None = None,
-                   alert_topic_arn: pulumi.Input[str] | None = None, alert_topic_key_arn: pulumi.Input[str] | None = None,
+                   alert_topic_arn: pulumi.Input[str] | None = None,
                    namespace_dependencies: Sequence[pulumi.Resource] = ()) -> "ObservabilityArgs":
         return cls(
             config=cfg.observability, cluster=cluster, stack=stack, is_prod=cfg.is_prod,
@@ -108,7 +110,7 @@ class ObservabilityArgs:
             system_pool=cfg.system_pool, services=cfg.services, projects=[p.name for p in cfg.projects],
             finops_label_prefix=cfg.finops.tag_prefix, tags=cfg.tags.aws_tags(), labels=cfg.tags.k8s_labels(),
             groups=rule_groups(cfg, thresholds if thresholds is not None else stack_thresholds(stack)),
-            alert_topic_arn=alert_topic_arn, alert_topic_key_arn=alert_topic_key_arn,
+            alert_topic_arn=alert_topic_arn,
             namespace_dependencies=list(namespace_dependencies),
         )
 
@@ -205,8 +207,8 @@ class Observability(pulumi.ComponentResource):
         role = self._role(f"{name}-alertmanager", f"Alertmanager of {args.cluster.config_name}: publish to the alert topic")
         policy = aws.iam.RolePolicy(
             f"{name}-alertmanager", role=role.id,
-            policy=pulumi.Output.all(args.alert_topic_arn, args.alert_topic_key_arn).apply(
-                lambda v: sns_publish_policy(str(v[0]), str(v[1]))),
+            policy=pulumi.Output.from_input(args.alert_topic_arn).apply(
+                lambda arn: sns_publish_policy(str(arn), args.region or "")),
             opts=pulumi.ResourceOptions(parent=self))
         return [aws.eks.PodIdentityAssociation(
             f"{name}-alertmanager", cluster_name=args.cluster.name, namespace=NAMESPACE,
