@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ai_platform_finops import catalog, rates
+from ai_platform_finops.observability import DRIFT, QUALITY_MAX, QUALITY_MIN, SLO_FAST, SLO_SLOW
 from components.config.cluster import CapacityType, NodePoolConfig
 from components.config.services import InferenceServiceConfig
 from components.config.stack import StackConfig
@@ -182,7 +183,7 @@ def slo_rules(cfg: StackConfig) -> list[Rule]:
                         f"{m.RECORD_ERROR_RATIO.format(window=short)}{matcher} > {limit:g}")
                 fast = severity == CRITICAL
                 rules.append(_alert(
-                    "SloErrorBudgetBurnFast" if fast else "SloErrorBudgetBurnSlow", expr, for_, severity,
+                    SLO_FAST if fast else SLO_SLOW, expr, for_, severity,
                     {**labels, "slo": objective, "window": long},
                     f"{svc.name}: {objective} error budget burning {rate:g}x over {long}",
                     f"Objective: {what} over {slo.window}. The error ratio over {long} and {short} is above "
@@ -209,7 +210,7 @@ def quality_rules(cfg: StackConfig, thresholds: Thresholds) -> list[Rule]:
                 if bound not in bounds:
                     continue
                 value = bounds[bound]
-                name = "ModelQualityBelowMinimum" if bound == "min" else "ModelQualityAboveMaximum"
+                name = QUALITY_MIN if bound == "min" else QUALITY_MAX
                 rules.append(_alert(
                     name, f"{series} {op} {value:g}", QUALITY_FOR, CRITICAL if tier == "high" else WARNING,
                     {**labels, "metric": metric, "risk_tier": tier},
@@ -221,7 +222,7 @@ def quality_rules(cfg: StackConfig, thresholds: Thresholds) -> list[Rule]:
         limit = drift_limits.get(tier, drift_limits.get("high"))
         if limit is not None:
             rules.append(_alert(
-                "ModelDriftHigh", f"{m.selector(m.DRIFT_SCORE, sel)} > {limit:g}", QUALITY_FOR, WARNING,
+                DRIFT, f"{m.selector(m.DRIFT_SCORE, sel)} > {limit:g}", QUALITY_FOR, WARNING,
                 {**labels, "risk_tier": tier},
                 f"{svc.name}: drift score {{{{ $value }}}} above {limit:g}",
                 f"The input/output drift score of {svc.project}/{svc.name} has been above the {tier} tier's limit "

@@ -196,9 +196,9 @@ def test_preflight_answers_get_addon_version_and_fails_loudly_for_an_unknown_add
     answer = invokes.answer("aws:eks/getAddonVersion:getAddonVersion",
                             {"addonName": "vpc-cni", "kubernetesVersion": "1.35", "mostRecent": True}, "us-east-1")
     assert answer["version"] == "v1.20.4-eksbuild.2" and answer["addonName"] == "vpc-cni"
-    with pytest.raises(invokes.UnansweredInvoke, match="aws-ebs-csi-driver"):
+    with pytest.raises(invokes.UnansweredInvoke, match="aws-efs-csi-driver"):
         invokes.answer("aws:eks/getAddonVersion:getAddonVersion",
-                       {"addonName": "aws-ebs-csi-driver", "kubernetesVersion": "1.35"}, "us-east-1")
+                       {"addonName": "aws-efs-csi-driver", "kubernetesVersion": "1.35"}, "us-east-1")
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
