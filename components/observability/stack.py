@@ -28,7 +28,8 @@ from components.metadata import selector_labels
 from .alertmanager import alertmanager_config, uses_sns
 from .rules import rule_groups
 from .thresholds import Thresholds, stack_thresholds
-from .values import (NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, kps_values, opencost_values)
+from .values import (NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, kps_values, opencost_values,
+                     storage_class_manifest)
 
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
@@ -37,19 +38,6 @@ EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 MONITORING_API = "monitoring.coreos.com/v1"
 RULE_NAME = "ai-platform-generated"
-
-
-def storage_class_manifest(reclaim_retain: bool) -> dict[str, Any]:
-    """Encrypted gp3 through the EBS CSI driver; a volume is created in the AZ of the pod that first uses it."""
-    return {
-        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-        "metadata": {"name": STORAGE_CLASS},
-        "provisioner": "ebs.csi.aws.com",
-        "parameters": {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
-        "reclaimPolicy": "Retain" if reclaim_retain else "Delete",
-        "volumeBindingMode": "WaitForFirstConsumer",
-        "allowVolumeExpansion": True,
-    }
 
 
 def prometheus_rule_manifest(groups: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> dict[str, Any]:

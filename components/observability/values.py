@@ -117,3 +117,16 @@ def opencost_values(obs: ObservabilityConfig, *, is_prod: bool, system_pool: Nod
         # Pods' FinOps labels (project, cost center) are what OpenCost allocates by: recorded here for readers.
         "podLabels": {f"{finops_label_prefix}/component": "opencost"},
     }
+
+
+def storage_class_manifest(reclaim_retain: bool) -> dict[str, Any]:
+    """Encrypted gp3 through the EBS CSI driver; a volume is created in the AZ of the pod that first uses it."""
+    return {
+        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": STORAGE_CLASS},
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
+        "reclaimPolicy": "Retain" if reclaim_retain else "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    }
