@@ -124,3 +124,24 @@ def selector(metric: str, labels: dict[str, str]) -> str:
     if metric.endswith("}"):
         return f"{metric[:-1]}, {matchers}}}"
     return f"{metric}{{{matchers}}}"
+
+
+# --- custom metrics for the HPA (prometheus-adapter) -------------------------------------------------
+GPU_UTILIZATION_METRIC = "gpu_utilization"
+"""The per-pod custom metric prometheus-adapter serves from the DCGM exporter's utilisation."""
+
+
+def custom_metric_name(series: str) -> str:
+    """A custom-metrics API name for a Prometheus metric: ``vllm:num_requests_running`` -> ``vllm_num_requests_running``."""
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in series.split("{", 1)[0])
+
+
+def autoscaling_metric(service: Any) -> str | None:
+    """The custom metric a service's HPA scales on; None for cpu (a Resource metric from metrics-server)."""
+    signal = str(getattr(service.autoscaling.signal, "value", service.autoscaling.signal))
+    if signal == "gpuUtilization":
+        return GPU_UTILIZATION_METRIC
+    if signal == "inFlight":
+        in_flight = server_metrics(service.metrics).in_flight
+        return custom_metric_name(in_flight) if in_flight else None
+    return None

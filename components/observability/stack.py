@@ -18,7 +18,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
 from components.cluster import Cluster, assume_role_policy
-from components.config.observability import KUBE_PROMETHEUS_STACK_REPO, OPENCOST_REPO, ObservabilityConfig
+from components.config.observability import (KUBE_PROMETHEUS_STACK_REPO, OPENCOST_REPO, PROMETHEUS_ADAPTER_REPO,
+                                             ObservabilityConfig, ScaleSignal)
 from components.config.cluster import NodePoolConfig
 from components.config.services import InferenceServiceConfig
 from components.config.stack import StackConfig
@@ -28,8 +29,10 @@ from components.metadata import selector_labels
 from .alertmanager import alertmanager_config, uses_sns
 from .rules import rule_groups
 from .thresholds import Thresholds, stack_thresholds
-from .values import (NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, kps_values, opencost_values,
-                     storage_class_manifest)
+from .dashboards import DASHBOARD_LABEL_VALUE, configmap_data, dashboards
+from .metrics import server_metrics
+from .values import (ADAPTER_RELEASE, DASHBOARD_LABEL, NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, adapter_values, kps_values,
+                     opencost_values, storage_class_manifest)
 
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
@@ -83,6 +86,8 @@ class ObservabilityArgs:
     """FinOps Kubernetes labels for the namespace and the custom resources."""
     groups: Sequence[Mapping[str, Any]]
     """The generated PrometheusRule groups (rules.rule_groups)."""
+    dashboards: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """ConfigMap name -> Grafana dashboard JSON (dashboards.dashboards)."""
     alert_topic_arn: pulumi.Input[str] | None = None
     """The FinOps alert topic (SNS receivers), as an ARN known at preview."""
     namespace_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -92,12 +97,14 @@ class ObservabilityArgs:
     def from_stack(cls, cfg: StackConfig, cluster: Cluster, stack: str, thresholds: Thresholds | None = None,
                    alert_topic_arn: pulumi.Input[str] | None = None,
                    namespace_dependencies: Sequence[pulumi.Resource] = ()) -> "ObservabilityArgs":
+        limits = thresholds if thresholds is not None else stack_thresholds(stack)
         return cls(
             config=cfg.observability, cluster=cluster, stack=stack, is_prod=cfg.is_prod,
             kubernetes_version=cfg.cluster.version, region=cfg.region,
             system_pool=cfg.system_pool, services=cfg.services, projects=[p.name for p in cfg.projects],
             finops_label_prefix=cfg.finops.tag_prefix, tags=cfg.tags.aws_tags(), labels=cfg.tags.k8s_labels(),
-            groups=rule_groups(cfg, thresholds if thresholds is not None else stack_thresholds(stack)),
+            groups=rule_groups(cfg, limits),
+            dashboards=dashboards(cfg, limits),
             alert_topic_arn=alert_topic_arn,
             namespace_dependencies=list(namespace_dependencies),
         )
@@ -106,6 +113,7 @@ class ObservabilityArgs:
 class Observability(pulumi.ComponentResource):
     kube_prometheus_stack: kubernetes.helm.v3.Release
     opencost: kubernetes.helm.v3.Release
+    prometheus_adapter: kubernetes.helm.v3.Release | None
     rules: kubernetes.apiextensions.CustomResource
     storage_class: kubernetes.storage.v1.StorageClass | None
     ebs_csi: aws.eks.Addon | None
@@ -147,11 +155,31 @@ class Observability(pulumi.ComponentResource):
             opencost_values(obs, is_prod=args.is_prod, system_pool=args.system_pool,
                             cluster_name=args.cluster.config_name, finops_label_prefix=args.finops_label_prefix),
             depends_on=[self.kube_prometheus_stack])
+        # prometheus-adapter only when a service scales on something other than cpu.
+        scaling = [svc for svc in args.services if svc.autoscaling.signal != ScaleSignal.CPU]
+        self.prometheus_adapter = None
+        if scaling:
+            in_flight = [server_metrics(svc.metrics).in_flight or "" for svc in scaling
+                         if svc.autoscaling.signal == ScaleSignal.IN_FLIGHT]
+            self.prometheus_adapter = self._release(
+                f"{name}-{ADAPTER_RELEASE}", ADAPTER_RELEASE, "prometheus-adapter", PROMETHEUS_ADAPTER_REPO,
+                obs.prometheus_adapter.version,
+                adapter_values(obs, is_prod=args.is_prod, system_pool=args.system_pool,
+                               in_flight_metrics=[m for m in in_flight if m]),
+                depends_on=[self.kube_prometheus_stack])
         self.rules = _custom(f"{name}-rules", prometheus_rule_manifest(args.groups, args.labels), crds)
         monitors = pulumi.ResourceOptions.merge(crds, pulumi.ResourceOptions(
             depends_on=[self.kube_prometheus_stack, *args.namespace_dependencies]))
         self.service_monitors = {svc.name: _custom(f"{name}-{svc.name}", service_monitor_manifest(svc, args.labels), monitors)
                                  for svc in args.services}
+        # Dashboards as code: the chart's Grafana sidecar loads every ConfigMap with this label.
+        self.dashboards = {
+            cm: kubernetes.core.v1.ConfigMap(
+                f"{name}-{cm}", metadata={"name": cm, "namespace": NAMESPACE,
+                                          "labels": {**args.labels, DASHBOARD_LABEL: DASHBOARD_LABEL_VALUE}},
+                data=configmap_data(dict(board)), opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(
+                    depends_on=[namespace])))
+            for cm, board in args.dashboards.items()}
         self.register_outputs({"namespace": NAMESPACE, "rules": self.rules.metadata["name"]})
 
     @property

@@ -13,6 +13,7 @@ from components.config.cluster import POOL_LABEL, NodePoolConfig
 from components.config.observability import ObservabilityConfig, Size
 
 from .alertmanager import SMTP_SECRET
+from .metrics import GPU_POD, GPU_POD_NAMESPACE, GPU_UTIL, GPU_UTILIZATION_METRIC, custom_metric_name
 
 NAMESPACE = "monitoring"
 KPS_RELEASE = "kube-prometheus-stack"
@@ -129,4 +130,38 @@ def storage_class_manifest(reclaim_retain: bool) -> dict[str, Any]:
         "reclaimPolicy": "Retain" if reclaim_retain else "Delete",
         "volumeBindingMode": "WaitForFirstConsumer",
         "allowVolumeExpansion": True,
+    }
+
+
+ADAPTER_RELEASE = "prometheus-adapter"
+
+
+def adapter_rules(in_flight_metrics: list[str]) -> dict[str, Any]:
+    """prometheus-adapter's custom rules: GPU utilisation per pod (DCGM, mapped from the GPU's pod), and each
+    in-flight gauge the services scale on (the series carry the scraped pod as ``pod``)."""
+    rules: list[dict[str, Any]] = [{
+        "seriesQuery": f'{GPU_UTIL}{{{GPU_POD_NAMESPACE}!="",{GPU_POD}!=""}}',
+        "resources": {"overrides": {GPU_POD_NAMESPACE: {"resource": "namespace"}, GPU_POD: {"resource": "pod"}}},
+        "name": {"matches": f"^{GPU_UTIL}$", "as": GPU_UTILIZATION_METRIC},
+        "metricsQuery": "avg(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+    }]
+    for series in sorted(set(in_flight_metrics)):
+        name = series.split("{", 1)[0]
+        rules.append({
+            "seriesQuery": f'{{__name__="{name}",namespace!="",pod!=""}}',
+            "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+            "name": {"matches": f"^{name}$", "as": custom_metric_name(name)},
+            "metricsQuery": "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
+        })
+    return {"default": False, "custom": rules}
+
+
+def adapter_values(obs: ObservabilityConfig, *, is_prod: bool, system_pool: NodePoolConfig,
+                   in_flight_metrics: list[str]) -> dict[str, Any]:
+    place = _on_system_pool(system_pool)
+    return {
+        "prometheus": {"url": f"http://{PROMETHEUS_SERVICE}.{NAMESPACE}.svc", "port": PROMETHEUS_PORT},
+        "replicas": 2 if obs.effective_size(is_prod) == Size.PROD else 1,
+        "rules": adapter_rules(in_flight_metrics),
+        **place,
     }
