@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
+from ai_platform_finops.tags import STANDARD_KEYS
 from components.cluster import Cluster, assume_role_policy
 from components.config.observability import (KUBE_PROMETHEUS_STACK_REPO, OPENCOST_REPO, PROMETHEUS_ADAPTER_REPO,
                                              ObservabilityConfig, ScaleSignal)
@@ -41,6 +42,7 @@ EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 MONITORING_API = "monitoring.coreos.com/v1"
 RULE_NAME = "ai-platform-generated"
+
 
 
 def prometheus_rule_manifest(groups: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> dict[str, Any]:
@@ -147,13 +149,14 @@ class Observability(pulumi.ComponentResource):
             f"{name}-{KPS_RELEASE}", KPS_RELEASE, "kube-prometheus-stack", KUBE_PROMETHEUS_STACK_REPO,
             obs.kube_prometheus_stack.version,
             kps_values(obs, is_prod=args.is_prod, system_pool=args.system_pool, alertmanager_config=am_config,
-                       alertmanager_service_account=ALERTMANAGER_SERVICE_ACCOUNT),
+                       alertmanager_service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+                       finops_label_keys=[f"{args.finops_label_prefix}/{key}" for key in STANDARD_KEYS]),
             depends_on=[namespace, *storage, *association])
         crds = pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[self.kube_prometheus_stack]))
         self.opencost = self._release(
             f"{name}-{OPENCOST_RELEASE}", OPENCOST_RELEASE, "opencost", OPENCOST_REPO, obs.opencost.version,
             opencost_values(obs, is_prod=args.is_prod, system_pool=args.system_pool,
-                            cluster_name=args.cluster.config_name, finops_label_prefix=args.finops_label_prefix),
+                            cluster_name=args.cluster.config_name),
             depends_on=[self.kube_prometheus_stack])
         # prometheus-adapter only when a service scales on something other than cpu.
         scaling = [svc for svc in args.services if svc.autoscaling.signal != ScaleSignal.CPU]
@@ -180,7 +183,7 @@ class Observability(pulumi.ComponentResource):
                 data=configmap_data(dict(board)), opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(
                     depends_on=[namespace])))
             for cm, board in args.dashboards.items()}
-        self.register_outputs({"namespace": NAMESPACE, "rules": self.rules.metadata["name"]})
+        self.register_outputs({"namespace": NAMESPACE, "rules": RULE_NAME})
 
     @property
     def crds_ready(self) -> list[pulumi.Resource]:

@@ -6,7 +6,7 @@ recorded key snapshots in ``chart_keys/``, each with its source and date).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from components.cluster_addons import tolerations
 from components.config.cluster import POOL_LABEL, NodePoolConfig
@@ -60,7 +60,8 @@ def _claim(gib: int) -> dict[str, Any]:
 
 
 def kps_values(obs: ObservabilityConfig, *, is_prod: bool, system_pool: NodePoolConfig,
-               alertmanager_config: Any, alertmanager_service_account: str) -> dict[str, Any]:
+               alertmanager_config: Any, alertmanager_service_account: str,
+               finops_label_keys: Sequence[str] = ()) -> dict[str, Any]:
     size = SIZES[obs.effective_size(is_prod)]
     place = _on_system_pool(system_pool)
     prometheus_spec: dict[str, Any] = {
@@ -94,15 +95,19 @@ def kps_values(obs: ObservabilityConfig, *, is_prod: bool, system_pool: NodePool
             **place,
         },
         "kube-state-metrics": {
-            # The node-pool label becomes label_ai_platform_io_node_pool on kube_node_labels (per-pool GPU rules).
-            "metricLabelsAllowlist": [f"nodes=[{POOL_LABEL}]"],
+            # The node-pool label becomes label_ai_platform_io_node_pool on kube_node_labels (per-pool GPU rules);
+            # the FinOps labels of pods and namespaces become kube_pod_labels/kube_namespace_labels, which OpenCost
+            # allocates cost by (aggregate=label:<prefix>/project).
+            "metricLabelsAllowlist": [f"nodes=[{POOL_LABEL}]",
+                                      *([f"pods=[{','.join(finops_label_keys)}]",
+                                         f"namespaces=[{','.join(finops_label_keys)}]"] if finops_label_keys else [])],
             **place,
         },
     }
 
 
 def opencost_values(obs: ObservabilityConfig, *, is_prod: bool, system_pool: NodePoolConfig,
-                    cluster_name: str, finops_label_prefix: str) -> dict[str, Any]:
+                    cluster_name: str) -> dict[str, Any]:
     size = SIZES[obs.effective_size(is_prod)]
     place = _on_system_pool(system_pool)
     return {
@@ -115,8 +120,6 @@ def opencost_values(obs: ObservabilityConfig, *, is_prod: bool, system_pool: Nod
             "ui": {"enabled": False},
             **place,
         },
-        # Pods' FinOps labels (project, cost center) are what OpenCost allocates by: recorded here for readers.
-        "podLabels": {f"{finops_label_prefix}/component": "opencost"},
     }
 
 

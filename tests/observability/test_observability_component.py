@@ -46,6 +46,11 @@ def test_releases_are_pinned_from_their_official_repos_on_the_system_pool(stack)
     assert values["alertmanager"]["alertmanagerSpec"]["nodeSelector"] == system
     assert values["prometheus"]["prometheusSpec"]["retention"] == cfg.observability.retention
     assert opencost["values"]["opencost"]["nodeSelector"] == system
+    # kube-state-metrics exports the pool label of nodes and the FinOps labels OpenCost allocates by.
+    allow = values["kube-state-metrics"]["metricLabelsAllowlist"]
+    prefix = cfg.finops.tag_prefix
+    assert allow[0] == "nodes=[ai-platform.io/node-pool]"
+    assert allow[1] == f"pods=[{prefix}/cost-center,{prefix}/project,{prefix}/environment,{prefix}/tier,{prefix}/owner]"
     # OpenCost reads that Prometheus.
     internal = opencost["values"]["opencost"]["prometheus"]["internal"]
     assert (internal["serviceName"], internal["namespaceName"]) == ("kps-prometheus", "monitoring")
