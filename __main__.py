@@ -40,12 +40,19 @@ if not cfg.is_local and cfg.budgets is not None:
 
 network = Network("network", NetworkArgs.from_stack(cfg)) if cfg.network is not None and not cfg.is_local else None
 cluster = Cluster("cluster", ClusterArgs.from_stack(cfg, network))
+# Tenants first: the monitoring stack puts a ServiceMonitor in each service's namespace.
+k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
+tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
 # Prometheus, Alertmanager, Grafana and OpenCost with the generated rules (none on the local stack).
 observability = None
 if cfg.observability.enabled and not cfg.is_local:
-    observability = Observability("observability", ObservabilityArgs.from_stack(
-        cfg, cluster, pulumi.get_stack(),
-        alert_topic_arn=cost_controls.topic_arn if cost_controls is not None else None))
+    try:  # the evaluation thresholds are read from the stack's policy pack config
+        observability_args = ObservabilityArgs.from_stack(
+            cfg, cluster, pulumi.get_stack(), alert_topic_arn=cost_controls.topic_arn if cost_controls is not None else None,
+            namespace_dependencies=[r for tenant in tenants.values() for r in tenant.ready])
+    except ValueError as error:
+        raise pulumi.RunError(str(error)) from None
+    observability = Observability("observability", observability_args)
     pulumi.export("monitoringNamespace", "monitoring")
 # On the local (kubeconfig) stack the add-ons are only metrics-server, for the HPAs.
 cluster_addons = ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(
@@ -56,8 +63,6 @@ pulumi.export("clusterName", cluster.name)
 
 # --- tenancy and inference services --------------------------------------------------------
 
-k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
-tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
 services = {
     s.name: InferenceService(s.name, InferenceServiceArgs.from_stack(
         cfg, s, tenants[s.project].namespace, [*tenants[s.project].ready, *cluster_addons.workload_dependencies]),

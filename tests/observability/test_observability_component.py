@@ -127,6 +127,9 @@ def test_rules_and_monitors_wait_for_the_release_that_installs_the_crds():
     assert set(monitors) == {f"observability-{s.name}" for s in config("prod").services}
     for monitor in monitors.values():
         assert kps.urn in monitor.options["dependsOn"]
+        # ...and for the project's namespace (its quota stands for it: created in it, after it).
+        quota = one(recording, "kubernetes:core/v1:ResourceQuota", monitor.inputs["metadata"]["namespace"])
+        assert quota.urn in monitor.options["dependsOn"]
         assert monitor.inputs["spec"]["endpoints"][0]["path"] == "/metrics"
     assert kps.urn in releases("prod")[OPENCOST].options["dependsOn"]
     # The DCGM exporter's ServiceMonitor is on now that the operator's CRDs come with the stack, and waits for them.
