@@ -230,3 +230,32 @@ def test_a_critical_alert_silences_the_same_services_warning_and_a_pool_incident
         assert burst == [(PLATFORM, 1), ("project-team-a", 1)]
         team_a = next(key for path, _, key in inbox.notifications if path == "project-team-a")
         assert "SloErrorBudgetBurnFast" in team_a and "ModelDriftHigh" not in team_a
+
+
+# --- any accepted receiver config renders a config amtool accepts -------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+EMAIL = st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.(io|org)", fullmatch=True)
+RECEIVER = st.fixed_dictionaries({}, optional={
+    "emails": st.lists(EMAIL, max_size=3), "sns": st.booleans(),
+    "webhookUrl": st.from_regex(r"https://[a-z]{1,10}\.example\.org/[a-z]{0,8}", fullmatch=True)})
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(receivers=st.dictionaries(st.sampled_from(["team-a", "team-b", "team-c"]), RECEIVER, max_size=3),
+       platform=RECEIVER, prod=st.booleans())
+def test_any_accepted_receiver_config_passes_amtool(tmp_path, receivers, platform, prod):
+    obs = ObservabilityConfig.model_validate({
+        "enabled": True, "receivers": receivers, "platformReceiver": platform,
+        "smtp": {"smarthost": "smtp.example.org:587", "sender": "am@example.org"}})
+    am = alertmanager_config(obs, is_prod=prod, projects=["team-a", "team-b", "team-c"], sns_topic_arn=TOPIC,
+                             region="us-east-1")
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(am))
+    done = subprocess.run([tool("amtool"), "check-config", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    routed = {r["matchers"][0] for r in am["route"]["routes"] if r["receiver"].startswith("project-")}
+    assert routed == {f'project="{p}"' for p, spec in receivers.items() if spec.get("emails") or spec.get("sns")
+                      or spec.get("webhookUrl")}
