@@ -169,3 +169,9 @@ def test_tenant_namespaces_admit_prometheus_only_when_it_is_installed():
     assert '"monitoring"' in ingress(recorded("prod"), "project-nova")
     off = preview("dev", lambda c: c[P + "observability"].update(enabled=False))
     assert '"monitoring"' not in ingress(off, "project-nova")
+
+
+def test_a_key_tree_keeps_mappings_and_ends_at_leaves():
+    values = {"a": {"b": 1, "c": {}, "d": {"e": [1]}}, "f": None}
+    assert chart_keys.key_tree(values) == {"a": {"b": None, "c": None, "d": {"e": None}}, "f": None}
+    assert chart_keys.unknown_keys({"a": {"c": {"anything": 1}, "x": 2}}, chart_keys.key_tree(values)) == ["a.x"]
