@@ -84,6 +84,19 @@ def test_budget_too_low_exits_1_naming_cost_within_budget(tmp_path):
     assert "exceeds its budget of $50.00" in found[0]["message"] and "top items:" in found[0]["message"]
 
 
+def test_prod_without_an_slo_or_an_owner_route_fails_observability_coverage(tmp_path):
+    def unwatched(config: dict[str, Any]) -> None:
+        config["ai-platform:services"][1].pop("slo")
+        config["ai-platform:observability"]["receivers"].pop("project-atlas")
+    code, report = _preview(tmp_path, "prod", edited_project(tmp_path, "prod", unwatched))
+    assert code == 1
+    (found,) = [v for v in report["policy"]["violations"] if v["policy"] == "observability-coverage"]
+    assert found["level"] == "mandatory" and "claims-triage-assistant" in found["message"]
+    assert "an owner route for project 'project-atlas'" in found["message"]
+    assert "SLO burn-rate alerts (services[].slo)" in found["message"]
+    assert "model quality alerts" not in found["message"]  # its tier's thresholds still generate them
+
+
 def test_no_policy_skips_the_pack(tmp_path):
     code, report = _preview(tmp_path, "local", ROOT, "--no-policy")
     assert code == 0 and "policy" not in report
