@@ -39,7 +39,7 @@ class PersistenceConfig(ConfigModel):
     alertmanager_gib: Annotated[int, Field(ge=1, le=1024)] = Field(
         default=2, description="Each Alertmanager replica's volume (silences and notification log), GiB.")
     ebs_csi_version: Annotated[str, Field(pattern=r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")] | None = Field(
-        default=None, description="The aws-ebs-csi-driver EKS add-on version (e.g. v1.54.0-eksbuild.1); default: "
+        default=None, description="The aws-ebs-csi-driver EKS add-on version (vX.Y.Z-eksbuild.N, as `aws eks describe-addon-versions` lists it); default: "
                                   "the version EKS picks for the cluster's Kubernetes version.")
 
 
