@@ -14,6 +14,7 @@ from components.cost_controls import CostControls, CostControlsArgs
 from components.cost_estimate import estimate_output
 from components.inference_service import InferenceService, InferenceServiceArgs
 from components.network import Network, NetworkArgs
+from components.observability.stack import Observability, ObservabilityArgs
 from components.project_namespace import ProjectNamespace, ProjectNamespaceArgs
 
 try:
@@ -25,20 +26,43 @@ secrets = secrets_from_pulumi()
 for path, warning in config_warnings(cfg):
     pulumi.log.warn(f"{stack_file(pulumi.get_stack())}: {path}: {warning}")
 
+# --- FinOps: budgets, alerts, cost-allocation tags, anomaly detection -----------------------
+
+cost_controls = None
+if not cfg.is_local and cfg.budgets is not None:
+    cost_controls = CostControls("finops", CostControlsArgs.from_stack(cfg, f"{pulumi.get_project()}-{pulumi.get_stack()}"))
+    pulumi.export("budgetsUsd", dict(sorted(cfg.budgets.monthly_limits_usd.items())))
+    pulumi.export("costAlertsTopicArn", cost_controls.topic.arn)
+    # The declared config priced by the same estimator as preflight's cost section (see components/cost_estimate.py).
+    pulumi.export("costEstimateUsd", estimate_output(cfg))
+
 # --- cluster: network, EKS (or existing/kubeconfig), node pools, add-ons -------------------
 
 network = Network("network", NetworkArgs.from_stack(cfg)) if cfg.network is not None and not cfg.is_local else None
 cluster = Cluster("cluster", ClusterArgs.from_stack(cfg, network))
+# Tenants first: the monitoring stack puts a ServiceMonitor in each service's namespace.
+k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
+tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
+# Prometheus, Alertmanager, Grafana and OpenCost with the generated rules (none on the local stack).
+observability = None
+if cfg.observability.enabled and not cfg.is_local:
+    try:  # the evaluation thresholds are read from the stack's policy pack config
+        observability_args = ObservabilityArgs.from_stack(
+            cfg, cluster, pulumi.get_stack(), alert_topic_arn=cost_controls.topic_arn if cost_controls is not None else None,
+            namespace_dependencies=[r for tenant in tenants.values() for r in tenant.ready])
+    except ValueError as error:
+        raise pulumi.RunError(str(error)) from None
+    observability = Observability("observability", observability_args)
+    pulumi.export("monitoringNamespace", "monitoring")
 # On the local (kubeconfig) stack the add-ons are only metrics-server, for the HPAs.
-cluster_addons = ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(cfg, cluster))
+cluster_addons = ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(
+    cfg, cluster, monitoring_crds=observability.crds_ready if observability is not None else ()))
 if cluster.kubeconfig is not None:
     pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("clusterName", cluster.name)
 
 # --- tenancy and inference services --------------------------------------------------------
 
-k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
-tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
 services = {
     s.name: InferenceService(s.name, InferenceServiceArgs.from_stack(
         cfg, s, tenants[s.project].namespace, [*tenants[s.project].ready, *cluster_addons.workload_dependencies]),
@@ -48,14 +72,6 @@ services = {
 pulumi.export("namespaces", {name: tenant.namespace for name, tenant in tenants.items()})
 pulumi.export("inferenceServices", {name: service.url for name, service in services.items()})
 
-# --- FinOps: budgets, alerts, cost-allocation tags, anomaly detection -----------------------
-
-if not cfg.is_local and cfg.budgets is not None:
-    cost_controls = CostControls("finops", CostControlsArgs.from_stack(cfg, f"{pulumi.get_project()}-{pulumi.get_stack()}"))
-    pulumi.export("budgetsUsd", dict(sorted(cfg.budgets.monthly_limits_usd.items())))
-    pulumi.export("costAlertsTopicArn", cost_controls.topic.arn)
-    # The declared config priced by the same estimator as preflight's cost section (see components/cost_estimate.py).
-    pulumi.export("costEstimateUsd", estimate_output(cfg))
 
 # --- GitOps: Argo CD and its bootstrap ------------------------------------------------------
 

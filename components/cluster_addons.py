@@ -128,9 +128,13 @@ class ClusterAddonsArgs:
     """FinOps AWS tags for the add-ons' IAM role and pod identity association."""
     finops_label_prefix: str
     """The FinOps label prefix the DCGM exporter copies from pods onto GPU metrics."""
+    monitoring_crds: Sequence[pulumi.Resource] = ()
+    """The release installing the Prometheus Operator's CRDs, when there is one: the DCGM exporter's
+    ServiceMonitor is turned on and waits for it."""
 
     @classmethod
-    def from_stack(cls, cfg: StackConfig, cluster: Cluster) -> "ClusterAddonsArgs":
+    def from_stack(cls, cfg: StackConfig, cluster: Cluster,
+                   monitoring_crds: Sequence[pulumi.Resource] = ()) -> "ClusterAddonsArgs":
         if cfg.region is None and not cfg.is_local:
             raise ValueError("cluster add-ons need aws:region")
         return cls(
@@ -142,6 +146,7 @@ class ClusterAddonsArgs:
             gpu_pools=cfg.gpu_pools,
             tags=cfg.tags.aws_tags(),
             finops_label_prefix=cfg.finops.tag_prefix,
+            monitoring_crds=tuple(monitoring_crds),
         )
 
 
@@ -196,13 +201,15 @@ class ClusterAddons(pulumi.ComponentResource):
                 {
                     "nodeSelector": {GPU_PRESENT_LABEL: "true"},
                     "tolerations": tolerations(gpu_taints),
-                    # The chart's default creates a ServiceMonitor, which fails without the Prometheus Operator CRDs.
-                    "serviceMonitor": {"enabled": False},
+                    # A ServiceMonitor needs the Prometheus Operator's CRDs: on only with the monitoring stack,
+                    # and the release then waits for it.
+                    "serviceMonitor": {"enabled": bool(args.monitoring_crds)},
                     "kubernetes": {
                         "enablePodLabels": True,
                         "podLabelAllowlistRegex": [f"^{args.finops_label_prefix.replace('.', '[.]')}/.*"],
                     },
                 },
+                depends_on=args.monitoring_crds,
             )
 
         self.register_outputs({

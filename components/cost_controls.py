@@ -224,6 +224,8 @@ class CostControls(pulumi.ComponentResource):
         # The ARN from its parts, so the policy is known at preview (and policies can read it).
         arn = pulumi.Output.all(account, partition).apply(
             lambda v: f"arn:{v[1]}:sns:{args.region}:{v[0]}:{topic_name}")
+        self.topic_arn = arn
+        """The topic's ARN, known at preview (built from its parts): for policies that grant publishing to it."""
         self.topic_policy = aws.sns.TopicPolicy(
             f"{name}-alerts",
             arn=self.topic.arn,

@@ -3,7 +3,8 @@
 The estimate that gates pull requests (preflight's ``cost`` section, the policy pack's
 ``cost-within-budget``) prices the resources the program registers. A Pulumi program cannot see
 its own registered resources, so the ``costEstimateUsd`` stack output is computed here from the
-config instead: each declared node pool, the cluster and the NAT gateways are described in the
+config instead: each declared node pool, the cluster, the NAT gateways and the monitoring stack's
+volumes are described in the
 estimator's input shape, exactly as the cluster and network components build them, and priced by
 the same ``ai_platform_finops.estimator``. ``tests/finops/test_finops_outputs.py`` checks that the
 two agree on every shipped stack, so a program change that adds cost without config shows up
@@ -29,9 +30,12 @@ from ai_platform_finops.estimator import (
 from ai_platform_finops.load_balancers import HELM_RELEASES
 
 from components.config import ClusterMode, NetworkMode, StackConfig
+from components.observability.values import KPS_RELEASE, kps_values, storage_class_manifest
 from components.config.cluster import NatGatewayMode
 
 SCHEDULE = "aws:autoscaling/schedule:Schedule"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 
 
 def nat_gateway_count(cfg: StackConfig) -> int:
@@ -92,6 +96,13 @@ def declared_resources(cfg: StackConfig) -> list[dict[str, Any]]:
                                             "minSize": pool.min_size, "maxSize": pool.max_size,
                                             "desiredCapacity": pool.effective_desired_size},
                 parent, autoscalingGroupName=[ng])
+    obs = cfg.observability
+    if obs.enabled and obs.persistent(cfg.is_prod):
+        # The monitoring stack's volumes: its chart values and StorageClass, built as the component builds them.
+        add("declared::storage-class", STORAGE_CLASS, storage_class_manifest(reclaim_retain=cfg.is_prod))
+        add(f"declared::{KPS_RELEASE}", RELEASE, {"chart": KPS_RELEASE, "values": kps_values(
+            obs, is_prod=cfg.is_prod, system_pool=cfg.system_pool, alertmanager_config={},
+            alertmanager_service_account="alertmanager")})
     return out
 
 

@@ -61,6 +61,7 @@ from ai_platform_finops.tags import FinOpsTags
 from .config import GPU_RESOURCE, InferenceServiceConfig, NodePoolConfig, StackConfig
 from .config.services import MODEL_CACHE_ENV, ServiceResources
 from .k8s_manifest import engine_form
+from .observability.metrics import autoscaling_metric
 from .metadata import (
     ENV_ETHICS_POLICY_ID,
     ENV_MODEL_VERSION,
@@ -346,17 +347,24 @@ def service_spec(args: InferenceServiceArgs) -> ServiceSpecArgsDict:
     }
 
 
+def hpa_metrics(svc: InferenceServiceConfig) -> list[dict[str, Any]]:
+    """cpu utilisation by default (a proxy: a GPU server can be saturated at low cpu); or, through
+    prometheus-adapter, GPU utilisation or requests in flight per pod (``services[].autoscaling``)."""
+    custom = autoscaling_metric(svc)
+    if custom is None:
+        return [{"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "average_utilization": svc.target_cpu_utilization}}}]
+    return [{"type": "Pods", "pods": {"metric": {"name": custom}, "target": {
+        "type": "AverageValue", "average_value": f"{svc.autoscaling.effective_target:g}"}}}]
+
+
 def hpa_spec(args: InferenceServiceArgs) -> HorizontalPodAutoscalerSpecArgsDict:
     svc = args.service
     return {
         "scale_target_ref": {"api_version": "apps/v1", "kind": "Deployment", "name": svc.name},
         "min_replicas": svc.replicas.min,
         "max_replicas": svc.replicas.max,
-        "metrics": [{
-            "type": "Resource",
-            "resource": {"name": "cpu", "target": {"type": "Utilization",
-                                                    "average_utilization": svc.target_cpu_utilization}},
-        }],
+        "metrics": hpa_metrics(svc),  # type: ignore[typeddict-item]
         # Scale down one pod at a time after 5 minutes of calm: GPU pods are slow to come back.
         "behavior": {"scale_down": {"stabilization_window_seconds": 300,
                                     "policies": [{"type": "Pods", "value": 1, "period_seconds": 120}]}},

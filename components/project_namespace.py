@@ -26,6 +26,7 @@ from ai_platform_finops.tags import FinOpsTags
 from .config import GPU_RESOURCE, ProjectConfig, StackConfig
 from .config.argocd import ARGOCD_NAMESPACE
 from .k8s_manifest import engine_form
+from .observability.values import NAMESPACE as MONITORING_NAMESPACE
 from .metadata import NAMESPACE_NAME_LABEL, governance_key, namespace_labels, tenancy_labels
 
 TYPE = "ai-platform:tenancy:ProjectNamespace"
@@ -47,6 +48,9 @@ class ProjectNamespaceArgs:
         admitted = list(project.allowed_ingress_namespaces)
         if cfg.argocd is not None and cfg.argocd.enabled and ARGOCD_NAMESPACE not in admitted:
             admitted.append(ARGOCD_NAMESPACE)
+        # Prometheus scrapes the model servers' /metrics (their ServiceMonitors) from the monitoring namespace.
+        if cfg.observability.enabled and not cfg.is_local and MONITORING_NAMESPACE not in admitted:
+            admitted.append(MONITORING_NAMESPACE)
         return cls(project=project, tags=cfg.project_tags(project.name), network_policy=project.network_policy,
                    ingress_namespaces=tuple(admitted), governance_prefix=cfg.finops.effective_governance_prefix)
 

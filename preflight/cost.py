@@ -167,6 +167,13 @@ def attribute_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> li
     return [f"{key} {_shown(old.get(key))} → {_shown(new.get(key))}" for key in keys if old.get(key) != new.get(key)]
 
 
+def _item_key(item: Mapping[str, Any]) -> str:
+    """An item's identity across stacks: one resource may carry two items (a Helm release's volumes
+    and the load balancer its values declare)."""
+    attributes = _mapping(item.get("attributes"))
+    return _stackless(str(item.get("urn"))) + ("#load-balancer" if "load balancer" in attributes else "")
+
+
 def _moved(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
     return any(abs((_num(after.get(f)) or 0) - (_num(before.get(f)) or 0)) > EPSILON for f in FIGURES)
 
@@ -189,8 +196,8 @@ def cost_diff(baseline: Mapping[str, Any], report: Mapping[str, Any]) -> dict[st
             "baseline_budget": old_entry.get("budget"),
             "figures": _triple(old_projects.get(name), new_projects.get(name)),
         }
-    old_items = {_stackless(str(i.get("urn"))): i for i in old.get("items") or [] if isinstance(i, Mapping)}
-    new_items = {_stackless(str(i.get("urn"))): i for i in new.get("items") or [] if isinstance(i, Mapping)}
+    old_items = {_item_key(i): i for i in old.get("items") or [] if isinstance(i, Mapping)}
+    new_items = {_item_key(i): i for i in new.get("items") or [] if isinstance(i, Mapping)}
     items: list[dict[str, Any]] = []
     unchanged = 0
     for key, item in new_items.items():

@@ -127,6 +127,7 @@ ADDON_VERSIONS = {
     "coredns": "v1.12.4-eksbuild.1",
     "eks-pod-identity-agent": "v1.3.9-eksbuild.3",
     "kube-proxy": "v{kubernetes}.0-eksbuild.2",
+    "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
 }
 """Newest EKS add-on versions, in the form DescribeAddonVersions gives them (kube-proxy follows the
 cluster's minor). Illustrative, not a record of real releases: they make previews repeatable."""

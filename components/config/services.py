@@ -13,6 +13,7 @@ from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE, ETHICS_POLIC
 from ai_platform_finops.tags import label_value_problem
 
 from .base import ConfigModel, DnsLabel, Quantity, quantity_value
+from .observability import AutoscalingConfig, ServiceMetricsConfig, SloConfig
 
 
 class RiskTier(StrEnum):
@@ -262,6 +263,9 @@ class InferenceServiceConfig(ConfigModel):
     """Mount the ServiceAccount token (only when the server calls the Kubernetes API)."""
     shared_memory: SharedMemoryConfig = Field(default=SharedMemoryConfig(), description=SharedMemoryConfig.__doc__)
     model_cache: ModelCacheConfig = Field(default=ModelCacheConfig(), description=ModelCacheConfig.__doc__)
+    slo: SloConfig | None = Field(default=None, description=SloConfig.__doc__)
+    metrics: ServiceMetricsConfig = Field(default=ServiceMetricsConfig(), description=ServiceMetricsConfig.__doc__)
+    autoscaling: AutoscalingConfig = Field(default=AutoscalingConfig(), description=AutoscalingConfig.__doc__)
 
     @property
     def mounts_shared_memory(self) -> bool:

@@ -23,6 +23,9 @@ from .cluster import (
     NodePoolConfig,
 )
 from .argocd import RESERVED_PROJECT_NAMES, ArgoCdConfig
+from components.observability.metrics import missing_metric
+
+from .observability import ObservabilityConfig, ScaleSignal
 from .finops import BudgetsConfig, CostAllocationTagsMode, FinOpsSettings
 from .projects import ProjectConfig
 from .services import InferenceServiceConfig
@@ -61,6 +64,8 @@ class StackConfig(ConfigModel):
     """AWS Budgets and cost alerts (required for AWS stacks)."""
     argocd: ArgoCdConfig | None = None
     """Argo CD and its GitOps repository; unset or enabled: false for none."""
+    observability: ObservabilityConfig = ObservabilityConfig()
+    """Prometheus, Alertmanager, Grafana and OpenCost, with alert rules generated from this config (docs/observability.md)."""
 
     # --- derived views, so components never re-derive or re-parse -----------------------
     @property
@@ -207,6 +212,34 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
         for field, reason in problems_found:
             add((f"projects[{i}]", f"FinOps {field}: {reason}"))
     problems.extend(_argocd_problems(cfg))
+    problems.extend(_observability_problems(cfg))
+    return problems
+
+
+def _observability_problems(cfg: StackConfig) -> list[Problem]:
+    obs = cfg.observability
+    problems: list[Problem] = []
+    add = problems.append
+    project_names = [p.name for p in cfg.projects]
+    if obs.enabled and cfg.is_local:
+        add(("observability.enabled", "the local stack runs no monitoring stack (docs/observability.md#local); "
+                                      "set it to false"))
+    for name in obs.receivers:
+        if name not in project_names:
+            add((f"observability.receivers.{name}", f"unknown project {name!r}; known: {', '.join(project_names)}"))
+    for tier in obs.drift_limits:
+        if tier not in ("minimal", "limited", "high"):
+            add((f"observability.driftLimits.{tier}", "is not a risk tier (minimal, limited, high)"))
+    for i, svc in enumerate(cfg.services):
+        path = f"services[{i}]"
+        if svc.autoscaling.signal != ScaleSignal.CPU and not obs.enabled:
+            add((f"{path}.autoscaling.signal", f"{svc.autoscaling.signal.value!r} reads Prometheus through "
+                                               "prometheus-adapter; set observability.enabled: true or use 'cpu'"))
+        if svc.autoscaling.signal == ScaleSignal.GPU_UTILIZATION and svc.resources.gpus == 0:
+            add((f"{path}.autoscaling.signal", "gpuUtilization needs a GPU service"))
+        missing = missing_metric(svc)
+        if missing:
+            add((f"{path}.metrics", missing))
     return problems
 
 

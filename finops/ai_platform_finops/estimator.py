@@ -40,6 +40,10 @@ What is priced
   ``ai_platform_finops.schedules`` for the method.
 - ``aws:eks/cluster:Cluster``: 0.10 $/h, or 0.60 $/h for the hours its Kubernetes version spends
   in extended support (only with ``upgradePolicy.supportType`` EXTENDED, AWS's default).
+- ``kubernetes:helm.sh/v3:Release`` of a chart listed in ``helm_volumes``: the volumes its
+  StatefulSets claim (size x replicas), at the EBS rate of the claim's StorageClass ``parameters.type``
+  (the ``kubernetes:storage.k8s.io/v1:StorageClass`` registered beside it; gp3 when it names none, the
+  EBS CSI driver's default), billed to the stack's project (a release carries no tags).
 - ``aws:ec2/natGateway:NatGateway`` (0.045 $/h), ``aws:ec2/eip:Eip`` (public IPv4, 0.005 $/h),
   plus what a hand edit might add: ``aws:ec2/instance:Instance``, ``aws:ebs/volume:Volume``.
 - ``aws:kms/key:Key``: 1 USD a key-month (a small fixed charge, summed in the ``fixed`` section).
@@ -84,7 +88,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from . import catalog, load_balancers, rates
+from . import catalog, helm_volumes, load_balancers, rates
 from .budgets import monthly_limits
 from .schedules import AverageSizes, ScalingAction, average_sizes
 from .usage import Usage, setting
@@ -101,11 +105,14 @@ NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 EIP = "aws:ec2/eip:Eip"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 EBS_VOLUME = "aws:ebs/volume:Volume"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 KMS_KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 K8S_NAMESPACE = "kubernetes:core/v1:Namespace"
-PRICED_TYPES = (NODE_GROUP, LAUNCH_TEMPLATE, EKS_CLUSTER, NAT_GATEWAY, EIP, EC2_INSTANCE, EBS_VOLUME, KMS_KEY)
-READ_TYPES = (*PRICED_TYPES, LOG_GROUP, K8S_NAMESPACE, *load_balancers.READ_TYPES)
+PRICED_TYPES = (NODE_GROUP, LAUNCH_TEMPLATE, EKS_CLUSTER, NAT_GATEWAY, EIP, EC2_INSTANCE, EBS_VOLUME, KMS_KEY,
+                HELM_RELEASE)
+READ_TYPES = tuple(dict.fromkeys((*PRICED_TYPES, LOG_GROUP, K8S_NAMESPACE, STORAGE_CLASS, *load_balancers.READ_TYPES)))
 """Every type whose inputs the estimator reads (a caller may leave out the inputs of the others)."""
 NAT_PROCESSING = "usage:vpc:NatDataProcessing"
 LOGS_INGESTION = "usage:cloudwatch:LogsIngestion"
@@ -722,6 +729,24 @@ class _Pricer:
                  f"{what}: {_n(quantity)} {unit} a month assumed ({setting(key)}) x {_g(rate.usd)} $/{unit}",
                  lines=[line])
 
+    def release_volumes(self, resource: Mapping[str, Any], volume_types: Mapping[str, str]) -> None:
+        """The EBS volumes a chart's StatefulSets claim (helm_volumes), priced like EBS volumes."""
+        found = helm_volumes.claims(mapping(resource.get("inputs")))
+        if not found:
+            return
+        name = str(resource.get("name") or "release")
+        cost, parts = 0.0, []
+        for claim in found:
+            kind = volume_types.get(claim.storage_class or "")
+            if kind is None:
+                self.note(f"{name}: storage class {claim.storage_class or '(cluster default)'} is not among the stack's "
+                          f"StorageClasses: its {claim.what} volume is priced as {rates.DEFAULT_VOLUME_TYPE}.")
+            per_gb, kind_text = self.volume_rate(kind or rates.DEFAULT_VOLUME_TYPE, name)
+            cost += claim.gib * claim.replicas * per_gb
+            parts.append(f"{claim.what} {claim.replicas} x {claim.gib:g} GiB {kind_text} x {_g(per_gb)} $/GB-month")
+        self.add(resource, self.project(resource, fallback=self.default_project), Figures(cost, cost, cost),
+                 "Helm chart volumes: " + " + ".join(parts))
+
     # --- wrap-up -----------------------------------------------------------------------------
     def closing_notes(self, counts: Mapping[str, int]) -> None:
         if self.untagged:
@@ -846,6 +871,13 @@ def estimate(
             continue
         schedules_of.setdefault(id(group), []).append(schedule)
 
+    # StorageClass name -> EBS volume type, for the volumes Helm charts claim.
+    volume_types = {
+        name: kind for r in ordered if r.get("type") == STORAGE_CLASS
+        for name, kind in [(known_str(mapping(mapping(r.get("inputs")).get("metadata")).get("name")),
+                            known_str(mapping(mapping(r.get("inputs")).get("parameters")).get("type")) or "gp3")]
+        if name
+    }
     template_users: dict[int, list[tuple[str, str, AverageSizes]]] = {}
     templates: dict[int, Mapping[str, Any]] = {}
     for resource in ordered:
@@ -869,6 +901,8 @@ def estimate(
             pricer.volume(resource)
         elif type_ == KMS_KEY:
             pricer.kms_key(resource)
+        elif type_ == HELM_RELEASE:
+            pricer.release_volumes(resource, volume_types)
     for key, template in templates.items():
         pricer.launch_template(template, template_users[key])
     found, lb_notes = load_balancers.find(ordered)

@@ -25,6 +25,15 @@ EXPLAINABILITY = "explainability"
 AUDIT_LOGGING = "audit-logging"
 """``"true"`` or ``"false"``."""
 
+DEFAULT_EVALUATION_THRESHOLDS: dict[str, dict[str, dict[str, float]]] = {
+    "high": {"accuracy": {"min": 0.9}, "demographic-parity-difference": {"max": 0.05}},
+    "limited": {"accuracy": {"min": 0.85}, "demographic-parity-difference": {"max": 0.1}},
+    "minimal": {},
+}
+"""The evaluation-gate's thresholds per risk tier when the pack config sets none: the gate checks the
+recorded evaluation against them at preview, and the generated production alerts check the live
+``model_evaluation_metric`` against the same numbers."""
+
 ETHICS_POLICY_ID_PATTERN = r"^policy-\d{4}-\d{3}$"
 """An ethics policy id: ``policy-<year>-<3 digits>``, as the ethics registry numbers them."""
 ETHICS_POLICY_ID_EXAMPLE = "policy-2026-001"

@@ -128,17 +128,29 @@ def test_dcgm_exporter_is_off_by_default():
     assert set(releases(recorded("dev"))) == {DEVICE_PLUGIN, AUTOSCALER, METRICS}
 
 
-def test_dcgm_exporter_in_prod_sits_on_gpu_nodes_and_needs_no_prometheus_operator():
+def test_dcgm_exporter_in_prod_sits_on_gpu_nodes_and_its_service_monitor_waits_for_the_operator():
     release = releases(recorded("prod"))[DCGM].inputs
     assert release["chart"] == "dcgm-exporter" and release["version"] == "4.8.2"
     assert release["repositoryOpts"] == {"repo": "https://nvidia.github.io/dcgm-exporter/helm-charts"}
     values = release["values"]
     assert values["tolerations"] == [GPU_TOLERATION]
     assert values["nodeSelector"] == {GPU_PRESENT_LABEL: "true"}
-    assert values["serviceMonitor"] == {"enabled": False}
+    # prod runs the monitoring stack: the ServiceMonitor is on, after the release that installs its CRD.
+    assert values["serviceMonitor"] == {"enabled": True}
+    kps = one(recorded("prod"), RELEASE, "observability-kube-prometheus-stack")
+    assert kps.urn in releases(recorded("prod"))[DCGM].options["dependsOn"]
     # GPU metrics carry the pods' FinOps labels, so GPU time can be billed to a project.
     assert values["kubernetes"] == {"enablePodLabels": True,
                                     "podLabelAllowlistRegex": ["^finops[.]apexlogic[.]com/.*"]}
+
+
+def test_without_the_monitoring_stack_the_dcgm_exporter_creates_no_service_monitor():
+    def off(c):
+        c[P + "observability"].update(enabled=False)
+        for service in c[P + "services"]:
+            service.pop("autoscaling", None)  # scaling on in-flight requests needs the stack
+    recording = preview("prod", off)
+    assert releases(recording)[DCGM].inputs["values"]["serviceMonitor"] == {"enabled": False}
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)

@@ -133,11 +133,12 @@ def test_every_tenant_namespace_gets_a_default_deny_policy_for_ingress_and_egres
         assert spec["egress"] == [DNS_EGRESS, {"to": [{"podSelector": {}}]}]
 
 
-def test_ingress_admits_only_the_ingress_controller_argocd_and_the_namespace_itself(prod):
+def test_ingress_admits_only_the_ingress_controller_argocd_prometheus_and_the_namespace_itself(prod):
     for project in ("project-nova", "project-atlas"):
         assert one(prod, NETWORK_POLICY, project).inputs["spec"]["ingress"] == [{"from": [
             {"namespaceSelector": {"matchExpressions": [
-                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["argocd", "ingress-nginx"]}]}},
+                {"key": "kubernetes.io/metadata.name", "operator": "In",
+                 "values": ["argocd", "ingress-nginx", "monitoring"]}]}},
             {"podSelector": {}},
         ]}]
 
@@ -151,6 +152,7 @@ def test_network_policy_can_be_fenced_tighter_and_opened_to_cidrs():
         _project(c).update(allowedIngressNamespaces=["gateway"], allowSameNamespace=False,
                            allowedEgressCidrs=["10.42.128.0/20"])
         c.pop(P + "argocd")
+        c.pop(P + "observability")
 
     spec = one(preview("dev", fence), NETWORK_POLICY, "project-nova").inputs["spec"]
     assert spec["ingress"] == [{"from": [{"namespaceSelector": {"matchExpressions": [
@@ -162,6 +164,7 @@ def test_network_policy_with_nothing_admitted_denies_all_ingress_and_all_egress_
     def deny_all(c: dict[str, Any]) -> None:
         _project(c).update(allowedIngressNamespaces=[], allowSameNamespace=False)
         c.pop(P + "argocd")
+        c.pop(P + "observability")
 
     spec = one(preview("dev", deny_all), NETWORK_POLICY, "project-nova").inputs["spec"]
     assert spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": [DNS_EGRESS]}

@@ -83,11 +83,12 @@ def test_max_only(tmp_path, baseline):
     per_node = price("g5.2xlarge") * HOURS
     rise = 6 * per_node + 6 * 200 * 0.08
     assert rise == pytest.approx(5404.56)
-    assert "**Monthly cost will not change: $6,598.26** expected" in text
+    assert "**Monthly cost will not change: $6,606.58** expected" in text
     assert f"> :warning: project-nova: worst case rises by {usd(rise)}/month" in text
     assert f"gpu-a10g-ng maxSize 6 → 12 (+{usd(6 * per_node)})" not in text  # causes name the change, not a sum
     assert "gpu-a10g-ng maxSize 6 → 12" in text
-    # nova's max: 6,468.42 + 5,404.56 = 11,872.98 of its 9,000 budget: 72% → 132% on prod's basis, max.
+    # nova's max: 6,476.74 (its 6,468.42 plus the monitoring stack's volumes, (100 + 2 x 2) GiB x 0.08 = 8.32,
+    # billed to the stack's project) + 5,404.56 = 11,881.30 of its 9,000 budget: 72% → 132% on prod's basis, max.
     assert "| $9,000.00 | 72% → 132% |" in text and "% of budget (max)" in text
 
 

@@ -98,12 +98,18 @@ def test_prod_figures_recompute_from_the_catalog_and_the_rates(prod):
         elif entry["type"].startswith("usage:"):  # NAT processing and Logs ingestion: prod assumes 0 GB
             assert entry["lines"][0]["setting"].startswith("finops.usage.")
             want = (0.0,) * 3
+        elif entry["type"] == "kubernetes:helm.sh/v3:Release":
+            # The monitoring stack's volumes on gp3: Prometheus' one, and one per Alertmanager replica.
+            prometheus, alertmanager = inputs["values"]["prometheus"]["prometheusSpec"], inputs["values"]["alertmanager"]["alertmanagerSpec"]
+            size = lambda spec: float(spec["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"].removesuffix("Gi"))  # noqa: E731
+            want = ((size(prometheus["storageSpec"]) + alertmanager["replicas"] * size(alertmanager["storage"])) * 0.08,) * 3
         else:
             raise AssertionError(f"unexpected priced type {entry['type']}")
         assert (entry["min"], entry["expected"], entry["max"]) == pytest.approx(want, abs=0.006), entry["basis"]
         seen.add(entry["type"])
     assert seen == {NODE_GROUP, LT, "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:eks/cluster:Cluster",
-                    "aws:kms/key:Key", "usage:vpc:NatDataProcessing", "usage:cloudwatch:LogsIngestion"}
+                    "aws:kms/key:Key", "usage:vpc:NatDataProcessing", "usage:cloudwatch:LogsIngestion",
+                    "kubernetes:helm.sh/v3:Release"}
     # prod: three NAT gateways, one per AZ.
     assert sum(1 for i in report["cost"]["items"] if i["type"] == "aws:ec2/natGateway:NatGateway") == 3
 

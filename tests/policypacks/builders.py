@@ -220,6 +220,33 @@ def helm_release(name: str, chart: str, version: str | None, *, protect: bool = 
     return k8s("kubernetes:helm.sh/v3:Release", name, inputs, protect=protect)
 
 
+def monitoring(projects: Iterable[str] = ("project-nova",)) -> RecordedResource:
+    """kube-prometheus-stack whose Alertmanager routes each project to a receiver that notifies someone."""
+    config = {
+        "route": {"receiver": "platform", "group_by": ["project", "service", "alertname"],
+                  "routes": [{"receiver": f"project-{p}", "matchers": [f'project="{p}"']} for p in projects]},
+        "receivers": [{"name": "platform"},
+                      *({"name": f"project-{p}", "webhook_configs": [{"url": f"https://hooks.example.org/{p}"}]}
+                        for p in projects)],
+    }
+    release = helm_release("kube-prometheus-stack", "kube-prometheus-stack", "88.5.3",
+                           values={"alertmanager": {"config": config}})
+    release.inputs.update(namespace="monitoring",
+                          repositoryOpts={"repo": "https://prometheus-community.github.io/helm-charts"})
+    return release
+
+
+def prometheus_rule(services: Iterable[tuple[str, str]] = (("project-nova", "multimodal"),),
+                    alerts: Iterable[str] = ("SloErrorBudgetBurnFast", "ModelQualityBelowMinimum")) -> RecordedResource:
+    """The generated PrometheusRule, reduced to the alerts and labels the coverage policy reads."""
+    rules = [{"alert": a, "expr": "vector(1)", "labels": {"project": p, "service": s, "severity": "critical"}}
+             for p, s in services for a in alerts]
+    return k8s("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "observability-rules", {
+        "apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+        "metadata": {"name": "ai-platform-generated", "namespace": "monitoring"},
+        "spec": {"groups": [{"name": "ai-platform", "rules": rules}]}})
+
+
 # --- whole stacks -------------------------------------------------------------------------------------
 
 def good_stack(env: str = "prod") -> list[RecordedResource]:
@@ -246,6 +273,7 @@ def good_stack(env: str = "prod") -> list[RecordedResource]:
     resources.append(helm_release("argocd", "argo-cd", "9.1.4", protect=prod,
                                   values={"server": {"service": {"type": "ClusterIP"}},
                                           "configs": {"cm": {"admin.enabled": False}}}))
+    resources += [monitoring(), prometheus_rule()]
     return resources
 
 

@@ -23,7 +23,7 @@ ALL_POLICIES = {
     "container-resources", "inference-availability", "inference-probes", "no-public-exposure",
     "ethics-policy-approved", "model-provenance", "model-card-metadata", "evaluation-gate", "high-risk-safeguards",
     "data-residency", "imdsv2-required", "ebs-encrypted", "eks-control-plane-hardening", "helm-chart-pinned",
-    "protect-critical-resources", "argocd-admin-secured", "no-literal-secrets-in-env",
+    "protect-critical-resources", "argocd-admin-secured", "no-literal-secrets-in-env", "observability-coverage",
 }
 
 
@@ -238,6 +238,13 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
      "protect-critical-resources", "mandatory", "without protect=True"),
     ("unprotected-argocd", "prod", edit("argocd", lambda r: r.options.update(protect=False)),
      "protect-critical-resources", "mandatory", "Release argocd"),
+    ("no-owner-route", "prod", edit("kube-prometheus-stack", inputs("values.alertmanager.config.route.routes", [])),
+     "observability-coverage", "mandatory", "an owner route for project 'project-nova'"),
+    ("no-monitoring", "prod", drop("kube-prometheus-stack", "observability-rules"),
+     "observability-coverage", "mandatory", "no kube-prometheus-stack release routes alerts"),
+    ("no-slo-alerts", "prod", edit("observability-rules", inputs("spec.groups.0.rules", [
+        {"alert": "ModelQualityBelowMinimum", "labels": {"project": "project-nova", "service": "multimodal"}}])),
+     "observability-coverage", "mandatory", "SLO burn-rate alerts (services[].slo)"),
 ]
 
 

@@ -42,7 +42,7 @@ def test_shipped_stack_passes_its_own_policy_config(tmp_path, capsys, stack):
     policy = report["policy"]
     assert policy["mandatory"] == 0, [v for v in policy["violations"] if v["level"] == "mandatory"]
     assert code == 0
-    assert policy["packs"] == [{"name": "ai-governance", "version": "1.0.0", "policies": 30,
+    assert policy["packs"] == [{"name": "ai-governance", "version": "1.0.0", "policies": 31,
                                 "config": f"policypacks/ai-governance/config/{stack}.json"}]
     assert "Policy pack ai-governance@1.0.0" in capsys.readouterr().out
 
@@ -82,6 +82,19 @@ def test_budget_too_low_exits_1_naming_cost_within_budget(tmp_path):
     found = [v for v in report["policy"]["violations"] if v["policy"] == "cost-within-budget"]
     assert [v["level"] for v in found] == ["mandatory"]
     assert "exceeds its budget of $50.00" in found[0]["message"] and "top items:" in found[0]["message"]
+
+
+def test_prod_without_an_slo_or_an_owner_route_fails_observability_coverage(tmp_path):
+    def unwatched(config: dict[str, Any]) -> None:
+        config["ai-platform:services"][1].pop("slo")
+        config["ai-platform:observability"]["receivers"].pop("project-atlas")
+    code, report = _preview(tmp_path, "prod", edited_project(tmp_path, "prod", unwatched))
+    assert code == 1
+    (found,) = [v for v in report["policy"]["violations"] if v["policy"] == "observability-coverage"]
+    assert found["level"] == "mandatory" and "claims-triage-assistant" in found["message"]
+    assert "an owner route for project 'project-atlas'" in found["message"]
+    assert "SLO burn-rate alerts (services[].slo)" in found["message"]
+    assert "model quality alerts" not in found["message"]  # its tier's thresholds still generate them
 
 
 def test_no_policy_skips_the_pack(tmp_path):

@@ -244,3 +244,13 @@ def test_the_gate_basis_is_read_from_the_pack_config_else_the_policy_default(tmp
     assert cost.gate_basis(tmp_path / "missing.json")["figure"] == "expected"
     # A report without the field (an older preflight) reads as the default.
     assert cost.budget_basis({}) == {"figure": "expected", "source": "cost-within-budget's default"}
+
+
+def test_a_release_priced_for_its_volumes_and_its_load_balancer_keeps_both_items():
+    volumes = {**item("monitoring", 8.32), "type": "kubernetes:helm.sh/v3:Release"}
+    lb = {**volumes, "expected": 16.43, "min": 16.43, "max": 16.43, "attributes": {"load balancer": "alb"}}
+    before = section([volumes], {"p": {"expected": 8.32}}, 8.32)
+    after = section([{**volumes}, lb], {"p": {"expected": 24.75}}, 24.75)
+    diff = cost_diff(before, after)
+    assert [(i["change"], i["new"]) for i in diff["items"]] == [("+", 16.43)]
+    assert diff["unchanged"] == 1

@@ -1,4 +1,4 @@
-"""The ai-governance CrossGuard policy pack: 30 rules for GPU inference platforms on EKS.
+"""The ai-governance CrossGuard policy pack: 31 rules for GPU inference platforms on EKS.
 
 Rules are grouped by concern: ``finops`` (tags, GPU capacity, budgets), ``gpu_hygiene``
 (Kubernetes GPU workloads, availability, exposure), ``responsible_ai`` (ethics, provenance, model
@@ -20,13 +20,14 @@ if _VENDOR not in sys.path:
 
 from pulumi_policy import Policy  # noqa: E402
 
-from . import finops, gpu_hygiene, responsible_ai, security  # noqa: E402
+from . import finops, gpu_hygiene, observability, responsible_ai, security  # noqa: E402
 from .common import PACK_NAME, install_sdk_hooks  # noqa: E402
 
-POLICIES: list[Policy] = [*finops.POLICIES, *gpu_hygiene.POLICIES, *responsible_ai.POLICIES, *security.POLICIES]
+POLICIES: list[Policy] = [*finops.POLICIES, *gpu_hygiene.POLICIES, *responsible_ai.POLICIES, *security.POLICIES,
+                          *observability.POLICIES]
 
 DESCRIPTION = ("Governance for GPU model inference on AWS EKS: FinOps tags, GPU capacity and budgets; Kubernetes "
                "GPU hygiene; responsible-AI gates (ethics policy, provenance, model cards, evaluations, risk tiers, "
-               "data residency); and platform security.")
+               "data residency); platform security; and observability coverage.")
 
 __all__ = ["DESCRIPTION", "PACK_NAME", "POLICIES", "install_sdk_hooks"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE
+from ai_platform_finops.governance import DEFAULT_EVALUATION_THRESHOLDS, ETHICS_POLICY_ID_EXAMPLE
 
 from . import aws, k8s
 from .common import (
@@ -394,9 +394,7 @@ EVALUATION_GATE = resource_rule(
     types=INFERENCE_TYPES,
     check=_eval_check,
     settings_=(Setting("thresholds", {"type": "object"},
-                       {"high": {"accuracy": {"min": 0.9}, "demographic-parity-difference": {"max": 0.05}},
-                        "limited": {"accuracy": {"min": 0.85}, "demographic-parity-difference": {"max": 0.1}},
-                        "minimal": {}},
+                       DEFAULT_EVALUATION_THRESHOLDS,
                        "Per risk tier, per metric: {\"min\": x} and/or {\"max\": y}. An unknown tier uses 'high'."),
                Setting("maxAgeDays", {"type": "integer", "minimum": 0}, 180, "Oldest acceptable evaluation, in days.")),
     framework=eu_ai_act("Article 9 - Risk management system (testing, 9(6)-(8))"),

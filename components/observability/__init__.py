@@ -1,0 +1,1 @@
+"""The observability stack: pure builders (metrics, rules, Alertmanager config, chart values) and its component."""

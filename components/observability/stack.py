@@ -1,0 +1,248 @@
+"""Observability: kube-prometheus-stack and OpenCost on the system pool, the generated PrometheusRule, one
+ServiceMonitor per inference service, and in prod persistent volumes on encrypted gp3.
+
+Order matters and is explicit: the EBS CSI driver add-on (its controller on EKS Pod Identity) and the
+StorageClass before the charts whose volumes they provision; kube-prometheus-stack (it installs the
+Prometheus Operator's CRDs) before anything of kind PrometheusRule or ServiceMonitor, OpenCost and
+the DCGM exporter's ServiceMonitor (``crds_ready``). The builders are pure modules beside this one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as kubernetes
+
+from ai_platform_finops.tags import STANDARD_KEYS
+from components.cluster import Cluster, assume_role_policy
+from components.config.observability import (KUBE_PROMETHEUS_STACK_REPO, OPENCOST_REPO, PROMETHEUS_ADAPTER_REPO,
+                                             ObservabilityConfig, ScaleSignal)
+from components.config.cluster import NodePoolConfig
+from components.config.services import InferenceServiceConfig
+from components.config.stack import StackConfig
+from components.inference_service import PORT_NAME
+from components.metadata import selector_labels
+
+from .alertmanager import alertmanager_config, uses_sns
+from .rules import rule_groups
+from .thresholds import Thresholds, stack_thresholds
+from .dashboards import DASHBOARD_LABEL_VALUE, configmap_data, dashboards
+from .metrics import server_metrics
+from .values import (ADAPTER_RELEASE, DASHBOARD_LABEL, NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, adapter_values, kps_values,
+                     opencost_values, storage_class_manifest)
+
+EBS_CSI_ADDON = "aws-ebs-csi-driver"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
+"""The AWS managed policy the EBS CSI driver's controller needs (EKS user guide, 'Amazon EBS CSI driver')."""
+ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+MONITORING_API = "monitoring.coreos.com/v1"
+RULE_NAME = "ai-platform-generated"
+
+
+
+def prometheus_rule_manifest(groups: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> dict[str, Any]:
+    return {"apiVersion": MONITORING_API, "kind": "PrometheusRule",
+            "metadata": {"name": RULE_NAME, "namespace": NAMESPACE, "labels": dict(labels)},
+            "spec": {"groups": [dict(g) for g in groups]}}
+
+
+def service_monitor_manifest(svc: InferenceServiceConfig, labels: Mapping[str, str]) -> dict[str, Any]:
+    """Scrape the model server through its Service; Prometheus adds ``namespace`` and ``service`` to every series."""
+    return {"apiVersion": MONITORING_API, "kind": "ServiceMonitor",
+            "metadata": {"name": svc.name, "namespace": svc.project, "labels": dict(labels)},
+            "spec": {"selector": {"matchLabels": selector_labels(svc.name)},
+                     "namespaceSelector": {"matchNames": [svc.project]},
+                     "endpoints": [{"port": PORT_NAME, "path": svc.metrics.path, "interval": "30s"}]}}
+
+
+def sns_publish_policy(topic_arn: str, region: str) -> str:
+    """Publish to the topic; use its KMS key only through SNS (the key's ARN is unknown until it exists)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "PublishAlerts", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic_arn},
+        {"Sid": "EncryptedTopic", "Effect": "Allow", "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}}},
+    ]})
+
+
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    config: ObservabilityConfig
+    cluster: Cluster
+    stack: str
+    """The stack's name: picks its policy pack config, where the evaluation thresholds are."""
+    is_prod: bool
+    kubernetes_version: str
+    region: str | None
+    system_pool: NodePoolConfig
+    services: Sequence[InferenceServiceConfig]
+    projects: Sequence[str]
+    finops_label_prefix: str
+    tags: Mapping[str, str]
+    """FinOps AWS tags for the IAM roles, associations and the add-on."""
+    labels: Mapping[str, str]
+    """FinOps Kubernetes labels for the namespace and the custom resources."""
+    groups: Sequence[Mapping[str, Any]]
+    """The generated PrometheusRule groups (rules.rule_groups)."""
+    dashboards: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """ConfigMap name -> Grafana dashboard JSON (dashboards.dashboards)."""
+    alert_topic_arn: pulumi.Input[str] | None = None
+    """The FinOps alert topic (SNS receivers), as an ARN known at preview."""
+    namespace_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
+    """What the ServiceMonitors wait for: the tenants' namespaces."""
+
+    @classmethod
+    def from_stack(cls, cfg: StackConfig, cluster: Cluster, stack: str, thresholds: Thresholds | None = None,
+                   alert_topic_arn: pulumi.Input[str] | None = None,
+                   namespace_dependencies: Sequence[pulumi.Resource] = ()) -> "ObservabilityArgs":
+        limits = thresholds if thresholds is not None else stack_thresholds(stack)
+        return cls(
+            config=cfg.observability, cluster=cluster, stack=stack, is_prod=cfg.is_prod,
+            kubernetes_version=cfg.cluster.version, region=cfg.region,
+            system_pool=cfg.system_pool, services=cfg.services, projects=[p.name for p in cfg.projects],
+            finops_label_prefix=cfg.finops.tag_prefix, tags=cfg.tags.aws_tags(), labels=cfg.tags.k8s_labels(),
+            groups=rule_groups(cfg, limits),
+            dashboards=dashboards(cfg, limits),
+            alert_topic_arn=alert_topic_arn,
+            namespace_dependencies=list(namespace_dependencies),
+        )
+
+
+class Observability(pulumi.ComponentResource):
+    kube_prometheus_stack: kubernetes.helm.v3.Release
+    opencost: kubernetes.helm.v3.Release
+    prometheus_adapter: kubernetes.helm.v3.Release | None
+    rules: kubernetes.apiextensions.CustomResource
+    storage_class: kubernetes.storage.v1.StorageClass | None
+    ebs_csi: aws.eks.Addon | None
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ai-platform:observability:Observability", name, None, opts)
+        self._args = args
+        obs = args.config
+        k8s = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
+        namespace = kubernetes.core.v1.Namespace(
+            f"{name}-namespace", metadata={"name": NAMESPACE, "labels": dict(args.labels)}, opts=k8s)
+
+        storage: list[pulumi.Resource] = []
+        self.storage_class = None
+        self.ebs_csi = None
+        if obs.persistent(args.is_prod):
+            self.ebs_csi = self._ebs_csi(name)
+            self.storage_class = kubernetes.storage.v1.StorageClass(
+                f"{name}-{STORAGE_CLASS}", **_spec_kwargs(storage_class_manifest(reclaim_retain=args.is_prod)),
+                opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[self.ebs_csi])))
+            storage = [self.ebs_csi, self.storage_class]
+
+        topic = args.alert_topic_arn if uses_sns(obs) else None
+        association = self._alertmanager_identity(name) if topic is not None else []
+        am_config: Any = pulumi.Output.from_input(topic).apply(
+            lambda arn: alertmanager_config(obs, is_prod=args.is_prod, projects=list(args.projects),
+                                            sns_topic_arn=arn, region=args.region)
+        ) if topic is not None else alertmanager_config(obs, is_prod=args.is_prod, projects=list(args.projects))
+
+        self.kube_prometheus_stack = self._release(
+            f"{name}-{KPS_RELEASE}", KPS_RELEASE, "kube-prometheus-stack", KUBE_PROMETHEUS_STACK_REPO,
+            obs.kube_prometheus_stack.version,
+            kps_values(obs, is_prod=args.is_prod, system_pool=args.system_pool, alertmanager_config=am_config,
+                       alertmanager_service_account=ALERTMANAGER_SERVICE_ACCOUNT,
+                       finops_label_keys=[f"{args.finops_label_prefix}/{key}" for key in STANDARD_KEYS]),
+            depends_on=[namespace, *storage, *association])
+        crds = pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[self.kube_prometheus_stack]))
+        self.opencost = self._release(
+            f"{name}-{OPENCOST_RELEASE}", OPENCOST_RELEASE, "opencost", OPENCOST_REPO, obs.opencost.version,
+            opencost_values(obs, is_prod=args.is_prod, system_pool=args.system_pool,
+                            cluster_name=args.cluster.config_name),
+            depends_on=[self.kube_prometheus_stack])
+        # prometheus-adapter only when a service scales on something other than cpu.
+        scaling = [svc for svc in args.services if svc.autoscaling.signal != ScaleSignal.CPU]
+        self.prometheus_adapter = None
+        if scaling:
+            in_flight = [server_metrics(svc.metrics).in_flight or "" for svc in scaling
+                         if svc.autoscaling.signal == ScaleSignal.IN_FLIGHT]
+            self.prometheus_adapter = self._release(
+                f"{name}-{ADAPTER_RELEASE}", ADAPTER_RELEASE, "prometheus-adapter", PROMETHEUS_ADAPTER_REPO,
+                obs.prometheus_adapter.version,
+                adapter_values(obs, is_prod=args.is_prod, system_pool=args.system_pool,
+                               in_flight_metrics=[m for m in in_flight if m]),
+                depends_on=[self.kube_prometheus_stack])
+        self.rules = _custom(f"{name}-rules", prometheus_rule_manifest(args.groups, args.labels), crds)
+        monitors = pulumi.ResourceOptions.merge(crds, pulumi.ResourceOptions(
+            depends_on=[self.kube_prometheus_stack, *args.namespace_dependencies]))
+        self.service_monitors = {svc.name: _custom(f"{name}-{svc.name}", service_monitor_manifest(svc, args.labels), monitors)
+                                 for svc in args.services}
+        # Dashboards as code: the chart's Grafana sidecar loads every ConfigMap with this label.
+        self.dashboards = {
+            cm: kubernetes.core.v1.ConfigMap(
+                f"{name}-{cm}", metadata={"name": cm, "namespace": NAMESPACE,
+                                          "labels": {**args.labels, DASHBOARD_LABEL: DASHBOARD_LABEL_VALUE}},
+                data=configmap_data(dict(board)), opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(
+                    depends_on=[namespace])))
+            for cm, board in args.dashboards.items()}
+        self.register_outputs({"namespace": NAMESPACE, "rules": RULE_NAME})
+
+    @property
+    def crds_ready(self) -> list[pulumi.Resource]:
+        """What a ServiceMonitor or PrometheusRule elsewhere must wait for: the release with the operator's CRDs."""
+        return [self.kube_prometheus_stack]
+
+    def _release(self, resource_name: str, release: str, chart: str, repo: str, version: str, values: Any,
+                 depends_on: Sequence[pulumi.Resource]) -> kubernetes.helm.v3.Release:
+        return kubernetes.helm.v3.Release(
+            resource_name, name=release, chart=chart, version=version, repository_opts={"repo": repo},
+            namespace=NAMESPACE, values=values, max_history=5, cleanup_on_fail=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self._args.cluster.provider, depends_on=list(depends_on)))
+
+    def _role(self, name: str, description: str) -> aws.iam.Role:
+        return aws.iam.Role(name, assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
+                            description=description, tags=dict(self._args.tags), opts=pulumi.ResourceOptions(parent=self))
+
+    def _ebs_csi(self, name: str) -> aws.eks.Addon:
+        args = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        partition = aws.get_partition(opts=pulumi.InvokeOptions(parent=self)).partition
+        role = self._role(f"{name}-ebs-csi", f"EBS CSI driver controller of {args.cluster.config_name} (EKS Pod Identity)")
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-ebs-csi", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{EBS_CSI_POLICY}", opts=child)
+        association = aws.eks.PodIdentityAssociation(
+            f"{name}-ebs-csi", cluster_name=args.cluster.name, namespace="kube-system",
+            service_account=EBS_CSI_SERVICE_ACCOUNT, role_arn=role.arn, tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]))
+        # Like the cluster's own add-ons: pinned to the newest EKS publishes for the control plane's minor unless set.
+        version = args.config.persistence.ebs_csi_version or aws.eks.get_addon_version_output(
+            addon_name=EBS_CSI_ADDON, kubernetes_version=args.kubernetes_version, most_recent=True,
+            opts=pulumi.InvokeOutputOptions(parent=self)).version
+        return aws.eks.Addon(
+            f"{name}-{EBS_CSI_ADDON}", cluster_name=args.cluster.name, addon_name=EBS_CSI_ADDON,
+            addon_version=version, resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
+            tags=dict(args.tags), opts=pulumi.ResourceOptions(parent=self, depends_on=[association]))
+
+    def _alertmanager_identity(self, name: str) -> list[pulumi.Resource]:
+        args = self._args
+        role = self._role(f"{name}-alertmanager", f"Alertmanager of {args.cluster.config_name}: publish to the alert topic")
+        policy = aws.iam.RolePolicy(
+            f"{name}-alertmanager", role=role.id,
+            policy=pulumi.Output.from_input(args.alert_topic_arn).apply(
+                lambda arn: sns_publish_policy(str(arn), args.region or "")),
+            opts=pulumi.ResourceOptions(parent=self))
+        return [aws.eks.PodIdentityAssociation(
+            f"{name}-alertmanager", cluster_name=args.cluster.name, namespace=NAMESPACE,
+            service_account=ALERTMANAGER_SERVICE_ACCOUNT, role_arn=role.arn, tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))]
+
+
+def _spec_kwargs(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """A manifest as keyword arguments of a typed Kubernetes resource (snake_case top-level fields)."""
+    names = {"apiVersion": "api_version", "reclaimPolicy": "reclaim_policy", "volumeBindingMode": "volume_binding_mode",
+             "allowVolumeExpansion": "allow_volume_expansion"}
+    return {names.get(k, k): v for k, v in manifest.items()}
+
+
+def _custom(resource_name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions) -> kubernetes.apiextensions.CustomResource:
+    return kubernetes.apiextensions.CustomResource(
+        resource_name, api_version=manifest["apiVersion"], kind=manifest["kind"], metadata=manifest["metadata"],
+        spec=manifest["spec"], opts=opts)

@@ -1,0 +1,64 @@
+"""Helpers of the observability tests: the shipped stacks' configs, the generated rules, the real tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import StackConfig, validate_flat_config
+from components.observability.rules import rule_groups
+from components.observability.thresholds import stack_thresholds
+from tests.support import stack_source
+
+APT_HINT = "apt-get install -y prometheus prometheus-alertmanager (.ci/run installs them)"
+
+
+def tool(name: str) -> str:
+    """The path of a Debian-packaged tool; a skip on a workstation without it, a failure in CI."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed: {APT_HINT}"
+        if os.environ.get("REQUIRE_PROMETHEUS_TOOLS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@lru_cache(maxsize=None)
+def config(stack: str) -> StackConfig:
+    source = stack_source(stack)
+    return validate_flat_config(source.config, source.project, source.source)
+
+
+def groups(stack: str) -> list[dict[str, Any]]:
+    return rule_groups(config(stack), stack_thresholds(stack))
+
+
+def write_rules(path: Path, stack_groups: list[dict[str, Any]]) -> Path:
+    path.write_text(yaml.safe_dump({"groups": stack_groups}, sort_keys=False, width=10_000))
+    return path
+
+
+def render(text: str, value: float) -> str:
+    """The two templates the generated annotations use, expanded as Prometheus would."""
+    return (text.replace('{{ $value | printf "%.0f" }}', f"{value:.0f}")
+            .replace("{{ $value }}", f"{value:g}"))
+
+
+def expected_alert(rule: dict[str, Any], value: float, extra_labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """A promtool ``exp_alerts`` entry for ``rule`` firing with ``value``."""
+    return {"exp_labels": {**rule["labels"], **(extra_labels or {})},
+            "exp_annotations": {k: render(v, value) for k, v in rule["annotations"].items()}}
+
+
+def alert_rule(stack_groups: list[dict[str, Any]], name: str, **labels: str) -> dict[str, Any]:
+    found = [r for g in stack_groups for r in g["rules"] if r.get("alert") == name
+             and all(r["labels"].get(k) == v for k, v in labels.items())]
+    assert len(found) == 1, (name, labels, len(found))
+    return found[0]

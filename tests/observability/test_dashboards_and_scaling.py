@@ -1,0 +1,83 @@
+"""Grafana dashboards as code (ConfigMaps the sidecar loads; every query parses in promtool) and scaling on
+the right signal (prometheus-adapter, pinned, and HPAs on GPU utilisation or requests in flight)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import kubernetes_validate
+import pytest
+
+from components.observability.dashboards import dashboards, expressions
+from components.observability.thresholds import stack_thresholds
+from tests.components.cluster_support import P, by_name
+from tests.observability.support import config, tool, write_rules
+from tests.support import AWS_STACKS, one, preview, recorded
+
+CONFIGMAP = "kubernetes:core/v1:ConfigMap"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+ADAPTER = "observability-prometheus-adapter"
+
+
+def boards(stack: str):
+    return dashboards(config(stack), stack_thresholds(stack))
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_dashboard_query_parses_in_promtool(stack, tmp_path):
+    exprs = [e for board in boards(stack).values() for e in expressions(board)]
+    assert len(exprs) > 5
+    rules = [{"record": f"dashboard:query_{i}", "expr": e} for i, e in enumerate(exprs)]
+    path = write_rules(tmp_path / "queries.yaml", [{"name": "dashboards", "rules": rules}])
+    done = subprocess.run([tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_prod_dashboards_are_configmaps_the_grafana_sidecar_loads():
+    maps = {n: r for n, r in by_name(recorded("prod"), CONFIGMAP).items() if n.startswith("observability-")}
+    assert set(maps) == {f"observability-ai-platform-{k}-dashboard" for k in ("gpu", "spend", "slo", "quality")}
+    for cm in maps.values():
+        assert cm.inputs["metadata"]["namespace"] == "monitoring"
+        assert cm.inputs["metadata"]["labels"]["grafana_dashboard"] == "1"
+        (body,) = cm.inputs["data"].values()
+        board = json.loads(body)
+        assert board["uid"].startswith("ai-platform-") and board["panels"]
+
+
+def test_dashboards_draw_the_same_numbers_the_alerts_fire_on():
+    prod = boards("prod")
+    spend = json.dumps(prod["ai-platform-spend-dashboard"])
+    assert "vector(9000)" in spend and "vector(16000)" in spend  # budgets.monthlyLimitsUsd
+    quality = json.dumps(prod["ai-platform-quality-dashboard"])
+    assert "vector(0.88)" in quality and "vector(0.92)" in quality  # prod's evaluation-gate thresholds
+    gpu = json.dumps(prod["ai-platform-gpu-dashboard"])
+    assert "884.76" in gpu  # g5.2xlarge a GPU-month, as in GpuPoolIdle
+
+
+def test_prod_installs_a_pinned_prometheus_adapter_serving_in_flight_requests():
+    adapter = by_name(recorded("prod"), RELEASE)[ADAPTER]
+    assert (adapter.inputs["chart"], adapter.inputs["version"]) == ("prometheus-adapter", "5.3.0")
+    values = adapter.inputs["values"]
+    assert values["prometheus"] == {"url": "http://kps-prometheus.monitoring.svc", "port": 9090}
+    names = [r["name"]["as"] for r in values["rules"]["custom"]]
+    assert names == ["gpu_utilization", "vllm_num_requests_running"] and values["rules"]["default"] is False
+    kps = by_name(recorded("prod"), RELEASE)["observability-kube-prometheus-stack"]
+    assert kps.urn in adapter.options["dependsOn"]
+
+
+def test_the_hpa_scales_on_the_chosen_signal_and_cpu_stays_the_default():
+    prod = recorded("prod")
+    multimodal = one(prod, HPA, "multimodal-inference-service").inputs["spec"]["metrics"]
+    assert multimodal == [{"type": "Pods", "pods": {"metric": {"name": "vllm_num_requests_running"},
+                                                     "target": {"type": "AverageValue", "averageValue": "8"}}}]
+    claims = one(prod, HPA, "claims-triage-assistant").inputs["spec"]["metrics"]
+    assert claims[0]["type"] == "Resource" and claims[0]["resource"]["name"] == "cpu"
+    on_gpu = preview("dev", lambda c: c[P + "services"][0].update(autoscaling={"signal": "gpuUtilization"}))
+    hpa = one(on_gpu, HPA, "multimodal-inference-service").inputs
+    assert hpa["spec"]["metrics"][0]["pods"] == {"metric": {"name": "gpu_utilization"},
+                                                 "target": {"type": "AverageValue", "averageValue": "70"}}
+    kubernetes_validate.validate(hpa, "1.35", strict=True)
+    assert ADAPTER in by_name(on_gpu, RELEASE)
+    assert ADAPTER not in by_name(recorded("dev"), RELEASE)  # nobody in dev scales on anything but cpu
