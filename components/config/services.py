@@ -12,6 +12,7 @@ from pydantic import Field, StrictInt, field_validator, model_validator
 from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE, ETHICS_POLICY_ID_PATTERN, looks_secret
 from ai_platform_finops.tags import label_value_problem
 
+from .advisor import AdvisorSettings
 from .base import ConfigModel, DnsLabel, Quantity, quantity_value
 
 
@@ -262,6 +263,8 @@ class InferenceServiceConfig(ConfigModel):
     """Mount the ServiceAccount token (only when the server calls the Kubernetes API)."""
     shared_memory: SharedMemoryConfig = Field(default=SharedMemoryConfig(), description=SharedMemoryConfig.__doc__)
     model_cache: ModelCacheConfig = Field(default=ModelCacheConfig(), description=ModelCacheConfig.__doc__)
+    advisor: AdvisorSettings = Field(default=AdvisorSettings(), description="`python -m preflight advise`: with ignore: "
+                                     "true (and a reason) it never proposes a change to this service.")
 
     @property
     def mounts_shared_memory(self) -> bool:
