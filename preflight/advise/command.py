@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -113,14 +113,15 @@ def _metrics(args: argparse.Namespace, cfg: StackConfig, window: prometheus.Wind
 
 
 def _costs(args: argparse.Namespace, cfg: StackConfig, window: prometheus.Window,
-           client_factory: Callable[[], Any]) -> costexplorer.Costs | None:
+           client_factory: Callable[[], Any] | None) -> costexplorer.Costs | None:
     if args.save_costs and not args.cost_explorer:
         raise AdviseError("--save-costs: only with --cost-explorer (it saves Cost Explorer's answers)")
     tag_key = cfg.tags.key("project")
     try:
         if args.cost_explorer:
             end = datetime.fromtimestamp(window.end, tz=timezone.utc).date()
-            return costexplorer.fetch(client_factory(), tag_key, end - timedelta(days=args.days), end)
+            client = (client_factory or costexplorer.make_client)()
+            return costexplorer.fetch(client, tag_key, end - timedelta(days=args.days), end)
         if args.costs:
             return costexplorer.load(args.costs, tag_key)
     except costexplorer.CostsError as exc:
@@ -155,7 +156,9 @@ def anomalies_section(costs: costexplorer.Costs) -> tuple[list[dict[str, Any]], 
             drivers = []
             for service, daily in (costs.by_service.get(project) or {}).items():
                 series = [daily.get(d, 0.0) for d in costs.days]
-                usual = stats.percentile(series, 50)
+                # The usual spend of the same weekday (the weekly pattern), else of every day.
+                same = [v for d, v in zip(costs.days, series) if d.weekday() == day.weekday() and d != day]
+                usual = stats.percentile(same if len(same) >= 2 else series, 50)
                 drivers.append({"service": service, "amount": round(series[index], 2), "usual": round(usual, 2),
                                 "delta": round(series[index] - usual, 2)})
             drivers.sort(key=lambda d: -abs(d["delta"]))
@@ -164,7 +167,7 @@ def anomalies_section(costs: costexplorer.Costs) -> tuple[list[dict[str, Any]], 
     return found, f"robust z-score (|z| >= {stats.Z_THRESHOLD:g}) of the {method}" if method else ""
 
 
-def run(args: argparse.Namespace, client_factory: Callable[[], Any] = costexplorer.make_client) -> int:
+def run(args: argparse.Namespace, client_factory: Callable[[], Any] | None = None) -> int:
     project_dir: Path = args.project_dir.resolve()
     source = read_stack_config(project_dir, args.stack)
     cfg = validate_flat_config(source.config, source.project, source.source, source.secret_keys)
@@ -175,6 +178,9 @@ def run(args: argparse.Namespace, client_factory: Callable[[], Any] = costexplor
     if metrics is not None:
         window = metrics.window
     costs = _costs(args, cfg, window, client_factory)
+    if metrics is None and costs is not None:  # spend alone: the window is the days it covers
+        first = datetime.combine(costs.days[0], datetime.min.time(), tzinfo=timezone.utc)
+        window = prometheus.Window(int(first.timestamp()), int(first.timestamp()) + len(costs.days) * 86400, 86400)
     policy = rules.Policy.from_pack_config(_pack_config(project_dir, args.stack), cfg.environment)
     found = rules.findings(cfg, metrics, policy)
 
@@ -199,7 +205,7 @@ def run(args: argparse.Namespace, client_factory: Callable[[], Any] = costexplor
         "sources": {"metrics": metrics.source if metrics else None, "costs": costs.source if costs else None},
         "recommendations": [], "held": found.held, "not_judged": found.not_judged, "ignored": found.ignored,
     }
-    diff_text = ""
+    diff_text, patched = "", ""
     if combined:
         after_all = pricing.price(project_dir, source, combined)
         report["total_saving_usd"] = pricing.saving(baseline, after_all)

@@ -86,3 +86,44 @@ def openmetrics() -> Iterator[str]:
         for ts in times():
             yield f"kube_pod_container_resource_requests{labels} {count} {ts}\n"
     yield "# EOF\n"
+
+
+# --- spend ------------------------------------------------------------------------------------------
+
+TAG_KEY = "finops.apexlogic.com/project"
+EC2 = "Amazon Elastic Compute Cloud - Compute"
+EKS = "Amazon Elastic Container Service for Kubernetes"
+SPIKE_DAY = 20
+"""Index (from the first day) of the planted spike: EC2 of project-nova at 4x its usual level."""
+
+
+def daily_spend(days: int = 28, first: str = "2026-11-02") -> list[dict]:
+    """GetCostAndUsage pages (boto3's shape, 10 days a page) for two projects with a weekly pattern
+    (weekends at 40%), a slow rise, and one planted spike."""
+    from datetime import date, timedelta
+
+    start = date.fromisoformat(first)
+    results = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        weekday = day.weekday() < 5
+        nova_ec2 = (300.0 + 2.0 * i) * (1.0 if weekday else 0.4)
+        if i == SPIKE_DAY:
+            nova_ec2 *= 4
+        atlas_ec2 = 120.0 * (1.0 if weekday else 0.5)
+        groups = [
+            {"Keys": [f"{TAG_KEY}$project-nova", EC2], "Metrics": {"UnblendedCost": {"Amount": f"{nova_ec2:.4f}", "Unit": "USD"}}},
+            {"Keys": [f"{TAG_KEY}$project-nova", EKS], "Metrics": {"UnblendedCost": {"Amount": "2.4000", "Unit": "USD"}}},
+            {"Keys": [f"{TAG_KEY}$project-atlas", EC2], "Metrics": {"UnblendedCost": {"Amount": f"{atlas_ec2:.4f}", "Unit": "USD"}}},
+            {"Keys": [f"{TAG_KEY}$", EKS], "Metrics": {"UnblendedCost": {"Amount": "0.1000", "Unit": "USD"}}},
+        ]
+        results.append({"TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
+                        "Total": {}, "Groups": groups, "Estimated": i >= days - 2})
+    pages = []
+    for p in range(0, days, 10):
+        page: dict = {"GroupDefinitions": [{"Type": "TAG", "Key": TAG_KEY}, {"Type": "DIMENSION", "Key": "SERVICE"}],
+                      "ResultsByTime": results[p:p + 10], "DimensionValueAttributes": []}
+        if p + 10 < days:
+            page["NextPageToken"] = f"page-{p // 10 + 1}"
+        pages.append(page)
+    return pages
