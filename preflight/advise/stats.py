@@ -113,14 +113,15 @@ def trend_forecast(values: Sequence[float], horizon: int) -> tuple[float, float,
 
 
 def seasonal_forecast(values: Sequence[float], horizon: int, seed: int = 0) -> tuple[float, float, float]:
-    """Sum of the next ``horizon`` days by Holt-Winters (additive damped trend, additive weekly
-    season), the interval from simulated paths."""
+    """Sum of the next ``horizon`` days by Holt-Winters (additive trend, additive weekly
+    season), the interval from simulated paths. The paths take the fitted parameters as known, so the
+    interval runs narrow: 82% of 40 synthetic months fell inside a nominal 90% (tests/preflight/advise)."""
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
     y = np.asarray(values, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short, flat series
-        fit = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal="add", seasonal_periods=SEASON,
+        fit = ExponentialSmoothing(y, trend="add", damped_trend=False, seasonal="add", seasonal_periods=SEASON,
                                    initialization_method="estimated").fit()
         point = float(np.sum(np.clip(fit.forecast(horizon), 0.0, None)))
         paths = fit.simulate(horizon, repetitions=SIMULATIONS, error="add", anchor="end",
@@ -132,7 +133,7 @@ def seasonal_forecast(values: Sequence[float], horizon: int, seed: int = 0) -> t
 
 TREND_METHOD = ("least-squares linear trend over the daily spend (history under {min} days), "
                 "{pct:.0%} normal prediction interval from its residuals")
-SEASONAL_METHOD = ("statsmodels Holt-Winters exponential smoothing (additive damped trend, additive weekly "
+SEASONAL_METHOD = ("statsmodels Holt-Winters exponential smoothing (additive trend, additive weekly "
                    "seasonality), {pct:.0%} prediction interval from {sims} simulated paths")
 
 
@@ -154,18 +155,20 @@ def month_end(days: Sequence[date], values: Sequence[float]) -> Forecast:
 
 # --- anomalies -------------------------------------------------------------------------------------
 
-def residuals(values: Sequence[float]) -> tuple[list[float], str]:
-    """What is left after the weekly pattern: STL (robust) with two weeks or more, else the deviation
-    from the median."""
-    y = np.asarray(values, dtype=float)
+STL_SEASONAL = 13
+"""STL's seasonal smoother (odd, >= 7): a weekly pattern that drifts slowly, not day to day."""
+
+
+def _decompose(y: np.ndarray) -> tuple[np.ndarray, str]:
+    """The expected value (trend + weekly season) of each day of ``y`` (log scale)."""
     if len(y) >= 2 * SEASON:
         from statsmodels.tsa.seasonal import STL
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            resid = STL(y, period=SEASON, robust=True).fit().resid
-        return [float(r) for r in resid], "STL (robust, weekly period) residual"
-    return [float(v) for v in y - np.median(y)] if len(y) else [], "deviation from the median (under two weeks)"
+            fit = STL(y, period=SEASON, seasonal=STL_SEASONAL).fit()
+        return np.asarray(fit.trend) + np.asarray(fit.seasonal), "STL (weekly period) residual of log spend"
+    return np.full(len(y), float(np.median(y)) if len(y) else 0.0), "deviation of log spend from its median (under two weeks)"
 
 
 def robust_z(values: Sequence[float]) -> list[float]:
@@ -185,10 +188,30 @@ def robust_z(values: Sequence[float]) -> list[float]:
 
 
 def anomalous_days(values: Sequence[float]) -> tuple[list[tuple[int, float, float]], str]:
-    """(index, z, expected) of each day whose residual's robust z-score is at least Z_THRESHOLD in size."""
-    resid, method = residuals(values)
-    scores = robust_z(resid)
-    found = [(i, z, float(values[i]) - resid[i]) for i, z in enumerate(scores) if abs(z) >= Z_THRESHOLD]
+    """(index, z, expected) of each day whose seasonal residual's robust z-score is at least Z_THRESHOLD
+    in size, found one at a time: the most extreme day is flagged and replaced by its expected value
+    before the next fit (as generalized ESD does), so a spike does not bend the season it sits in and
+    raise false alarms beside it. Spend is decomposed on a log scale: weekends are a share of
+    weekdays, not an amount off them."""
+    y = np.log1p(np.clip(np.asarray(values, dtype=float), 0.0, None))
+    work = y.copy()
+    flagged: dict[int, float] = {}
+    method = ""
+    for _ in range(max(len(y) // 5, 1)):
+        expected, method = _decompose(work)
+        resid = work - expected
+        # Decomposition leaves float noise on a flat series: that is no departure.
+        resid[np.abs(resid) <= 1e-9 * max(float(np.max(np.abs(work))) if len(work) else 0.0, 1e-12)] = 0.0
+        scores = robust_z([float(r) for r in resid])
+        if not scores:
+            break
+        index = int(np.argmax(np.abs(scores)))
+        if abs(scores[index]) < Z_THRESHOLD or index in flagged:
+            break
+        flagged[index] = scores[index]
+        work[index] = expected[index]
+    expected, _ = _decompose(work)
+    found = [(i, z, float(np.expm1(expected[i]))) for i, z in sorted(flagged.items())]
     return found, method
 
 
