@@ -93,8 +93,6 @@ def _pack_config(project_dir: Path, stack: str) -> dict[str, Any] | None:
 
 
 def _metrics(args: argparse.Namespace, cfg: StackConfig, window: prometheus.Window) -> prometheus.Metrics | None:
-    if args.save_metrics and not args.prometheus:
-        raise AdviseError("--save-metrics: only with --prometheus (it saves that server's answers)")
     try:
         if args.prometheus:
             metrics = prometheus.fetch(args.prometheus, rules.all_queries(cfg), window)
@@ -114,8 +112,6 @@ def _metrics(args: argparse.Namespace, cfg: StackConfig, window: prometheus.Wind
 
 def _costs(args: argparse.Namespace, cfg: StackConfig, window: prometheus.Window,
            client_factory: Callable[[], Any] | None) -> costexplorer.Costs | None:
-    if args.save_costs and not args.cost_explorer:
-        raise AdviseError("--save-costs: only with --cost-explorer (it saves Cost Explorer's answers)")
     tag_key = cfg.tags.key("project")
     try:
         if args.cost_explorer:
@@ -173,6 +169,10 @@ def run(args: argparse.Namespace, client_factory: Callable[[], Any] | None = Non
     cfg = validate_flat_config(source.config, source.project, source.source, source.secret_keys)
     if not (args.prometheus or args.metrics or args.cost_explorer or args.costs):
         raise AdviseError("give GPU use (--prometheus URL or --metrics FILE), spend (--cost-explorer or --costs FILE), or both")
+    if args.save_metrics and not args.prometheus:
+        raise AdviseError("--save-metrics: only with --prometheus (it saves that server's answers)")
+    if args.save_costs and not args.cost_explorer:
+        raise AdviseError("--save-costs: only with --cost-explorer (it saves Cost Explorer's answers)")
     window = _window(args)
     metrics = _metrics(args, cfg, window)
     if metrics is not None:
