@@ -157,6 +157,7 @@ def anomalies_section(costs: costexplorer.Costs) -> tuple[list[dict[str, Any]], 
                 usual = stats.percentile(same if len(same) >= 2 else series, 50)
                 drivers.append({"service": service, "amount": round(series[index], 2), "usual": round(usual, 2),
                                 "delta": round(series[index] - usual, 2)})
+            drivers = [d for d in drivers if abs(d["delta"]) >= 0.01]
             drivers.sort(key=lambda d: -abs(d["delta"]))
             found.append({"project": project, "date": day.isoformat(), "amount": round(values[index], 2),
                           "expected": round(expected, 2), "z": round(z, 2), "drivers": drivers[:3]})
