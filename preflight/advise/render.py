@@ -30,7 +30,8 @@ def text(report: Mapping[str, Any]) -> str:
              f"{w.get('start')} to {w.get('end')} ({w.get('days')} days)"]
     recs = report.get("recommendations") or []
     total = report.get("total_saving_usd")
-    lines += ["", f"Recommendations ({len(recs)}; together {money(total)} USD/month by the estimator):" if recs
+    lines += ["", f"Recommendations ({len(recs)}; together {money(total)} USD/month by the estimator, all changes priced "
+                  "at once: single savings can overlap):" if recs
               else "Recommendations: none"]
     for i, rec in enumerate(recs, 1):
         lines.append(f"  {i}. [{rec['kind']}] {rec['title']}")
@@ -75,7 +76,8 @@ def markdown(report: Mapping[str, Any], diff_text: str | None = None) -> str:
                         if ev and ev.get("percentile") is not None else (ev or {}).get("statistic") or "config")
             out.append(f"| {i} | {rec['title'].replace('|', '/')} | {_saving(rec)} | {rec['confidence']} | "
                        f"{evidence.replace('|', '/')} |")
-        out += ["", f"Together: **{money(report.get('total_saving_usd'))} USD/month**.", ""]
+        out += ["", f"Together: **{money(report.get('total_saving_usd'))} USD/month** (every patched change priced at "
+                    "once; single savings can overlap, e.g. spot on a pool also scaled to zero).", ""]
         out += ["<details><summary>Risks</summary>", ""] + [f"- {r['title']}: {r['risk']}" for r in recs] + ["", "</details>", ""]
     else:
         out += ["No change proposed.", ""]
