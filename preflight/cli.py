@@ -23,6 +23,7 @@ from components.config import reference as config_reference
 
 from . import cost as finops_cost, prices  # FinOps (issue 5)
 from . import policy as policy_report  # policy pack (issue 7)
+from .advise import command as advise_command
 from .analyzer import (
     PolicyAnalyzer,
     PolicyPackError,
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="write new stack files and pack configs with your organisation's settings")
     add_init_arguments(init)
+
+    advise = commands.add_parser("advise", help="recommend stack changes from measured GPU use and actual spend")
+    advise_command.add_arguments(advise, PROJECT_DIR)
 
     price_cmd = commands.add_parser("prices", help="the EC2 price catalog")
     price_sub = price_cmd.add_subparsers(dest="prices_command", required=True, parser_class=_Parser)
@@ -304,6 +308,15 @@ def _load_baseline(path: str | None) -> dict[str, Any] | None:
         raise UsageError(str(exc)) from None
 
 
+def _advise(args: argparse.Namespace) -> int:
+    source = read_stack_config(args.project_dir.resolve(), args.stack)
+    check_outputs(advise_command.outputs(args), advise_command.inputs(args, source))
+    try:
+        return advise_command.run(args)
+    except advise_command.AdviseError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _prices(args: argparse.Namespace) -> int:
     try:
         return prices.main(args.region, args.out, args.instance_type, args.allow_shrink)
@@ -355,6 +368,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _reference(args)
         if args.command == "init":
             return run_init(args)
+        if args.command == "advise":
+            return _advise(args)
         raise UsageError(f"unknown command {args.command!r}")
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)

@@ -14,6 +14,7 @@ from ai_platform_finops.accelerators import GPU_PRESENT_LABEL, GPU_RESOURCE
 from ai_platform_finops.catalog import gpu_count, gpu_specs
 from ai_platform_finops.tags import label_key_problem, label_value_problem
 
+from .advisor import AdvisorSettings
 from .base import ConfigModel, DnsLabel, K8sLabels
 
 # Label, taint and node-template conventions shared by node pools, workloads and policies.
@@ -390,6 +391,8 @@ class NodePoolConfig(ConfigModel):
     """Nodes a node-group update may take down at once."""
     project: DnsLabel | None = None
     """The FinOps project billed for this pool; the stack's project when unset."""
+    advisor: AdvisorSettings = AdvisorSettings()
+    """`python -m preflight advise`: with ignore: true (and a reason) it never proposes a change to this pool."""
 
     @field_validator("name")
     @classmethod

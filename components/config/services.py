@@ -12,6 +12,7 @@ from pydantic import Field, StrictInt, field_validator, model_validator
 from ai_platform_finops.governance import ETHICS_POLICY_ID_EXAMPLE, ETHICS_POLICY_ID_PATTERN, looks_secret
 from ai_platform_finops.tags import label_value_problem
 
+from .advisor import AdvisorSettings
 from .base import ConfigModel, DnsLabel, Quantity, quantity_value
 from .observability import AutoscalingConfig, ServiceMetricsConfig, SloConfig
 
@@ -266,6 +267,8 @@ class InferenceServiceConfig(ConfigModel):
     slo: SloConfig | None = Field(default=None, description=SloConfig.__doc__)
     metrics: ServiceMetricsConfig = Field(default=ServiceMetricsConfig(), description=ServiceMetricsConfig.__doc__)
     autoscaling: AutoscalingConfig = Field(default=AutoscalingConfig(), description=AutoscalingConfig.__doc__)
+    advisor: AdvisorSettings = Field(default=AdvisorSettings(), description="`python -m preflight advise`: with ignore: "
+                                     "true (and a reason) it never proposes a change to this service.")
 
     @property
     def mounts_shared_memory(self) -> bool:

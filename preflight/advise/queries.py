@@ -1,0 +1,87 @@
+"""The metrics the advisor reads and the PromQL it sends: the one place their names live.
+
+Sources (checked against their docs, Dec 2026):
+- NVIDIA dcgm-exporter: ``DCGM_FI_DEV_GPU_UTIL`` (percent, 0-100), ``DCGM_FI_DEV_FB_USED`` and
+  ``DCGM_FI_DEV_FB_FREE`` (MiB), one series per GPU with ``gpu``, ``UUID``, ``modelName`` and
+  ``Hostname`` (the node), plus ``namespace``/``pod``/``container`` of the pod holding the GPU when
+  its Kubernetes pod mapping is on (the chart's default). The scrape must keep those labels
+  (``honorLabels: true`` on its ServiceMonitor), else Prometheus renames them ``exported_*``.
+- kube-state-metrics: ``kube_node_labels`` (one series per node, node labels as ``label_<name>``,
+  only those on its ``--metric-labels-allowlist``: allow ``nodes=[ai-platform.io/node-pool]``)
+  and ``kube_pod_container_resource_requests{resource="nvidia_com_gpu"}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.config import POOL_LABEL
+
+GPU_UTIL = "DCGM_FI_DEV_GPU_UTIL"
+FB_USED = "DCGM_FI_DEV_FB_USED"
+FB_FREE = "DCGM_FI_DEV_FB_FREE"
+NODE_LABELS = "kube_node_labels"
+REQUESTS = "kube_pod_container_resource_requests"
+GPU_REQUEST_RESOURCE = "nvidia_com_gpu"
+DCGM_NODE_LABEL = "Hostname"
+KSM_NODE_LABEL = "node"
+POOL_NODE_LABEL = "label_" + "".join(c if c.isalnum() else "_" for c in POOL_LABEL)
+"""``ai-platform.io/node-pool`` as kube-state-metrics names it: ``label_ai_platform_io_node_pool``."""
+STEP_SECONDS = 300
+"""Sample spacing of every query_range: 5 minutes, 4,032 points for 14 days (the API caps 11,000)."""
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pool_nodes(pool: str) -> str:
+    return (f'label_replace({NODE_LABELS}{{{POOL_NODE_LABEL}={_quote(pool)}}}, '
+            f'"{DCGM_NODE_LABEL}", "$1", "{KSM_NODE_LABEL}", "(.+)")')
+
+
+def _on_pool(expr: str, pool: str) -> str:
+    """``expr`` (per GPU) kept for the GPUs on nodes of ``pool``."""
+    return f"({expr}) * on ({DCGM_NODE_LABEL}) group_left () {_pool_nodes(pool)}"
+
+
+def _service_pods(service: str) -> str:
+    # Deployment pods are <deployment>-<pod-template-hash>-<5 chars>.
+    return _quote(f"{service}-[a-z0-9]+-[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Query:
+    key: str
+    """What it measures, e.g. ``pool_util``."""
+    target: str
+    """``pool:<name>`` or ``service:<project>/<name>``."""
+    promql: str
+    unit: str
+    meaning: str
+
+
+def pool_queries(pool: str) -> list[Query]:
+    target = f"pool:{pool}"
+    return [
+        Query("pool_util", target, f"avg({_on_pool(GPU_UTIL, pool)})", "%",
+              "mean GPU utilisation over the pool's GPUs (no series: no node running)"),
+        Query("pool_fb_used", target, f"max({_on_pool(FB_USED, pool)})", "MiB",
+              "frame-buffer memory in use on the pool's fullest GPU"),
+        Query("pool_fb_total", target, f"max({_on_pool(f'{FB_USED} + {FB_FREE}', pool)})", "MiB",
+              "frame-buffer memory of one of the pool's GPUs (used + free)"),
+        Query("pool_nodes", target, f"count({NODE_LABELS}{{{POOL_NODE_LABEL}={_quote(pool)}}})", "nodes",
+              "nodes of the pool running"),
+    ]
+
+
+def service_queries(project: str, service: str) -> list[Query]:
+    target = f"service:{project}/{service}"
+    pods = f"namespace={_quote(project)}, pod=~{_service_pods(service)}"
+    return [
+        Query("service_util_sum", target, f"sum({GPU_UTIL}{{{pods}}})", "% x GPUs",
+              "GPU utilisation summed over the service's GPUs (100 = one GPU fully busy)"),
+        Query("service_gpus", target,
+              f'sum({REQUESTS}{{{pods}, resource="{GPU_REQUEST_RESOURCE}"}})', "GPUs",
+              "GPUs the service's pods request"),
+    ]
