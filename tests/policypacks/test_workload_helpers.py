@@ -120,6 +120,24 @@ def test_argo_cd_components_fall_back_to_global_and_switch_off():
     assert by_path["values.server"].field("metadata", "annotations") == "values.server.podAnnotations"
 
 
+def test_the_monitoring_charts_render_their_components_where_the_values_place_them():
+    system = {"nodeSelector": {"ai-platform.io/node-pool": "system"}}
+    kps = k8s.workloads(release("kube-prometheus-stack", {
+        "prometheus": {"prometheusSpec": {**system, "resources": {"limits": {"memory": "2Gi"}}}},
+        "alertmanager": {"alertmanagerSpec": {**system, "replicas": 2}},
+        "prometheusOperator": system, "grafana": system, "kube-state-metrics": system,
+        "nodeExporter": {"enabled": False}}))
+    by_path = {t.values_path: t for t in kps.templates}
+    assert set(by_path) == {"values.prometheusOperator", "values.prometheus.prometheusSpec",
+                            "values.alertmanager.alertmanagerSpec", "values.grafana", "values.kube-state-metrics"}
+    assert kps.uninspectable is None
+    assert by_path["values.prometheus.prometheusSpec"].kind == k8s.STATEFUL_SET
+    assert all(t.spec["nodeSelector"] == system["nodeSelector"] for t in kps.templates)
+    opencost = only(k8s.workloads(release("opencost", {"opencost": {**system, "exporter": {"resources": {}}}})))
+    assert opencost.spec["nodeSelector"] == system["nodeSelector"]  # the exporter sets none: opencost.* applies
+    assert opencost.containers[0].value["image"] == "ghcr.io/opencost/opencost:chart-appVersion"
+
+
 def test_a_switch_off_by_default_needs_turning_on():
     chart = helm_values.Chart("x", "test", (helm_values.ChartWorkload("extra", k8s.DEPLOYMENT, "img", enabled="extra.on",
                                                                       enabled_default=False),))
