@@ -3,30 +3,31 @@
 Sources (checked against their docs, Dec 2026):
 - NVIDIA dcgm-exporter: ``DCGM_FI_DEV_GPU_UTIL`` (percent, 0-100), ``DCGM_FI_DEV_FB_USED`` and
   ``DCGM_FI_DEV_FB_FREE`` (MiB), one series per GPU with ``gpu``, ``UUID``, ``modelName`` and
-  ``Hostname`` (the node), plus ``namespace``/``pod``/``container`` of the pod holding the GPU when
-  its Kubernetes pod mapping is on (the chart's default). The scrape must keep those labels
-  (``honorLabels: true`` on its ServiceMonitor), else Prometheus renames them ``exported_*``.
+  ``Hostname`` (the node), plus the pod holding the GPU when its Kubernetes pod mapping is on (the
+  chart's default). Scraped through its ServiceMonitor with honorLabels off (the chart's default, and
+  the platform's own Prometheus), that pod arrives as ``exported_namespace``/``exported_pod``.
 - kube-state-metrics: ``kube_node_labels`` (one series per node, node labels as ``label_<name>``,
-  only those on its ``--metric-labels-allowlist``: allow ``nodes=[ai-platform.io/node-pool]``)
-  and ``kube_pod_container_resource_requests{resource="nvidia_com_gpu"}``.
+  only those on its ``--metric-labels-allowlist``, which the platform sets to
+  ``nodes=[ai-platform.io/node-pool]``) and ``kube_pod_container_resource_requests{resource="nvidia_com_gpu"}``
+  (its ServiceMonitor honours labels, so ``namespace``/``pod`` are the pod's).
+
+The names the platform's own rules also use come from ``components.observability.metrics``, so the
+advisor reads what the platform's Prometheus actually stores.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.config import POOL_LABEL
+from components.observability.metrics import GPU_NODE as DCGM_NODE_LABEL
+from components.observability.metrics import GPU_POD, GPU_POD_NAMESPACE, GPU_UTIL, POOL_NODE_LABEL
+from components.observability.metrics import KSM_NODE_LABELS as NODE_LABELS
 
-GPU_UTIL = "DCGM_FI_DEV_GPU_UTIL"
 FB_USED = "DCGM_FI_DEV_FB_USED"
 FB_FREE = "DCGM_FI_DEV_FB_FREE"
-NODE_LABELS = "kube_node_labels"
 REQUESTS = "kube_pod_container_resource_requests"
 GPU_REQUEST_RESOURCE = "nvidia_com_gpu"
-DCGM_NODE_LABEL = "Hostname"
 KSM_NODE_LABEL = "node"
-POOL_NODE_LABEL = "label_" + "".join(c if c.isalnum() else "_" for c in POOL_LABEL)
-"""``ai-platform.io/node-pool`` as kube-state-metrics names it: ``label_ai_platform_io_node_pool``."""
 STEP_SECONDS = 300
 """Sample spacing of every query_range: 5 minutes, 4,032 points for 14 days (the API caps 11,000)."""
 
@@ -78,8 +79,9 @@ def pool_queries(pool: str) -> list[Query]:
 def service_queries(project: str, service: str) -> list[Query]:
     target = f"service:{project}/{service}"
     pods = f"namespace={_quote(project)}, pod=~{_service_pods(service)}"
+    gpu_pods = f"{GPU_POD_NAMESPACE}={_quote(project)}, {GPU_POD}=~{_service_pods(service)}"
     return [
-        Query("service_util_sum", target, f"sum({GPU_UTIL}{{{pods}}})", "% x GPUs",
+        Query("service_util_sum", target, f"sum({GPU_UTIL}{{{gpu_pods}}})", "% x GPUs",
               "GPU utilisation summed over the service's GPUs (100 = one GPU fully busy)"),
         Query("service_gpus", target,
               f'sum({REQUESTS}{{{pods}, resource="{GPU_REQUEST_RESOURCE}"}})', "GPUs",

@@ -55,7 +55,8 @@ def _gpu_labels(node: str, gpu: int, pod: str | None) -> dict[str, object]:
     labels: dict[str, object] = {"gpu": gpu, "UUID": f"GPU-{node}-{gpu}", "device": f"nvidia{gpu}",
                                  "modelName": "NVIDIA", "Hostname": node}
     if pod:
-        labels.update(namespace=NAMESPACE, pod=pod, container="model-server")
+        # As the platform's Prometheus stores them: the scrape target's labels win, the exporter's are renamed.
+        labels.update(exported_namespace=NAMESPACE, exported_pod=pod, exported_container="model-server")
     return labels
 
 
