@@ -51,3 +51,23 @@ def one(recording: Recording, type_: str, name: str | None = None) -> RecordedRe
 def recorded(stack: str, preview_mode: bool = True) -> Recording:
     """The recording of an unedited shipped stack, taken once per test session (never mutate it)."""
     return preview(stack, preview=preview_mode)
+
+
+def own_stacks_project(tmp_path: Path) -> Path:
+    """A project whose stacks/ and pack config/ are its own copies (everything else linked to this
+    repository), so a test may edit them as a user would."""
+    project = tmp_path / "project"
+    (project / "stacks").mkdir(parents=True)
+    for name in ("Pulumi.yaml", "__main__.py", "components", "finops"):
+        (project / name).symlink_to(ROOT / name)
+    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
+        (project / "stacks" / path.name).write_text(path.read_text())
+    pack = project / "policypacks" / "ai-governance"
+    pack.mkdir(parents=True)
+    for entry in (ROOT / "policypacks" / "ai-governance").iterdir():
+        if entry.name not in ("config", "venv"):
+            (pack / entry.name).symlink_to(entry)
+    (pack / "config").mkdir()
+    for path in (ROOT / "policypacks" / "ai-governance" / "config").glob("*.json"):
+        (pack / "config" / path.name).write_text(path.read_text())
+    return project

@@ -13,7 +13,7 @@ from components.config.loader import TEMPLATE_ANSWER_KEYS
 from preflight.analyzer import PACK_PYTHON_ENV
 from preflight.cli import main
 from preflight.init import QUESTIONS
-from tests.support import ROOT
+from tests.support import ROOT, own_stacks_project
 
 ANSWERS = ["--region", "us-east-2", "--tag-prefix", "finops.acme.io", "--cost-center", "platform",
            "--admin-role", "arn:aws:iam::210987654321:role/platform-admin", "--alert-email", "finops@acme.io",
@@ -23,21 +23,7 @@ ANSWERS = ["--region", "us-east-2", "--tag-prefix", "finops.acme.io", "--cost-ce
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project whose stacks/ and pack config/ are its own (everything else linked)."""
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py", "components", "finops"):
-        (project / name).symlink_to(ROOT / name)
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
-        (project / "stacks" / path.name).write_text(path.read_text())
-    pack = project / "policypacks" / "ai-governance"
-    pack.mkdir(parents=True)
-    for entry in (ROOT / "policypacks" / "ai-governance").iterdir():
-        if entry.name not in ("config", "venv"):
-            (pack / entry.name).symlink_to(entry)
-    (pack / "config").mkdir()
-    for path in (ROOT / "policypacks" / "ai-governance" / "config").glob("*.json"):
-        (pack / "config" / path.name).write_text(path.read_text())
-    return project
+    return own_stacks_project(tmp_path)
 
 
 def _init(project: Path, *argv: str) -> int:

@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 
 from tests.preflight.advise import synthetic
-from tests.support import ROOT
+from tests.support import own_stacks_project
 
 DATA = Path(__file__).parent / "data"
 READY_DEADLINE_SECONDS = 60.0
@@ -77,21 +77,8 @@ def prometheus_url(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project whose stacks/ and pack config/ are its own (everything else linked), with the test stack."""
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py", "components", "finops"):
-        (project / name).symlink_to(ROOT / name)
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
-        (project / "stacks" / path.name).write_text(path.read_text())
+    project = own_stacks_project(tmp_path)
     (project / "stacks" / "Pulumi.advise.yaml").write_text((DATA / "Pulumi.advise.yaml").read_text())
-    pack = project / "policypacks" / "ai-governance"
-    pack.mkdir(parents=True)
-    for entry in (ROOT / "policypacks" / "ai-governance").iterdir():
-        if entry.name not in ("config", "venv"):
-            (pack / entry.name).symlink_to(entry)
-    (pack / "config").mkdir()
-    for path in (ROOT / "policypacks" / "ai-governance" / "config").glob("*.json"):
-        (pack / "config" / path.name).write_text(path.read_text())
     return project
 
 
