@@ -200,7 +200,8 @@ def cost_diff(baseline: Mapping[str, Any], report: Mapping[str, Any]) -> dict[st
     new_items = {_item_key(i): i for i in new.get("items") or [] if isinstance(i, Mapping)}
     items: list[dict[str, Any]] = []
     unchanged = 0
-    for key, item in new_items.items():
+    # In URN order: the program's registration order varies between runs, the report must not.
+    for key, item in sorted(new_items.items()):
         before_item = old_items.get(key)
         after = _value(item)
         if before_item is None:
@@ -213,7 +214,7 @@ def cost_diff(baseline: Mapping[str, Any], report: Mapping[str, Any]) -> dict[st
             items.append(_item("~", item, _value(before_item), after, before_item, changes))
         else:
             unchanged += 1
-    for key, item in old_items.items():
+    for key, item in sorted(old_items.items()):
         if key not in new_items:
             items.append(_item("-", item, _value(item), None, item))
     old_total, new_total = _value(old.get("total")) or 0.0, _value(new.get("total")) or 0.0
