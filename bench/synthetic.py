@@ -64,6 +64,10 @@ def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConf
     config[P + "nodePools"] = pools
     config[P + "services"] = services
     config[P + "budgets"]["monthlyLimitsUsd"] = limits
+    receivers = (config.get(P + "observability") or {}).get("receivers")
+    if receivers:  # every project keeps an owner route, as observability-coverage requires in prod
+        template_receiver = next(iter(receivers.values()))
+        config[P + "observability"]["receivers"] = {p["name"]: copy.deepcopy(template_receiver) for p in projects}
     source = StackConfigSource(project=base.project, stack=f"bench-{n}", source=f"(synthetic N={n})",
                                secret_keys=list(base.secret_keys))
     source.config = {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
