@@ -74,17 +74,7 @@ def tag_map(raw: Any) -> tuple[dict[str, str], list[str]]:
     raw = _plain_value(raw)
     if raw is UNKNOWN:
         return {}, []
-    known: dict[str, str] = {}
-    unknown: list[str] = []
-    for key, value in entries(raw):
-        value = _unwrapped(value)
-        if value is UNKNOWN:
-            unknown.append(key)
-        elif isinstance(value, str):
-            known[key] = value
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            known[key] = str(value)
-    return known, unknown
+    return string_map({key: _unwrapped(value) for key, value in entries(raw)})
 
 
 def default_tags(provider_props: Mapping[str, Any] | None) -> tuple[dict[str, str], list[str]]:
