@@ -646,6 +646,8 @@ class PolicyAnalyzer:
         self._info: PackInfo | None = None
         self._config: dict[str, PolicyConfig] | None = None
         self._started = 0.0
+        self._ready = 0.0
+        self._stream: _AnalyzeStream | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> "PolicyAnalyzer":
@@ -765,6 +767,8 @@ class PolicyAnalyzer:
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
 
     def close(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -848,23 +852,48 @@ class PolicyAnalyzer:
         self._config = config
         return config
 
+    def stream(self, config: Mapping[str, PolicyConfig] | None = None) -> None:
+        """Analyze resources while the program still registers them, as the engine does: from now on a
+        thread connects and configures the pack (``config`` as for ``run``), then sends ``Analyze`` for
+        each resource given to ``add``. ``run`` then waits for these and sends only what is left, so the
+        result is the one ``run`` alone would give."""
+        if self._stream is None:
+            self._stream = _AnalyzeStream(self, config)
+
+    def add(self, resource: RecordedResource) -> None:
+        """A resource the program just registered (any thread); ignored unless ``stream`` was called."""
+        if self._stream is not None:
+            self._stream.put(resource)
+
+    def _prepare(self, config: Mapping[str, PolicyConfig] | None) -> tuple[PackInfo, dict[str, PolicyConfig]]:
+        """Connect, then the engine's opening calls: Handshake, ConfigureStack, GetAnalyzerInfo, Configure."""
+        self.connect()
+        self._ready = time.perf_counter()
+        self.handshake()
+        self.configure_stack()
+        return self.info(), self.configure(config)
+
     def run(self, resources: Sequence[RecordedResource], config: Mapping[str, PolicyConfig] | None = None, *,
             stack_shape: str = "outputs") -> PolicyRun:
         """The whole exchange for one stack, in the engine's order (``config``: parsed policy config
         instead of the config file; a running pack can be re-configured and run again;
-        ``stack_shape``: one of ``STACK_SHAPES``)."""
+        ``stack_shape``: one of ``STACK_SHAPES``). After ``stream``, the policy config is the one
+        given there."""
         if stack_shape not in STACK_SHAPES:
             raise ValueError(f"stack_shape must be one of {', '.join(STACK_SHAPES)}")
+        stream, self._stream = self._stream, None
+        if stream is not None and config is not None:
+            raise ValueError("a streamed run takes its policy config from stream()")
         resources = [*default_providers(resources, project=self.project, stack=self.stack,
                                         stack_config=self.stack_config, secret_keys=self.secret_keys), *resources]
-        self.connect()
-        ready = time.perf_counter()
-        self.handshake()
-        self.configure_stack()
-        info = self.info()
-        config = self.configure(config)
+        if stream is not None:
+            info, config = stream.finish()
+            sent, structs = stream.futures, stream.structs
+        else:
+            info, config = self._prepare(config)
+            sent, structs = {}, {}  # structs: each resource's properties, converted once
         result = PolicyRun(pack=info, config=config)
-        result.timings["start"] = ready - self._started
+        result.timings["start"] = self._ready - self._started
         by_urn = {r.urn: r for r in resources}
         seen_na: set[tuple[str, str]] = set()
 
@@ -891,11 +920,12 @@ class PolicyAnalyzer:
         # Analyze calls in flight: building the next request overlaps the pack's work on the
         # last. Results are collected in resource order, so the report stays deterministic.
         in_flight: list[tuple[RecordedResource, Any]] = []
-        structs: dict[str, struct_pb2.Struct] = {}  # each resource's properties, converted once
         for resource in resources:
-            structs[resource.urn] = _struct(resource.inputs)
-            in_flight.append((resource, self.stub.Analyze.future(self.analyze_request(resource, by_urn, structs),
-                                                                  timeout=self.timeout)))
+            future = sent.get(resource.urn)
+            if future is None:
+                structs[resource.urn] = _struct(resource.inputs)
+                future = self.stub.Analyze.future(self.analyze_request(resource, by_urn, structs), timeout=self.timeout)
+            in_flight.append((resource, future))
             if len(in_flight) >= ANALYZE_WINDOW:
                 done, future = in_flight.pop(0)
                 collect(self._result(f"Analyze({done.urn})", future), done.urn)
@@ -1001,6 +1031,72 @@ class PolicyAnalyzer:
                 if urns:
                     item.propertyDependencies[key].urns.extend(urns)
         return request
+
+
+class _AnalyzeStream:
+    """``PolicyAnalyzer.stream``'s thread: connect and configure the pack, then send ``Analyze`` for each
+    resource as it arrives, a few calls in flight. A resource whose explicit provider has not arrived
+    yet is left to ``run``. Errors are kept and raised by ``finish``."""
+
+    def __init__(self, analyzer: "PolicyAnalyzer", config: Mapping[str, PolicyConfig] | None) -> None:
+        self.analyzer = analyzer
+        self.futures: dict[str, Any] = {}
+        self.structs: dict[str, struct_pb2.Struct] = {}
+        self._config = config
+        self._queue: queue.SimpleQueue[RecordedResource | None] = queue.SimpleQueue()
+        self._prepared: tuple[PackInfo, dict[str, PolicyConfig]] | None = None
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._thread = threading.Thread(target=self._work, name="preflight-analyze", daemon=True)
+        self._thread.start()
+
+    def put(self, resource: RecordedResource) -> None:
+        self._queue.put(resource)
+
+    def stop(self) -> None:
+        """End the thread without waiting for it (the pack is being closed)."""
+        self._stopped = True
+        self._queue.put(None)
+
+    def finish(self) -> tuple[PackInfo, dict[str, PolicyConfig]]:
+        """Wait until every resource given so far is sent; the pack's info and the config it runs with."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._prepared is not None
+        return self._prepared
+
+    def _work(self) -> None:
+        analyzer = self.analyzer
+        try:
+            self._prepared = analyzer._prepare(self._config)
+            stub = analyzer.stub
+            by_urn: dict[str, RecordedResource] = {}
+            in_flight: list[Any] = []
+            while (resource := self._queue.get()) is not None and not self._stopped:
+                by_urn[resource.urn] = resource
+                ref = resource.provider
+                if ref and (ref.rsplit("::", 1)[0] if ref.count("::") > 3 else ref) not in by_urn:
+                    continue
+                todo = [resource]
+                if _uses_default_provider(resource) and default_provider_urn(
+                        analyzer.project, analyzer.stack, resource) not in by_urn:
+                    provider = default_providers([resource], project=analyzer.project, stack=analyzer.stack,
+                                                 stack_config=analyzer.stack_config,
+                                                 secret_keys=analyzer.secret_keys)[0]
+                    by_urn[provider.urn] = provider
+                    todo.insert(0, provider)
+                for item in todo:
+                    self.structs[item.urn] = _struct(item.inputs)
+                    future = stub.Analyze.future(analyzer.analyze_request(item, by_urn, self.structs),
+                                                 timeout=analyzer.timeout)
+                    self.futures[item.urn] = future
+                    in_flight.append(future)
+                while len(in_flight) >= ANALYZE_WINDOW:
+                    in_flight.pop(0).exception()  # waits; ``run`` reports a failed call in order
+        except BaseException as exc:  # handed to the caller by finish()
+            self._error = exc
 
 
 _NO_META = PolicyMeta(name="", description="", level="", severity="", kind="", remediation="", framework={}, tags=(),

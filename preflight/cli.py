@@ -23,7 +23,7 @@ from components.config import reference as config_reference
 
 from . import cost as finops_cost, prices  # FinOps (issue 5)
 from . import policy as policy_report  # policy pack (issue 7)
-from .advise import command as advise_command
+from .advise.arguments import add_arguments as add_advise_arguments
 from .analyzer import (
     PolicyAnalyzer,
     PolicyPackError,
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_init_arguments(init)
 
     advise = commands.add_parser("advise", help="recommend stack changes from measured GPU use and actual spend")
-    advise_command.add_arguments(advise, PROJECT_DIR)
+    add_advise_arguments(advise, PROJECT_DIR)
 
     price_cmd = commands.add_parser("prices", help="the EC2 price catalog")
     price_sub = price_cmd.add_subparsers(dest="prices_command", required=True, parser_class=_Parser)
@@ -159,7 +159,9 @@ def preview(args: argparse.Namespace) -> int:
     # Policy pack: started before the program so its start-up overlaps the program's run.
     analyzer, config_file = (None, None) if args.no_policy else _start_policy_pack(args, project_dir, source)
     try:
-        recording = run_program(project_dir, source)
+        if analyzer is not None:
+            analyzer.stream()  # Analyze each resource as the program registers it, as the engine does
+        recording = run_program(project_dir, source, on_register=analyzer.add if analyzer is not None else None)
         policy_run = analyzer.run(recording.resources) if analyzer is not None else None
     except PolicyPackError as exc:
         raise UsageError(str(exc)) from None
@@ -309,6 +311,8 @@ def _load_baseline(path: str | None) -> dict[str, Any] | None:
 
 
 def _advise(args: argparse.Namespace) -> int:
+    from .advise import command as advise_command  # numpy and the sources: only this subcommand needs them
+
     source = read_stack_config(args.project_dir.resolve(), args.stack)
     check_outputs(advise_command.outputs(args), advise_command.inputs(args, source))
     try:

@@ -231,9 +231,11 @@ class PreflightMocks(Mocks):
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks, recording: Recording, preview: bool = True):
+    def __init__(self, mocks: Mocks, recording: Recording, preview: bool = True,
+                 on_register: Callable[[RecordedResource], None] | None = None):
         super().__init__(mocks)
         self.recording = recording
+        self._on_register = on_register
         self._stack_urn = ""
         self._by_urn: dict[str, RecordedResource] = {}
         self._preview = preview
@@ -275,6 +277,8 @@ class RecordingMonitor(MockMonitor):
         )
         self.recording.resources.append(recorded)
         self._by_urn[recorded.urn] = recorded
+        if self._on_register is not None:
+            self._on_register(recorded)
         return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
@@ -324,12 +328,14 @@ def run_program(
     preview: bool = True,
     secret_values: dict[str, str] | None = None,
     program: Callable[[], None] | None = None,
+    on_register: Callable[[RecordedResource], None] | None = None,
 ) -> Recording:
     """Run ``<project_dir>/__main__.py`` for ``source``'s stack and return what it registered.
 
     ``secret_values`` stands in for decrypted ``secure:`` values (tests use it to prove that a
     real secret never leaks); by default secrets stay placeholders. ``program`` replaces
-    ``__main__.py`` (the benchmark's SDK floor uses it).
+    ``__main__.py`` (the benchmark's SDK floor uses it). ``on_register`` gets each resource as it is
+    recorded, from the SDK's registration threads (preflight streams it to the policy pack).
     """
     recording = Recording(project=source.project, stack=source.stack)
     config = dict(source.config)
@@ -345,7 +351,7 @@ def run_program(
         logger = logging.getLogger(f"preflight.program.{source.stack}")
         logger.propagate = False
         logger.handlers = [_LogCollector(recording)]
-        monitor = RecordingMonitor(PreflightMocks(region, preview), recording, preview)
+        monitor = RecordingMonitor(PreflightMocks(region, preview), recording, preview, on_register)
         features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
         configure(
             MockSettings(

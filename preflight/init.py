@@ -20,9 +20,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
+from typing import TYPE_CHECKING, Any
 
 from ai_platform_finops.tags import dns_subdomain_problem, tag_value_problem
 from components.config import ConfigError, validate_flat_config
@@ -30,6 +28,9 @@ from components.config.examples import EXAMPLE_ACCOUNT
 from components.config.loader import PROJECT, TEMPLATE_ANSWER_KEYS, stack_file
 
 from .safe_io import atomic_write_text
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 """The shipped AWS stacks a new stack can start from (local is a kind cluster, not an org's)."""
@@ -99,6 +100,8 @@ def add_init_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML  # only `init` edits YAML round-trip: preflight's other commands do not load it
+
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold a long value (digests) onto a new line
