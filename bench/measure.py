@@ -31,19 +31,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from ai_platform_finops.estimator import estimate
+
+from bench.floor import register_bare, same_requests
+from bench.synthetic import synthetic_policy_config, synthetic_source
+from components.config import validate_flat_config
+from preflight.analyzer import PolicyAnalyzer
+from preflight.cost import estimator_resources
+from preflight.engine import run_program
+
 ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "finops"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from ai_platform_finops.estimator import estimate  # noqa: E402
-
-from bench.floor import register_bare, same_requests  # noqa: E402
-from bench.synthetic import synthetic_policy_config, synthetic_source  # noqa: E402
-from components.config import validate_flat_config  # noqa: E402
-from preflight.analyzer import PolicyAnalyzer  # noqa: E402
-from preflight.cost import estimator_resources  # noqa: E402
-from preflight.engine import run_program  # noqa: E402
 
 
 def process_cpu_s(pid: int) -> float:

@@ -15,16 +15,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from pyinstrument import Profiler
+
+from bench.floor import register_bare
+from bench.synthetic import synthetic_source
+from preflight.engine import run_program
+
 ROOT = Path(__file__).resolve().parent.parent
-for _path in (ROOT, ROOT / "finops"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from pyinstrument import Profiler  # noqa: E402
-
-from bench.floor import register_bare  # noqa: E402
-from bench.synthetic import synthetic_source  # noqa: E402
-from preflight.engine import run_program  # noqa: E402
 
 
 class GcTimer:

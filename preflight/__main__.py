@@ -8,11 +8,12 @@ from pathlib import Path
 # preview is the same within 1 MB.
 gc.disable()
 
-# preflight runs from a checkout: the program's packages sit beside it.
-_ROOT = Path(__file__).resolve().parent.parent
-for _path in (_ROOT, _ROOT / "finops"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+# ``python -m preflight`` runs from the checkout's root, which is on sys.path. Its FinOps package is
+# also installed (requirements.txt), but possibly from another checkout of the same venv, as when CI
+# previews the pull request's base commit for the cost baseline: this checkout's copy must win.
+_FINOPS = str(Path(__file__).resolve().parent.parent / "finops")
+if _FINOPS not in sys.path:
+    sys.path.insert(0, _FINOPS)
 
 from preflight.cli import main  # noqa: E402
 

@@ -376,6 +376,8 @@ def run_program(
 
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        # The program imports its own modules (components/) from its directory: the Pulumi language
+        # host runs it with that directory on sys.path, and so does preflight, for this run only.
         added = str(project_dir) not in sys.path
         if added:
             sys.path.insert(0, str(project_dir))

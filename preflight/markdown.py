@@ -9,11 +9,10 @@ function ``(report, diff) -> list of lines`` registered in :data:`PARTS`, in ord
    ``old → new`` and % of budget on the budget gate's basis (named); the changed resources with
    what changed (the rest counted); usage-based lines with unit prices and assumptions; fixed
    small charges, commitments and spot notes; assumptions.
-2. :func:`policy_part`: the policy results. **Policy engineer: render ``report["policy"]``
-   there** (it returns no lines while the report has no ``policy`` section).
+2. :func:`policy_part`: the policy results (no lines when the report has no ``policy`` section).
 
-Every value that comes from the program (names, types, messages) goes through :func:`cell` or
-:func:`text`, so a resource name cannot break the table or inject HTML into the comment.
+Every value that comes from the program (names, types, messages) goes through ``preflight.mdtext``'s
+``cell`` or ``text``, so a resource name cannot break the table or inject HTML into the comment.
 """
 
 from __future__ import annotations
@@ -21,21 +20,13 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from .cost import BASIS, FIGURES, GATE_POLICY, budget_basis, money, notes_text, resource_name, short_type, usage_rows
+from .mdtext import cell, text
+from .policy import markdown_part
 
 Part = Callable[[Mapping[str, Any], "Mapping[str, Any] | None"], list[str]]
 
 MARKER = "<!-- preflight-comment:{project}:{stack} -->"
 """First line of the comment: CI finds and updates its own earlier comment by it."""
-
-
-def text(value: Any) -> str:
-    """Free text safe for Markdown outside tables: no raw HTML."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text(value).replace("|", "\\|").replace("\n", " ")
 
 
 def usd(value: float | None) -> str:
@@ -219,8 +210,6 @@ def assumption_list(cost: Mapping[str, Any]) -> list[str]:
 
 def policy_part(report: Mapping[str, Any], diff: Mapping[str, Any] | None) -> list[str]:
     """The policy results (``report["policy"]``), rendered by ``preflight.policy.markdown_part``."""
-    from .policy import markdown_part  # local import: policy imports this module's cell/text
-
     return markdown_part(report)
 
 

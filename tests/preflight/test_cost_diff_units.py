@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from preflight import cost, markdown
+from preflight import cost, markdown, mdtext
 from preflight.cost import BaselineError, cost_diff, load_baseline
 
 
@@ -153,8 +153,8 @@ def test_resource_name():
 
 
 def test_markdown_text_and_cells_cannot_inject_html_or_break_tables():
-    assert markdown.text("<b>&") == "&lt;b&gt;&amp;"
-    assert markdown.cell("a|b\nc") == "a\\|b c"
+    assert mdtext.text("<b>&") == "&lt;b&gt;&amp;"
+    assert mdtext.cell("a|b\nc") == "a\\|b c"
 
 
 @pytest.mark.parametrize("diff_total, expected", [

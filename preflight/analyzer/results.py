@@ -1,0 +1,120 @@
+"""What a policy pack reports and how preflight holds it: levels and severities, each policy's metadata,
+the pack's info, the reconciled config entries, violations and a run's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime.proto import analyzer_pb2
+
+LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+LEVEL_VALUES = {name: value for value, name in LEVELS.items()}
+SEVERITIES = {
+    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+
+
+class PolicyPackError(Exception):
+    """The pack cannot run (missing, broken, bad config): one clear message, no traceback."""
+
+
+@dataclass
+class PolicyConfig:
+    level: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PolicyMeta:
+    name: str
+    description: str
+    level: str
+    severity: str
+    kind: str
+    """'resource' or 'stack'."""
+    remediation: str
+    framework: dict[str, str]
+    tags: tuple[str, ...]
+    config_schema: dict[str, Any]
+    required: tuple[str, ...] = ()
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    name: str
+    version: str
+    description: str
+    policies: tuple[PolicyMeta, ...]
+    initial_config: dict[str, PolicyConfig]
+    reported_version: str = ""
+    """The version the pack itself reports (pulumi-policy's Python SDK always says 0.0.1)."""
+
+    def policy(self, name: str) -> PolicyMeta | None:
+        return next((p for p in self.policies if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Violation:
+    pack: str
+    version: str
+    policy: str
+    level: str
+    urn: str
+    message: str
+    severity: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"pack": self.pack, "policy": self.policy, "level": self.level, "urn": self.urn, "message": self.message}
+
+
+@dataclass
+class PolicyRun:
+    pack: PackInfo
+    config: dict[str, PolicyConfig]
+    violations: list[Violation] = field(default_factory=list)
+    not_applicable: list[dict[str, str]] = field(default_factory=list)
+    logs: list[tuple[str, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level != "mandatory"]
+
+
+NO_META = PolicyMeta(name="", description="", level="", severity="", kind="", remediation="", framework={}, tags=(),
+                      config_schema={})
+
+
+def pack_info(response: Any, yaml_version: str) -> PackInfo:
+    policies = []
+    for p in response.policies:
+        framework = {k: getattr(p.framework, k) for k in ("name", "version", "reference", "specification")
+                     if getattr(p.framework, k)}
+        policies.append(PolicyMeta(
+            name=p.name, description=p.description, level=LEVELS.get(p.enforcementLevel, "advisory"),
+            severity=SEVERITIES.get(p.severity, ""),
+            kind="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
+            remediation=p.remediation_steps, framework=framework, tags=tuple(p.tags),
+            config_schema=json_format.MessageToDict(p.configSchema.properties),
+            required=tuple(p.configSchema.required), display_name=p.displayName,
+        ))
+    initial = {name: PolicyConfig(level=LEVELS.get(cfg.enforcementLevel), properties=json_format.MessageToDict(cfg.properties))
+               for name, cfg in response.initialConfig.items()}
+    return PackInfo(name=response.name, version=yaml_version or response.version, description=response.description,
+                    policies=tuple(policies), initial_config=initial, reported_version=response.version)
