@@ -43,7 +43,7 @@ PACKAGES: tuple[Package, ...] = (
     Package("finops (rest)", ("finops/ai_platform_finops/*.py",), 90.0),
     Package("policy pack entry point and tools", ("policypacks/ai-governance/*.py",
                                                   "policypacks/ai-governance/tools/*.py"), 90.0),
-    Package("preflight", ("preflight/*.py", "preflight/advise/*.py"), 90.0),
+    Package("preflight", ("preflight/*.py", "preflight/analyzer/*.py", "preflight/advise/*.py"), 90.0),
     Package("program and components", ("__main__.py", "components/*.py", "components/observability/*.py",
                                        "components/observability/chart_keys/*.py"), 90.0),
     Package("qa tooling", ("qa/*.py",), 90.0),
