@@ -38,12 +38,37 @@ callers use.
 """
 
 from .client import PolicyAnalyzer, analyze
-from .pack_env import PACK_MODULES, PACK_PYTHON_ENV, VENV_MARKER, PackProject, load_pack_project, pack_python, pip_install
-from .policy_config import load_policy_config, reconcile_config
 from .json_schema import schema_errors
+from .pack_env import (
+    PACK_MODULES,
+    PACK_PYTHON_ENV,
+    VENV_MARKER,
+    PackProject,
+    load_pack_project,
+    pack_python,
+    pip_install,
+)
+from .policy_config import load_policy_config, reconcile_config
 from .process import CONFIG_ENV_LIMIT, config_env, hold_signal_while_spawning, stop_all_packs
-from .requests import STACK_SHAPES, default_provider_name, default_provider_urn, default_providers, package_config, stack_urn
-from .results import LEVEL_VALUES, LEVELS, SEVERITIES, PackInfo, PolicyConfig, PolicyMeta, PolicyPackError, PolicyRun, Violation
+from .requests import (
+    STACK_SHAPES,
+    default_provider_name,
+    default_provider_urn,
+    default_providers,
+    package_config,
+    stack_urn,
+)
+from .results import (
+    LEVEL_VALUES,
+    LEVELS,
+    SEVERITIES,
+    PackInfo,
+    PolicyConfig,
+    PolicyMeta,
+    PolicyPackError,
+    PolicyRun,
+    Violation,
+)
 from .stream import ANALYZE_WINDOW
 
 __all__ = [
