@@ -159,7 +159,7 @@ def _security_groups(stack: Stack, c: Check) -> None:
             across = f" (rules: {', '.join(r.label for r in sources)})" if sources else ""
             c.violation(f"{group.label}: ingress on {sg_merge.describe_ports(item)} is open to {item.cidrs.describe()}"
                         f"{across}, too broad a part of the internet; allow specific networks (or a prefix list / "
-                        "security group) instead", item.sources[0].urn if group.urn not in stack.by_urn else group.urn)
+                        "security group) instead", group.urn)
 
 
 NO_PUBLIC_EXPOSURE = stack_rule(
