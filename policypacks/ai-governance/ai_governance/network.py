@@ -20,7 +20,9 @@ controllers:
   Services without a class). ``aws-load-balancer-scheme`` decides (``internal`` or
   ``internet-facing``, anything else is an error); without it the legacy ``aws-load-balancer-internal``
   is parsed as a Go bool (``1 t T TRUE true True`` / ``0 f F FALSE false False``); without either the
-  scheme is internal. Ingresses of its class read ``alb.ingress.kubernetes.io/scheme`` (default internal).
+  scheme is internal. Ingresses of its class read ``alb.ingress.kubernetes.io/scheme`` (default
+  internal) unless their class's IngressClassParams sets ``spec.scheme`` (``ClassParams``; resolved
+  across the stack by ``exposure_params``); its Gateways read only their LoadBalancerConfiguration.
 
 A Service naming no class counts as internal only when every controller that may take it
 (``serviceControllers``) makes it internal. ``spec.loadBalancerSourceRanges`` inside private address
