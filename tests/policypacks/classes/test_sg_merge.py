@@ -51,7 +51,7 @@ def tcp(port: float, *cidrs: str) -> dict[str, Any]:
 
 
 CLUSTER_URN = b.urn("aws:eks/cluster:Cluster", "cluster-eks")
-FROM_CLUSTER = {"prop_deps": {"securityGroupId": [CLUSTER_URN]}}
+FROM_CLUSTER: dict[str, Any] = {"prop_deps": {"securityGroupId": [CLUSTER_URN]}}
 
 CASES: list[Case] = [
     disallowed("two-ingress-rules-halves-on-one-group",
@@ -111,3 +111,36 @@ CASES: list[Case] = [
 @pytest.mark.parametrize("case", params(CASES))
 def test_sg_merge(pack, case):
     check(pack, case)
+
+
+# --- the sweep itself, against a port-by-port oracle --------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ai_governance import network, sg_merge  # noqa: E402  (conftest puts the pack on sys.path)
+from ai_governance.common import Res  # noqa: E402
+
+PIECES = ["11.0.0.0/9", "11.128.0.0/9", "11.0.0.0/10", "12.0.0.0/8", "10.0.0.0/8", "198.51.100.0/24"]
+grant = st.tuples(st.sampled_from(["tcp", "udp", sg_merge.ALL]), st.integers(0, 12), st.integers(0, 12),
+                  st.lists(st.sampled_from(PIECES), min_size=1, max_size=3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(grant, min_size=1, max_size=6))
+def test_the_sweep_finds_exactly_the_ports_too_broad_one_by_one(grants):
+    group = sg_merge.Group("SecurityGroup g", "urn:g")
+    for index, (protocol, a, z, cidrs) in enumerate(grants):
+        low, high = (0, sg_merge.MAX_PORT) if protocol == sg_merge.ALL else (min(a, z), max(a, z))
+        res = Res(type=sg_merge.SECURITY_GROUP_RULE, name=f"r{index}", urn=f"urn:r{index}", props={})
+        group.grants.append(sg_merge.Grant(res, "", protocol, low, high, cidrs))
+    found = {(o.protocol, port) for o in sg_merge.too_open(group) for port in range(o.low, min(o.high, 12) + 1)}
+    expected = set()
+    for protocol in {g.protocol for g in group.grants}:
+        for port in range(13):
+            covering = [g for g in group.grants if g.protocol in (protocol, sg_merge.ALL) and g.low <= port <= g.high]
+            if protocol != sg_merge.ALL and all(g.protocol == sg_merge.ALL for g in covering):
+                continue
+            if network.too_broad(c for g in covering for c in g.cidrs):
+                expected.add((protocol, port))
+    assert found == expected
