@@ -1,7 +1,8 @@
 """The ai-governance CrossGuard policy pack: 31 rules for GPU inference platforms on EKS.
 
 Rules are grouped by concern: ``finops`` (tags, GPU capacity, budgets), ``gpu_hygiene``
-(Kubernetes GPU workloads, availability, exposure), ``responsible_ai`` (ethics, provenance, model
+(Kubernetes GPU workloads, availability), ``exposure`` (load balancers, security groups, the EKS
+endpoint), ``responsible_ai`` (ethics, provenance, model
 cards, evaluations, risk tiers, residency) and ``security``. ``common`` holds the safe property
 access, unknown-value handling and settings every rule goes through. Only the pack's
 ``__main__.py`` builds the ``PolicyPack`` (which starts a gRPC server and never returns).
@@ -20,11 +21,14 @@ if _VENDOR not in sys.path:
 
 from pulumi_policy import Policy  # noqa: E402
 
-from . import finops, gpu_hygiene, observability, responsible_ai, security  # noqa: E402
+from . import exposure, finops, gpu_hygiene, observability, responsible_ai, security  # noqa: E402
 from .common import PACK_NAME, install_sdk_hooks  # noqa: E402
 
-POLICIES: list[Policy] = [*finops.POLICIES, *gpu_hygiene.POLICIES, *responsible_ai.POLICIES, *security.POLICIES,
-                          *observability.POLICIES]
+# no-public-exposure reads other resources (classes, their parameters, a security group's other
+# rules), so the stack rule in ``exposure`` judges it; it reuses gpu_hygiene's resource-local checks.
+_REPLACED = {p.name for p in exposure.POLICIES}
+POLICIES: list[Policy] = [*finops.POLICIES, *(p for p in gpu_hygiene.POLICIES if p.name not in _REPLACED),
+                          *exposure.POLICIES, *responsible_ai.POLICIES, *security.POLICIES, *observability.POLICIES]
 
 DESCRIPTION = ("Governance for GPU model inference on AWS EKS: FinOps tags, GPU capacity and budgets; Kubernetes "
                "GPU hygiene; responsible-AI gates (ethics policy, provenance, model cards, evaluations, risk tiers, "

@@ -20,7 +20,9 @@ controllers:
   Services without a class). ``aws-load-balancer-scheme`` decides (``internal`` or
   ``internet-facing``, anything else is an error); without it the legacy ``aws-load-balancer-internal``
   is parsed as a Go bool (``1 t T TRUE true True`` / ``0 f F FALSE false False``); without either the
-  scheme is internal. Ingresses of its class read ``alb.ingress.kubernetes.io/scheme`` (default internal).
+  scheme is internal. Ingresses of its class read ``alb.ingress.kubernetes.io/scheme`` (default
+  internal) unless their class's IngressClassParams sets ``spec.scheme`` (``ClassParams``; resolved
+  across the stack by ``exposure_params``); its Gateways read only their LoadBalancerConfiguration.
 
 A Service naming no class counts as internal only when every controller that may take it
 (``serviceControllers``) makes it internal. ``spec.loadBalancerSourceRanges`` inside private address
@@ -199,13 +201,41 @@ def ingress_class(spec_class: Any, annotations: Mapping[str, str]) -> str | None
     return annotations.get(INGRESS_CLASS_ANNOTATION) or None
 
 
-def alb_ingress_exposure(annotations: Mapping[str, str]) -> Exposure:
-    """An ALB Ingress: internet-facing only by ``alb.ingress.kubernetes.io/scheme``; inbound CIDRs all
-    private keep it off the internet."""
-    scheme = annotations.get(ALB_SCHEME)
+def alb_ingress_exposure(annotations: Mapping[str, str], params: ClassParams | None = None) -> Exposure:
+    """An ALB Ingress: internet-facing only by its scheme; inbound CIDRs all private keep it off the
+    internet. Its class's IngressClassParams, when set, override both annotations (the controller's
+    ``buildLoadBalancerScheme`` and ``computeIngressExplicitInboundCIDRs``)."""
+    if params is not None and params.scheme is not None:
+        scheme, said = params.scheme, f"{params.source} spec.scheme"
+    else:
+        scheme, said = annotations.get(ALB_SCHEME), ALB_SCHEME
     if scheme is None or scheme == "internal":
         return Exposure()
-    ranges = cidr_set(x.strip() for x in annotations.get(ALB_INBOUND_CIDRS, "").split(",") if x.strip())
-    if ranges.all_private():
+    if params is not None and params.inbound_cidrs:
+        listed: list[str] = list(params.inbound_cidrs)
+    else:
+        listed = [x.strip() for x in annotations.get(ALB_INBOUND_CIDRS, "").split(",") if x.strip()]
+    if cidr_set(listed).all_private():
         return Exposure()
-    return Exposure([f"{ALB_SCHEME} is {scheme!r}"])
+    return Exposure([f"{said} is {scheme!r}"])
+
+
+@dataclass(frozen=True)
+class ClassParams:
+    """What a class-level parameters object (IngressClassParams, LoadBalancerConfiguration) sets for
+    every load balancer of its class: ``None``/empty means it leaves the choice to the object."""
+
+    source: str
+    scheme: str | None = None
+    inbound_cidrs: tuple[str, ...] = ()
+
+
+def lbc_gateway_exposure(params: ClassParams) -> Exposure:
+    """A Gateway of an AWS Load Balancer Controller class (``gateway.k8s.aws/alb``/``nlb``): its merged
+    LoadBalancerConfiguration's ``scheme`` (default internal; the controller ignores the Gateway's
+    infrastructure annotations), with ``sourceRanges`` all private keeping it off the internet."""
+    if params.scheme is None or params.scheme == "internal":
+        return Exposure()
+    if cidr_set(params.inbound_cidrs).all_private():
+        return Exposure()
+    return Exposure([f"{params.source} spec.scheme is {params.scheme!r}"])

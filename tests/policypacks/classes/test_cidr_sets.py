@@ -1,7 +1,8 @@
 """Networks as sets: CIDR rules merge the listed prefixes before judging (0.0.0.0/1 + 128.0.0.0/1 is
 the whole internet). Too broad: at least a /8 of public IPv4 or a /32 of public IPv6 (network.TOO_BROAD);
 private address space never counts. Covered: the EKS public endpoint's publicAccessCidrs (in prod),
-security groups' inline ingress, aws:ec2/securityGroupRule and aws:vpc/securityGroupIngressRule."""
+security groups' inline ingress, aws:ec2/securityGroupRule and aws:vpc/securityGroupIngressRule
+(merged across the resources of one group per port in test_sg_merge.py)."""
 
 from __future__ import annotations
 
