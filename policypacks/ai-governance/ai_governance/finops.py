@@ -7,6 +7,7 @@ import os
 import re
 from typing import Any
 
+from ai_platform_finops import accelerators
 from ai_platform_finops.tags import STANDARD_KEYS, required_keys
 from pulumi_policy import Severity
 
@@ -352,8 +353,10 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
         if gpus > per_pool:
             size = f"{where.rsplit('.', 1)[-1]} {capacity}" if where else "one instance"
             weighted = f" ({instances} instances)" if where and instances != capacity else ""
-            c.violation(f"{res.label}: {size}{weighted} x {aws.gpus_per_instance([kind], 'max')} GPU(s) per instance "
-                        f"({', '.join(resolved.types)}) = {gpus} GPUs, above the per-pool cap of {per_pool:g}", res.urn)
+            unit = accelerators.device_unit(kind)
+            c.violation(f"{res.label}: {size}{weighted} x {aws.gpus_per_instance([kind], 'max')} {unit} per instance "
+                        f"({', '.join(resolved.types)}) = {gpus} {unit.replace('(s)', 's')}, above the per-pool cap of "
+                        f"{per_pool:g}", res.urn)
     if total > per_stack:
         # AnalyzeStack sends resources in no fixed order: name the pools in a stable one.
         c.violation(f"the stack's GPU pools can grow to {total} GPUs ({'; '.join(sorted(counted))}), above the stack cap of "
@@ -362,9 +365,10 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
 
 GPU_CAPACITY_CEILING = stack_rule(
     name="gpu-capacity-ceiling",
-    description="Per GPU pool (node group, Auto Scaling group, EC2 or Spot Fleet, instance), its largest size x GPUs "
-                "per instance stays within the per-pool cap, and the stack's total within the stack cap; a pool whose "
-                "GPUs cannot be counted fails. Severity: high.",
+    description="Per accelerator pool (node group, Auto Scaling group, EC2 or Spot Fleet, instance), its largest size "
+                "x accelerators per instance (NVIDIA and AMD GPUs, AWS Neuron devices) stays within the per-pool cap, "
+                "and the stack's total within the stack cap; a pool whose accelerators cannot be counted fails. "
+                "Severity: high.",
     severity=Severity.HIGH,
     remediation="Lower nodePools[].maxSize (or use smaller instances); raise maxGpusPerPool/maxGpusPerStack in the "
                 "stack's policy config only with a FinOps approval. Name instance types on the resource (or on a launch "

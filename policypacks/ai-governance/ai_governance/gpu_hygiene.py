@@ -276,8 +276,9 @@ class GpuPool:
 
     def per_instance(self, resource: str) -> int | None:
         """How many of ``resource`` every instance of the pool offers (the least over its types);
-        None when the catalog cannot say (Neuron, MIG)."""
-        counts = [accelerators.per_instance(t, resource) for t in self.pool.instance_types]
+        None when the catalog cannot say (trn2/trn3; MIG slices without a uniform layout label)."""
+        mig_config = self.labels.get(accelerators.MIG_CONFIG_LABEL)
+        counts = [accelerators.per_instance(t, resource, mig_config) for t in self.pool.instance_types]
         if not counts:
             return 0
         if any(n == 0 for n in counts):

@@ -105,10 +105,10 @@ CASES: list[Case] = [
     *(allowed(f"{r}-pod-on-inf2", with_pools(NEURON_POOL, add=[pod("neuron", r, select={
         "node.kubernetes.io/instance-type": "inf2.xlarge"}, tolerate=["aws.amazon.com/neuron"])]),
         "gpu-request-valid", "gpu-workload-placement") for r in NEURON),
-    # Neuron devices per instance are not in the catalog: the capacity check fails closed.
-    disallowed("neuron-capacity-cannot-be-verified", with_pools(NEURON_POOL, add=[pod(
+    # Neuron devices per instance come from the Neuron catalog (test_accelerator_counts has more).
+    allowed("neuron-capacity-is-counted", with_pools(NEURON_POOL, add=[pod(
         "neuron", "aws.amazon.com/neuron", select={"node.kubernetes.io/instance-type": "inf2.xlarge"},
-        tolerate=["aws.amazon.com/neuron"])]), "gpu-workload-schedulable", message="cannot verify"),
+        tolerate=["aws.amazon.com/neuron"])]), "gpu-workload-schedulable"),
     disallowed("neuron-pod-without-its-toleration", with_pools(NEURON_POOL, add=[pod(
         "neuron", "aws.amazon.com/neuroncore", "2", select={"karpenter.k8s.aws/instance-family": "inf2"})]),
         "gpu-workload-placement", message="aws.amazon.com/neuron=true:NoSchedule"),
@@ -174,7 +174,7 @@ def test_the_program_labels_and_taints_gpu_pools_from_the_table():
     ("g5.2xlarge", "nvidia.com/gpu", 1), ("p4d.24xlarge", "nvidia.com/gpu", 8), ("g4ad.16xlarge", "amd.com/gpu", 4),
     ("g4ad.xlarge", "nvidia.com/gpu", 0), ("g5.2xlarge", "amd.com/gpu", 0),
     ("p4d.24xlarge", "nvidia.com/mig-1g.5gb", None), ("g5.2xlarge", "nvidia.com/mig-1g.5gb", 0),
-    ("inf2.xlarge", "aws.amazon.com/neuron", None), ("trn1.32xlarge", "aws.amazon.com/neuroncore", None),
+    ("inf2.xlarge", "aws.amazon.com/neuron", 1), ("trn1.32xlarge", "aws.amazon.com/neuroncore", 32),
     ("inf2.xlarge", "nvidia.com/gpu", 0), ("m6i.large", "aws.amazon.com/neuron", 0), ("m6i.large", "nvidia.com/gpu", 0),
     ("no.such", "nvidia.com/gpu", 0), ("m6i.large", "cpu", 0),
 ])
