@@ -517,9 +517,9 @@ def _availability_check(stack: Stack, c: Check) -> None:
     minimum = int(c.config.num("minReplicas"))
     hpas = hpa_index(stack)
     pdbs = pdb_index(stack)
-    for workload in stack.of_type(k8s.DEPLOYMENT):
-        tpl = k8s.pod_template(workload)
-        if tpl is None or not k8s.is_inference(workload, tpl, c.settings):
+    # The shared (workload, template) index: templates are read once per AnalyzeStack for every rule.
+    for workload, tpl in k8s.stack_templates(stack):
+        if workload.type != k8s.DEPLOYMENT or not k8s.is_inference(workload, tpl, c.settings):
             continue
         replicas = min_replicas(stack, workload, hpas, c)
         if replicas is UNKNOWN:
