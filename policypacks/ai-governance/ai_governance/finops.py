@@ -171,23 +171,60 @@ def _tags_fix(res: Res, c: Check) -> dict[str, Any] | None:
         return None
     if matches_any(res.type, c.config.strings("exemptTypes")):
         return None
+    changes: dict[str, Any] = {}
     tags, unknown, whole_unknown = aws.effective_tags(res)
-    if whole_unknown:
+    missing = {} if whole_unknown else _missing(c, tags, unknown)
+    if missing:
+        raw = get(res.props, "tags")
+        if elements(raw):
+            changes["tags"] = [*to_plain(raw), *({"key": k, "value": v, "propagateAtLaunch": True}
+                                                 for k, v in missing.items())]
+        else:
+            changes["tags"] = {**_plain_map(raw), **missing}
+    if res.type == aws.LAUNCH_TEMPLATE:
+        specs = _tag_specifications_fix(res, c)
+        if specs is not None:
+            changes["tagSpecifications"] = specs
+    return changes or None
+
+
+def _tag_specifications_fix(res: Res, c: Check) -> list[Any] | None:
+    """A launch template's tagSpecifications with the contract's value for every FinOps key missing
+    from the required resource types' entries, and an entry for each required type it lacks; None
+    when nothing is missing or an unknown resourceType leaves the entries in doubt."""
+    specs = get(res.props, "tagSpecifications")
+    if specs is UNKNOWN or any(get(spec, "resourceType") is UNKNOWN for spec in elements(specs)):
         return None
-    missing = _missing(c, tags, unknown)
-    if not missing:
-        return None
-    raw = get(res.props, "tags")
-    if elements(raw):
-        return {"tags": [*to_plain(raw), *({"key": k, "value": v, "propagateAtLaunch": True} for k, v in missing.items())]}
-    return {"tags": {**_plain_map(raw), **missing}}
+    wanted = c.config.strings("launchTemplateResourceTypes")
+    fixed: list[Any] = []
+    seen: set[str] = set()
+    changed = False
+    for spec in elements(specs):
+        plain = _plain_map(spec)
+        kind, raw = get(spec, "resourceType"), get(spec, "tags")
+        if isinstance(kind, str) and kind in wanted and raw is not UNKNOWN:
+            seen.add(kind)
+            present, unknown = aws.tag_map(raw)
+            missing = _missing(c, present, unknown)
+            if missing:
+                plain["tags"] = {**_plain_map(raw), **missing}
+                changed = True
+        elif isinstance(kind, str):
+            seen.add(kind)
+        fixed.append(plain)
+    full = contract(c)
+    for kind in wanted:
+        if kind not in seen and full:
+            fixed.append({"resourceType": kind, "tags": dict(full)})
+            changed = True
+    return fixed if changed else None
 
 
 FINOPS_REQUIRED_TAGS = resource_rule(
     name="finops-required-tags",
     description="Every taggable AWS resource carries every FinOps tag with a valid value; launch templates also "
                 "tag the instances and volumes they launch. Remediates: adds a missing tag from the stack's FinOps "
-                "config. Severity: high.",
+                "config, in tags and in a launch template's tagSpecifications. Severity: high.",
     severity=Severity.HIGH,
     remediation="Build tags from the FinOps tag contract (ai_platform_finops.tags.FinOpsTags.aws_tags) and pass "
                 "them to the resource; for launch templates add tag_specifications for 'instance' and 'volume' "
