@@ -147,3 +147,53 @@ def test_only_under_the_remediate_level(analyzer):
         assert analyzer.remediate(bucket(None)) == []
     finally:
         analyzer.configure(config_for("prod", finops_required_tags="remediate", finops_required_labels="remediate"))
+
+
+# --- launch templates: the tags of what they launch ------------------------------------------------
+
+def launch_template(specs: Any) -> RecordedResource:
+    return b.launch_template("gpu", tagSpecifications=specs)
+
+
+def spec_tags(props: dict[str, Any]) -> dict[str, Any]:
+    return {s["resourceType"]: s["tags"] for s in props["tagSpecifications"]}
+
+
+def test_a_launch_template_without_tag_specifications_gets_instance_and_volume_entries(analyzer):
+    resource = launch_template([])
+    props = remediated(analyzer, resource)
+    assert props is not None and spec_tags(props) == {"instance": FULL, "volume": FULL}
+    assert props["tags"] == resource.inputs["tags"]  # its own tags were complete: untouched
+    assert then_analyzed(analyzer, resource, props) == []
+
+
+def test_missing_keys_are_added_to_each_entry_and_other_entries_are_kept(analyzer):
+    owner = f"{P}/owner"
+    partial = {k: v for k, v in FULL.items() if k != owner}
+    resource = launch_template([{"resourceType": "instance", "tags": {**partial, "team": "vision"}},
+                                {"resourceType": "network-interface", "tags": {"team": "vision"}}])
+    props = remediated(analyzer, resource)
+    assert props is not None
+    assert spec_tags(props) == {"instance": {**FULL, "team": "vision"}, "network-interface": {"team": "vision"},
+                                "volume": FULL}
+    assert then_analyzed(analyzer, resource, props) == []
+
+
+def test_complete_tag_specifications_are_left_alone(analyzer):
+    resource = launch_template([{"resourceType": k, "tags": dict(FULL)} for k in ("instance", "volume")])
+    assert remediated(analyzer, resource) is None
+
+
+@pytest.mark.parametrize("specs", [UNKNOWN, [{"resourceType": UNKNOWN, "tags": {}}],
+                                   [{"resourceType": "instance", "tags": UNKNOWN}, {"resourceType": "volume",
+                                                                                     "tags": dict(FULL)}]])
+def test_unknown_tag_specifications_are_not_guessed(analyzer, specs):
+    assert remediated(analyzer, launch_template(specs)) is None
+
+
+def test_an_invalid_value_in_an_entry_is_not_rewritten(analyzer):
+    resource = launch_template([{"resourceType": "instance", "tags": {**FULL, f"{P}/owner": "not a label!"}},
+                                {"resourceType": "volume", "tags": dict(FULL)}])
+    assert remediated(analyzer, resource) is None
+    messages = then_analyzed(analyzer, resource, resource.inputs)
+    assert len(messages) == 1 and "tagSpecifications[instance]" in messages[0]

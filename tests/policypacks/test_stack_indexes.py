@@ -63,3 +63,33 @@ def test_gpu_pool_candidates_are_the_known_pools_whose_labels_match_in_stack_ord
     expected = [p for p in index.pools if not p.unknown and all(p.labels.get(k) == v for k, v in selector.items())]
     assert index.candidates(selector) == expected
 
+
+
+
+def _rule_check(policy: Any) -> tuple[common.Check, list[str]]:
+    declared = [common.Setting(k, v, v.get("default"), "") for k, v in policy.config_schema.properties.items()]
+    reported: list[str] = []
+    settings = common.PackSettings("prod", "mandatory", "finops.example.com", "governance.example.com",
+                                   common.dt.date(2026, 12, 1))
+    return common.Check(policy.name, lambda m, u=None: reported.append(m), settings,
+                        common.RuleConfig(declared, {})), reported
+
+
+def test_stack_rules_read_pod_templates_once_per_stack(monkeypatch):
+    """inference-availability and gpu-workload-schedulable share one (workload, template) index:
+    each workload's templates are read once per AnalyzeStack, whatever the number of rules."""
+    from tests.policypacks import builders as b
+
+    resources = [common.Res(type=r.type, name=r.name, urn=r.urn, props=r.inputs) for r in b.good_stack("prod")]
+    reads: list[str] = []
+    real = k8s.pod_template
+    monkeypatch.setattr(k8s, "pod_template", lambda res: reads.append(res.urn) or real(res))
+    stack = common.Stack(resources)
+    for check_fn, policy in ((gpu_hygiene._availability_check, gpu_hygiene.INFERENCE_AVAILABILITY),
+                             (gpu_hygiene._schedulable_check, gpu_hygiene.GPU_WORKLOAD_SCHEDULABLE)):
+        c, reported = _rule_check(policy)
+        check_fn(stack, c)
+        c.finish()
+        assert reported == [], reported
+    workloads = [r.urn for r in resources if r.type in k8s.WORKLOAD_TYPES + (k8s.HELM_RELEASE,)]
+    assert workloads and sorted(reads) == sorted(workloads)

@@ -91,9 +91,10 @@ def test_an_unknown_chart_cannot_be_inspected():
     assert found.templates == [] and "'vllm-stack' cannot be inspected" in (found.uninspectable or "")
 
 
-def test_value_files_are_noted_as_not_read():
+def test_a_values_file_without_its_content_fails_closed():
     found = k8s.workloads(release("metrics-server", {}, valueYamlFiles=["values.yaml"]))
-    assert len(found.templates) == 1 and "valueYamlFiles" in (found.uninspectable or "")
+    assert len(found.templates) == 1 and found.templates[0].spec is UNKNOWN
+    assert "valueYamlFiles[0]" in (found.uninspectable or "") and "cannot be inspected" in (found.uninspectable or "")
 
 
 @pytest.mark.parametrize("image, expected", [

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ai_platform_finops.catalog import gpu_count
+from ai_platform_finops import accelerators
 from ai_platform_finops.values import unwrap
 
 from .common import MISSING, UNKNOWN, UNKNOWN_MARKERS, Res, Stack, elements, entries, get, number, string_map, text
@@ -26,6 +26,10 @@ KMS_KEY = "aws:kms/key:Key"
 
 NVIDIA_AMIS = ("AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA", "AL2_x86_64_GPU", "BOTTLEROCKET_ARM_64_NVIDIA",
                "AL2023_ARM_64_NVIDIA")
+NEURON_AMIS = ("AL2023_x86_64_NEURON",)
+ACCELERATOR_AMIS = NVIDIA_AMIS + NEURON_AMIS
+"""EKS AMI types with an accelerator's driver (the EKS API's AMI type list); a pool using one is
+an accelerator pool whatever its instance types say."""
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -197,20 +201,22 @@ def node_taints(node_group: Res) -> tuple[list[Taint], bool]:
 
 
 def is_gpu_pool(node_group: Res, launch_template: Res | None = None, gpu_taint_key: str = "nvidia.com/gpu") -> bool:
-    """GPU instance types, an NVIDIA AMI, or the GPU taint."""
+    """An accelerator pool: instance types with GPUs or Neuron devices, an accelerator AMI (NVIDIA,
+    GPU or Neuron), or an accelerator's taint."""
     types, _ = instance_types(node_group, launch_template)
-    if any(gpu_count(t) > 0 for t in types):
+    if any(accelerators.devices_per_instance(t) > 0 for t in types):
         return True
     ami = get(node_group.props, "amiType")
-    if isinstance(ami, str) and (ami in NVIDIA_AMIS or "NVIDIA" in ami or "GPU" in ami):
+    if isinstance(ami, str) and (ami in ACCELERATOR_AMIS or any(w in ami for w in ("NVIDIA", "GPU", "NEURON"))):
         return True
     taints, _ = node_taints(node_group)
-    return any(t.key == gpu_taint_key for t in taints)
+    return any(t.key == gpu_taint_key or t.key in accelerators.TAINT_KEYS for t in taints)
 
 
 def gpus_per_instance(types: list[str], worst: str = "max") -> int:
-    """GPUs per instance over a pool's types: the max for ceilings, the min for what a pod can count on."""
-    counts = [gpu_count(t) for t in types]
+    """Accelerator devices (GPUs, Neuron devices) per instance over a pool's types: the max for
+    ceilings, the min for what a pod can count on."""
+    counts = [accelerators.devices_per_instance(t) for t in types]
     if not counts:
         return 0
     return max(counts) if worst == "max" else min(counts)

@@ -32,7 +32,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ai_platform_finops.catalog import gpu_count, gpu_specs, price_table
+from ai_platform_finops import accelerators
+from ai_platform_finops.catalog import price_table
 
 from . import aws
 from .common import MISSING, UNKNOWN, Res, Stack, elements, get, number
@@ -209,13 +210,12 @@ def resolve(stack: Stack, res: Res) -> Resolved:
         types.append(own.default)
     ami = get(res.props, "amiType") if res.type == aws.NODE_GROUP else MISSING
     accelerated_ami = isinstance(ami, str) and bool(ACCELERATED_AMI.search(ami))
-    specs = gpu_specs()
     for t in dict.fromkeys(types):
-        if t in specs:
+        if accelerators.countable(t):
             continue
         if ACCELERATED_FAMILY.match(t) or (accelerated_ami and t not in known_types()):
             why = "an accelerated family" if ACCELERATED_FAMILY.match(t) else f"unknown type, AMI type {ami}"
-            uncountable.append(f"instance type {t} ({why}) is not in the GPU catalog, so its GPUs cannot be counted")
+            uncountable.append(f"instance type {t} ({why}) is not in the GPU or Neuron catalog, so its accelerators cannot be counted")
     return Resolved(list(dict.fromkeys(types)), unknown, uncountable)
 
 
@@ -262,7 +262,7 @@ def max_gpus(res: Res, types: list[str], capacity: float) -> tuple[int, int, str
     best = (0, 0, "")
     for t in types:
         count = math.ceil(capacity / weights.get(t, 1.0)) if capacity > 0 else 0
-        gpus = count * gpu_count(t)
+        gpus = count * accelerators.devices_per_instance(t)
         if gpus > best[0]:
             best = (gpus, count, t)
     return best

@@ -7,6 +7,7 @@ import os
 import re
 from typing import Any
 
+from ai_platform_finops import accelerators
 from ai_platform_finops.tags import STANDARD_KEYS, required_keys
 from pulumi_policy import Severity
 
@@ -170,23 +171,60 @@ def _tags_fix(res: Res, c: Check) -> dict[str, Any] | None:
         return None
     if matches_any(res.type, c.config.strings("exemptTypes")):
         return None
+    changes: dict[str, Any] = {}
     tags, unknown, whole_unknown = aws.effective_tags(res)
-    if whole_unknown:
+    missing = {} if whole_unknown else _missing(c, tags, unknown)
+    if missing:
+        raw = get(res.props, "tags")
+        if elements(raw):
+            changes["tags"] = [*to_plain(raw), *({"key": k, "value": v, "propagateAtLaunch": True}
+                                                 for k, v in missing.items())]
+        else:
+            changes["tags"] = {**_plain_map(raw), **missing}
+    if res.type == aws.LAUNCH_TEMPLATE:
+        specs = _tag_specifications_fix(res, c)
+        if specs is not None:
+            changes["tagSpecifications"] = specs
+    return changes or None
+
+
+def _tag_specifications_fix(res: Res, c: Check) -> list[Any] | None:
+    """A launch template's tagSpecifications with the contract's value for every FinOps key missing
+    from the required resource types' entries, and an entry for each required type it lacks; None
+    when nothing is missing or an unknown resourceType leaves the entries in doubt."""
+    specs = get(res.props, "tagSpecifications")
+    if specs is UNKNOWN or any(get(spec, "resourceType") is UNKNOWN for spec in elements(specs)):
         return None
-    missing = _missing(c, tags, unknown)
-    if not missing:
-        return None
-    raw = get(res.props, "tags")
-    if elements(raw):
-        return {"tags": [*to_plain(raw), *({"key": k, "value": v, "propagateAtLaunch": True} for k, v in missing.items())]}
-    return {"tags": {**_plain_map(raw), **missing}}
+    wanted = c.config.strings("launchTemplateResourceTypes")
+    fixed: list[Any] = []
+    seen: set[str] = set()
+    changed = False
+    for spec in elements(specs):
+        plain = _plain_map(spec)
+        kind, raw = get(spec, "resourceType"), get(spec, "tags")
+        if isinstance(kind, str) and kind in wanted and raw is not UNKNOWN:
+            seen.add(kind)
+            present, unknown = aws.tag_map(raw)
+            missing = _missing(c, present, unknown)
+            if missing:
+                plain["tags"] = {**_plain_map(raw), **missing}
+                changed = True
+        elif isinstance(kind, str):
+            seen.add(kind)
+        fixed.append(plain)
+    full = contract(c)
+    for kind in wanted:
+        if kind not in seen and full:
+            fixed.append({"resourceType": kind, "tags": dict(full)})
+            changed = True
+    return fixed if changed else None
 
 
 FINOPS_REQUIRED_TAGS = resource_rule(
     name="finops-required-tags",
     description="Every taggable AWS resource carries every FinOps tag with a valid value; launch templates also "
                 "tag the instances and volumes they launch. Remediates: adds a missing tag from the stack's FinOps "
-                "config. Severity: high.",
+                "config, in tags and in a launch template's tagSpecifications. Severity: high.",
     severity=Severity.HIGH,
     remediation="Build tags from the FinOps tag contract (ai_platform_finops.tags.FinOpsTags.aws_tags) and pass "
                 "them to the resource; for launch templates add tag_specifications for 'instance' and 'volume' "
@@ -352,8 +390,10 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
         if gpus > per_pool:
             size = f"{where.rsplit('.', 1)[-1]} {capacity}" if where else "one instance"
             weighted = f" ({instances} instances)" if where and instances != capacity else ""
-            c.violation(f"{res.label}: {size}{weighted} x {aws.gpus_per_instance([kind], 'max')} GPU(s) per instance "
-                        f"({', '.join(resolved.types)}) = {gpus} GPUs, above the per-pool cap of {per_pool:g}", res.urn)
+            unit = accelerators.device_unit(kind)
+            c.violation(f"{res.label}: {size}{weighted} x {aws.gpus_per_instance([kind], 'max')} {unit} per instance "
+                        f"({', '.join(resolved.types)}) = {gpus} {unit.replace('(s)', 's')}, above the per-pool cap of "
+                        f"{per_pool:g}", res.urn)
     if total > per_stack:
         # AnalyzeStack sends resources in no fixed order: name the pools in a stable one.
         c.violation(f"the stack's GPU pools can grow to {total} GPUs ({'; '.join(sorted(counted))}), above the stack cap of "
@@ -362,9 +402,10 @@ def _ceiling_check(stack: Stack, c: Check) -> None:
 
 GPU_CAPACITY_CEILING = stack_rule(
     name="gpu-capacity-ceiling",
-    description="Per GPU pool (node group, Auto Scaling group, EC2 or Spot Fleet, instance), its largest size x GPUs "
-                "per instance stays within the per-pool cap, and the stack's total within the stack cap; a pool whose "
-                "GPUs cannot be counted fails. Severity: high.",
+    description="Per accelerator pool (node group, Auto Scaling group, EC2 or Spot Fleet, instance), its largest size "
+                "x accelerators per instance (NVIDIA and AMD GPUs, AWS Neuron devices) stays within the per-pool cap, "
+                "and the stack's total within the stack cap; a pool whose accelerators cannot be counted fails. "
+                "Severity: high.",
     severity=Severity.HIGH,
     remediation="Lower nodePools[].maxSize (or use smaller instances); raise maxGpusPerPool/maxGpusPerStack in the "
                 "stack's policy config only with a FinOps approval. Name instance types on the resource (or on a launch "

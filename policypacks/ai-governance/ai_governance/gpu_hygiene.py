@@ -276,8 +276,9 @@ class GpuPool:
 
     def per_instance(self, resource: str) -> int | None:
         """How many of ``resource`` every instance of the pool offers (the least over its types);
-        None when the catalog cannot say (Neuron, MIG)."""
-        counts = [accelerators.per_instance(t, resource) for t in self.pool.instance_types]
+        None when the catalog cannot say (trn2/trn3; MIG slices without a uniform layout label)."""
+        mig_config = self.labels.get(accelerators.MIG_CONFIG_LABEL)
+        counts = [accelerators.per_instance(t, resource, mig_config) for t in self.pool.instance_types]
         if not counts:
             return 0
         if any(n == 0 for n in counts):
@@ -516,9 +517,9 @@ def _availability_check(stack: Stack, c: Check) -> None:
     minimum = int(c.config.num("minReplicas"))
     hpas = hpa_index(stack)
     pdbs = pdb_index(stack)
-    for workload in stack.of_type(k8s.DEPLOYMENT):
-        tpl = k8s.pod_template(workload)
-        if tpl is None or not k8s.is_inference(workload, tpl, c.settings):
+    # The shared (workload, template) index: templates are read once per AnalyzeStack for every rule.
+    for workload, tpl in k8s.stack_templates(stack):
+        if workload.type != k8s.DEPLOYMENT or not k8s.is_inference(workload, tpl, c.settings):
             continue
         replicas = min_replicas(stack, workload, hpas, c)
         if replicas is UNKNOWN:

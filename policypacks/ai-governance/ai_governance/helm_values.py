@@ -9,6 +9,11 @@ and ``yaml/v2`` resources are components: their children reach the pack as ordin
 
 Values keys were read from each chart's ``values.yaml`` (and, for ollama, ``templates/
 deployment.yaml``); the version is in ``Chart.verified``. docs/policies.md has the table.
+A subchart's workloads read their values under the subchart's key (its alias), and render only
+when the dependency's ``condition`` in the parent's ``Chart.yaml`` holds: Helm takes the first of
+its comma-separated paths that is set, and the parent's own ``values.yaml`` default otherwise.
+The values are the release's ``valueYamlFiles`` and ``values`` merged as Helm merges them
+(``helm_files``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .common import MISSING, UNKNOWN, Res, elements, entries, flag, get, text
+from .helm_files import release_values
 from .k8s import DAEMON_SET, DEPLOYMENT, STATEFUL_SET, PodTemplate, Workloads, chart_name, template_from
 
 CHART_DEFAULT_TAG = "chart-appVersion"
@@ -45,6 +51,13 @@ class ChartWorkload:
     """The readiness probe the chart renders from the values (None: the chart renders none)."""
     replicas: str | None = None
     """Values path of the replica count (default 1)."""
+    condition: tuple[str, bool] | None = None
+    """A subchart's dependency condition (comma-separated values paths, as in ``Chart.yaml``) and
+    what the parent's defaults make it when none of the paths is set."""
+    image_key: str | None = None
+    """Values prefix of ``image`` when not the component's own (a subchart's one image)."""
+    resources_key: str | None = None
+    """Values prefix of ``resources`` when not the component's own."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +104,19 @@ def _values_probe(values: Any) -> Any:
 
 
 _ARGO = "quay.io/argoproj/argocd"
+_NFD = "registry.k8s.io/nfd/node-feature-discovery"
+_NFD_CONDITION = ("nfd.enabled,gfd.enabled", False)
+_REDIS_HA = ("redis-ha.enabled", False)
 
 CHARTS: dict[str, Chart] = {c.name: c for c in (
-    Chart("nvidia-device-plugin", "0.19.3, NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/values.yaml",
-          (ChartWorkload("", DAEMON_SET, "nvcr.io/nvidia/k8s-device-plugin"),)),
+    Chart("nvidia-device-plugin", "0.19.3, NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/values.yaml "
+          "and Chart.yaml (subchart node-feature-discovery as nfd, condition nfd.enabled,gfd.enabled, gfd.enabled "
+          "false by default; its keys from kubernetes-sigs/node-feature-discovery deployment/helm/"
+          "node-feature-discovery/values.yaml)",
+          (ChartWorkload("", DAEMON_SET, "nvcr.io/nvidia/k8s-device-plugin"),
+           *(ChartWorkload(f"nfd.{part}", kind, _NFD, enabled=f"nfd.{part}.enable", condition=_NFD_CONDITION,
+                           image_key="nfd") for part, kind in (("master", DEPLOYMENT), ("worker", DAEMON_SET),
+                                                               ("gc", DEPLOYMENT))))),
     Chart("dcgm-exporter", "4.8.2, NVIDIA/dcgm-exporter deployment/values.yaml",
           (ChartWorkload("", DAEMON_SET, "nvcr.io/nvidia/k8s/dcgm-exporter"),)),
     Chart("metrics-server", "3.13.1, kubernetes-sigs/metrics-server charts/metrics-server/values.yaml",
@@ -102,7 +124,10 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
                          replicas="replicas"),)),
     Chart("cluster-autoscaler", "9.59.0, kubernetes/autoscaler charts/cluster-autoscaler/values.yaml",
           (ChartWorkload("", DEPLOYMENT, "registry.k8s.io/autoscaling/cluster-autoscaler"),)),
-    Chart("argo-cd", "9.7.1, argoproj/argo-helm charts/argo-cd/values.yaml (components fall back to global.*)",
+    Chart("argo-cd", "9.7.1, argoproj/argo-helm charts/argo-cd/values.yaml (components fall back to global.*) and "
+          "Chart.yaml (subchart redis-ha, condition redis-ha.enabled, off by default; its keys from "
+          "DandyDeveloper/charts charts/redis-ha values.yaml and templates: the server's resources under redis.*, "
+          "haproxy's placement falling back to the top level)",
           (ChartWorkload("controller", STATEFUL_SET, _ARGO, fallback="global"),
            ChartWorkload("server", DEPLOYMENT, _ARGO, fallback="global"),
            ChartWorkload("repoServer", DEPLOYMENT, _ARGO, fallback="global"),
@@ -110,7 +135,12 @@ CHARTS: dict[str, Chart] = {c.name: c for c in (
            ChartWorkload("notifications", DEPLOYMENT, _ARGO, enabled="notifications.enabled", fallback="global"),
            ChartWorkload("dex", DEPLOYMENT, "ghcr.io/dexidp/dex", enabled="dex.enabled", fallback="global"),
            ChartWorkload("redis", DEPLOYMENT, "ecr-public.aws.com/docker/library/redis", enabled="redis.enabled",
-                         fallback="global"))),
+                         fallback="global"),
+           ChartWorkload("redis-ha", STATEFUL_SET, "ecr-public.aws.com/docker/library/redis", condition=_REDIS_HA,
+                         resources_key="redis-ha.redis", replicas="redis-ha.replicas"),
+           ChartWorkload("redis-ha.haproxy", DEPLOYMENT, "ecr-public.aws.com/docker/library/haproxy",
+                         enabled="redis-ha.haproxy.enabled", condition=_REDIS_HA, fallback="redis-ha",
+                         replicas="redis-ha.haproxy.replicas"))),
     Chart("kube-prometheus-stack", "88.5.3, prometheus-community/helm-charts charts/kube-prometheus-stack/values.yaml "
           "(Prometheus and Alertmanager are the operator's StatefulSets, from *.prometheusSpec / *.alertmanagerSpec; "
           "grafana, kube-state-metrics and prometheus-node-exporter are subcharts under their own keys)",
@@ -151,8 +181,11 @@ def _own_or_fallback(values: Any, workload: ChartWorkload, *path: str) -> Any:
 
 
 def _image(values: Any, workload: ChartWorkload) -> Any:
-    repository = _own_or_fallback(values, workload, "image", "repository")
-    tag = _own_or_fallback(values, workload, "image", "tag")
+    if workload.image_key is not None:
+        repository, tag = (_at(values, workload.image_key, "image", k) for k in ("repository", "tag"))
+    else:
+        repository = _own_or_fallback(values, workload, "image", "repository")
+        tag = _own_or_fallback(values, workload, "image", "tag")
     if UNKNOWN in (repository, tag):
         return UNKNOWN
     repo = text(repository) or workload.default_image
@@ -162,14 +195,31 @@ def _image(values: Any, workload: ChartWorkload) -> Any:
     return f"{repo}:{tag_text or CHART_DEFAULT_TAG}"
 
 
+def _condition_holds(values: Any, condition: tuple[str, bool] | None) -> bool:
+    """Helm's dependency condition: the first of its paths that is set decides; an unknown one
+    counts as on (the workload is then judged, failing closed on what is unknown)."""
+    if condition is None:
+        return True
+    paths, default = condition
+    for path in paths.split(","):
+        value = get(values, *path.strip().split("."))
+        if value is UNKNOWN:
+            return True
+        if value is not MISSING and value is not None:
+            return flag(value) is not False
+    return default
+
+
 def _template(res: Res, values: Any, workload: ChartWorkload) -> PodTemplate | None:
+    if not _condition_holds(values, workload.condition):
+        return None
     if workload.enabled is not None:
         enabled = get(values, *workload.enabled.split("."))
         if enabled is not UNKNOWN and flag(enabled) is False:
             return None
         if enabled is MISSING and not workload.enabled_default:
             return None
-    resources = _at(values, workload.key, "resources")
+    resources = _at(values, workload.resources_key or workload.key, "resources")
     tolerations = _own_or_fallback(values, workload, "tolerations")
     gpus = workload.gpus(values) if workload.gpus is not None else ({}, [])
     if gpus is None:
@@ -206,13 +256,12 @@ def release_workloads(res: Res) -> Workloads:
             f"{res.label}: the workloads of chart '{name or '?'}' cannot be inspected (its values shape is not in the "
             f"pack's chart table: {', '.join(sorted(CHARTS))}); GPU, placement, provenance and governance rules do "
             "not see them. Render it with helm.v4.Chart (its children are checked) or add the chart to the table"))
-    values = get(res.props, "values")
+    values, why = release_values(res)
     if values is UNKNOWN:
-        return Workloads([template_from("values", UNKNOWN, kind=chart.workloads[0].kind, values_path="values")])
-    files = get(res.props, "valueYamlFiles")
-    found = [tpl for w in chart.workloads if (tpl := _template(res, values, w)) is not None]
-    if files is not MISSING and files != []:
-        return Workloads(found, uninspectable=(
-            f"{res.label}: values from valueYamlFiles are not read; only the inline values of chart '{name}' are "
-            "inspected"))
-    return Workloads(found)
+        note = None if why is None else (
+            f"{res.label}: the workloads of chart '{name}' cannot be inspected: {why}; the GPU, placement, "
+            "provenance and governance rules cannot verify them. Give the values inline (values, or a StringAsset "
+            "in valueYamlFiles)")
+        return Workloads([template_from("values", UNKNOWN, kind=chart.workloads[0].kind, values_path="values")],
+                         uninspectable=note)
+    return Workloads([tpl for w in chart.workloads if (tpl := _template(res, values, w)) is not None])

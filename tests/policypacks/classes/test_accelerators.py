@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ai_governance import k8s  # at import: a first import inside a hypothesis example can pass its deadline
 from ai_platform_finops import accelerators
 from preflight.engine import RecordedResource
 from tests.policypacks import builders as b
@@ -105,10 +106,10 @@ CASES: list[Case] = [
     *(allowed(f"{r}-pod-on-inf2", with_pools(NEURON_POOL, add=[pod("neuron", r, select={
         "node.kubernetes.io/instance-type": "inf2.xlarge"}, tolerate=["aws.amazon.com/neuron"])]),
         "gpu-request-valid", "gpu-workload-placement") for r in NEURON),
-    # Neuron devices per instance are not in the catalog: the capacity check fails closed.
-    disallowed("neuron-capacity-cannot-be-verified", with_pools(NEURON_POOL, add=[pod(
+    # Neuron devices per instance come from the Neuron catalog (test_accelerator_counts has more).
+    allowed("neuron-capacity-is-counted", with_pools(NEURON_POOL, add=[pod(
         "neuron", "aws.amazon.com/neuron", select={"node.kubernetes.io/instance-type": "inf2.xlarge"},
-        tolerate=["aws.amazon.com/neuron"])]), "gpu-workload-schedulable", message="cannot verify"),
+        tolerate=["aws.amazon.com/neuron"])]), "gpu-workload-schedulable"),
     disallowed("neuron-pod-without-its-toleration", with_pools(NEURON_POOL, add=[pod(
         "neuron", "aws.amazon.com/neuroncore", "2", select={"karpenter.k8s.aws/instance-family": "inf2"})]),
         "gpu-workload-placement", message="aws.amazon.com/neuron=true:NoSchedule"),
@@ -174,7 +175,7 @@ def test_the_program_labels_and_taints_gpu_pools_from_the_table():
     ("g5.2xlarge", "nvidia.com/gpu", 1), ("p4d.24xlarge", "nvidia.com/gpu", 8), ("g4ad.16xlarge", "amd.com/gpu", 4),
     ("g4ad.xlarge", "nvidia.com/gpu", 0), ("g5.2xlarge", "amd.com/gpu", 0),
     ("p4d.24xlarge", "nvidia.com/mig-1g.5gb", None), ("g5.2xlarge", "nvidia.com/mig-1g.5gb", 0),
-    ("inf2.xlarge", "aws.amazon.com/neuron", None), ("trn1.32xlarge", "aws.amazon.com/neuroncore", None),
+    ("inf2.xlarge", "aws.amazon.com/neuron", 1), ("trn1.32xlarge", "aws.amazon.com/neuroncore", 32),
     ("inf2.xlarge", "nvidia.com/gpu", 0), ("m6i.large", "aws.amazon.com/neuron", 0), ("m6i.large", "nvidia.com/gpu", 0),
     ("no.such", "nvidia.com/gpu", 0), ("m6i.large", "cpu", 0),
 ])
@@ -215,23 +216,17 @@ inits = st.lists(st.tuples(amounts, st.booleans()), max_size=6)
 
 @given(st.lists(amounts, max_size=6), inits)
 def test_effective_need_is_kubernetes_pod_requests(app, init):
-    from ai_governance import k8s
-
     assert k8s.effective_need(app, init) == reference_need(app, init)
 
 
 @given(st.lists(amounts, max_size=6), st.lists(amounts, max_size=4), st.lists(amounts, max_size=4))
 def test_with_sidecars_after_plain_inits_the_need_is_the_issue_formula(app, plain, sidecars):
-    from ai_governance import k8s
-
     init = [(a, False) for a in plain] + [(a, True) for a in sidecars]
     assert k8s.effective_need(app, init) == max(max(plain, default=0.0), sum(app) + sum(sidecars))
 
 
 @given(st.lists(amounts, max_size=6), inits, amounts, st.booleans())
 def test_adding_a_container_never_lowers_the_need(app, init, extra, sidecar):
-    from ai_governance import k8s
-
     before = k8s.effective_need(app, init)
     assert k8s.effective_need([*app, extra], init) >= before
     assert k8s.effective_need(app, [*init, (extra, sidecar)]) >= before
@@ -239,14 +234,10 @@ def test_adding_a_container_never_lowers_the_need(app, init, extra, sidecar):
 
 @given(st.lists(amounts, max_size=6), inits)
 def test_the_order_of_app_containers_does_not_matter(app, init):
-    from ai_governance import k8s
-
     assert k8s.effective_need(app, init) == k8s.effective_need(list(reversed(app)), init)
 
 
 def test_pod_needs_reads_limits_else_requests_per_resource():
-    from ai_governance import k8s
-
     res = pod("x", "amd.com/gpu", "2", init=[init_container("amd.com/gpu", "3"),
                                                init_container("aws.amazon.com/neuron", "1", sidecar=True)])
     from ai_governance.common import Res

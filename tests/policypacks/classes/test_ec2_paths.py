@@ -161,7 +161,9 @@ CASES: list[Case] = [
         "ext", instanceTypes=[], launchTemplate={"name": "team-gpu-nodes", "version": "3"})), *BOTH, expect=[CEIL],
         message="launch template outside this stack"),
     disallowed("node-group-neuron-ami-uncounted-type", adding(node_group(
-        "neuron", types=["inf2.xlarge"], amiType="AL2023_x86_64_NEURON")), *BOTH, message="inf2.xlarge"),
+        "neuron", types=["trn2.48xlarge"], amiType="AL2023_x86_64_NEURON")), *BOTH, message="trn2.48xlarge"),
+    allowed("node-group-neuron-ami-counted-type", adding(node_group(
+        "neuron", types=["inf2.xlarge"], amiType="AL2023_x86_64_NEURON")), CEIL),
     disallowed("node-group-nvidia-ami-unknown-type", adding(node_group(
         "future", types=["g9x.96xlarge"], amiType="BOTTLEROCKET_x86_64_NVIDIA")), *BOTH, expect=[CEIL],
         message="g9x.96xlarge", **ANY_TYPE),

@@ -24,23 +24,34 @@ Sources (checked 2026-12-02):
 - ``karpenter.k8s.aws/instance-gpu-*`` and ``instance-accelerator-*``: Karpenter's well-known
   labels for AWS (karpenter.sh docs, "Well-Known Labels").
 - Per-instance counts: NVIDIA and AMD GPUs from the dated GPU specs in ``data/ec2-gpu-specs.csv``
-  (by model vendor); Neuron devices and cores per instance, and MIG slices per GPU (they depend
-  on the MIG layout), are not in the catalog: ``per_instance`` answers None (unknown).
+  (by model vendor: g4ad's Radeon Pro V520 is ``amd.com/gpu``, never ``nvidia.com/gpu``); Neuron
+  devices and NeuronCores from the dated ``data/ec2-neuron-specs.csv`` (AWS Neuron architecture
+  docs; trn2/trn3 are absent, so they answer None: unknown).
+- MIG slices per GPU: a node's layout comes from the NVIDIA MIG manager's ``nvidia.com/mig.config``
+  label. For the uniform ``all-<profile>`` layouts (mig-parted's default config file) the count
+  follows from the NVIDIA MIG user guide, "Supported MIG Profiles": a GPU has 7 compute slices and
+  8 memory slices, and a ``<g>g.<mem>gb`` instance takes ``g`` of the first and ``mem`` / (GPU
+  memory / 8) of the second (``+me`` profiles: one per GPU). Any other layout, or no label, answers
+  None: the stack cannot say how many slices a node has, so MIG requests are then judged against
+  the node's labels only (and a capacity check on them fails closed).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .catalog import gpu_specs
+from .catalog import GpuSpec, gpu_specs, neuron_specs, whole_gpus
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 """Node labels holding the EC2 instance type: selecting only types of a family selects its accelerator."""
 INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family"
+MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+"""The MIG manager's layout label (``all-1g.5gb``, ``all-disabled``, ``all-balanced``, ...)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,8 @@ class Accelerator:
     gpu_models: str = ""
     """The GPU-spec model prefix (``NVIDIA``, ``AMD``) whose instance types carry it, counted per GPU."""
     note: str = ""
+    neuron_cores: bool = False
+    """A Neuron row counting NeuronCores rather than devices."""
 
     def matches(self, resource: str) -> bool:
         return fnmatch.fnmatchcase(resource, self.resource)
@@ -78,10 +91,10 @@ ACCELERATORS: tuple[Accelerator, ...] = (
                 (), gpu_models="AMD", note="ROCm device plugin (g4ad on EC2)"),
     *(Accelerator(name, "AWS", "aws.amazon.com/neuron",
                   ("karpenter.k8s.aws/instance-accelerator-name", "karpenter.k8s.aws/instance-accelerator-manufacturer"),
-                  ("inf1", "inf2", "trn1", "trn1n", "trn2", "trn2u", "trn3"), note=note)
-      for name, note in (("aws.amazon.com/neuron", "whole Neuron devices"),
-                         ("aws.amazon.com/neuroncore", "Neuron cores"),
-                         ("aws.amazon.com/neurondevice", "Neuron devices, the name before Neuron 2.20"))),
+                  ("inf1", "inf2", "trn1", "trn1n", "trn2", "trn2u", "trn3"), note=note, neuron_cores=cores)
+      for name, note, cores in (("aws.amazon.com/neuron", "whole Neuron devices", False),
+                                ("aws.amazon.com/neuroncore", "Neuron cores", True),
+                                ("aws.amazon.com/neurondevice", "Neuron devices, the name before Neuron 2.20", False))),
 )
 
 MIG_CAPABLE_MODELS = frozenset({"NVIDIA A100", "NVIDIA H100", "NVIDIA H200", "NVIDIA B200", "NVIDIA B300"})
@@ -109,23 +122,71 @@ def family(instance_type: str) -> str:
     return instance_type.split(".", 1)[0]
 
 
-def per_instance(instance_type: str, resource: str) -> int | None:
+MIG_PROFILE = re.compile(r"^nvidia\.com/mig-(\d)g\.(\d+)gb(\+me)?$")
+COMPUTE_SLICES, MEMORY_SLICES = 7, 8
+
+
+def mig_slices_per_gpu(spec: GpuSpec, resource: str, mig_config: str | None) -> int | None:
+    """MIG instances of ``resource`` one GPU of ``spec`` holds under the node's ``mig_config``
+    layout; None when the layout is not a uniform one (see the module's sources)."""
+    if mig_config == "all-disabled":
+        return 0
+    if not mig_config or not mig_config.startswith("all-"):
+        return None
+    layout = MIG_PROFILE.match(f"nvidia.com/mig-{mig_config[4:]}")
+    if layout is None:
+        return None  # all-balanced and the like: several profiles, counts per GPU model
+    if f"nvidia.com/mig-{mig_config[4:]}" != resource:
+        return 0
+    compute, memory, media = int(layout[1]), int(layout[2]), layout[3] is not None
+    slice_gib = spec.gpu_memory_gib / spec.gpu_count / MEMORY_SLICES
+    memory_slices = round(memory / slice_gib)
+    if compute > COMPUTE_SLICES or memory_slices < 1 or abs(memory - memory_slices * slice_gib) > 0.15 * slice_gib:
+        return 0  # not a profile this GPU offers
+    return 1 if media else min(COMPUTE_SLICES // compute, MEMORY_SLICES // memory_slices)
+
+
+def per_instance(instance_type: str, resource: str, mig_config: str | None = None) -> int | None:
     """How many of ``resource`` one instance of ``instance_type`` offers: 0 when it offers none,
-    None when it offers some but the catalog cannot say how many (Neuron, MIG slices)."""
+    None when it offers some but the catalog cannot say how many (trn2/trn3, MIG slices without a
+    uniform ``mig_config`` layout)."""
     row = accelerator(resource)
     if row is None:
         return 0
     if row.instance_families:
-        return None if family(instance_type) in row.instance_families else 0
+        if family(instance_type) not in row.instance_families:
+            return 0
+        neuron = neuron_specs().get(instance_type)
+        if neuron is None:
+            return None
+        return neuron.cores if row.neuron_cores else neuron.devices
     spec = gpu_specs().get(instance_type)
     if spec is None or not spec.gpu_model.startswith(row.vendor):
         return 0
     if not row.gpu_models:
-        # MIG slices: only MIG-capable GPUs have them, as many as the MIG layout makes
-        return None if spec.gpu_model in MIG_CAPABLE_MODELS else 0
-    if spec.gpu_count < 1 or not spec.gpu_count.is_integer():
-        return 0  # a slice of a GPU (g6f) is not a whole device-plugin GPU
-    return int(spec.gpu_count)
+        if spec.gpu_model not in MIG_CAPABLE_MODELS:
+            return 0
+        slices = mig_slices_per_gpu(spec, resource, mig_config)
+        return None if slices is None else slices * whole_gpus(instance_type, row.vendor)
+    return whole_gpus(instance_type, row.gpu_models)
+
+
+def devices_per_instance(instance_type: str) -> int:
+    """Accelerator devices one instance carries, as capacity ceilings count them: whole NVIDIA and
+    AMD GPUs, and Neuron devices (chips). 0 for a type the catalog does not count."""
+    neuron = neuron_specs().get(instance_type)
+    return (whole_gpus(instance_type, "NVIDIA") + whole_gpus(instance_type, "AMD")
+            + (neuron.devices if neuron is not None else 0))
+
+
+def device_unit(instance_type: str) -> str:
+    """What ``devices_per_instance`` counts for the type, for messages."""
+    return "Neuron device(s)" if instance_type in neuron_specs() else "GPU(s)"
+
+
+def countable(instance_type: str) -> bool:
+    """Does the catalog know how many accelerators the type carries (GPU or Neuron specs)?"""
+    return instance_type in gpu_specs() or instance_type in neuron_specs()
 
 
 def offered(instance_type: str) -> tuple[str, ...]:

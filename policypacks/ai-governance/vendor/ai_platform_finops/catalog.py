@@ -18,6 +18,9 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
 GPU_SPECS_FILE = DATA_DIR / "ec2-gpu-specs.csv"
+NEURON_SPECS_FILE = DATA_DIR / "ec2-neuron-specs.csv"
+NVIDIA = "NVIDIA"
+"""The model-name prefix of NVIDIA GPUs in the specs file (AMD's Radeon Pro V520 on g4ad is not one)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,15 @@ class GpuSpec:
     gpu_count: float
     """Fractional for g6f/gr6f, which carry a slice of one L4."""
     gpu_memory_gib: float
+
+
+@dataclass(frozen=True)
+class NeuronSpec:
+    instance_type: str
+    devices: int
+    """Inferentia/Trainium chips, as ``aws.amazon.com/neuron`` counts them."""
+    cores: int
+    """NeuronCores, as ``aws.amazon.com/neuroncore`` counts them."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,7 @@ def price_table(region: str, data_dir: Path = DATA_DIR) -> PriceTable | None:
 
 @lru_cache(maxsize=1)
 def gpu_specs() -> dict[str, GpuSpec]:
-    """NVIDIA GPU specs per instance type (Inferentia/Trainium are not NVIDIA GPUs: absent)."""
+    """GPU specs (NVIDIA and AMD) per instance type (Inferentia/Trainium are not GPUs: absent)."""
     _, body = _split_header(GPU_SPECS_FILE.read_text(encoding="utf-8"))
     return {
         row["instance_type"]: GpuSpec(
@@ -123,16 +135,31 @@ def gpu_specs() -> dict[str, GpuSpec]:
     }
 
 
-def gpu_count(instance_type: str) -> int:
-    """Whole NVIDIA GPUs per instance, as ``nvidia.com/gpu`` counts them.
+def whole_gpus(instance_type: str, vendor: str) -> int:
+    """Whole GPUs of ``vendor`` (the model-name prefix: ``NVIDIA``, ``AMD``) per instance.
 
-    0 for a type the catalog does not list, and for fractional-GPU types (g6f, gr6f): a slice of
-    a GPU is not a whole ``nvidia.com/gpu`` and ai-platform does not schedule onto it.
+    0 for a type the catalog does not list, for another vendor's GPUs, and for fractional-GPU
+    types (g6f, gr6f): a slice of a GPU is not a whole device-plugin GPU.
     """
     spec = gpu_specs().get(instance_type)
-    if spec is None or spec.gpu_count < 1 or not spec.gpu_count.is_integer():
+    if spec is None or not spec.gpu_model.startswith(vendor) or spec.gpu_count < 1 or not spec.gpu_count.is_integer():
         return 0
     return int(spec.gpu_count)
+
+
+def gpu_count(instance_type: str) -> int:
+    """Whole NVIDIA GPUs per instance, as ``nvidia.com/gpu`` counts them (g4ad's AMD GPUs are not)."""
+    return whole_gpus(instance_type, NVIDIA)
+
+
+@lru_cache(maxsize=1)
+def neuron_specs() -> dict[str, NeuronSpec]:
+    """Neuron devices and cores per Inferentia/Trainium instance type (see the file's source)."""
+    _, body = _split_header(NEURON_SPECS_FILE.read_text(encoding="utf-8"))
+    return {
+        row["instance_type"]: NeuronSpec(row["instance_type"], int(row["neuron_devices"]), int(row["neuron_cores"]))
+        for row in csv.DictReader(io.StringIO(body))
+    }
 
 
 def gpu_specs_provenance() -> dict[str, str]:
