@@ -75,6 +75,7 @@ class StackIndex(Generic[R]):
 
     def __init__(self, nodes: Iterable[Node[R]]) -> None:
         self.nodes: list[Node[R]] = list(nodes)
+        self.resources: list[R] = [n.item for n in self.nodes]
         self.by_urn: dict[str, R] = {}
         self._node_by_urn: dict[str, Node[R]] = {}
         self._node_of: dict[int, Node[R]] = {}
@@ -89,10 +90,6 @@ class StackIndex(Generic[R]):
             self._by_type.setdefault(node.type, []).append(node)
             if node.parent:
                 self._children.setdefault(node.parent, []).append(node)
-
-    @property
-    def resources(self) -> list[R]:
-        return [n.item for n in self.nodes]
 
     def node(self, item: R) -> Node[R] | None:
         return self._node_of.get(id(item))
