@@ -1,4 +1,4 @@
-"""The monthly cost estimate of a stack, from its recorded resources: ONE implementation.
+"""The monthly cost estimate of a stack, from its recorded resources: the one implementation.
 
 preflight (``python -m preflight preview``: the ``cost`` section, the cost table, the PR comment)
 and the ``ai-governance`` policy pack (``cost-within-budget``, ``budget-coverage``) both call
