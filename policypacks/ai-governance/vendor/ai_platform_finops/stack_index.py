@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .resource_types import LAUNCH_TEMPLATE, NODE_GROUP
-from .values import mapping, seq
+from .values import mapping
 
 R = TypeVar("R")
 
@@ -27,7 +27,7 @@ SCHEDULE_TARGET_INPUT = "autoscalingGroupName"
 """The schedule input holding the name of the Auto Scaling group it scales (the node group's)."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Node(Generic[R]):
     """What the index knows of one resource; ``item`` is the caller's object, which lookups return."""
 
@@ -40,14 +40,15 @@ class Node(Generic[R]):
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Input name (camelCase) -> the URNs whose outputs fed it."""
     inputs_given: frozenset[str] = frozenset()
-    """Input names that have a value, known or unknown at preview (absent and null ones do not)."""
+    """Input names that have a value, known or unknown at preview (absent and null ones do not); the
+    links read only a node group's, so a view may leave the others' empty."""
 
     def has_graph(self) -> bool:
         return bool(self.dependencies) or any(self.property_dependencies.values())
 
 
 def _urns(value: Any) -> tuple[str, ...]:
-    return tuple(u for u in seq(value) if isinstance(u, str))
+    return tuple(u for u in value if isinstance(u, str)) if isinstance(value, (list, tuple)) else ()
 
 
 def mapping_node(resource: Any) -> Node[Mapping[str, Any]] | None:
@@ -57,16 +58,17 @@ def mapping_node(resource: Any) -> Node[Mapping[str, Any]] | None:
     type_ = resource.get("type")
     if not isinstance(type_, str):
         return None
-    urn, parent = resource.get("urn"), resource.get("parent")
+    urn, parent, prop_deps = resource.get("urn"), resource.get("parent"), resource.get("property_dependencies")
     return Node(
         item=resource,
         urn=urn if isinstance(urn, str) else "",
         type=type_,
         parent=parent if isinstance(parent, str) else "",
         dependencies=_urns(resource.get("dependencies")),
-        property_dependencies={k: _urns(v) for k, v in mapping(resource.get("property_dependencies")).items()
-                               if isinstance(k, str)},
-        inputs_given=frozenset(k for k, v in mapping(resource.get("inputs")).items() if isinstance(k, str) and v is not None),
+        property_dependencies={k: _urns(v) for k, v in prop_deps.items() if isinstance(k, str)}
+        if isinstance(prop_deps, Mapping) else {},
+        inputs_given=frozenset(k for k, v in mapping(resource.get("inputs")).items() if isinstance(k, str) and v is not None)
+        if type_ == NODE_GROUP else frozenset(),
     )
 
 
