@@ -48,7 +48,7 @@ class Node(Generic[R]):
 
 
 def _urns(value: Any) -> tuple[str, ...]:
-    return tuple(u for u in value if isinstance(u, str)) if isinstance(value, (list, tuple)) else ()
+    return tuple([u for u in value if isinstance(u, str)]) if isinstance(value, (list, tuple)) else ()
 
 
 def mapping_node(resource: Any) -> Node[Mapping[str, Any]] | None:
