@@ -38,7 +38,7 @@ class Package:
 
 PACKAGES: tuple[Package, ...] = (
     Package("policy pack rules", ("policypacks/ai-governance/ai_governance/*.py",), 95.0),
-    Package("estimator", ("finops/ai_platform_finops/estimator.py",), 95.0),
+    Package("estimator", ("finops/ai_platform_finops/estimator/*.py", "finops/ai_platform_finops/stack_index.py"), 95.0),
     Package("config contract", ("components/config/*.py",), 95.0),
     Package("finops (rest)", ("finops/ai_platform_finops/*.py",), 90.0),
     Package("policy pack entry point and tools", ("policypacks/ai-governance/*.py",

@@ -24,9 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from .resource_types import BUDGET
 from .values import UNKNOWN, known_str, number, seq, unwrap
-
-BUDGET = "aws:budgets/budget:Budget"
 TAG_FILTER = "TagKeyValue"
 COST = "COST"
 """The one budget type that covers spend."""

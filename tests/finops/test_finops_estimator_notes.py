@@ -270,15 +270,38 @@ def test_a_launch_template_linked_by_property_dependency_wins_over_its_sibling()
     assert item(result, "small-lt").figures.expected == round(10 * 0.08, 2)
 
 
-def test_a_node_group_alone_with_one_launch_template_links_to_it_by_parent():
+def test_a_node_group_record_without_a_graph_links_to_the_one_launch_template_beside_it():
+    parent = resource(POOL, "pool", {})
+    lt = resource(LT, "pool-lt", {"instanceType": "g5.xlarge", "tags": {KEY: "p"}}, parent=parent["urn"],
+                  parent_type=POOL)
+    ng = resource(NG, "pool-ng", {"tags": {KEY: "p"}, "scalingConfig": {"minSize": 1.0, "maxSize": 1.0},
+                                  "launchTemplate": {"id": UNKNOWN, "version": UNKNOWN}},
+                  parent=parent["urn"], parent_type=POOL)
+    result = run([parent, lt, ng])
+    assert item(result, "pool-ng").figures.expected == round(730 * GPU_HOUR, 2)
+    assert item(result, "pool-lt").project == "p"
+
+
+def test_a_node_group_without_a_launch_template_input_uses_none_beside_it():
     parent = resource(POOL, "pool", {})
     lt = resource(LT, "pool-lt", {"instanceType": "g5.xlarge", "tags": {KEY: "p"}}, parent=parent["urn"],
                   parent_type=POOL)
     ng = resource(NG, "pool-ng", {"tags": {KEY: "p"}, "scalingConfig": {"minSize": 1.0, "maxSize": 1.0}},
                   parent=parent["urn"], parent_type=POOL)
     result = run([parent, lt, ng])
-    assert item(result, "pool-ng").figures.expected == round(730 * GPU_HOUR, 2)
-    assert item(result, "pool-lt").project == "p"
+    assert [i.name for i in result.items] == ["pool-ng"]
+    assert item(result, "pool-ng").attributes["instance type"] == "t3.medium"  # the EKS default, not the template's
+
+
+def test_a_recorded_graph_without_the_template_means_one_from_outside_the_stack():
+    parent = resource(POOL, "pool", {})
+    lt = resource(LT, "pool-lt", {"instanceType": "g5.xlarge", "tags": {KEY: "p"}}, parent=parent["urn"],
+                  parent_type=POOL)
+    ng = resource(NG, "pool-ng", {"tags": {KEY: "p"}, "scalingConfig": {"minSize": 1.0, "maxSize": 1.0},
+                                  "launchTemplate": {"id": "lt-0123456789abcdef0", "version": "1"}},
+                  parent=parent["urn"], parent_type=POOL, deps={"clusterName": [parent["urn"]]})
+    result = run([parent, lt, ng])
+    assert [i.name for i in result.items] == ["pool-ng"]
 
 
 def test_resources_without_a_parent_are_not_siblings():

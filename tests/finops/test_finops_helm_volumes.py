@@ -63,6 +63,8 @@ def test_releases_without_volumes_or_of_other_charts_cost_nothing():
 def test_sizes_and_unknowns():
     assert gib("100Gi") == 100 and gib("1Ti") == 1024 and round(gib("50G"), 3) == 46.566
     assert gib(UNKNOWN) is None and gib("lots") is None
+    # Kubernetes' whole quantity grammar (the one parser the pack uses too), but no negative size or number.
+    assert gib("1048576Ki") == 1 and gib("0.5e1Gi") == 5 and gib("-5Gi") is None and gib(100) is None
     assert claims({"chart": "kube-prometheus-stack", "values": UNKNOWN}) == []
     (claim,) = claims({"chart": "kube-prometheus-stack",
                        "values": kps(alertmanager=None, replicas=UNKNOWN)["inputs"]["values"]})

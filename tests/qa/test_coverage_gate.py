@@ -21,7 +21,7 @@ def summary(statements: int, missing: int, branches: int = 0, partial: int = 0, 
     ("policypacks/ai-governance/ai_governance/gpu_hygiene.py", "policy pack rules"),
     ("policypacks/ai-governance/__main__.py", "policy pack entry point and tools"),
     ("policypacks/ai-governance/tools/gen_taggable_types.py", "policy pack entry point and tools"),
-    ("finops/ai_platform_finops/estimator.py", "estimator"),  # before the rest of finops
+    ("finops/ai_platform_finops/estimator/pricer.py", "estimator"),  # before the rest of finops
     ("finops/ai_platform_finops/tags.py", "finops (rest)"),
     ("components/config/stack.py", "config contract"),  # before the other components
     ("components/cluster.py", "program and components"),
@@ -38,7 +38,7 @@ def test_each_file_belongs_to_the_first_matching_package(path, package):
 
 def test_rows_add_up_per_package_and_hold_their_floor():
     files = {
-        "finops/ai_platform_finops/estimator.py": summary(100, 5, 10, 1),
+        "finops/ai_platform_finops/estimator/pricer.py": summary(100, 5, 10, 1),
         "finops/ai_platform_finops/tags.py": summary(50, 10),
         "finops/ai_platform_finops/values.py": summary(50, 0, 4, 0),
         "elsewhere.py": summary(1, 1),
@@ -53,7 +53,7 @@ def test_rows_add_up_per_package_and_hold_their_floor():
 
 
 def test_a_package_below_its_floor_fails_even_by_a_little():
-    rows, _ = gate.summarize({"finops/ai_platform_finops/estimator.py": summary(1000, 51)})
+    rows, _ = gate.summarize({"finops/ai_platform_finops/estimator/pricer.py": summary(1000, 51)})
     assert rows[0].lines_pct == pytest.approx(94.9) and not rows[0].ok
     assert "BELOW" in gate.table(rows)
 
@@ -78,7 +78,7 @@ def test_main_reports_and_fails_on_data_missing_the_pack_process(tmp_path, capsy
     data = tmp_path / ".coverage"
     data.write_text("")
     monkeypatch.setattr(gate, "load_files", lambda path: {
-        "preflight/cli.py": summary(10, 0), "finops/ai_platform_finops/estimator.py": summary(10, 5)})
+        "preflight/cli.py": summary(10, 0), "finops/ai_platform_finops/estimator/pricer.py": summary(10, 5)})
     assert gate.main(["--data-file", str(data)]) == 1
     out, err = capsys.readouterr()
     assert "| preflight | 1 | 100.0% (10/10) | 90% |" in out

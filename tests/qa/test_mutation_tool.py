@@ -160,7 +160,7 @@ def test_the_scratch_copy_leaves_out_virtualenvs_and_caches(tmp_path):
 
 def test_list_and_an_unknown_area(capsys):
     assert mt.main(["list"]) == 0
-    assert "estimator: finops/ai_platform_finops/estimator.py" in capsys.readouterr().out
+    assert "estimator: finops/ai_platform_finops/estimator/node_groups.py" in capsys.readouterr().out
     assert mt.main(["run", "nowhere"]) == 2
     assert "unknown area 'nowhere'" in capsys.readouterr().err
 

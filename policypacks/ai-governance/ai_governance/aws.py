@@ -10,19 +10,23 @@ from pathlib import Path
 from typing import Any
 
 from ai_platform_finops import accelerators
+from ai_platform_finops.accelerators import GPU_RESOURCE, INSTANCE_TYPE_LABELS
+from ai_platform_finops.resource_types import (  # noqa: F401 (re-exported to the rules)
+    BUDGET,
+    EKS_CLUSTER,
+    KMS_KEY,
+    LAUNCH_TEMPLATE,
+    NODE_GROUP,
+    SCHEDULE,
+)
 from ai_platform_finops.values import unwrap
 
 from .common import MISSING, UNKNOWN, UNKNOWN_MARKERS, Res, Stack, elements, entries, get, number, string_map, text
 from .k8s import K8S_EFFECTS, Taint
 
-CLUSTER = "aws:eks/cluster:Cluster"
-NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-SCHEDULE = "aws:autoscaling/schedule:Schedule"
+CLUSTER = EKS_CLUSTER
 ASG_TAG = "aws:autoscaling/tag:Tag"
-BUDGET = "aws:budgets/budget:Budget"
 COST_ALLOCATION_TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
-KMS_KEY = "aws:kms/key:Key"
 
 NVIDIA_AMIS = ("AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA", "AL2_x86_64_GPU", "BOTTLEROCKET_ARM_64_NVIDIA",
                "AL2023_ARM_64_NVIDIA")
@@ -119,18 +123,8 @@ def _tag_list(raw: Any) -> tuple[dict[str, str], list[str]]:
 
 
 def launch_template_of(stack: Stack, node_group: Res) -> Res | None:
-    """The launch template a node group uses, found through its dependencies (its id is unknown at
-    preview, so never by id or name)."""
-    deps = node_group.property_dependencies.get("launchTemplate") or node_group.dependencies
-    for urn in deps:
-        found = stack.by_urn.get(urn)
-        if found is not None and found.type == LAUNCH_TEMPLATE:
-            return found
-    for urn in node_group.all_dependencies():
-        found = stack.by_urn.get(urn)
-        if found is not None and found.type == LAUNCH_TEMPLATE:
-            return found
-    return None
+    """The launch template a node group uses: the stack index's one link, the estimator's too."""
+    return stack.launch_template_of(node_group)
 
 
 def schedules_of(stack: Stack, node_group: Res) -> list[Res]:
@@ -200,7 +194,7 @@ def node_taints(node_group: Res) -> tuple[list[Taint], bool]:
     return taints, unknown
 
 
-def is_gpu_pool(node_group: Res, launch_template: Res | None = None, gpu_taint_key: str = "nvidia.com/gpu") -> bool:
+def is_gpu_pool(node_group: Res, launch_template: Res | None = None, gpu_taint_key: str = GPU_RESOURCE) -> bool:
     """An accelerator pool: instance types with GPUs or Neuron devices, an accelerator AMI (NVIDIA,
     GPU or Neuron), or an accelerator's taint."""
     types, _ = instance_types(node_group, launch_template)
@@ -240,7 +234,7 @@ def node_labels(node_group: Res, types: list[str] | None = None) -> tuple[dict[s
     capacity = get(node_group.props, "capacityType")
     labels["eks.amazonaws.com/capacityType"] = capacity if isinstance(capacity, str) else "ON_DEMAND"
     if types is not None and len(types) == 1:
-        labels["node.kubernetes.io/instance-type"] = types[0]
+        labels[INSTANCE_TYPE_LABELS[0]] = types[0]
     labels.update(known)
     return labels, bool(unknown)
 

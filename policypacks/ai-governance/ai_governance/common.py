@@ -30,9 +30,7 @@ import datetime as dt
 import fnmatch
 import functools
 import json
-import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -53,6 +51,9 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from ai_platform_finops.org import conflict_message, decoded, governance_prefix_for, org_settings, pin_conflicts
+from ai_platform_finops.quantity import quantity  # noqa: F401 (re-exported to the rules)
+from ai_platform_finops.resource_types import NODE_GROUP
+from ai_platform_finops.stack_index import Node, StackIndex
 from ai_platform_finops.tags import DEFAULT_PREFIX
 from ai_platform_finops.values import number  # noqa: F401 (re-exported to the rules)
 
@@ -210,30 +211,6 @@ def to_plain(value: Any, depth: int = 0) -> Any:
 def matches_any(value: str, patterns: Iterable[str]) -> bool:
     """Shell-style patterns: ``g5.*``, ``us-*``, ``*``."""
     return any(fnmatch.fnmatchcase(value, p) for p in patterns if isinstance(p, str))
-
-
-_QUANTITY = re.compile(r"^\s*([+-]?[0-9]+(?:\.[0-9]*)?|[+-]?\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?\s*$")
-_SUFFIX = {"": 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-           "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50, "Ei": 2.0**60}
-
-
-def quantity(value: Any) -> float | None:
-    """A Kubernetes resource quantity (``"500m"``, ``"16Gi"``, ``"1"``, ``1.0``) as a number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(float(value)) else None
-    if not isinstance(value, str):
-        return None
-    match = _QUANTITY.match(value)
-    if not match:
-        return None
-    try:
-        base = float(match.group(1)) * (10.0 ** int(match.group(2) or 0))
-    except (ValueError, OverflowError):
-        return None
-    result = base * _SUFFIX[match.group(3) or ""]
-    return result if math.isfinite(result) else None
 
 
 def short(value: Any, limit: int = 80) -> str:
@@ -529,18 +506,20 @@ def res_from_stack(resource: PolicyResource) -> Res:
     )
 
 
-class Stack:
-    """All resources of a stack with O(1) lookups: stack rules stay linear in the stack's size."""
+def _node(res: Res) -> Node[Res]:
+    """The stack index's view of a resource; the links read only a node group's given inputs."""
+    given = frozenset(k for k, v in entries(res.props) if v is not MISSING) if res.type == NODE_GROUP else frozenset()
+    return Node(item=res, urn=res.urn, type=res.type, parent=res.parent_urn, dependencies=tuple(res.dependencies),
+                property_dependencies={k: tuple(v) for k, v in res.property_dependencies.items()}, inputs_given=given)
+
+
+class Stack(StackIndex[Res]):
+    """All resources of a stack with O(1) lookups (the index ai_platform_finops.stack_index shares
+    with the estimator): stack rules stay linear in the stack's size."""
 
     def __init__(self, resources: Sequence[Res]) -> None:
-        self.resources = list(resources)
-        self.by_urn = {r.urn: r for r in self.resources}
-        self._by_type: dict[str, list[Res]] = {}
-        self._dependents: dict[str, list[Res]] | None = None
-        self._children: dict[str, list[Res]] | None = None
+        super().__init__(_node(r) for r in resources)
         self._indexes: dict[str, Any] = {}
-        for r in self.resources:
-            self._by_type.setdefault(r.type, []).append(r)
 
     def index(self, name: str, build: Callable[[Stack], T]) -> T:
         """The index ``build(self)``, built on first use and shared by every stack rule after it:
@@ -548,31 +527,6 @@ class Stack:
         if name not in self._indexes:
             self._indexes[name] = build(self)
         return self._indexes[name]
-
-    def of_type(self, *types: str) -> list[Res]:
-        found: list[Res] = []
-        for t in types:
-            found.extend(self._by_type.get(t, ()))
-        return found
-
-    def dependents(self, urn: str) -> list[Res]:
-        """Resources that depend on ``urn`` (directly or through a property)."""
-        if self._dependents is None:
-            index: dict[str, list[Res]] = {}
-            for r in self.resources:
-                for dep in r.all_dependencies():
-                    index.setdefault(dep, []).append(r)
-            self._dependents = index
-        return self._dependents.get(urn, [])
-
-    def children(self, urn: str) -> list[Res]:
-        if self._children is None:
-            index: dict[str, list[Res]] = {}
-            for r in self.resources:
-                if r.parent_urn:
-                    index.setdefault(r.parent_urn, []).append(r)
-            self._children = index
-        return self._children.get(urn, [])
 
 
 # --- checks ---------------------------------------------------------------------------------------

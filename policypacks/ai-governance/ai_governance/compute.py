@@ -34,11 +34,12 @@ from typing import Any
 
 from ai_platform_finops import accelerators
 from ai_platform_finops.catalog import price_table
+from ai_platform_finops.resource_types import EC2_INSTANCE
 
 from . import aws
 from .common import MISSING, UNKNOWN, Res, Stack, elements, get, number
 
-INSTANCE = "aws:ec2/instance:Instance"
+INSTANCE = EC2_INSTANCE
 SPOT_INSTANCE_REQUEST = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
 LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
 AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
@@ -181,7 +182,11 @@ class Resolved:
 
 def templates_of(stack: Stack, res: Res) -> list[Res]:
     """The launch templates (and launch configurations) in the stack that ``res`` depends on: an
-    in-stack template's id is unknown at preview, so never by id or name."""
+    in-stack template's id is unknown at preview, so never by id or name. A node group's is the
+    stack index's one link, the one the estimator prices."""
+    if res.type == aws.NODE_GROUP:
+        template = stack.launch_template_of(res)
+        return [template] if template is not None else []
     found: list[Res] = []
     for urn in res.all_dependencies():
         dep = stack.by_urn.get(urn)

@@ -9,6 +9,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ai_platform_finops import accelerators
+from ai_platform_finops.resource_types import GATEWAYS
 
 from . import aws, k8s, network
 from .common import (
@@ -615,7 +616,6 @@ INFERENCE_PROBES = resource_rule(
 
 # --- no-public-exposure ---------------------------------------------------------------------------
 
-GATEWAYS = ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1beta1:Gateway")
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ai_platform_finops.accelerators import GPU_RESOURCE
+
 from .common import MISSING, UNKNOWN, Res, elements, entries, flag, get, text
 from .helm_files import release_values
 from .k8s import DAEMON_SET, DEPLOYMENT, STATEFUL_SET, PodTemplate, Workloads, chart_name, template_from
@@ -86,7 +88,7 @@ def _ollama_gpus(values: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | N
         return {"amd.com/gpu": number}, []
     if flag(get(gpu, "mig", "enabled")):
         return {f"nvidia.com/mig-{k}": v for k, v in entries(get(gpu, "mig", "devices"))}, []
-    resource = text(get(gpu, "nvidiaResource")) or "nvidia.com/gpu"
+    resource = text(get(gpu, "nvidiaResource")) or GPU_RESOURCE
     return {resource: number}, [{"key": resource, "operator": "Exists", "effect": "NoSchedule"}]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ai_platform_finops import accelerators
+from ai_platform_finops.resource_types import HELM_RELEASE, INGRESS, NAMESPACE, SERVICE, STORAGE_CLASS  # noqa: F401 (re-exported)
 
 from .common import (
     APP_COMPONENT,
@@ -27,9 +28,7 @@ from .common import (
 )
 from .sdk_hooks import per_call_cache
 
-NAMESPACE = "kubernetes:core/v1:Namespace"
 POD = "kubernetes:core/v1:Pod"
-SERVICE = "kubernetes:core/v1:Service"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
@@ -39,9 +38,7 @@ JOB = "kubernetes:batch/v1:Job"
 CRON_JOB = "kubernetes:batch/v1:CronJob"
 HPA_TYPES = ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler")
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
-INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-HELM_CHARTS = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
+HELM_CHARTS = (HELM_RELEASE, "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
 PATCH = "Patch"
 """Suffix of the server-side-apply variants (``kubernetes:apps/v1:DeploymentPatch``)."""
 
@@ -91,7 +88,7 @@ _NO_PODS = frozenset({
     *HPA_TYPES, PDB, INGRESS, "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     "kubernetes:networking.k8s.io/v1:IngressClass", "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:storage.k8s.io/v1:StorageClass",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", STORAGE_CLASS,
     "kubernetes:scheduling.k8s.io/v1:PriorityClass", "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
     "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration",

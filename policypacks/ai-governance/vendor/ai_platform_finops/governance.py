@@ -38,7 +38,8 @@ ETHICS_POLICY_ID_PATTERN = r"^policy-\d{4}-\d{3}$"
 """An ethics policy id: ``policy-<year>-<3 digits>``, as the ethics registry numbers them."""
 ETHICS_POLICY_ID_EXAMPLE = "policy-2026-001"
 
-# Container environment set from governance facts (as in the seed design).
+# Container environment an inference service carries its governance facts in, so the running model
+# can report the version and ethics policy it was approved under.
 ENV_MODEL_VERSION = "MODEL_VERSION"
 ENV_ETHICS_POLICY_ID = "ETHICS_POLICY_ID"
 

@@ -7,10 +7,10 @@ claim template and its replica count sit (keys as in the chart's values.yaml).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .quantity import GIB, quantity
 from .values import integer, known_str, mapping
 
 
@@ -32,9 +32,6 @@ CHART_VOLUMES: dict[str, tuple[ChartVolume, ...]] = {
     ),
 }
 
-_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(Gi|G|Ti|T|Mi|M)?$")
-_GIB = {"Gi": 1.0, "G": 1e9 / 2**30, "Ti": 1024.0, "T": 1e12 / 2**30, "Mi": 1 / 1024, "M": 1e6 / 2**30, None: 1 / 2**30}
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -51,12 +48,9 @@ def _at(values: Any, path: tuple[str, ...]) -> Any:
 
 
 def gib(size: Any) -> float | None:
-    """A storage quantity (``100Gi``) in GiB; None when not a known quantity."""
-    text = known_str(size)
-    match = _SIZE.fullmatch(text) if text else None
-    if match is None:
-        return None
-    return float(match.group(1)) * _GIB[match.group(2)]
+    """A storage quantity (``100Gi``) in GiB; None when it is not a known, non-negative quantity string."""
+    found = quantity(known_str(size))
+    return None if found is None or found < 0 else found / GIB
 
 
 def claims(inputs: Mapping[str, Any]) -> list[Claim]:

@@ -31,14 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from .resource_types import AWS_LOAD_BALANCERS, GATEWAYS, HELM_RELEASES, INGRESS, SERVICE
 from .values import known_str, mapping, seq, unwrap
 
-SERVICE = "kubernetes:core/v1:Service"
-INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
-GATEWAYS = ("kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1beta1:Gateway")
-HELM_RELEASES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Release")
-AWS_LBS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
-READ_TYPES = (SERVICE, INGRESS, *GATEWAYS, *HELM_RELEASES, *AWS_LBS)
+READ_TYPES = (SERVICE, INGRESS, *GATEWAYS, *HELM_RELEASES, *AWS_LOAD_BALANCERS)
 """Resource types whose inputs the finder reads."""
 
 ALB, NLB, CLB = "ALB", "NLB", "CLB"
@@ -157,7 +153,7 @@ class _Finder:
                     cls = known_str(node.get("ingressClassName")) or known_str(node.get("className")) \
                         or known_str(annotations.get(INGRESS_CLASS))
                     self.ingress(resource, node, annotations, cls, where)
-        elif type_ in AWS_LBS:
+        elif type_ in AWS_LOAD_BALANCERS:
             kind = {"network": NLB, "gateway": NLB}.get(known_str(inputs.get("loadBalancerType")) or "application", ALB)
             internal = unwrap(inputs.get("internal")) is True
             self.found.append(LoadBalancer(resource, kind, not internal, "aws:lb LoadBalancer"))
