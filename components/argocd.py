@@ -24,7 +24,6 @@ from components.argocd_values import (
     CHART,
     CHART_REPO,
     DEFAULT_PROJECT_SPEC,
-    OS_LABEL,
     RELEASE_NAME,
     REPO_SECRET,
     ROOT_APP,
@@ -36,15 +35,10 @@ from components.argocd_values import (
     port_forward_command,
     root_application_spec,
 )
-from components.config import POOL_LABEL, ProjectConfig, StackConfig, StackSecrets, stack_file
+from components.config import ProjectConfig, stack_file
 from components.config.argocd import ARGOCD_NAMESPACE, BOOTSTRAP_PROJECT, ArgoCdConfig
 
 TYPE = "ai-platform:gitops:ArgoCd"
-
-
-def system_node_selector(cfg: StackConfig) -> dict[str, str]:
-    """The system pool's label (on kind, stacks/kind-cluster.yaml puts it on the node)."""
-    return {OS_LABEL: "linux", POOL_LABEL: cfg.system_pool.name}
 
 
 @dataclass(frozen=True)
@@ -66,25 +60,6 @@ class ArgoCdArgs:
     repo_token: pulumi.Input[str] | None = None
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What Argo CD's pods need first, e.g. the system node pool."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, secrets: StackSecrets, provider: k8s.Provider,
-                   depends_on: Sequence[pulumi.Resource] = ()) -> "ArgoCdArgs":
-        assert cfg.argocd is not None
-        return cls(
-            config=cfg.argocd,
-            is_prod=cfg.is_prod,
-            labels=cfg.tags.k8s_labels(),
-            projects=list(cfg.projects),
-            project_labels={p.name: cfg.project_tags(p.name).k8s_labels() for p in cfg.projects},
-            node_selector=system_node_selector(cfg),
-            provider=provider,
-            tolerations=[t.toleration() for t in cfg.system_pool.effective_taints],
-            protect=cfg.protect_critical,
-            admin_password_hash=secrets.argocd_admin_password_hash,
-            repo_token=secrets.gitops_repo_token,
-            depends_on=list(depends_on),
-        )
 
 
 class ArgoCd(pulumi.ComponentResource):

@@ -38,7 +38,6 @@ import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
 from components.config.cluster import ClusterConfig, ClusterMode, NodePoolConfig
-from components.config.stack import StackConfig
 from components.network import Network
 from components.node_pool import NodePool, NodePoolArgs
 
@@ -77,19 +76,6 @@ class ClusterArgs:
     is_prod: bool
     network: Network | None = None
     node_pools: Sequence[NodePoolPlan] = field(default_factory=list)
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, network: Network | None) -> "ClusterArgs":
-        return cls(
-            config=cfg.cluster,
-            environment=cfg.environment.value,
-            region=cfg.region,
-            tags=cfg.tags.aws_tags(),
-            protect=cfg.protect_critical,
-            is_prod=cfg.is_prod,
-            network=network,
-            node_pools=[NodePoolPlan(p, cfg.pool_tags(p).aws_tags()) for p in cfg.node_pools] if not cfg.is_local else [],
-        )
 
     @property
     def public_endpoint_cidrs(self) -> list[str] | None:

@@ -49,7 +49,6 @@ from components.config.cluster import (
     NodePoolConfig,
     Taint,
 )
-from components.config.stack import StackConfig
 from components.node_pool import CA_PREFIX
 
 NAMESPACE = "kube-system"
@@ -131,23 +130,6 @@ class ClusterAddonsArgs:
     monitoring_crds: Sequence[pulumi.Resource] = ()
     """The release installing the Prometheus Operator's CRDs, when there is one: the DCGM exporter's
     ServiceMonitor is turned on and waits for it."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, cluster: Cluster,
-                   monitoring_crds: Sequence[pulumi.Resource] = ()) -> "ClusterAddonsArgs":
-        if cfg.region is None and not cfg.is_local:
-            raise ValueError("cluster add-ons need aws:region")
-        return cls(
-            config=cfg.addons,
-            cluster=cluster,
-            region=cfg.region,
-            kubernetes_version=cfg.cluster.version,
-            system_pool=cfg.system_pool,
-            gpu_pools=cfg.gpu_pools,
-            tags=cfg.tags.aws_tags(),
-            finops_label_prefix=cfg.finops.tag_prefix,
-            monitoring_crds=tuple(monitoring_crds),
-        )
 
 
 class ClusterAddons(pulumi.ComponentResource):

@@ -48,7 +48,6 @@ import datetime as dt
 from ai_platform_finops.budgets import tag_filter_expression
 from ai_platform_finops.tags import FinOpsTags, required_keys
 
-from components.config import StackConfig
 from components.config.finops import AnomalyDetectionConfig, AnomalyFrequency, BudgetsConfig, CostAllocationTagsMode
 
 PUBLISHERS = ("budgets.amazonaws.com", "costalerts.amazonaws.com")
@@ -81,22 +80,6 @@ class CostControlsArgs:
     """protect=True on the budgets, and protect plus retain_on_delete on the alert key (prod)."""
     today: dt.date | None = None
     """The end of the window Cost Explorer is asked about (None: today)."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, name_prefix: str) -> "CostControlsArgs":
-        if cfg.budgets is None or cfg.is_local:
-            raise ValueError("cost controls need an AWS stack with a budgets section")
-        projects = {name: cfg.project_tags(name) for name in cfg.budgets.monthly_limits_usd}
-        return cls(
-            name_prefix=name_prefix,
-            region=cfg.region or "us-east-1",
-            tags=cfg.tags,
-            project_tags=projects,
-            budgets=cfg.budgets,
-            cost_allocation_tags=cfg.finops.cost_allocation_tags,
-            anomaly_detection=cfg.finops.anomaly_detection,
-            protect_budgets=cfg.protect_critical,
-        )
 
     @property
     def project_tag_key(self) -> str:

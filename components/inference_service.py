@@ -58,7 +58,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetSpecArgsDict
 
 from ai_platform_finops.tags import FinOpsTags
 
-from .config import GPU_RESOURCE, InferenceServiceConfig, NodePoolConfig, StackConfig
+from .config import GPU_RESOURCE, InferenceServiceConfig, NodePoolConfig
 from .config.services import MODEL_CACHE_ENV, ServiceResources
 from .k8s_manifest import engine_form
 from .observability.metrics import autoscaling_metric
@@ -103,29 +103,6 @@ class InferenceServiceArgs:
     """What the pods need first, e.g. the namespace's quota and limit range, and metrics-server."""
     skip_await: bool = False
     """``pulumi.com/skipAwait`` on the Deployment: its pool may sit at zero (non-prod GPU pools)."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, service: InferenceServiceConfig, namespace: pulumi.Input[str],
-                   depends_on: Sequence[pulumi.Resource] = ()) -> "InferenceServiceArgs":
-        pool = cfg.pool(service.node_pool)
-        if pool is None:  # the config contract rejects this before any resource; never guess a pool
-            raise ValueError(f"service {service.name!r}: unknown node pool {service.node_pool!r}")
-        return cls(
-            service=service,
-            pool=pool,
-            tags=cfg.project_tags(service.project),
-            governance_prefix=cfg.finops.effective_governance_prefix,
-            namespace=namespace,
-            spread_across_zones=cfg.is_prod,
-            depends_on=tuple(depends_on),
-            skip_await=may_sit_at_zero(cfg, pool),
-        )
-
-
-def may_sit_at_zero(cfg: StackConfig, pool: NodePoolConfig) -> bool:
-    """A non-prod GPU pool with no node for a while (minSize 0, or an off-peak schedule to zero)."""
-    return (not cfg.is_prod and pool.is_gpu
-            and (pool.min_size == 0 or pool.schedule(cfg.environment.value) is not None))
 
 
 # --- pure rendering --------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import pulumi_aws as aws
 
 from components.config.cluster import NatGatewayMode, NetworkConfig, NetworkMode
 from components.config.loader import stack_file
-from components.config.stack import StackConfig
 
 
 def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -71,14 +70,6 @@ class NetworkArgs:
     """For the S3 gateway endpoint's service name."""
     instance_types: tuple[str, ...] = ()
     """Every node pool's instance types: each subnet's zone must offer all of them."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig) -> "NetworkArgs":
-        if cfg.network is None:
-            raise ValueError("the stack has no network section")
-        types = tuple(dict.fromkeys(t for pool in cfg.node_pools for t in pool.instance_types))
-        return cls(config=cfg.network, cluster_name=cfg.cluster.name, is_prod=cfg.is_prod, tags=cfg.tags.aws_tags(),
-                   region=cfg.region or "us-east-1", instance_types=types)
 
     @property
     def nat_mode(self) -> NatGatewayMode:

@@ -23,10 +23,8 @@ from pulumi_kubernetes.networking.v1 import NetworkPolicyPeerArgsDict, NetworkPo
 
 from ai_platform_finops.tags import FinOpsTags
 
-from .config import GPU_RESOURCE, ProjectConfig, StackConfig
-from .config.argocd import ARGOCD_NAMESPACE
+from .config import GPU_RESOURCE, ProjectConfig
 from .k8s_manifest import engine_form
-from .observability.values import NAMESPACE as MONITORING_NAMESPACE
 from .metadata import NAMESPACE_NAME_LABEL, governance_key, namespace_labels, tenancy_labels
 
 TYPE = "ai-platform:tenancy:ProjectNamespace"
@@ -42,17 +40,6 @@ class ProjectNamespaceArgs:
     """Namespaces the default-deny policy admits."""
     governance_prefix: str = ""
     """Where the opt-out reason annotation goes (``<prefix>/network-policy-opt-out``)."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, project: ProjectConfig) -> "ProjectNamespaceArgs":
-        admitted = list(project.allowed_ingress_namespaces)
-        if cfg.argocd is not None and cfg.argocd.enabled and ARGOCD_NAMESPACE not in admitted:
-            admitted.append(ARGOCD_NAMESPACE)
-        # Prometheus scrapes the model servers' /metrics (their ServiceMonitors) from the monitoring namespace.
-        if cfg.observability.enabled and not cfg.is_local and MONITORING_NAMESPACE not in admitted:
-            admitted.append(MONITORING_NAMESPACE)
-        return cls(project=project, tags=cfg.project_tags(project.name), network_policy=project.network_policy,
-                   ingress_namespaces=tuple(admitted), governance_prefix=cfg.finops.effective_governance_prefix)
 
 
 # --- pure rendering --------------------------------------------------------------------------

@@ -23,10 +23,9 @@ from hypothesis import strategies as st
 
 from ai_platform_finops.catalog import gpu_count
 from components.config import GPU_PRESENT_LABEL, GPU_RESOURCE, ConfigError, StackConfig, validate_flat_config
-from components.inference_service import InferenceServiceArgs
 from components.inference_service import manifests as service_manifests
-from components.project_namespace import ProjectNamespaceArgs
 from components.project_namespace import manifests as project_manifests
+from program.args import inference_service_args, project_namespace_args
 from preflight.engine import SECRET_SIG, SIG_KEY, RecordedResource
 from tests.support import STACKS, preview, stack_source
 
@@ -282,9 +281,9 @@ def test_any_accepted_service_config_renders_schema_valid_objects_with_whole_lim
     cfg = result
     version = cfg.cluster.version
     service = cfg.services[0]
-    args = dataclasses.replace(InferenceServiceArgs.from_stack(cfg, service, namespace=service.project),
+    args = dataclasses.replace(inference_service_args(cfg, service, namespace=service.project),
                                spread_across_zones=edits["prod_placement"])
-    objects = service_manifests(args) + project_manifests(ProjectNamespaceArgs.from_stack(cfg, cfg.projects[0]))
+    objects = service_manifests(args) + project_manifests(project_namespace_args(cfg, cfg.projects[0]))
     for obj in objects:
         try:
             schema_check(obj, version)

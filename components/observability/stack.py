@@ -23,14 +23,11 @@ from components.config.observability import (KUBE_PROMETHEUS_STACK_REPO, OPENCOS
                                              ObservabilityConfig, ScaleSignal)
 from components.config.cluster import NodePoolConfig
 from components.config.services import InferenceServiceConfig
-from components.config.stack import StackConfig
 from components.inference_service import PORT_NAME
 from components.metadata import selector_labels
 
 from .alertmanager import alertmanager_config, uses_sns
-from .rules import rule_groups
-from .thresholds import Thresholds, stack_thresholds
-from .dashboards import DASHBOARD_LABEL_VALUE, configmap_data, dashboards
+from .dashboards import DASHBOARD_LABEL_VALUE, configmap_data
 from .metrics import server_metrics
 from .values import (ADAPTER_RELEASE, DASHBOARD_LABEL, NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, adapter_values, kps_values,
                      opencost_values, storage_class_manifest)
@@ -94,22 +91,6 @@ class ObservabilityArgs:
     """The FinOps alert topic (SNS receivers), as an ARN known at preview."""
     namespace_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
     """What the ServiceMonitors wait for: the tenants' namespaces."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, cluster: Cluster, stack: str, thresholds: Thresholds | None = None,
-                   alert_topic_arn: pulumi.Input[str] | None = None,
-                   namespace_dependencies: Sequence[pulumi.Resource] = ()) -> "ObservabilityArgs":
-        limits = thresholds if thresholds is not None else stack_thresholds(stack)
-        return cls(
-            config=cfg.observability, cluster=cluster, stack=stack, is_prod=cfg.is_prod,
-            kubernetes_version=cfg.cluster.version, region=cfg.region,
-            system_pool=cfg.system_pool, services=cfg.services, projects=[p.name for p in cfg.projects],
-            finops_label_prefix=cfg.finops.tag_prefix, tags=cfg.tags.aws_tags(), labels=cfg.tags.k8s_labels(),
-            groups=rule_groups(cfg, limits),
-            dashboards=dashboards(cfg, limits),
-            alert_topic_arn=alert_topic_arn,
-            namespace_dependencies=list(namespace_dependencies),
-        )
 
 
 class Observability(pulumi.ComponentResource):

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.argocd import system_node_selector
+from program.args import system_node_selector
 from components.argocd_values import (
     CHART,
     CHART_REPO,
