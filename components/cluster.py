@@ -37,7 +37,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
-from components.config.cluster import ClusterConfig, ClusterMode, NodePoolConfig
+from components.config.cluster import ClusterConfig, ClusterMode
+from components.config.node_pools import NodePoolConfig
 from components.network import Network
 from components.node_pool import NodePool, NodePoolArgs
 

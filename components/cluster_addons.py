@@ -33,19 +33,21 @@ import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
 from components.cluster import Cluster, assume_role_policy
-from components.config.cluster import (
+from components.config.addons import (
     CLUSTER_AUTOSCALER_REPO,
     DCGM_EXPORTER_REPO,
-    GPU_PRESENT_LABEL,
     METRICS_SERVER_REPO,
-    NVIDIA_DEVICE_PLUGIN_FROM_CHART,
-    NVIDIA_DEVICE_PLUGIN_LABEL,
     NVIDIA_DEVICE_PLUGIN_REPO,
-    POOL_LABEL,
     AddonsConfig,
     AutoscalerExpander,
+)
+from components.config.cluster import ClusterMode
+from components.config.node_pools import (
+    GPU_PRESENT_LABEL,
+    NVIDIA_DEVICE_PLUGIN_FROM_CHART,
+    NVIDIA_DEVICE_PLUGIN_LABEL,
+    POOL_LABEL,
     CapacityType,
-    ClusterMode,
     NodePoolConfig,
     Taint,
 )

@@ -23,7 +23,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.config.cluster import NatGatewayMode, NetworkConfig, NetworkMode
+from components.config.network import NatGatewayMode, NetworkConfig, NetworkMode
 from components.config.loader import stack_file
 
 

@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.config.cluster import AmiType, NodePoolConfig, OffPeakSchedule
+from components.config.node_pools import AmiType, NodePoolConfig, OffPeakSchedule
 
 CA_PREFIX = "k8s.io/cluster-autoscaler"
 NODE_TEMPLATE = f"{CA_PREFIX}/node-template"

@@ -14,7 +14,7 @@ from components.cluster_addons import ClusterAddonsArgs
 from components.config import POOL_LABEL, InferenceServiceConfig, NodePoolConfig, ProjectConfig, StackConfig, StackSecrets
 from components.config.argocd import ARGOCD_NAMESPACE
 from components.cost_controls import CostControlsArgs
-from components.inference_service import InferenceServiceArgs
+from components.inference.args import InferenceServiceArgs
 from components.network import Network, NetworkArgs
 from components.observability.dashboards import dashboards
 from components.observability.rules import rule_groups

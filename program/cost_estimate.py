@@ -31,7 +31,7 @@ from ai_platform_finops.load_balancers import HELM_RELEASES
 
 from components.config import ClusterMode, NetworkMode, StackConfig
 from components.observability.values import KPS_RELEASE, kps_values, storage_class_manifest
-from components.config.cluster import NatGatewayMode
+from components.config.network import NatGatewayMode
 
 SCHEDULE = "aws:autoscaling/schedule:Schedule"
 RELEASE = "kubernetes:helm.sh/v3:Release"

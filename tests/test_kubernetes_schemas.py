@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from ai_platform_finops.catalog import gpu_count
 from components.config import GPU_PRESENT_LABEL, GPU_RESOURCE, ConfigError, StackConfig, validate_flat_config
-from components.inference_service import manifests as service_manifests
+from components.inference.render import manifests as service_manifests
 from components.project_namespace import manifests as project_manifests
 from program.args import inference_service_args, project_namespace_args
 from preflight.engine import SECRET_SIG, SIG_KEY, RecordedResource

@@ -10,18 +10,10 @@ from pydantic import Field
 from ai_platform_finops.tags import FinOpsTags
 
 from .base import ConfigModel, Environment, quantity_value
-from .cluster import (
-    MAX_AWS_TAG_KEY,
-    EndpointAccess,
-    CapacityType,
-    is_private_range,
-    AddonsConfig,
-    ClusterConfig,
-    ClusterMode,
-    NetworkConfig,
-    NetworkMode,
-    NodePoolConfig,
-)
+from .addons import AddonsConfig
+from .cluster import ClusterConfig, ClusterMode, EndpointAccess, is_private_range
+from .network import NetworkConfig, NetworkMode
+from .node_pools import MAX_AWS_TAG_KEY, CapacityType, NodePoolConfig
 from .argocd import RESERVED_PROJECT_NAMES, ArgoCdConfig
 from components.observability.metrics import missing_metric
 

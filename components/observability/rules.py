@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from ai_platform_finops import catalog, rates
 from ai_platform_finops.observability import DRIFT, QUALITY_MAX, QUALITY_MIN, SLO_FAST, SLO_SLOW
-from components.config.cluster import CapacityType, NodePoolConfig
+from components.config.node_pools import CapacityType, NodePoolConfig
 from components.config.services import InferenceServiceConfig
 from components.config.stack import StackConfig
 

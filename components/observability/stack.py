@@ -21,9 +21,9 @@ from ai_platform_finops.tags import STANDARD_KEYS
 from components.cluster import Cluster, assume_role_policy
 from components.config.observability import (KUBE_PROMETHEUS_STACK_REPO, OPENCOST_REPO, PROMETHEUS_ADAPTER_REPO,
                                              ObservabilityConfig, ScaleSignal)
-from components.config.cluster import NodePoolConfig
+from components.config.node_pools import NodePoolConfig
 from components.config.services import InferenceServiceConfig
-from components.inference_service import PORT_NAME
+from components.inference.args import PORT_NAME
 from components.metadata import selector_labels
 
 from .alertmanager import alertmanager_config, uses_sns

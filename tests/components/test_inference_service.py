@@ -9,7 +9,7 @@ import pytest
 
 from components.config import NodePoolConfig
 from components.config.services import ServiceResources
-from components.inference_service import container_resources, gpu_quantity, tolerations
+from components.inference.resources import container_resources, gpu_quantity, tolerations
 from preflight.engine import Recording
 from tests.support import STACKS, one, preview, recorded
 

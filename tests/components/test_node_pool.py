@@ -7,7 +7,7 @@ import pytest
 from ai_platform_finops.catalog import gpu_specs
 from ai_platform_finops.tags import label_value_problem
 from components.config import ACCELERATOR_LABEL, GPU_PRESENT_LABEL, NVIDIA_DEVICE_PLUGIN_LABEL, POOL_LABEL
-from components.config.cluster import accelerator_label_value
+from components.config.node_pools import accelerator_label_value
 from preflight.engine import UNKNOWN
 from preflight.engine import RecordedResource
 from tests.components.cluster_support import config, of_type, pool, recorded

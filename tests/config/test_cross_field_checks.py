@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from components.config import ConfigError, validate_flat_config
-from components.config.cluster import NetworkConfig
+from components.config.network import NetworkConfig
 from components.config.services import ModelConfig
 from tests.support import ConfigEdit, stack_source
 
