@@ -18,16 +18,22 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+from ai_platform_finops.catalog import gpu_count
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from ai_platform_finops.catalog import gpu_count
-from components.config import GPU_PRESENT_LABEL, GPU_RESOURCE, ConfigError, StackConfig, validate_flat_config
+from components.config import (
+    GPU_PRESENT_LABEL,
+    GPU_RESOURCE,
+    ConfigError,
+    StackConfig,
+    validate_flat_config,
+)
 from components.inference.render import manifests as service_manifests
 from components.project_namespace import manifests as project_manifests
-from program.args import inference_service_args, project_namespace_args
 from preflight.engine import SECRET_SIG, SIG_KEY, RecordedResource
-from tests.support import STACKS, preview, stack_source
+from program.args import inference_service_args, project_namespace_args
+from tests.support.fixtures import STACKS, preview, stack_source
 
 P = "ai-platform:"
 

@@ -3,7 +3,7 @@
 import pytest
 
 from preflight.engine import Recording
-from tests.support import STACKS, recorded
+from tests.support.fixtures import STACKS, recorded
 
 
 @pytest.fixture

@@ -9,8 +9,16 @@ import pytest
 
 from components.cluster_addons import expander_priorities
 from components.config import GPU_PRESENT_LABEL, NVIDIA_DEVICE_PLUGIN_LABEL, POOL_LABEL
-from tests.components.cluster_support import P, by_name, config, of_type, pool, provider_urn, recorded
-from tests.support import AWS_STACKS, STACKS, one, preview
+from tests.support.fixtures import (
+    AWS_STACKS,
+    STACKS,
+    P,
+    config,
+    pool,
+    preview,
+    recorded,
+)
+from tests.support.recordings import by_name, of_type, one, provider_urn
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DEVICE_PLUGIN = "cluster-addons-nvidia-device-plugin"

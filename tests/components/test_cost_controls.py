@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 import pytest
-
 from ai_platform_finops.tags import required_keys
+
 from components.config.finops import CostAllocationTagsMode
 from components.cost_controls import endpoint_slug
 from preflight import invokes
-from preflight.engine import UNKNOWN, Recording, RecordedResource
-from tests.components.cluster_support import config as config_of, errors
-from tests.support import AWS_STACKS, ConfigEdit, preview, recorded
+from preflight.engine import UNKNOWN, RecordedResource, Recording
+from tests.support.fixtures import AWS_STACKS, ConfigEdit, errors, preview, recorded
+from tests.support.fixtures import config as config_of
 
 PREFIX = "finops.apexlogic.com"
 COMPONENT = "ai-platform:finops:CostControls"

@@ -13,15 +13,24 @@ from typing import Any
 
 import pulumi
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from components.argocd_values import LOCAL_DOMAIN, get_path
 from components.cluster import SECRETS_KEY_ACTIONS
 from components.config.stack import config_warnings
 from components.network import usable_zone_ids
 from preflight import invokes
-from tests.components.cluster_support import P, by_name, config, errors, of_type, pool
-from tests.support import AWS_STACKS, one, preview, recorded
+from tests.support.fixtures import (
+    AWS_STACKS,
+    P,
+    config,
+    errors,
+    pool,
+    preview,
+    recorded,
+)
+from tests.support.recordings import by_name, of_type, one
 
 SUBNET = "aws:ec2/subnet:Subnet"
 KMS = "aws:kms/key:Key"
@@ -75,11 +84,11 @@ def test_too_few_zones_offering_the_pools_fail_with_one_line_naming_the_zones():
 
 def test_too_few_zones_exit_2_with_the_one_line_in_preflight(tmp_path, capsys):
     from preflight.cli import main
-    from tests.support import ROOT
+    from tests.support.fixtures import PROJECT, ROOT
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    prod = (ROOT / "stacks" / "Pulumi.prod.yaml").read_text()
+    prod = (PROJECT / "stacks" / "Pulumi.prod.yaml").read_text()
     (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(prod.replace("    azCount: 3\n", "    azCount: 6\n"))
     assert main(["preview", "--stack", "prod", "--no-policy", "--project-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -9,11 +9,15 @@ import pytest
 
 from components.config import NodePoolConfig
 from components.config.services import ServiceResources
-from components.inference.resources import container_resources, gpu_quantity, tolerations
+from components.inference.resources import (
+    container_resources,
+    gpu_quantity,
+    tolerations,
+)
 from preflight.engine import Recording
-from tests.support import STACKS, one, preview, recorded
+from tests.support.fixtures import P, preview, recorded
+from tests.support.recordings import one
 
-P = "ai-platform:"
 COMPONENT = "ai-platform:inference:InferenceService"
 SA = "kubernetes:core/v1:ServiceAccount"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -8,22 +8,13 @@ import pulumi
 import pytest
 
 import preflight.engine as engine
-from components.config import ConfigError, validate_flat_config
+from components.config import validate_flat_config
 from preflight.engine import Recording
-from tests.support import ConfigEdit, preview, stack_source
-
-P = "ai-platform:"
+from tests.support.fixtures import ConfigEdit, P, errors, preview, stack_source
 
 
 def service(config: dict[str, Any], index: int = 0) -> dict[str, Any]:
     return config[P + "services"][index]
-
-
-def errors(stack: str, edit: ConfigEdit) -> list[str]:
-    source = stack_source(stack, edit)
-    with pytest.raises(ConfigError) as caught:
-        validate_flat_config(source.config, source.project, source.source)
-    return str(caught.value).splitlines()
 
 
 def capture_recordings(monkeypatch: pytest.MonkeyPatch) -> list[Recording]:

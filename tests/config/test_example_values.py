@@ -6,9 +6,13 @@ import pytest
 from pulumi.runtime.mocks import MockMonitor, Mocks
 
 from components.config import ConfigError, validate_flat_config
-from components.config.examples import example_reason, example_value_problems, is_real_engine
+from components.config.examples import (
+    example_reason,
+    example_value_problems,
+    is_real_engine,
+)
 from preflight.engine import run_program
-from tests.support import AWS_STACKS, ROOT, stack_source
+from tests.support.fixtures import AWS_STACKS, ROOT, stack_source
 
 
 def _for_real(stack: str, edit=None) -> list[str]:

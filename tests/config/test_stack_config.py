@@ -6,21 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, StackConfig, validate_flat_config
-from tests.support import STACKS, ConfigEdit, stack_source
-
-P = "ai-platform:"
-
-
-def load(stack: str, edit: ConfigEdit | None = None) -> StackConfig:
-    source = stack_source(stack, edit)
-    return validate_flat_config(source.config, source.project, source.source)
-
-
-def errors(stack: str, edit: ConfigEdit) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load(stack, edit)
-    return str(caught.value).splitlines()
+from components.config import ConfigError, validate_flat_config
+from tests.support.fixtures import STACKS, P, errors, load, stack_source
 
 
 def test_stacks_exist():
