@@ -42,6 +42,8 @@ from components.config.node_pools import NodePoolConfig
 from components.network import Network
 from components.node_pool import NodePool, NodePoolArgs
 
+TYPE = "ai-platform:cluster:Cluster"
+
 PRE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 """Add-ons nodes need before they can become Ready (or, for pod identity, before pods start)."""
 POST_COMPUTE_ADDONS = ("coredns",)
@@ -62,21 +64,31 @@ class NodePoolPlan:
     """One node pool to create, with the FinOps tags its nodes are billed under."""
 
     config: NodePoolConfig
+    """The pool's config section."""
     tags: Mapping[str, str]
+    """The AWS tags of the pool's nodes (its project's FinOps tags, or the stack's)."""
 
 
 @dataclass(frozen=True)
 class ClusterArgs:
+    """Cluster's inputs: the cluster section, the network it runs in and the node pools to create."""
+
     config: ClusterConfig
+    """The stack's ``cluster`` section: mode, version, endpoint access, logs, principals."""
     environment: str
+    """The stack's environment (dev, staging, prod, local): off-peak schedules depend on it."""
     region: str | None
+    """The AWS region (None only in kubeconfig mode)."""
     tags: Mapping[str, str]
     """The stack's FinOps AWS tags, for the cluster, its key, roles and logs."""
     protect: bool
     """protect=True on the EKS cluster and its KMS key (the key is also retained on delete)."""
     is_prod: bool
+    """Prod rules: a public endpoint needs CIDRs, and control-plane logs are kept 365 days (30 elsewhere)."""
     network: Network | None = None
+    """The VPC the cluster and its nodes use (None: existing cluster or kubeconfig mode)."""
     node_pools: Sequence[NodePoolPlan] = field(default_factory=list)
+    """The node pools to create, in config order (empty in kubeconfig mode)."""
 
     @property
     def public_endpoint_cidrs(self) -> list[str] | None:
@@ -141,6 +153,7 @@ def kubeconfig_for_eks(name: str, endpoint: str, ca_data: str, region: str | Non
 
 class Cluster(pulumi.ComponentResource):
     mode: ClusterMode
+    """The cluster mode this stack uses (create, existing or kubeconfig)."""
     name: pulumi.Output[str]
     """The cluster's name (an Output of the EKS cluster when created here)."""
     config_name: str
@@ -148,16 +161,20 @@ class Cluster(pulumi.ComponentResource):
     provider: kubernetes.Provider
     """The one Kubernetes provider: pass it explicitly to every Kubernetes resource."""
     eks_cluster: aws.eks.Cluster | None
+    """The EKS cluster ('create' only)."""
     kms_key: aws.kms.Key | None
+    """The secrets-encryption KMS key ('create' only)."""
     node_role: aws.iam.Role | None
+    """The IAM role every node pool's nodes take (None in kubeconfig mode)."""
     node_pools: dict[str, NodePool]
+    """The NodePool components by pool name."""
     kubeconfig: pulumi.Output[str] | None
     """A secret kubeconfig for EKS (``aws eks get-token``); None in kubeconfig mode."""
     private_api_ingress: list[aws.vpc.SecurityGroupIngressRule]
     """443/tcp to the private endpoint from ``privateAccessCidrs`` and, when private, ``runnerCidrs`` ('create' only)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:cluster:Cluster", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         config = args.config
         self.mode = config.mode
         self.config_name = config.name

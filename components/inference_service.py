@@ -46,10 +46,15 @@ class InferenceService(pulumi.ComponentResource):
     """One governed model server. Pass the cluster's Kubernetes provider in ``opts``; children inherit it."""
 
     service_account: k8s.core.v1.ServiceAccount
+    """The pods' ServiceAccount."""
     deployment: k8s.apps.v1.Deployment
+    """The model server's Deployment (the HPA owns its scale)."""
     service: k8s.core.v1.Service
+    """The ClusterIP Service in front of it."""
     hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler
+    """Its HorizontalPodAutoscaler."""
     pdb: k8s.policy.v1.PodDisruptionBudget | None
+    """Its PodDisruptionBudget (None below two replicas)."""
     url: pulumi.Output[str]
     """The in-cluster URL, http://<service>.<namespace>.svc.cluster.local:<port>."""
 

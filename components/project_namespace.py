@@ -32,10 +32,14 @@ TYPE = "ai-platform:tenancy:ProjectNamespace"
 
 @dataclass(frozen=True)
 class ProjectNamespaceArgs:
+    """ProjectNamespace's inputs: one project and the namespaces its fence admits."""
+
     project: ProjectConfig
+    """The project's config: name, owner, quota, allowed ingress and egress."""
     tags: FinOpsTags
     """The project's FinOps tags (its own cost center and owner when set)."""
     network_policy: bool = True
+    """The default-deny NetworkPolicy (False: the project opted out, with a reason)."""
     ingress_namespaces: tuple[str, ...] = ()
     """Namespaces the default-deny policy admits."""
     governance_prefix: str = ""
@@ -143,9 +147,13 @@ class ProjectNamespace(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     """The namespace name, from the Namespace resource (depend on it through this value)."""
     ns: k8s.core.v1.Namespace
+    """The Namespace (FinOps labels, Pod Security Admission level)."""
     quota: k8s.core.v1.ResourceQuota
+    """The ResourceQuota (GPUs, CPU and memory requests, memory limits)."""
     limit_range: k8s.core.v1.LimitRange
+    """The LimitRange with container defaults."""
     network_policy: k8s.networking.v1.NetworkPolicy | None
+    """The default-deny NetworkPolicy (None when the project opted out)."""
 
     def __init__(self, name: str, args: ProjectNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)

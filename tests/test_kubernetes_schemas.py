@@ -309,11 +309,11 @@ def test_any_accepted_service_config_renders_schema_valid_objects_with_whole_lim
     assert f"limits.{GPU_RESOURCE}" not in quota
 
 
-def test_the_gpu_property_catches_the_seed_designs_manifest():
-    seed = {"spec": {"template": {"spec": {"containers": [{"resources": {
+def test_the_gpu_property_catches_a_fractional_request_under_a_whole_limit():
+    split = {"spec": {"template": {"spec": {"containers": [{"resources": {
         "requests": {GPU_RESOURCE: "0.5"}, "limits": {GPU_RESOURCE: "1"}}}]}}}}
     with pytest.raises(AssertionError):
-        assert_whole_limited_gpus(seed, 1)
+        assert_whole_limited_gpus(split, 1)
     request_only = {"spec": {"template": {"spec": {"containers": [{"resources": {"requests": {GPU_RESOURCE: "1"}}}]}}}}
     with pytest.raises(AssertionError):
         assert_whole_limited_gpus(request_only, 1)

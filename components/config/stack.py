@@ -269,7 +269,7 @@ def _quota_problems(cfg: StackConfig) -> list[Problem]:
     return problems
 
 
-# --- Argo CD (issue 6): checks between the argocd section and the rest of the stack -------------
+# --- Argo CD: checks between the argocd section and the rest of the stack -------------
 
 REDIS_HA_NODES = 3
 """redis-ha runs 3 Redis and 3 HAProxy pods with hard anti-affinity: one per node."""
@@ -306,7 +306,7 @@ def _argocd_problems(cfg: StackConfig) -> list[Problem]:
     return problems
 
 
-# --- cluster: network, cluster, node pools and add-ons (issue 3) ---------------------------
+# --- cluster: network, cluster, node pools and add-ons -------------------------------------
 
 def cluster_problems(cfg: StackConfig) -> list[Problem]:
     """Checks spanning the network, cluster, nodePools and addons sections."""

@@ -26,11 +26,13 @@ class InferenceServiceArgs:
     """Everything one InferenceService needs, already resolved from the stack config."""
 
     service: InferenceServiceConfig
+    """The service's config: model image, resources, replicas, probes, governance."""
     pool: NodePoolConfig
     """The node pool named by ``service.node_pool``: the source of tolerations and nodeSelector."""
     tags: FinOpsTags
     """The FinOps tags of the service's project."""
     governance_prefix: str
+    """Where the governance annotations go (``<prefix>/...``)."""
     namespace: pulumi.Input[str]
     """The project's namespace (pass ProjectNamespace.namespace so the Deployment waits for it)."""
     spread_across_zones: bool = False

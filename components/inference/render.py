@@ -29,12 +29,19 @@ class Rendered:
     """The typed inputs of every child, as the component passes them."""
 
     metadata: ObjectMetaArgsDict
+    """Name, namespace and labels of the ServiceAccount, Service, HPA and PDB."""
     deployment_metadata: ObjectMetaArgsDict
+    """The Deployment's metadata: the same plus its governance annotations."""
     automount_service_account_token: bool
+    """Whether pods get an API token (off unless the service asks)."""
     deployment: DeploymentSpecArgsDict
+    """The Deployment spec."""
     service: ServiceSpecArgsDict
+    """The ClusterIP Service spec."""
     hpa: HorizontalPodAutoscalerSpecArgsDict
+    """The ``autoscaling/v2`` HorizontalPodAutoscaler spec."""
     pdb: PodDisruptionBudgetSpecArgsDict | None
+    """The PodDisruptionBudget spec (None below two replicas)."""
 
 
 def render(args: InferenceServiceArgs) -> Rendered:

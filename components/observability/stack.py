@@ -32,6 +32,8 @@ from .metrics import server_metrics
 from .values import (ADAPTER_RELEASE, DASHBOARD_LABEL, NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, adapter_values, kps_values,
                      opencost_values, storage_class_manifest)
 
+TYPE = "ai-platform:observability:Observability"
+
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
@@ -68,17 +70,28 @@ def sns_publish_policy(topic_arn: str, region: str) -> str:
 
 @dataclass(frozen=True)
 class ObservabilityArgs:
+    """Observability's inputs: the observability section, the workloads it watches and the generated rules."""
+
     config: ObservabilityConfig
+    """The stack's ``observability`` section: chart versions, sizes, retention, receivers."""
     cluster: Cluster
+    """The cluster: its provider, name and mode (EBS CSI and pod identity on EKS)."""
     stack: str
     """The stack's name: picks its policy pack config, where the evaluation thresholds are."""
     is_prod: bool
+    """Prod: persistent volumes by default, kept on delete, and prod-sized values."""
     kubernetes_version: str
+    """The control plane's minor version: picks the EBS CSI add-on version."""
     region: str | None
+    """The AWS region of the SNS receivers."""
     system_pool: NodePoolConfig
+    """Where the monitoring stack runs (its label and taints)."""
     services: Sequence[InferenceServiceConfig]
+    """The inference services: one ServiceMonitor each."""
     projects: Sequence[str]
+    """The tenant projects' names: Alertmanager routes each project's alerts to its owner."""
     finops_label_prefix: str
+    """The FinOps label prefix the metrics carry."""
     tags: Mapping[str, str]
     """FinOps AWS tags for the IAM roles, associations and the add-on."""
     labels: Mapping[str, str]
@@ -94,15 +107,23 @@ class ObservabilityArgs:
 
 
 class Observability(pulumi.ComponentResource):
+    """The monitoring stack (see the module docstring). Outputs:"""
+
     kube_prometheus_stack: kubernetes.helm.v3.Release
+    """The kube-prometheus-stack release (Prometheus, Alertmanager, Grafana, the Operator's CRDs)."""
     opencost: kubernetes.helm.v3.Release
+    """The OpenCost release."""
     prometheus_adapter: kubernetes.helm.v3.Release | None
+    """The prometheus-adapter release (None when every service scales on CPU)."""
     rules: kubernetes.apiextensions.CustomResource
+    """The generated PrometheusRule."""
     storage_class: kubernetes.storage.v1.StorageClass | None
+    """The encrypted gp3 StorageClass of the persistent volumes (None when not persistent)."""
     ebs_csi: aws.eks.Addon | None
+    """The EBS CSI driver add-on (None when not persistent)."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:observability:Observability", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         self._args = args
         obs = args.config
         k8s = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)

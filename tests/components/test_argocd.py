@@ -1,4 +1,4 @@
-"""Argo CD (issue 6): chart values per environment, the GitOps custom resources, wiring and secrets."""
+"""Argo CD: chart values per environment, the GitOps custom resources, wiring and secrets."""
 
 from __future__ import annotations
 

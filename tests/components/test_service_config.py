@@ -98,12 +98,12 @@ def test_gpus_are_whole_numbers_never_floats_strings_or_booleans(gpus):
         "stacks/Pulumi.dev.yaml: services[0].resources.gpus: Input should be a valid integer")
 
 
-def test_the_seed_designs_request_limit_split_cannot_be_written():
-    # The seed manifest asked for requests nvidia.com/gpu "0.5" under limits "1": there is no key for it.
-    def seed(c: dict[str, Any]) -> None:
+def test_a_gpu_request_below_its_limit_cannot_be_written():
+    # requests nvidia.com/gpu "0.5" under limits "1" (a fractional, split request): there is no key for it.
+    def split(c: dict[str, Any]) -> None:
         service(c)["resources"].update(requests={"nvidia.com/gpu": "0.5"}, limits={"nvidia.com/gpu": "1"})
 
-    assert errors("dev", seed) == [
+    assert errors("dev", split) == [
         "stacks/Pulumi.dev.yaml: services[0].resources.requests: unknown key; known keys here: gpus, cpu, memory "
         "(see docs/config.md)",
         "stacks/Pulumi.dev.yaml: services[0].resources.limits: unknown key; known keys here: gpus, cpu, memory "
