@@ -16,7 +16,8 @@ from components.config import POOL_LABEL, StackConfig, validate_flat_config
 from tests.support.fixtures import PROJECT
 from tests.support.shipped import ROOT, STACKS, recorded, stack_source
 
-BEHAVIOUR_TESTS = ("tests/components", "tests/config", "tests/observability", "tests/test_kubernetes_schemas.py")
+BEHAVIOUR_TESTS = ("tests/components", "tests/config", "tests/observability", "tests/program",
+                   "tests/test_kubernetes_schemas.py")
 """Tests of components, config and program behaviour: they run the fixture stacks, never the shipped ones."""
 SHIPPED_USE = re.compile(r"from tests\.support(\.shipped)? import|tests\.support\.shipped|ROOT\s*/\s*\"stacks\"")
 
