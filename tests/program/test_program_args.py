@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+import tests.support.builders as b
 from components.config import POOL_LABEL
 from components.config.argocd import ARGOCD_NAMESPACE
 from components.observability.values import NAMESPACE as MONITORING_NAMESPACE
 from program import args
-from tests.support import builders as b
 
 ADMIN = "arn:aws:iam::210987654321:role/team-admin"
 ARGOCD = {"repo": {"url": "https://git.example.org/team-a/gitops.git"}}
