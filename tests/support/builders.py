@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from components.config import StackConfig, validate_stack_config
+from components.inference.args import InferenceServiceArgs
 
 PROJECT_NAME = "team-a"
 SYSTEM_POOL = "base"
@@ -68,3 +69,11 @@ def stack(environment: str = "dev", **sections: Any) -> dict[str, Any]:
 def build(values: dict[str, Any] | None = None, source: str = "test-stack.yaml") -> StackConfig:
     """``values`` (default: ``stack()``) validated as the program validates a stack file."""
     return validate_stack_config(values if values is not None else stack(), source)
+
+
+def inference_args(values: dict[str, Any] | None = None, index: int = 0) -> InferenceServiceArgs:
+    """The Args of service ``index`` of ``values`` (default: ``stack()``), as the program resolves them."""
+    from program.args import inference_service_args
+
+    cfg = build(values)
+    return inference_service_args(cfg, cfg.services[index], namespace=PROJECT_NAME)
