@@ -39,6 +39,8 @@ import pulumi_kubernetes as kubernetes
 
 from components.config.cluster import ClusterConfig, ClusterMode
 from components.config.node_pools import NodePoolConfig
+from components.iam_policies import assume_role_policy, secrets_key_policy
+from components.kubeconfig import kubeconfig_for_eks
 from components.network import Network
 from components.node_pool import NodePool, NodePoolArgs
 
@@ -100,17 +102,6 @@ class ClusterArgs:
         return self.config.private_endpoint_cidrs(self.is_prod)
 
 
-SECRETS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
-"""What the EKS control plane does with the secrets key (terraform-aws-eks's cluster encryption policy)."""
-
-
-def secrets_key_policy(key_arn: str) -> str:
-    """The cluster role's use of its secrets key, and of no other key."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "ClusterEncryption", "Effect": "Allow", "Action": list(SECRETS_KEY_ACTIONS), "Resource": key_arn},
-    ]})
-
-
 def principal_slug(principal_arn: str) -> str:
     """A resource-name suffix for an IAM principal: ``<account>-<role|user>-<path and name>``."""
     account, resource = principal_arn.split(":")[4], principal_arn.split(":", 5)[5]
@@ -120,35 +111,6 @@ def principal_slug(principal_arn: str) -> str:
 def cidr_slug(cidr: str) -> str:
     """A resource-name suffix for a CIDR: ``10.42.0.0/16`` -> ``10-42-0-0-16``."""
     return re.sub(r"[^0-9A-Za-z]+", "-", cidr).strip("-")
-
-
-def _policy(statements: list[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
-
-
-def assume_role_policy(service: str) -> str:
-    return _policy([{"Effect": "Allow", "Principal": {"Service": service},
-                     "Action": ["sts:AssumeRole", "sts:TagSession"]}])
-
-
-def kubeconfig_for_eks(name: str, endpoint: str, ca_data: str, region: str | None) -> str:
-    """A kubeconfig whose user runs ``aws eks get-token``: no long-lived credential inside."""
-    args = ["eks", "get-token", "--cluster-name", name, "--output", "json"]
-    if region:
-        args += ["--region", region]
-    return json.dumps({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
-        "users": [{"name": name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": "aws",
-            "args": args,
-            "interactiveMode": "Never",
-        }}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "current-context": name,
-    })
 
 
 class Cluster(pulumi.ComponentResource):

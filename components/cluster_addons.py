@@ -32,7 +32,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
-from components.cluster import Cluster, assume_role_policy
+from components.cluster import Cluster
+from components.iam_policies import assume_role_policy
 from components.config.addons import (
     CLUSTER_AUTOSCALER_REPO,
     DCGM_EXPORTER_REPO,

@@ -18,7 +18,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
 from ai_platform_finops.tags import STANDARD_KEYS
-from components.cluster import Cluster, assume_role_policy
+from components.cluster import Cluster
+from components.iam_policies import assume_role_policy
 from components.config.observability import (KUBE_PROMETHEUS_STACK_REPO, OPENCOST_REPO, PROMETHEUS_ADAPTER_REPO,
                                              ObservabilityConfig, ScaleSignal)
 from components.config.node_pools import NodePoolConfig

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.cluster import kubeconfig_for_eks
+from components.kubeconfig import kubeconfig_for_eks
 from preflight import invokes
 from preflight.engine import SECRET_SIG, SIG_KEY, UNKNOWN
 from tests.support.fixtures import (

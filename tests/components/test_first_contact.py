@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.argocd_values import LOCAL_DOMAIN, get_path
-from components.cluster import SECRETS_KEY_ACTIONS
+from components.iam_policies import SECRETS_KEY_ACTIONS
 from components.config.stack import config_warnings
 from components.network import usable_zone_ids
 from preflight import invokes
@@ -192,7 +192,7 @@ def test_cluster_role_may_use_its_secrets_key_before_the_cluster_exists(stack):
 
 
 def test_secrets_key_policy_names_exactly_the_four_actions_on_the_key():
-    from components.cluster import secrets_key_policy
+    from components.iam_policies import secrets_key_policy
     (statement,) = json.loads(secrets_key_policy("arn:aws:kms:us-east-1:123456789012:key/k"))["Statement"]
     assert statement == {"Sid": "ClusterEncryption", "Effect": "Allow", "Resource": "arn:aws:kms:us-east-1:123456789012:key/k",
                          "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]}
