@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import POOL_LABEL, StackConfig, validate_flat_config
+from components.config import POOL_LABEL, ConfigError, StackConfig, validate_flat_config
+from components.config.stack import config_warnings
 from tests.support.fixtures import PROJECT
-from tests.support.shipped import ROOT, STACKS, recorded, stack_source
+from tests.support.shipped import AWS_STACKS, ROOT, STACKS, recorded, stack_source
 
 BEHAVIOUR_TESTS = ("tests/components", "tests/config", "tests/observability", "tests/program",
                    "tests/test_kubernetes_schemas.py")
@@ -47,6 +48,23 @@ def test_the_kind_config_makes_the_context_and_pool_label_the_local_stack_expect
     assert f"kind-{kind['name']}" == cfg.cluster.kubeconfig_context
     (node,) = kind["nodes"]
     assert node["labels"] == {POOL_LABEL: cfg.system_pool.name}
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_shipped_aws_stack_keeps_example_values_so_it_is_refused_for_real(stack):
+    source = stack_source(stack)
+    with pytest.raises(ConfigError):
+        validate_flat_config(source.config, source.project, source.source, source.secret_keys, for_real=True)
+    validate_flat_config(source.config, source.project, source.source, source.secret_keys)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_the_shipped_spot_gpu_pools_list_several_types_with_one_gpu_model(stack):
+    cfg = shipped_config(stack)
+    for gpu_pool in cfg.gpu_pools:
+        assert gpu_pool.capacity_type == "SPOT" and len(gpu_pool.instance_types) >= 2
+        assert gpu_pool.accelerator == "nvidia-a10g"
+    assert config_warnings(cfg) == []
 
 
 def behaviour_test_files() -> list[Path]:

@@ -1,4 +1,4 @@
-"""Fixtures shared by the component tests: the shipped stacks' recordings, taken once per session."""
+"""Fixtures shared by the component tests: the fixture stacks' recordings, taken once per session."""
 
 import pytest
 

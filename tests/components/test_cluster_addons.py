@@ -47,7 +47,7 @@ def test_device_plugin_tolerates_the_gpu_taint_and_runs_only_on_gpu_nodes(stack)
     assert values["nodeSelector"] == {NVIDIA_DEVICE_PLUGIN_LABEL: "chart"}
     terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert terms == [{"matchExpressions": [{"key": NVIDIA_DEVICE_PLUGIN_LABEL, "operator": "In", "values": ["chart"]}]}]
-    for node_pool in config(stack).gpu_pools:  # every shipped GPU pool is AL2023 NVIDIA
+    for node_pool in config(stack).gpu_pools:  # every fixture GPU pool is AL2023 NVIDIA
         labels = one(recorded(stack), NG, f"{node_pool.name}-ng").inputs["labels"]
         assert labels[NVIDIA_DEVICE_PLUGIN_LABEL] == "chart" and labels[GPU_PRESENT_LABEL] == "true"
 

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from components.argocd_values import LOCAL_DOMAIN, get_path
 from components.iam_policies import SECRETS_KEY_ACTIONS
-from components.config.stack import config_warnings
 from components.network import usable_zone_ids
 from preflight import invokes
 from tests.support.fixtures import (
@@ -293,14 +292,6 @@ def test_bad_pod_storage_config_says_what_is_wrong(edit, expected):
 
 
 # --- spot diversification --------------------------------------------------------------------------
-
-@pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_shipped_spot_gpu_pools_list_several_types_with_one_gpu_model(stack):
-    for gpu_pool in config(stack).gpu_pools:
-        assert gpu_pool.capacity_type == "SPOT" and len(gpu_pool.instance_types) >= 2
-        assert gpu_pool.accelerator == "nvidia-a10g"
-    assert config_warnings(config(stack)) == []
-
 
 def test_a_single_type_spot_gpu_pool_is_warned_about():
     recording = preview("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g5.xlarge"]))

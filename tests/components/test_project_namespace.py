@@ -1,4 +1,4 @@
-"""ProjectNamespace on real stacks: the recorded Namespace, ResourceQuota, LimitRange and NetworkPolicy inputs."""
+"""ProjectNamespace on the fixture stacks: the recorded Namespace, ResourceQuota, LimitRange and NetworkPolicy inputs."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ def test_the_program_stops_before_registering_anything(stack, edit, expected, mo
     assert program_registers_nothing(stack, edit, monkeypatch).splitlines() == expected
 
 
-def test_the_shipped_stack_does_register_resources_so_the_check_above_can_fail(monkeypatch):
+def test_the_unedited_stack_does_register_resources_so_the_check_above_can_fail(monkeypatch):
     recordings = capture_recordings(monkeypatch)
     preview("dev")
     assert recordings and recordings[0].resources

@@ -1,4 +1,4 @@
-"""The stack config contract: every shipped stack loads; every class of bad input says exactly what is wrong."""
+"""The stack config contract: every fixture stack loads; every class of bad input says exactly what is wrong."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def test_stacks_exist():
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_shipped_stack_loads(stack):
+def test_every_fixture_stack_loads(stack):
     cfg = load(stack)
     assert cfg.environment.value == stack
     assert cfg.tags.problems() == []

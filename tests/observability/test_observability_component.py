@@ -1,4 +1,4 @@
-"""Observability under mocks, against the shipped stacks' real recorded inputs: pinned releases on the system
+"""Observability under mocks, against the fixture stacks' recorded inputs: pinned releases on the system
 pool, prod's encrypted gp3 volumes (EBS CSI add-on on Pod Identity, StorageClass), the generated
 PrometheusRule and ServiceMonitors after the CRDs, every chart values key checked against the pinned chart."""
 
