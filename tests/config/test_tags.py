@@ -3,6 +3,9 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ai_platform_finops.tags import (
     STANDARD_KEYS,
     FinOpsTags,
@@ -12,8 +15,6 @@ from ai_platform_finops.tags import (
     label_value_problem,
     required_keys,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # Independent restatements of the published rules, to check the builder against.
 AWS_CHARS = re.compile(r"[\w .:/=+\-@]*")
