@@ -3,9 +3,10 @@
 Children: a ServiceAccount (no token automount unless asked), a Deployment, a ClusterIP Service, an
 ``autoscaling/v2`` HorizontalPodAutoscaler and, when min replicas >= 2, a PodDisruptionBudget.
 
-Every Kubernetes input is built by the pure ``render`` function below from the typed config; the
-component only hands those values to the resources, and ``manifests`` serializes the very same
-values the way the SDK does for the engine (the hypothesis and schema tests use it).
+Every Kubernetes input is built by the pure ``components.inference.render.render`` from the typed
+Args (``components/inference/``: resources and placement, pod, workload specs); the component only
+hands those values to the resources, and ``render.manifests`` serializes the very same values the way
+the SDK does for the engine (the hypothesis and schema tests use it).
 
 GPU requests: the config holds one whole number (``resources.gpus``, a StrictInt). ``nvidia.com/gpu``
 is written to ``limits`` and, equal to it, to ``requests``; nothing can express a fractional GPU, a
