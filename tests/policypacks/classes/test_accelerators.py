@@ -163,7 +163,7 @@ def test_every_issue_resource_has_a_row_with_a_taint_and_labels():
 
 
 def test_the_program_labels_and_taints_gpu_pools_from_the_table():
-    from components.config import cluster
+    from components.config import node_pools as cluster
 
     nvidia = accelerators.accelerator(cluster.GPU_RESOURCE)
     assert nvidia is not None and cluster.GPU_TAINT.key == nvidia.taint_key
