@@ -1,21 +1,23 @@
 """ai-platform: load and validate this stack's config, then compose the components.
 
-No resource logic lives here: each block hands the typed config to one component.
+No resource logic lives here: ``program.args`` resolves each component's Args from the typed config,
+and each block hands them to one component.
 """
 
 import pulumi
 
-from components.argocd import ArgoCd, ArgoCdArgs
-from components.cluster import Cluster, ClusterArgs
-from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from components.argocd import ArgoCd
+from components.cluster import Cluster
+from components.cluster_addons import ClusterAddons
 from components.config import ConfigError, load_from_pulumi, secrets_from_pulumi, stack_file
 from components.config.stack import config_warnings
-from components.cost_controls import CostControls, CostControlsArgs
-from components.cost_estimate import estimate_output
-from components.inference_service import InferenceService, InferenceServiceArgs
-from components.network import Network, NetworkArgs
-from components.observability.stack import Observability, ObservabilityArgs
-from components.project_namespace import ProjectNamespace, ProjectNamespaceArgs
+from components.cost_controls import CostControls
+from components.inference_service import InferenceService
+from components.network import Network
+from components.observability.stack import Observability
+from components.project_namespace import ProjectNamespace
+from program import args
+from program.cost_estimate import estimate_output
 
 try:
     cfg = load_from_pulumi()
@@ -30,24 +32,24 @@ for path, warning in config_warnings(cfg):
 
 cost_controls = None
 if not cfg.is_local and cfg.budgets is not None:
-    cost_controls = CostControls("finops", CostControlsArgs.from_stack(cfg, f"{pulumi.get_project()}-{pulumi.get_stack()}"))
+    cost_controls = CostControls("finops", args.cost_controls_args(cfg, f"{pulumi.get_project()}-{pulumi.get_stack()}"))
     pulumi.export("budgetsUsd", dict(sorted(cfg.budgets.monthly_limits_usd.items())))
     pulumi.export("costAlertsTopicArn", cost_controls.topic.arn)
-    # The declared config priced by the same estimator as preflight's cost section (see components/cost_estimate.py).
+    # The declared config priced by the same estimator as preflight's cost section (see program/cost_estimate.py).
     pulumi.export("costEstimateUsd", estimate_output(cfg))
 
 # --- cluster: network, EKS (or existing/kubeconfig), node pools, add-ons -------------------
 
-network = Network("network", NetworkArgs.from_stack(cfg)) if cfg.network is not None and not cfg.is_local else None
-cluster = Cluster("cluster", ClusterArgs.from_stack(cfg, network))
+network = Network("network", args.network_args(cfg)) if cfg.network is not None and not cfg.is_local else None
+cluster = Cluster("cluster", args.cluster_args(cfg, network))
 # Tenants first: the monitoring stack puts a ServiceMonitor in each service's namespace.
 k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
-tenants = {p.name: ProjectNamespace(p.name, ProjectNamespaceArgs.from_stack(cfg, p), k8s_opts) for p in cfg.projects}
+tenants = {p.name: ProjectNamespace(p.name, args.project_namespace_args(cfg, p), k8s_opts) for p in cfg.projects}
 # Prometheus, Alertmanager, Grafana and OpenCost with the generated rules (none on the local stack).
 observability = None
 if cfg.observability.enabled and not cfg.is_local:
     try:  # the evaluation thresholds are read from the stack's policy pack config
-        observability_args = ObservabilityArgs.from_stack(
+        observability_args = args.observability_args(
             cfg, cluster, pulumi.get_stack(), alert_topic_arn=cost_controls.topic_arn if cost_controls is not None else None,
             namespace_dependencies=[r for tenant in tenants.values() for r in tenant.ready])
     except ValueError as error:
@@ -55,7 +57,7 @@ if cfg.observability.enabled and not cfg.is_local:
     observability = Observability("observability", observability_args)
     pulumi.export("monitoringNamespace", "monitoring")
 # On the local (kubeconfig) stack the add-ons are only metrics-server, for the HPAs.
-cluster_addons = ClusterAddons("cluster-addons", ClusterAddonsArgs.from_stack(
+cluster_addons = ClusterAddons("cluster-addons", args.cluster_addons_args(
     cfg, cluster, monitoring_crds=observability.crds_ready if observability is not None else ()))
 if cluster.kubeconfig is not None:
     pulumi.export("kubeconfig", cluster.kubeconfig)
@@ -64,7 +66,7 @@ pulumi.export("clusterName", cluster.name)
 # --- tenancy and inference services --------------------------------------------------------
 
 services = {
-    s.name: InferenceService(s.name, InferenceServiceArgs.from_stack(
+    s.name: InferenceService(s.name, args.inference_service_args(
         cfg, s, tenants[s.project].namespace, [*tenants[s.project].ready, *cluster_addons.workload_dependencies]),
         k8s_opts)
     for s in cfg.services
@@ -76,7 +78,7 @@ pulumi.export("inferenceServices", {name: service.url for name, service in servi
 # --- GitOps: Argo CD and its bootstrap ------------------------------------------------------
 
 if cfg.argocd is not None and cfg.argocd.enabled:
-    argocd = ArgoCd("argocd", ArgoCdArgs.from_stack(cfg, secrets, cluster.provider))
+    argocd = ArgoCd("argocd", args.argocd_args(cfg, secrets, cluster.provider))
     pulumi.export("argocdNamespace", argocd.namespace)
     pulumi.export("argocdServerService", argocd.server_service)
     pulumi.export("argocdPortForward", argocd.port_forward)

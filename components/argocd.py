@@ -24,7 +24,6 @@ from components.argocd_values import (
     CHART,
     CHART_REPO,
     DEFAULT_PROJECT_SPEC,
-    OS_LABEL,
     RELEASE_NAME,
     REPO_SECRET,
     ROOT_APP,
@@ -36,62 +35,53 @@ from components.argocd_values import (
     port_forward_command,
     root_application_spec,
 )
-from components.config import POOL_LABEL, ProjectConfig, StackConfig, StackSecrets, stack_file
+from components.config import ProjectConfig, stack_file
 from components.config.argocd import ARGOCD_NAMESPACE, BOOTSTRAP_PROJECT, ArgoCdConfig
 
 TYPE = "ai-platform:gitops:ArgoCd"
 
 
-def system_node_selector(cfg: StackConfig) -> dict[str, str]:
-    """The system pool's label (on kind, stacks/kind-cluster.yaml puts it on the node)."""
-    return {OS_LABEL: "linux", POOL_LABEL: cfg.system_pool.name}
-
-
 @dataclass(frozen=True)
 class ArgoCdArgs:
+    """ArgoCd's inputs: the argocd config section and what the platform resolved around it."""
+
     config: ArgoCdConfig
+    """The stack's ``argocd`` section: chart version, repository, SSO, ingress, bootstrap."""
     is_prod: bool
+    """Prod: HA by default, no generated initial admin secret, and the bootstrap's prod rules."""
     labels: Mapping[str, str]
     """FinOps labels of the platform (namespace, release, bootstrap resources)."""
     projects: Sequence[ProjectConfig]
+    """The tenant projects: one AppProject each."""
     project_labels: Mapping[str, Mapping[str, str]]
     """FinOps labels per tenant project, for its AppProject."""
     node_selector: Mapping[str, str]
+    """Where every Argo CD pod runs: the system pool's label."""
     provider: k8s.Provider
+    """The cluster's Kubernetes provider, passed to every child."""
     tolerations: Sequence[Mapping[str, str]] = ()
     """Tolerations of the system pool's taints, for every Argo CD pod."""
     protect: bool = False
     """protect=True on the namespace and the Helm release (prod)."""
     admin_password_hash: pulumi.Input[str] | None = None
+    """A bcrypt hash from secret config; None: SSO or Argo CD's generated initial password."""
     repo_token: pulumi.Input[str] | None = None
+    """The private GitOps repository's token (secret config); None for a public repository."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What Argo CD's pods need first, e.g. the system node pool."""
 
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, secrets: StackSecrets, provider: k8s.Provider,
-                   depends_on: Sequence[pulumi.Resource] = ()) -> "ArgoCdArgs":
-        assert cfg.argocd is not None
-        return cls(
-            config=cfg.argocd,
-            is_prod=cfg.is_prod,
-            labels=cfg.tags.k8s_labels(),
-            projects=list(cfg.projects),
-            project_labels={p.name: cfg.project_tags(p.name).k8s_labels() for p in cfg.projects},
-            node_selector=system_node_selector(cfg),
-            provider=provider,
-            tolerations=[t.toleration() for t in cfg.system_pool.effective_taints],
-            protect=cfg.protect_critical,
-            admin_password_hash=secrets.argocd_admin_password_hash,
-            repo_token=secrets.gitops_repo_token,
-            depends_on=list(depends_on),
-        )
-
 
 class ArgoCd(pulumi.ComponentResource):
+    """Argo CD and its bootstrap (see the module docstring). Outputs:"""
+
     namespace: pulumi.Output[str]
+    """The namespace Argo CD runs in (``argocd``), from the Namespace resource."""
     server_service: pulumi.Output[str]
+    """The name of the argocd-server Service."""
     port_forward: pulumi.Output[str]
+    """The ``kubectl port-forward`` command that reaches the UI (the server is ClusterIP)."""
     release: k8s.helm.v3.Release
+    """The argo-cd Helm release (the AppProjects and Applications depend on it)."""
 
     def __init__(self, name: str, args: ArgoCdArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)

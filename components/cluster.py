@@ -37,10 +37,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
-from components.config.cluster import ClusterConfig, ClusterMode, NodePoolConfig
-from components.config.stack import StackConfig
+from components.config.cluster import ClusterConfig, ClusterMode
+from components.config.node_pools import NodePoolConfig
+from components.iam_policies import assume_role_policy, secrets_key_policy
+from components.kubeconfig import kubeconfig_for_eks
 from components.network import Network
 from components.node_pool import NodePool, NodePoolArgs
+
+TYPE = "ai-platform:cluster:Cluster"
 
 PRE_COMPUTE_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 """Add-ons nodes need before they can become Ready (or, for pod identity, before pods start)."""
@@ -62,34 +66,31 @@ class NodePoolPlan:
     """One node pool to create, with the FinOps tags its nodes are billed under."""
 
     config: NodePoolConfig
+    """The pool's config section."""
     tags: Mapping[str, str]
+    """The AWS tags of the pool's nodes (its project's FinOps tags, or the stack's)."""
 
 
 @dataclass(frozen=True)
 class ClusterArgs:
+    """Cluster's inputs: the cluster section, the network it runs in and the node pools to create."""
+
     config: ClusterConfig
+    """The stack's ``cluster`` section: mode, version, endpoint access, logs, principals."""
     environment: str
+    """The stack's environment (dev, staging, prod, local): off-peak schedules depend on it."""
     region: str | None
+    """The AWS region (None only in kubeconfig mode)."""
     tags: Mapping[str, str]
     """The stack's FinOps AWS tags, for the cluster, its key, roles and logs."""
     protect: bool
     """protect=True on the EKS cluster and its KMS key (the key is also retained on delete)."""
     is_prod: bool
+    """Prod rules: a public endpoint needs CIDRs, and control-plane logs are kept 365 days (30 elsewhere)."""
     network: Network | None = None
+    """The VPC the cluster and its nodes use (None: existing cluster or kubeconfig mode)."""
     node_pools: Sequence[NodePoolPlan] = field(default_factory=list)
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, network: Network | None) -> "ClusterArgs":
-        return cls(
-            config=cfg.cluster,
-            environment=cfg.environment.value,
-            region=cfg.region,
-            tags=cfg.tags.aws_tags(),
-            protect=cfg.protect_critical,
-            is_prod=cfg.is_prod,
-            network=network,
-            node_pools=[NodePoolPlan(p, cfg.pool_tags(p).aws_tags()) for p in cfg.node_pools] if not cfg.is_local else [],
-        )
+    """The node pools to create, in config order (empty in kubeconfig mode)."""
 
     @property
     def public_endpoint_cidrs(self) -> list[str] | None:
@@ -99,17 +100,6 @@ class ClusterArgs:
     @property
     def private_endpoint_cidrs(self) -> list[str]:
         return self.config.private_endpoint_cidrs(self.is_prod)
-
-
-SECRETS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
-"""What the EKS control plane does with the secrets key (terraform-aws-eks's cluster encryption policy)."""
-
-
-def secrets_key_policy(key_arn: str) -> str:
-    """The cluster role's use of its secrets key, and of no other key."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "ClusterEncryption", "Effect": "Allow", "Action": list(SECRETS_KEY_ACTIONS), "Resource": key_arn},
-    ]})
 
 
 def principal_slug(principal_arn: str) -> str:
@@ -123,37 +113,9 @@ def cidr_slug(cidr: str) -> str:
     return re.sub(r"[^0-9A-Za-z]+", "-", cidr).strip("-")
 
 
-def _policy(statements: list[dict[str, Any]]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
-
-
-def assume_role_policy(service: str) -> str:
-    return _policy([{"Effect": "Allow", "Principal": {"Service": service},
-                     "Action": ["sts:AssumeRole", "sts:TagSession"]}])
-
-
-def kubeconfig_for_eks(name: str, endpoint: str, ca_data: str, region: str | None) -> str:
-    """A kubeconfig whose user runs ``aws eks get-token``: no long-lived credential inside."""
-    args = ["eks", "get-token", "--cluster-name", name, "--output", "json"]
-    if region:
-        args += ["--region", region]
-    return json.dumps({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
-        "users": [{"name": name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": "aws",
-            "args": args,
-            "interactiveMode": "Never",
-        }}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "current-context": name,
-    })
-
-
 class Cluster(pulumi.ComponentResource):
     mode: ClusterMode
+    """The cluster mode this stack uses (create, existing or kubeconfig)."""
     name: pulumi.Output[str]
     """The cluster's name (an Output of the EKS cluster when created here)."""
     config_name: str
@@ -161,16 +123,20 @@ class Cluster(pulumi.ComponentResource):
     provider: kubernetes.Provider
     """The one Kubernetes provider: pass it explicitly to every Kubernetes resource."""
     eks_cluster: aws.eks.Cluster | None
+    """The EKS cluster ('create' only)."""
     kms_key: aws.kms.Key | None
+    """The secrets-encryption KMS key ('create' only)."""
     node_role: aws.iam.Role | None
+    """The IAM role every node pool's nodes take (None in kubeconfig mode)."""
     node_pools: dict[str, NodePool]
+    """The NodePool components by pool name."""
     kubeconfig: pulumi.Output[str] | None
     """A secret kubeconfig for EKS (``aws eks get-token``); None in kubeconfig mode."""
     private_api_ingress: list[aws.vpc.SecurityGroupIngressRule]
     """443/tcp to the private endpoint from ``privateAccessCidrs`` and, when private, ``runnerCidrs`` ('create' only)."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:cluster:Cluster", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         config = args.config
         self.mode = config.mode
         self.config_name = config.name

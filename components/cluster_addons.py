@@ -32,25 +32,29 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
-from components.cluster import Cluster, assume_role_policy
-from components.config.cluster import (
+from components.cluster import Cluster
+from components.iam_policies import assume_role_policy
+from components.config.addons import (
     CLUSTER_AUTOSCALER_REPO,
     DCGM_EXPORTER_REPO,
-    GPU_PRESENT_LABEL,
     METRICS_SERVER_REPO,
-    NVIDIA_DEVICE_PLUGIN_FROM_CHART,
-    NVIDIA_DEVICE_PLUGIN_LABEL,
     NVIDIA_DEVICE_PLUGIN_REPO,
-    POOL_LABEL,
     AddonsConfig,
     AutoscalerExpander,
+)
+from components.config.cluster import ClusterMode
+from components.config.node_pools import (
+    GPU_PRESENT_LABEL,
+    NVIDIA_DEVICE_PLUGIN_FROM_CHART,
+    NVIDIA_DEVICE_PLUGIN_LABEL,
+    POOL_LABEL,
     CapacityType,
-    ClusterMode,
     NodePoolConfig,
     Taint,
 )
-from components.config.stack import StackConfig
 from components.node_pool import CA_PREFIX
+
+TYPE = "ai-platform:cluster:ClusterAddons"
 
 NAMESPACE = "kube-system"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
@@ -117,13 +121,20 @@ def autoscaler_policy(cluster_name: str, partition: str, region: str, account_id
 
 @dataclass(frozen=True)
 class ClusterAddonsArgs:
+    """ClusterAddons' inputs: the add-ons section and the pools the charts serve."""
+
     config: AddonsConfig
+    """The stack's ``addons`` section: each chart's version and switches."""
     cluster: Cluster
+    """The cluster: its provider, name and mode."""
     region: str | None
     """The AWS region (None only in kubeconfig mode)."""
     kubernetes_version: str
+    """The control plane's minor version: picks the Cluster Autoscaler image."""
     system_pool: NodePoolConfig
+    """Where the autoscaler and metrics-server run (its label and taints)."""
     gpu_pools: Sequence[NodePoolConfig]
+    """The GPU pools: the device plugin and DCGM exporter tolerate their taints."""
     tags: Mapping[str, str]
     """FinOps AWS tags for the add-ons' IAM role and pod identity association."""
     finops_label_prefix: str
@@ -132,32 +143,21 @@ class ClusterAddonsArgs:
     """The release installing the Prometheus Operator's CRDs, when there is one: the DCGM exporter's
     ServiceMonitor is turned on and waits for it."""
 
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, cluster: Cluster,
-                   monitoring_crds: Sequence[pulumi.Resource] = ()) -> "ClusterAddonsArgs":
-        if cfg.region is None and not cfg.is_local:
-            raise ValueError("cluster add-ons need aws:region")
-        return cls(
-            config=cfg.addons,
-            cluster=cluster,
-            region=cfg.region,
-            kubernetes_version=cfg.cluster.version,
-            system_pool=cfg.system_pool,
-            gpu_pools=cfg.gpu_pools,
-            tags=cfg.tags.aws_tags(),
-            finops_label_prefix=cfg.finops.tag_prefix,
-            monitoring_crds=tuple(monitoring_crds),
-        )
-
 
 class ClusterAddons(pulumi.ComponentResource):
+    """The add-on Helm releases (see the module docstring). Outputs:"""
+
     device_plugin: kubernetes.helm.v3.Release | None
+    """The nvidia-device-plugin release (None when disabled, in kubeconfig mode, or without a pool that runs the chart)."""
     cluster_autoscaler: kubernetes.helm.v3.Release | None
+    """The cluster-autoscaler release (None in kubeconfig mode or when disabled)."""
     dcgm_exporter: kubernetes.helm.v3.Release | None
+    """The dcgm-exporter release (None unless enabled on a stack with GPU pools, outside kubeconfig mode)."""
     metrics_server: kubernetes.helm.v3.Release | None
+    """The metrics-server release (None when disabled)."""
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:cluster:ClusterAddons", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         local = args.cluster.mode == ClusterMode.KUBECONFIG
         if args.system_pool.is_gpu:
             raise ValueError("the add-ons' system pool must be a CPU pool")

@@ -48,8 +48,9 @@ import datetime as dt
 from ai_platform_finops.budgets import tag_filter_expression
 from ai_platform_finops.tags import FinOpsTags, required_keys
 
-from components.config import StackConfig
 from components.config.finops import AnomalyDetectionConfig, AnomalyFrequency, BudgetsConfig, CostAllocationTagsMode
+
+TYPE = "ai-platform:finops:CostControls"
 
 PUBLISHERS = ("budgets.amazonaws.com", "costalerts.amazonaws.com")
 """The only principals allowed to publish to the alert topic."""
@@ -67,36 +68,26 @@ def limit_text(limit: float) -> str:
 
 @dataclass(frozen=True)
 class CostControlsArgs:
+    """CostControls' inputs: budgets, cost allocation tags and anomaly detection of one stack."""
+
     name_prefix: str
     """Physical-name prefix, unique per stack in an account, e.g. ``ai-platform-prod``."""
     region: str
+    """The region of the alert topic and its key."""
     tags: FinOpsTags
     """The stack's tags: the topic, the key and the anomaly subscription carry them."""
     project_tags: Mapping[str, FinOpsTags]
     """Each project's tags, for its budget and anomaly monitor."""
     budgets: BudgetsConfig
+    """The stack's ``budgets`` section: monthly limits per project, thresholds, recipients."""
     cost_allocation_tags: CostAllocationTagsMode
+    """What to do with the FinOps tag keys in Billing: off, report, activate-listed."""
     anomaly_detection: AnomalyDetectionConfig
+    """Cost Anomaly Detection: on or off, frequency and threshold."""
     protect_budgets: bool
     """protect=True on the budgets, and protect plus retain_on_delete on the alert key (prod)."""
     today: dt.date | None = None
     """The end of the window Cost Explorer is asked about (None: today)."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, name_prefix: str) -> "CostControlsArgs":
-        if cfg.budgets is None or cfg.is_local:
-            raise ValueError("cost controls need an AWS stack with a budgets section")
-        projects = {name: cfg.project_tags(name) for name in cfg.budgets.monthly_limits_usd}
-        return cls(
-            name_prefix=name_prefix,
-            region=cfg.region or "us-east-1",
-            tags=cfg.tags,
-            project_tags=projects,
-            budgets=cfg.budgets,
-            cost_allocation_tags=cfg.finops.cost_allocation_tags,
-            anomaly_detection=cfg.finops.anomaly_detection,
-            protect_budgets=cfg.protect_critical,
-        )
 
     @property
     def project_tag_key(self) -> str:
@@ -181,19 +172,29 @@ def monitor_specification(project_tag_key: str, project: str) -> str:
 
 
 class CostControls(pulumi.ComponentResource):
+    """Budgets, alerts, cost allocation tags and anomaly detection (see the module docstring). Outputs:"""
+
     key: aws.kms.Key
+    """The KMS key encrypting the alert topic."""
     topic: aws.sns.Topic
+    """The SNS topic budgets and anomaly alerts publish to."""
     topic_policy: aws.sns.TopicPolicy
+    """Who may publish to the topic: AWS Budgets and Cost Anomaly Detection of this account."""
     budgets: dict[str, aws.budgets.Budget]
+    """One monthly cost budget per project, by project name."""
     subscriptions: list[aws.sns.TopicSubscription]
+    """The topic's email and HTTPS subscriptions."""
     cost_allocation_tags: list[aws.costexplorer.CostAllocationTag]
+    """The activated cost allocation tags (mode 'activate-listed')."""
     unlisted_tag_keys: list[str]
     """FinOps keys Billing does not list yet (modes 'report' and 'activate-listed')."""
     monitors: dict[str, aws.costexplorer.AnomalyMonitor]
+    """One Cost Anomaly Detection monitor per project, by project name."""
     subscription: aws.costexplorer.AnomalySubscription | None
+    """The anomaly subscription to the topic (None when anomaly detection is off)."""
 
     def __init__(self, name: str, args: CostControlsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:finops:CostControls", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = args.name_prefix
         stack_tags = args.tags.aws_tags()

@@ -23,9 +23,10 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.config.cluster import NatGatewayMode, NetworkConfig, NetworkMode
+from components.config.network import NatGatewayMode, NetworkConfig, NetworkMode
 from components.config.loader import stack_file
-from components.config.stack import StackConfig
+
+TYPE = "ai-platform:network:Network"
 
 
 def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -61,24 +62,20 @@ def s3_gateway_service(region: str) -> str:
 
 @dataclass(frozen=True)
 class NetworkArgs:
+    """Network's inputs: the network section and what the pools need of the zones."""
+
     config: NetworkConfig
+    """The stack's ``network`` section: create a VPC or use existing subnets."""
     cluster_name: str
     """Subnets are tagged ``kubernetes.io/cluster/<cluster_name>: shared``."""
     is_prod: bool
+    """One NAT gateway per zone in prod (unless natGateways says otherwise)."""
     tags: Mapping[str, str]
     """The FinOps AWS tags every network resource carries."""
     region: str = "us-east-1"
     """For the S3 gateway endpoint's service name."""
     instance_types: tuple[str, ...] = ()
     """Every node pool's instance types: each subnet's zone must offer all of them."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig) -> "NetworkArgs":
-        if cfg.network is None:
-            raise ValueError("the stack has no network section")
-        types = tuple(dict.fromkeys(t for pool in cfg.node_pools for t in pool.instance_types))
-        return cls(config=cfg.network, cluster_name=cfg.cluster.name, is_prod=cfg.is_prod, tags=cfg.tags.aws_tags(),
-                   region=cfg.region or "us-east-1", instance_types=types)
 
     @property
     def nat_mode(self) -> NatGatewayMode:
@@ -88,15 +85,21 @@ class NetworkArgs:
 
 
 class Network(pulumi.ComponentResource):
+    """The VPC (see the module docstring). Outputs:"""
+
     vpc_id: pulumi.Output[str]
+    """The VPC's id."""
     private_subnet_ids: pulumi.Output[Sequence[str]]
+    """The private subnets (nodes, internal load balancers), one per zone."""
     public_subnet_ids: pulumi.Output[Sequence[str]]
+    """The public subnets (internet-facing load balancers, NAT), one per zone."""
     zone_ids: list[str]
     """The zone IDs the subnets are in (mode 'create'; empty for 'existing')."""
     s3_endpoint: aws.ec2.VpcEndpoint | None
+    """The S3 gateway endpoint on the private route tables ('create' only)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:network:Network", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         config = args.config
         self.zone_ids = []
         self.s3_endpoint = None

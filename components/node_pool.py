@@ -25,7 +25,9 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.config.cluster import AmiType, NodePoolConfig, OffPeakSchedule
+from components.config.node_pools import AmiType, NodePoolConfig, OffPeakSchedule
+
+TYPE = "ai-platform:cluster:NodePool"
 
 CA_PREFIX = "k8s.io/cluster-autoscaler"
 NODE_TEMPLATE = f"{CA_PREFIX}/node-template"
@@ -62,16 +64,22 @@ def root_device_name(ami_type: AmiType) -> str:
 
 @dataclass(frozen=True)
 class NodePoolArgs:
+    """NodePool's inputs: one pool's config and the cluster it joins."""
+
     pool: NodePoolConfig
+    """The pool's config section: instance types, sizes, AMI, taints, labels, schedule."""
     cluster_name: str
     """The EKS cluster's name, as known from config (auto-discovery tag keys are built from it)."""
     cluster: pulumi.Input[str]
     """The cluster name as an Output of the cluster, so the node group waits for it."""
     node_role_arn: pulumi.Input[str]
+    """The IAM role the nodes take (the cluster's node role)."""
     subnet_ids: pulumi.Input[Sequence[str]]
+    """The private subnets the nodes launch in."""
     tags: Mapping[str, str]
     """The pool's FinOps AWS tags (its project's, or the stack's)."""
     environment: str
+    """The stack's environment: decides the default off-peak schedule."""
     kubernetes_version: str | None = None
     """Pin the node group to the control plane's minor version; None follows the cluster."""
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -83,15 +91,23 @@ class NodePoolArgs:
 
 
 class NodePool(pulumi.ComponentResource):
+    """One EKS managed node group with its launch template (see the module docstring). Outputs:"""
+
     is_gpu: bool
+    """Whether the pool has GPUs (role 'gpu')."""
     launch_template: aws.ec2.LaunchTemplate
+    """The launch template: IMDSv2, encrypted volumes, the pool's tags."""
     node_group: aws.eks.NodeGroup
+    """The EKS managed node group."""
     asg_name: pulumi.Output[str]
+    """The node group's Auto Scaling group."""
     asg_tags: list[aws.autoscaling.Tag]
+    """The ASG tags that describe a node of the pool at zero to the Cluster Autoscaler."""
     schedules: list[aws.autoscaling.Schedule]
+    """The off-peak scale-down and scale-up schedules (empty when the pool has none)."""
 
     def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:cluster:NodePool", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         pool = args.pool
         self.is_gpu = pool.is_gpu
         if pool.is_gpu and pool.gpus_per_instance < 1:

@@ -23,10 +23,8 @@ from pulumi_kubernetes.networking.v1 import NetworkPolicyPeerArgsDict, NetworkPo
 
 from ai_platform_finops.tags import FinOpsTags
 
-from .config import GPU_RESOURCE, ProjectConfig, StackConfig
-from .config.argocd import ARGOCD_NAMESPACE
+from .config import GPU_RESOURCE, ProjectConfig
 from .k8s_manifest import engine_form
-from .observability.values import NAMESPACE as MONITORING_NAMESPACE
 from .metadata import NAMESPACE_NAME_LABEL, governance_key, namespace_labels, tenancy_labels
 
 TYPE = "ai-platform:tenancy:ProjectNamespace"
@@ -34,25 +32,18 @@ TYPE = "ai-platform:tenancy:ProjectNamespace"
 
 @dataclass(frozen=True)
 class ProjectNamespaceArgs:
+    """ProjectNamespace's inputs: one project and the namespaces its fence admits."""
+
     project: ProjectConfig
+    """The project's config: name, owner, quota, allowed ingress and egress."""
     tags: FinOpsTags
     """The project's FinOps tags (its own cost center and owner when set)."""
     network_policy: bool = True
+    """The default-deny NetworkPolicy (False: the project opted out, with a reason)."""
     ingress_namespaces: tuple[str, ...] = ()
     """Namespaces the default-deny policy admits."""
     governance_prefix: str = ""
     """Where the opt-out reason annotation goes (``<prefix>/network-policy-opt-out``)."""
-
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, project: ProjectConfig) -> "ProjectNamespaceArgs":
-        admitted = list(project.allowed_ingress_namespaces)
-        if cfg.argocd is not None and cfg.argocd.enabled and ARGOCD_NAMESPACE not in admitted:
-            admitted.append(ARGOCD_NAMESPACE)
-        # Prometheus scrapes the model servers' /metrics (their ServiceMonitors) from the monitoring namespace.
-        if cfg.observability.enabled and not cfg.is_local and MONITORING_NAMESPACE not in admitted:
-            admitted.append(MONITORING_NAMESPACE)
-        return cls(project=project, tags=cfg.project_tags(project.name), network_policy=project.network_policy,
-                   ingress_namespaces=tuple(admitted), governance_prefix=cfg.finops.effective_governance_prefix)
 
 
 # --- pure rendering --------------------------------------------------------------------------
@@ -156,9 +147,13 @@ class ProjectNamespace(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     """The namespace name, from the Namespace resource (depend on it through this value)."""
     ns: k8s.core.v1.Namespace
+    """The Namespace (FinOps labels, Pod Security Admission level)."""
     quota: k8s.core.v1.ResourceQuota
+    """The ResourceQuota (GPUs, CPU and memory requests, memory limits)."""
     limit_range: k8s.core.v1.LimitRange
+    """The LimitRange with container defaults."""
     network_policy: k8s.networking.v1.NetworkPolicy | None
+    """The default-deny NetworkPolicy (None when the project opted out)."""
 
     def __init__(self, name: str, args: ProjectNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)

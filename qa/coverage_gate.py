@@ -44,8 +44,9 @@ PACKAGES: tuple[Package, ...] = (
     Package("policy pack entry point and tools", ("policypacks/ai-governance/*.py",
                                                   "policypacks/ai-governance/tools/*.py"), 90.0),
     Package("preflight", ("preflight/*.py", "preflight/analyzer/*.py", "preflight/advise/*.py"), 90.0),
-    Package("program and components", ("__main__.py", "components/*.py", "components/observability/*.py",
-                                       "components/observability/chart_keys/*.py"), 90.0),
+    Package("program and components", ("__main__.py", "program/*.py", "components/*.py", "components/inference/*.py",
+                                       "components/observability/*.py", "components/observability/chart_keys/*.py"),
+            90.0),
     Package("qa tooling", ("qa/*.py",), 90.0),
 )
 

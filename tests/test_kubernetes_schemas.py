@@ -18,17 +18,22 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+from ai_platform_finops.catalog import gpu_count
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from ai_platform_finops.catalog import gpu_count
-from components.config import GPU_PRESENT_LABEL, GPU_RESOURCE, ConfigError, StackConfig, validate_flat_config
-from components.inference_service import InferenceServiceArgs
-from components.inference_service import manifests as service_manifests
-from components.project_namespace import ProjectNamespaceArgs
+from components.config import (
+    GPU_PRESENT_LABEL,
+    GPU_RESOURCE,
+    ConfigError,
+    StackConfig,
+    validate_flat_config,
+)
+from components.inference.render import manifests as service_manifests
 from components.project_namespace import manifests as project_manifests
 from preflight.engine import SECRET_SIG, SIG_KEY, RecordedResource
-from tests.support import STACKS, preview, stack_source
+from program.args import inference_service_args, project_namespace_args
+from tests.support.fixtures import STACKS, preview, stack_source
 
 P = "ai-platform:"
 
@@ -282,9 +287,9 @@ def test_any_accepted_service_config_renders_schema_valid_objects_with_whole_lim
     cfg = result
     version = cfg.cluster.version
     service = cfg.services[0]
-    args = dataclasses.replace(InferenceServiceArgs.from_stack(cfg, service, namespace=service.project),
+    args = dataclasses.replace(inference_service_args(cfg, service, namespace=service.project),
                                spread_across_zones=edits["prod_placement"])
-    objects = service_manifests(args) + project_manifests(ProjectNamespaceArgs.from_stack(cfg, cfg.projects[0]))
+    objects = service_manifests(args) + project_manifests(project_namespace_args(cfg, cfg.projects[0]))
     for obj in objects:
         try:
             schema_check(obj, version)
@@ -304,11 +309,11 @@ def test_any_accepted_service_config_renders_schema_valid_objects_with_whole_lim
     assert f"limits.{GPU_RESOURCE}" not in quota
 
 
-def test_the_gpu_property_catches_the_seed_designs_manifest():
-    seed = {"spec": {"template": {"spec": {"containers": [{"resources": {
+def test_the_gpu_property_catches_a_fractional_request_under_a_whole_limit():
+    split = {"spec": {"template": {"spec": {"containers": [{"resources": {
         "requests": {GPU_RESOURCE: "0.5"}, "limits": {GPU_RESOURCE: "1"}}}]}}}}
     with pytest.raises(AssertionError):
-        assert_whole_limited_gpus(seed, 1)
+        assert_whole_limited_gpus(split, 1)
     request_only = {"spec": {"template": {"spec": {"containers": [{"resources": {"requests": {GPU_RESOURCE: "1"}}}]}}}}
     with pytest.raises(AssertionError):
         assert_whole_limited_gpus(request_only, 1)

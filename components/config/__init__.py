@@ -1,7 +1,9 @@
 """The stack config contract (pydantic v2): one typed model per stack, validated before any resource."""
 
 from .base import ConfigModel, Environment, quantity_value
-from .cluster import (
+from .cluster import ClusterMode
+from .network import NetworkMode
+from .node_pools import (
     ACCELERATOR_LABEL,
     GPU_PRESENT_LABEL,
     GPU_RESOURCE,
@@ -9,8 +11,6 @@ from .cluster import (
     POOL_LABEL,
     AmiType,
     CapacityType,
-    ClusterMode,
-    NetworkMode,
     NodePoolConfig,
     OffPeakSchedule,
     PoolRole,

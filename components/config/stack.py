@@ -10,18 +10,10 @@ from pydantic import Field
 from ai_platform_finops.tags import FinOpsTags
 
 from .base import ConfigModel, Environment, quantity_value
-from .cluster import (
-    MAX_AWS_TAG_KEY,
-    EndpointAccess,
-    CapacityType,
-    is_private_range,
-    AddonsConfig,
-    ClusterConfig,
-    ClusterMode,
-    NetworkConfig,
-    NetworkMode,
-    NodePoolConfig,
-)
+from .addons import AddonsConfig
+from .cluster import ClusterConfig, ClusterMode, EndpointAccess, is_private_range
+from .network import NetworkConfig, NetworkMode
+from .node_pools import MAX_AWS_TAG_KEY, CapacityType, NodePoolConfig
 from .argocd import RESERVED_PROJECT_NAMES, ArgoCdConfig
 from components.observability.metrics import missing_metric
 
@@ -277,7 +269,7 @@ def _quota_problems(cfg: StackConfig) -> list[Problem]:
     return problems
 
 
-# --- Argo CD (issue 6): checks between the argocd section and the rest of the stack -------------
+# --- Argo CD: checks between the argocd section and the rest of the stack -------------
 
 REDIS_HA_NODES = 3
 """redis-ha runs 3 Redis and 3 HAProxy pods with hard anti-affinity: one per node."""
@@ -314,7 +306,7 @@ def _argocd_problems(cfg: StackConfig) -> list[Problem]:
     return problems
 
 
-# --- cluster: network, cluster, node pools and add-ons (issue 3) ---------------------------
+# --- cluster: network, cluster, node pools and add-ons -------------------------------------
 
 def cluster_problems(cfg: StackConfig) -> list[Problem]:
     """Checks spanning the network, cluster, nodePools and addons sections."""

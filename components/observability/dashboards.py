@@ -15,11 +15,11 @@ import json
 from typing import Any
 
 from ai_platform_finops import rates
-from components.config.stack import StackConfig
 
 from . import metrics as m
 from .rules import pool_price
 from .thresholds import Thresholds, tier_thresholds
+from .view import MonitoredStack
 
 DASHBOARD_LABEL_VALUE = "1"
 """The value the chart's sidecar matches (``grafana.sidecar.dashboards.labelValue``, default "1")."""
@@ -44,7 +44,7 @@ def _dashboard(slug: str, title: str, panels: list[dict[str, Any]]) -> dict[str,
             "time": {"from": "now-24h", "to": "now"}, "refresh": "1m", "editable": False, "panels": panels}
 
 
-def gpu_dashboard(cfg: StackConfig) -> dict[str, Any]:
+def gpu_dashboard(cfg: MonitoredStack) -> dict[str, Any]:
     idle = cfg.observability.idle_gpu
     panels = [_panel(0, "GPU utilisation by pool", [(m.RECORD_GPU_UTIL_POOL, "{{node_pool}}")], "percent",
                      [("red", None), ("green", idle.utilization_percent)]),
@@ -63,7 +63,7 @@ def gpu_dashboard(cfg: StackConfig) -> dict[str, Any]:
     return _dashboard("gpu", "AI platform: GPU utilisation and idle cost", panels)
 
 
-def spend_dashboard(cfg: StackConfig) -> dict[str, Any]:
+def spend_dashboard(cfg: MonitoredStack) -> dict[str, Any]:
     limits = cfg.budgets.monthly_limits_usd if cfg.budgets is not None else {}
     panels = [_panel(0, "Cost rate by project (USD an hour, OpenCost)", [(m.RECORD_PROJECT_COST, "{{namespace}}")],
                      "currencyUSD")]
@@ -78,7 +78,7 @@ def spend_dashboard(cfg: StackConfig) -> dict[str, Any]:
     return _dashboard("spend", "AI platform: spend against budget", panels)
 
 
-def slo_dashboard(cfg: StackConfig) -> dict[str, Any]:
+def slo_dashboard(cfg: MonitoredStack) -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
     for svc in (s for s in cfg.services if s.slo is not None):
         slo = svc.slo
@@ -95,7 +95,7 @@ def slo_dashboard(cfg: StackConfig) -> dict[str, Any]:
     return _dashboard("slo", "AI platform: SLOs and error budgets", panels)
 
 
-def quality_dashboard(cfg: StackConfig, thresholds: Thresholds) -> dict[str, Any]:
+def quality_dashboard(cfg: MonitoredStack, thresholds: Thresholds) -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
     for svc in cfg.services:
         sel = {m.NAMESPACE: svc.project, m.SERVICE: svc.name}
@@ -109,7 +109,7 @@ def quality_dashboard(cfg: StackConfig, thresholds: Thresholds) -> dict[str, Any
     return _dashboard("quality", "AI platform: model quality against thresholds", panels)
 
 
-def dashboards(cfg: StackConfig, thresholds: Thresholds) -> dict[str, dict[str, Any]]:
+def dashboards(cfg: MonitoredStack, thresholds: Thresholds) -> dict[str, dict[str, Any]]:
     """ConfigMap name -> dashboard JSON."""
     return {f"{UID_PREFIX}{d['uid'].removeprefix(UID_PREFIX)}-dashboard": d for d in (
         gpu_dashboard(cfg), spend_dashboard(cfg), slo_dashboard(cfg), quality_dashboard(cfg, thresholds))}

@@ -14,9 +14,9 @@ from typing import Any, Sequence
 
 from ai_platform_finops import catalog, rates
 from ai_platform_finops.observability import DRIFT, QUALITY_MAX, QUALITY_MIN, SLO_FAST, SLO_SLOW
-from components.config.cluster import CapacityType, NodePoolConfig
+from components.config.node_pools import CapacityType, NodePoolConfig
 from components.config.services import InferenceServiceConfig
-from components.config.stack import StackConfig
+from .view import MonitoredStack
 
 from . import metrics as m
 from .thresholds import Thresholds, tier_thresholds
@@ -73,7 +73,7 @@ def _quote_regex(value: str) -> str:
     return re.sub(r"([.\\+*?\[^\]$(){}=!<>|:-])", r"\\\\\1", value)
 
 
-def service_labels(cfg: StackConfig, svc: InferenceServiceConfig) -> dict[str, str]:
+def service_labels(cfg: MonitoredStack, svc: InferenceServiceConfig) -> dict[str, str]:
     return {"project": svc.project, "service": svc.name, "owner": svc.model.owner, "node_pool": svc.node_pool,
             "scope": SCOPE_SERVICE}
 
@@ -92,7 +92,7 @@ def _alert(name: str, expr: str, for_: str, severity: str, labels: dict[str, str
 
 # --- idle GPUs ------------------------------------------------------------------------------------
 
-def idle_gpu_rules(cfg: StackConfig) -> list[Rule]:
+def idle_gpu_rules(cfg: MonitoredStack) -> list[Rule]:
     obs = cfg.observability.idle_gpu
     threshold, window = obs.utilization_percent, obs.window
     def pool_of_node(matcher: str) -> str:
@@ -155,7 +155,7 @@ def _error_ratio(svc: InferenceServiceConfig, objective: str, window: str) -> st
             f"sum(rate({m.selector(count, sel)}[{window}])))")
 
 
-def slo_rules(cfg: StackConfig) -> list[Rule]:
+def slo_rules(cfg: MonitoredStack) -> list[Rule]:
     rules: list[Rule] = []
     for svc in cfg.services:
         slo = svc.slo
@@ -197,7 +197,7 @@ def slo_rules(cfg: StackConfig) -> list[Rule]:
 
 # --- model quality, drift, fairness -------------------------------------------------------------
 
-def quality_rules(cfg: StackConfig, thresholds: Thresholds) -> list[Rule]:
+def quality_rules(cfg: MonitoredStack, thresholds: Thresholds) -> list[Rule]:
     rules: list[Rule] = []
     drift_limits = cfg.observability.drift_limits
     for svc in cfg.services:
@@ -233,7 +233,7 @@ def quality_rules(cfg: StackConfig, thresholds: Thresholds) -> list[Rule]:
 
 # --- spend -------------------------------------------------------------------------------------
 
-def spend_rules(cfg: StackConfig) -> list[Rule]:
+def spend_rules(cfg: MonitoredStack) -> list[Rule]:
     # One term per resource, told apart by a `resource` label and joined with `or`: `+` would keep only
     # the containers present in every term, dropping every namespace without a GPU.
     terms = [("cpu", f"{m.OPENCOST_CPU_ALLOC} * on(node) group_left() {m.OPENCOST_CPU_HOURLY}"),
@@ -264,7 +264,7 @@ def spend_rules(cfg: StackConfig) -> list[Rule]:
 
 # --- platform health --------------------------------------------------------------------------
 
-def platform_rules(cfg: StackConfig) -> list[Rule]:
+def platform_rules(cfg: MonitoredStack) -> list[Rule]:
     rules: list[Rule] = []
     for pool in cfg.gpu_pools:
         services = [s for s in cfg.services if s.node_pool == pool.name]
@@ -298,7 +298,7 @@ def platform_rules(cfg: StackConfig) -> list[Rule]:
     return rules
 
 
-def rule_groups(cfg: StackConfig, thresholds: Thresholds) -> list[Group]:
+def rule_groups(cfg: MonitoredStack, thresholds: Thresholds) -> list[Group]:
     """The PrometheusRule's ``spec.groups``; empty groups are left out."""
     groups = [
         ("ai-platform.gpu-idle", idle_gpu_rules(cfg)),

@@ -18,22 +18,22 @@ import pulumi_aws as aws
 import pulumi_kubernetes as kubernetes
 
 from ai_platform_finops.tags import STANDARD_KEYS
-from components.cluster import Cluster, assume_role_policy
+from components.cluster import Cluster
+from components.iam_policies import assume_role_policy
 from components.config.observability import (KUBE_PROMETHEUS_STACK_REPO, OPENCOST_REPO, PROMETHEUS_ADAPTER_REPO,
                                              ObservabilityConfig, ScaleSignal)
-from components.config.cluster import NodePoolConfig
+from components.config.node_pools import NodePoolConfig
 from components.config.services import InferenceServiceConfig
-from components.config.stack import StackConfig
-from components.inference_service import PORT_NAME
+from components.inference.args import PORT_NAME
 from components.metadata import selector_labels
 
 from .alertmanager import alertmanager_config, uses_sns
-from .rules import rule_groups
-from .thresholds import Thresholds, stack_thresholds
-from .dashboards import DASHBOARD_LABEL_VALUE, configmap_data, dashboards
+from .dashboards import DASHBOARD_LABEL_VALUE, configmap_data
 from .metrics import server_metrics
 from .values import (ADAPTER_RELEASE, DASHBOARD_LABEL, NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, adapter_values, kps_values,
                      opencost_values, storage_class_manifest)
+
+TYPE = "ai-platform:observability:Observability"
 
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
@@ -71,17 +71,28 @@ def sns_publish_policy(topic_arn: str, region: str) -> str:
 
 @dataclass(frozen=True)
 class ObservabilityArgs:
+    """Observability's inputs: the observability section, the workloads it watches and the generated rules."""
+
     config: ObservabilityConfig
+    """The stack's ``observability`` section: chart versions, sizes, retention, receivers."""
     cluster: Cluster
+    """The cluster: its provider, name and mode (EBS CSI and pod identity on EKS)."""
     stack: str
     """The stack's name: picks its policy pack config, where the evaluation thresholds are."""
     is_prod: bool
+    """Prod: persistent volumes by default, kept on delete, and prod-sized values."""
     kubernetes_version: str
+    """The control plane's minor version: picks the EBS CSI add-on version."""
     region: str | None
+    """The AWS region of the SNS receivers."""
     system_pool: NodePoolConfig
+    """Where the monitoring stack runs (its label and taints)."""
     services: Sequence[InferenceServiceConfig]
+    """The inference services: one ServiceMonitor each."""
     projects: Sequence[str]
+    """The tenant projects' names: Alertmanager routes each project's alerts to its owner."""
     finops_label_prefix: str
+    """The FinOps label prefix the metrics carry."""
     tags: Mapping[str, str]
     """FinOps AWS tags for the IAM roles, associations and the add-on."""
     labels: Mapping[str, str]
@@ -95,33 +106,25 @@ class ObservabilityArgs:
     namespace_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
     """What the ServiceMonitors wait for: the tenants' namespaces."""
 
-    @classmethod
-    def from_stack(cls, cfg: StackConfig, cluster: Cluster, stack: str, thresholds: Thresholds | None = None,
-                   alert_topic_arn: pulumi.Input[str] | None = None,
-                   namespace_dependencies: Sequence[pulumi.Resource] = ()) -> "ObservabilityArgs":
-        limits = thresholds if thresholds is not None else stack_thresholds(stack)
-        return cls(
-            config=cfg.observability, cluster=cluster, stack=stack, is_prod=cfg.is_prod,
-            kubernetes_version=cfg.cluster.version, region=cfg.region,
-            system_pool=cfg.system_pool, services=cfg.services, projects=[p.name for p in cfg.projects],
-            finops_label_prefix=cfg.finops.tag_prefix, tags=cfg.tags.aws_tags(), labels=cfg.tags.k8s_labels(),
-            groups=rule_groups(cfg, limits),
-            dashboards=dashboards(cfg, limits),
-            alert_topic_arn=alert_topic_arn,
-            namespace_dependencies=list(namespace_dependencies),
-        )
-
 
 class Observability(pulumi.ComponentResource):
+    """The monitoring stack (see the module docstring). Outputs:"""
+
     kube_prometheus_stack: kubernetes.helm.v3.Release
+    """The kube-prometheus-stack release (Prometheus, Alertmanager, Grafana, the Operator's CRDs)."""
     opencost: kubernetes.helm.v3.Release
+    """The OpenCost release."""
     prometheus_adapter: kubernetes.helm.v3.Release | None
+    """The prometheus-adapter release (None when every service scales on CPU)."""
     rules: kubernetes.apiextensions.CustomResource
+    """The generated PrometheusRule."""
     storage_class: kubernetes.storage.v1.StorageClass | None
+    """The encrypted gp3 StorageClass of the persistent volumes (None when not persistent)."""
     ebs_csi: aws.eks.Addon | None
+    """The EBS CSI driver add-on (None when not persistent)."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("ai-platform:observability:Observability", name, None, opts)
+        super().__init__(TYPE, name, None, opts)
         self._args = args
         obs = args.config
         k8s = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from components.cluster_addons import tolerations
-from components.config.cluster import POOL_LABEL, NodePoolConfig
+from components.config.node_pools import POOL_LABEL, NodePoolConfig
 from components.config.observability import ObservabilityConfig, Size
 
 from .alertmanager import SMTP_SECRET

@@ -1,9 +1,9 @@
-"""Fixtures shared by the component tests: the shipped stacks' recordings, taken once per session."""
+"""Fixtures shared by the component tests: the fixture stacks' recordings, taken once per session."""
 
 import pytest
 
 from preflight.engine import Recording
-from tests.support import STACKS, recorded
+from tests.support.fixtures import STACKS, recorded
 
 
 @pytest.fixture

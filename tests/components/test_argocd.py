@@ -1,4 +1,4 @@
-"""Argo CD (issue 6): chart values per environment, the GitOps custom resources, wiring and secrets."""
+"""Argo CD: chart values per environment, the GitOps custom resources, wiring and secrets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pulumi
 import pytest
 import yaml
 
-from components.argocd import system_node_selector
 from components.argocd_values import (
     CHART,
     CHART_REPO,
@@ -23,10 +22,16 @@ from components.argocd_values import (
     get_path,
 )
 from components.config import POOL_LABEL, ConfigError, StackConfig, validate_flat_config
-from components.config.argocd import ARGOCD_NAMESPACE, BOOTSTRAP_PROJECT, DEFAULT_CHART_VERSION
+from components.config.argocd import (
+    ARGOCD_NAMESPACE,
+    BOOTSTRAP_PROJECT,
+    DEFAULT_CHART_VERSION,
+)
 from preflight.engine import SECRET_SIG, SIG_KEY, Recording
 from preflight.report import build_report, render_plan
-from tests.support import STACKS, ConfigEdit, one, preview, stack_source
+from program.args import system_node_selector
+from tests.support.fixtures import STACKS, ConfigEdit, load, preview, stack_source
+from tests.support.recordings import one
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
@@ -39,11 +44,6 @@ ARGO_KEY = "ai-platform:argocd"
 ADMIN_HASH = "$2a$10$ZqXv7Q0DISTINCTIVEargoHASHk3yPq8mW1nB4cR6tY9uI2oL5eA7sD"
 REPO_TOKEN = "ghp_DISTINCTIVEgitopsTOKEN9f8e7d6c5b4a3"
 SECRETS = {"ai-platform:argocdAdminPasswordHash": ADMIN_HASH, "ai-platform:gitopsRepoToken": REPO_TOKEN}
-
-
-def load(stack: str, edit: ConfigEdit | None = None) -> StackConfig:
-    source = stack_source(stack, edit)
-    return validate_flat_config(source.config, source.project, source.source)
 
 
 def values_for(cfg: StackConfig, admin_password_hash: Any = None) -> dict[str, Any]:

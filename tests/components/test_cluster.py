@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
-from components.cluster import kubeconfig_for_eks
-from components.config import POOL_LABEL
+from components.kubeconfig import kubeconfig_for_eks
 from preflight import invokes
 from preflight.engine import SECRET_SIG, SIG_KEY, UNKNOWN
-from tests.components.cluster_support import P, by_name, config, of_type, provider_urn, recorded
-from tests.support import AWS_STACKS, ROOT, STACKS, one, preview
+from tests.support.fixtures import (
+    AWS_STACKS,
+    STACKS,
+    P,
+    config,
+    preview,
+    recorded,
+)
+from tests.support.recordings import by_name, of_type, one, provider_urn
 
 EKS = "aws:eks/cluster:Cluster"
 KMS = "aws:kms/key:Key"
@@ -288,14 +293,6 @@ def test_local_stack_has_no_aws_resource_at_all():
     provider = one(recording, K8S_PROVIDER)
     assert provider.inputs == {"context": "kind-ai-platform"}
     assert "kubeconfig" not in recording.outputs
-
-
-def test_kind_config_makes_the_context_and_pool_label_the_local_stack_expects():
-    kind = yaml.safe_load((ROOT / "stacks" / "kind-cluster.yaml").read_text())
-    cfg = config("local")
-    assert f"kind-{kind['name']}" == cfg.cluster.kubeconfig_context
-    (node,) = kind["nodes"]
-    assert node["labels"] == {POOL_LABEL: cfg.system_pool.name}
 
 
 def test_existing_cluster_is_looked_up_and_gets_node_pools_but_no_control_plane():

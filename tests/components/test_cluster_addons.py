@@ -9,8 +9,16 @@ import pytest
 
 from components.cluster_addons import expander_priorities
 from components.config import GPU_PRESENT_LABEL, NVIDIA_DEVICE_PLUGIN_LABEL, POOL_LABEL
-from tests.components.cluster_support import P, by_name, config, of_type, pool, provider_urn, recorded
-from tests.support import AWS_STACKS, STACKS, one, preview
+from tests.support.fixtures import (
+    AWS_STACKS,
+    STACKS,
+    P,
+    config,
+    pool,
+    preview,
+    recorded,
+)
+from tests.support.recordings import by_name, of_type, one, provider_urn
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DEVICE_PLUGIN = "cluster-addons-nvidia-device-plugin"
@@ -39,7 +47,7 @@ def test_device_plugin_tolerates_the_gpu_taint_and_runs_only_on_gpu_nodes(stack)
     assert values["nodeSelector"] == {NVIDIA_DEVICE_PLUGIN_LABEL: "chart"}
     terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert terms == [{"matchExpressions": [{"key": NVIDIA_DEVICE_PLUGIN_LABEL, "operator": "In", "values": ["chart"]}]}]
-    for node_pool in config(stack).gpu_pools:  # every shipped GPU pool is AL2023 NVIDIA
+    for node_pool in config(stack).gpu_pools:  # every fixture GPU pool is AL2023 NVIDIA
         labels = one(recorded(stack), NG, f"{node_pool.name}-ng").inputs["labels"]
         assert labels[NVIDIA_DEVICE_PLUGIN_LABEL] == "chart" and labels[GPU_PRESENT_LABEL] == "true"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.components.cluster_support import P, errors, pool
+from tests.support.fixtures import P, errors, pool
 
 DEV = "stacks/Pulumi.dev.yaml"
 

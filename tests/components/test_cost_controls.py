@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 import pytest
-
 from ai_platform_finops.tags import required_keys
+
 from components.config.finops import CostAllocationTagsMode
 from components.cost_controls import endpoint_slug
 from preflight import invokes
-from preflight.engine import UNKNOWN, Recording, RecordedResource
-from tests.components.cluster_support import config as config_of, errors
-from tests.support import AWS_STACKS, ConfigEdit, preview, recorded
+from preflight.engine import UNKNOWN, RecordedResource, Recording
+from tests.support.fixtures import AWS_STACKS, ConfigEdit, errors, preview, recorded
+from tests.support.fixtures import config as config_of
 
 PREFIX = "finops.apexlogic.com"
 COMPONENT = "ai-platform:finops:CostControls"
@@ -28,7 +28,6 @@ SUBSCRIPTION = "aws:costexplorer/anomalySubscription:AnomalySubscription"
 FINOPS_TYPES = (BUDGET, TOPIC, TOPIC_POLICY, KEY, ALLOCATION_TAG, MONITOR, SUBSCRIPTION, "aws:kms/alias:Alias")
 
 
-shipped = recorded
 
 
 def children(recording: Recording, type_: str) -> list[RecordedResource]:
@@ -50,7 +49,7 @@ def budget_of(recording: Recording, project: str) -> RecordedResource:
 
 
 def test_prod_budget_per_project_filtered_on_the_project_and_environment_tags():
-    recording = shipped("prod")
+    recording = recorded("prod")
     assert sorted(b.inputs["name"] for b in children(recording, BUDGET)) == [
         "ai-platform-prod-project-atlas-monthly", "ai-platform-prod-project-nova-monthly"]
     for project, limit in (("project-nova", "9000"), ("project-atlas", "16000")):
@@ -68,13 +67,13 @@ def test_prod_budget_per_project_filtered_on_the_project_and_environment_tags():
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_budgets_of_environments_sharing_an_account_do_not_overlap(stack):
-    expression = budget_of(shipped(stack), "project-nova").inputs["filterExpression"]
+    expression = budget_of(recorded(stack), "project-nova").inputs["filterExpression"]
     environment = next(t["tags"] for t in expression["ands"] if t["tags"]["key"] == f"{PREFIX}/environment")
     assert environment["values"] == [stack]
 
 
 def test_prod_budget_notifications_actual_80_and_forecast_100_to_emails_and_the_topic():
-    recording = shipped("prod")
+    recording = recorded("prod")
     topic = only(recording, TOPIC)
     budget = budget_of(recording, "project-nova")
     emails = ["finops@apexlogic.com", "ml-platform-oncall@apexlogic.com"]
@@ -92,12 +91,12 @@ def test_prod_budget_notifications_actual_80_and_forecast_100_to_emails_and_the_
 
 
 def test_budgets_are_protected_in_prod_only():
-    assert all(b.options["protect"] for b in children(shipped("prod"), BUDGET))
-    assert not any(b.options["protect"] for b in children(shipped("dev"), BUDGET))
+    assert all(b.options["protect"] for b in children(recorded("prod"), BUDGET))
+    assert not any(b.options["protect"] for b in children(recorded("dev"), BUDGET))
 
 
 def test_topic_policy_lets_exactly_budgets_and_cost_anomaly_detection_publish():
-    recording = shipped("prod")
+    recording = recorded("prod")
     policy = json.loads(only(recording, TOPIC_POLICY).inputs["policy"])
     topic_arn = "arn:aws:sns:us-east-1:123456789012:ai-platform-prod-cost-alerts"
     principals = [s["Principal"] for s in policy["Statement"]]
@@ -109,7 +108,7 @@ def test_topic_policy_lets_exactly_budgets_and_cost_anomaly_detection_publish():
 
 
 def test_topic_is_encrypted_with_a_rotating_key_the_publishers_may_use():
-    recording = shipped("prod")
+    recording = recorded("prod")
     topic, key = only(recording, TOPIC), only(recording, KEY)
     assert topic.property_dependencies["kmsMasterKeyId"] == [key.urn]  # not alias/aws/sns
     assert key.inputs["enableKeyRotation"] is True
@@ -127,15 +126,15 @@ def test_topic_is_encrypted_with_a_rotating_key_the_publishers_may_use():
 
 
 def test_alert_key_is_protected_and_retained_in_prod_only():
-    key = only(shipped("prod"), KEY)
+    key = only(recorded("prod"), KEY)
     assert key.options["protect"] and key.options["retainOnDelete"]
-    dev_key = only(shipped("dev"), KEY)
+    dev_key = only(recorded("dev"), KEY)
     assert not dev_key.options["protect"] and not dev_key.options["retainOnDelete"]
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_every_alert_email_is_subscribed_to_the_topic(stack):
-    recording = shipped(stack)
+    recording = recorded(stack)
     topic = only(recording, TOPIC)
     subscriptions = children(recording, SNS_SUBSCRIPTION)
     emails = list(config_of(stack).budgets.alert_emails)
@@ -185,7 +184,7 @@ def test_mode_off_is_the_default_and_creates_no_activation(stack):
 
 
 def test_mode_activate_listed_activates_every_listed_key_and_keeps_it_on_delete():
-    tags = children(shipped("prod"), ALLOCATION_TAG)
+    tags = children(recorded("prod"), ALLOCATION_TAG)
     assert sorted(t.inputs["tagKey"] for t in tags) == sorted(required_keys(PREFIX))
     assert {t.inputs["status"] for t in tags} == {"Active"}
     assert all(t.options["retainOnDelete"] for t in tags)
@@ -217,7 +216,7 @@ def test_mode_report_creates_nothing_and_warns_about_unlisted_keys(monkeypatch):
 
 
 def test_anomaly_monitors_never_depend_on_the_activation():
-    recording = shipped("prod")
+    recording = recorded("prod")
     activation = {t.urn for t in children(recording, ALLOCATION_TAG)}
     assert activation
     for monitor in children(recording, MONITOR):
@@ -235,7 +234,7 @@ def test_cost_allocation_choice_is_explained_when_wrong():
 
 
 def test_one_custom_anomaly_monitor_per_project_on_the_project_tag():
-    recording = shipped("prod")
+    recording = recorded("prod")
     monitors = {m.inputs["name"]: m.inputs for m in children(recording, MONITOR)}
     assert sorted(monitors) == ["ai-platform-prod-project-atlas", "ai-platform-prod-project-nova"]
     for project in ("project-atlas", "project-nova"):
@@ -246,7 +245,7 @@ def test_one_custom_anomaly_monitor_per_project_on_the_project_tag():
 
 
 def test_prod_anomaly_subscription_immediate_to_sns_at_250():
-    recording = shipped("prod")
+    recording = recorded("prod")
     subscription = only(recording, SUBSCRIPTION)
     assert subscription.inputs["thresholdExpression"] == {"dimension": {
         "key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "matchOptions": ["GREATER_THAN_OR_EQUAL"], "values": ["250"]}}
@@ -258,7 +257,7 @@ def test_prod_anomaly_subscription_immediate_to_sns_at_250():
 
 
 def test_dev_anomaly_subscription_daily_by_email_at_50():
-    subscription = only(shipped("dev"), SUBSCRIPTION).inputs
+    subscription = only(recorded("dev"), SUBSCRIPTION).inputs
     assert subscription["thresholdExpression"]["dimension"]["values"] == ["50"]
     assert subscription["frequency"] == "DAILY"
     assert subscription["subscribers"] == [{"type": "EMAIL", "address": "finops@apexlogic.com"}]
@@ -271,7 +270,7 @@ def test_anomaly_detection_can_be_turned_off():
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_every_taggable_finops_resource_carries_every_finops_tag(stack):
-    recording = shipped(stack)
+    recording = recorded(stack)
     taggable = [r for t in (BUDGET, TOPIC, KEY, MONITOR, SUBSCRIPTION) for r in children(recording, t)]
     assert len(taggable) >= 5
     for resource in taggable:
@@ -282,19 +281,19 @@ def test_every_taggable_finops_resource_carries_every_finops_tag(stack):
 
 
 def test_atlas_budget_carries_atlas_cost_center_and_owner():
-    tags = budget_of(shipped("prod"), "project-atlas").inputs["tags"]
+    tags = budget_of(recorded("prod"), "project-atlas").inputs["tags"]
     assert (tags[f"{PREFIX}/cost-center"], tags[f"{PREFIX}/owner"]) == ("claims-analytics", "claims-ml-team")
 
 
 def test_nothing_of_it_in_the_local_stack():
-    recording = shipped("local")
+    recording = recorded("local")
     assert not [r for r in recording.resources if r.type in FINOPS_TYPES or r.type == COMPONENT]
     assert "budgetsUsd" not in recording.outputs and "costEstimateUsd" not in recording.outputs
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_outputs_budgets_and_estimate_totals(stack):
-    outputs = shipped(stack).outputs
+    outputs = recorded(stack).outputs
     assert set(outputs["budgetsUsd"]) == {"project-nova"} | ({"project-atlas"} if stack == "prod" else set())
     estimate = outputs["costEstimateUsd"]
     assert set(estimate) == {"basis", "catalogDate", "total", "byProject"}
@@ -308,6 +307,6 @@ def test_the_local_stack_cannot_activate_cost_allocation_tags():
 
 
 def test_subscriptions_are_named_after_their_address_so_reordering_replaces_nothing():
-    names = sorted(s.name for s in children(shipped("prod"), SNS_SUBSCRIPTION))  # in any registration order
+    names = sorted(s.name for s in children(recorded("prod"), SNS_SUBSCRIPTION))  # in any registration order
     assert names == ["finops-alerts-email-finops@apexlogic.com", "finops-alerts-email-ml-platform-oncall@apexlogic.com"]
     assert endpoint_slug("https://hooks.example.com/services/T0/B1") == "hooks.example.com-services-T0-B1"

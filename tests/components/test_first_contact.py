@@ -13,15 +13,23 @@ from typing import Any
 
 import pulumi
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from components.argocd_values import LOCAL_DOMAIN, get_path
-from components.cluster import SECRETS_KEY_ACTIONS
-from components.config.stack import config_warnings
+from components.iam_policies import SECRETS_KEY_ACTIONS
 from components.network import usable_zone_ids
 from preflight import invokes
-from tests.components.cluster_support import P, by_name, config, errors, of_type, pool
-from tests.support import AWS_STACKS, one, preview, recorded
+from tests.support.fixtures import (
+    AWS_STACKS,
+    P,
+    config,
+    errors,
+    pool,
+    preview,
+    recorded,
+)
+from tests.support.recordings import by_name, of_type, one
 
 SUBNET = "aws:ec2/subnet:Subnet"
 KMS = "aws:kms/key:Key"
@@ -75,11 +83,11 @@ def test_too_few_zones_offering_the_pools_fail_with_one_line_naming_the_zones():
 
 def test_too_few_zones_exit_2_with_the_one_line_in_preflight(tmp_path, capsys):
     from preflight.cli import main
-    from tests.support import ROOT
+    from tests.support.fixtures import PROJECT, ROOT
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    prod = (ROOT / "stacks" / "Pulumi.prod.yaml").read_text()
+    prod = (PROJECT / "stacks" / "Pulumi.prod.yaml").read_text()
     (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(prod.replace("    azCount: 3\n", "    azCount: 6\n"))
     assert main(["preview", "--stack", "prod", "--no-policy", "--project-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -183,7 +191,7 @@ def test_cluster_role_may_use_its_secrets_key_before_the_cluster_exists(stack):
 
 
 def test_secrets_key_policy_names_exactly_the_four_actions_on_the_key():
-    from components.cluster import secrets_key_policy
+    from components.iam_policies import secrets_key_policy
     (statement,) = json.loads(secrets_key_policy("arn:aws:kms:us-east-1:123456789012:key/k"))["Statement"]
     assert statement == {"Sid": "ClusterEncryption", "Effect": "Allow", "Resource": "arn:aws:kms:us-east-1:123456789012:key/k",
                          "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]}
@@ -284,14 +292,6 @@ def test_bad_pod_storage_config_says_what_is_wrong(edit, expected):
 
 
 # --- spot diversification --------------------------------------------------------------------------
-
-@pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_shipped_spot_gpu_pools_list_several_types_with_one_gpu_model(stack):
-    for gpu_pool in config(stack).gpu_pools:
-        assert gpu_pool.capacity_type == "SPOT" and len(gpu_pool.instance_types) >= 2
-        assert gpu_pool.accelerator == "nvidia-a10g"
-    assert config_warnings(config(stack)) == []
-
 
 def test_a_single_type_spot_gpu_pool_is_warned_about():
     recording = preview("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g5.xlarge"]))

@@ -1,4 +1,4 @@
-"""InferenceService on real stacks: the recorded ServiceAccount, Deployment, Service, HPA and PDB inputs."""
+"""InferenceService on the fixture stacks: the recorded ServiceAccount, Deployment, Service, HPA and PDB inputs."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from typing import Any
 
 import pytest
 
-from components.config import NodePoolConfig
-from components.config.services import ServiceResources
-from components.inference_service import container_resources, gpu_quantity, tolerations
 from preflight.engine import Recording
-from tests.support import STACKS, one, preview, recorded
+from tests.support.fixtures import P, preview, recorded
+from tests.support.recordings import one
 
-P = "ai-platform:"
 COMPONENT = "ai-platform:inference:InferenceService"
 SA = "kubernetes:core/v1:ServiceAccount"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -183,25 +180,6 @@ def test_cpu_service_on_an_aws_system_pool_selects_it_without_tolerating_gpus():
     assert spec["nodeSelector"] == {"ai-platform.io/node-pool": "system"}
     assert "tolerations" not in spec
     assert "nvidia.com/gpu" not in str(spec["containers"][0]["resources"])
-
-
-def test_a_pod_without_gpus_never_tolerates_the_gpu_taint_even_if_its_pool_has_it():
-    pool = NodePoolConfig.model_validate({
-        "name": "mixed", "role": "system", "instanceTypes": ["m6i.large"], "maxSize": 2,
-        "taints": [{"key": "nvidia.com/gpu", "value": "true"}, {"key": "dedicated", "value": "batch"}]})
-    assert tolerations(pool, 0) == [{"key": "dedicated", "effect": "NoSchedule", "operator": "Equal", "value": "batch"}]
-    assert [t.get("key") for t in tolerations(pool, 1)] == ["nvidia.com/gpu", "dedicated"]
-
-
-def test_gpu_quantities_are_whole_numbers_by_construction():
-    assert gpu_quantity(2) == "2"
-    for bad in (0.5, 1.0, "1", True, -1):
-        with pytest.raises(TypeError):
-            gpu_quantity(bad)  # type: ignore[arg-type]
-    # Even a model built around validation cannot smuggle a fractional GPU into a manifest.
-    smuggled = ServiceResources.model_construct(gpus=0.5, cpu="1", memory="1Gi")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        container_resources(smuggled)
 
 
 def test_security_context_is_non_root_without_privileges(dev):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from components.network import subnet_cidrs
 from preflight import invokes
-from tests.components.cluster_support import P, by_name, config, of_type, recorded
-from tests.support import AWS_STACKS, one, preview
+from tests.support.fixtures import AWS_STACKS, P, config, preview, recorded
+from tests.support.recordings import by_name, of_type, one
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pytest
-
 from ai_platform_finops.catalog import gpu_specs
 from ai_platform_finops.tags import label_value_problem
-from components.config import ACCELERATOR_LABEL, GPU_PRESENT_LABEL, NVIDIA_DEVICE_PLUGIN_LABEL, POOL_LABEL
-from components.config.cluster import accelerator_label_value
-from preflight.engine import UNKNOWN
-from preflight.engine import RecordedResource
-from tests.components.cluster_support import config, of_type, pool, recorded
-from tests.support import AWS_STACKS, one, preview
+
+from components.config import (
+    ACCELERATOR_LABEL,
+    GPU_PRESENT_LABEL,
+    NVIDIA_DEVICE_PLUGIN_LABEL,
+    POOL_LABEL,
+)
+from components.config.node_pools import accelerator_label_value
+from preflight.engine import UNKNOWN, RecordedResource
+from tests.support.fixtures import AWS_STACKS, config, pool, preview, recorded
+from tests.support.recordings import of_type, one
 
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 NG = "aws:eks/nodeGroup:NodeGroup"

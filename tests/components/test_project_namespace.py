@@ -1,4 +1,4 @@
-"""ProjectNamespace on real stacks: the recorded Namespace, ResourceQuota, LimitRange and NetworkPolicy inputs."""
+"""ProjectNamespace on the fixture stacks: the recorded Namespace, ResourceQuota, LimitRange and NetworkPolicy inputs."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from preflight.engine import Recording, RecordedResource
 from components.config import ConfigError, validate_flat_config
-from tests.support import STACKS, one, preview, recorded, stack_source
+from preflight.engine import RecordedResource, Recording
+from tests.support.fixtures import STACKS, P, preview, recorded, stack_source
+from tests.support.recordings import one
 
-P = "ai-platform:"
 COMPONENT = "ai-platform:tenancy:ProjectNamespace"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 QUOTA = "kubernetes:core/v1:ResourceQuota"

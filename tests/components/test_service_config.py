@@ -8,22 +8,13 @@ import pulumi
 import pytest
 
 import preflight.engine as engine
-from components.config import ConfigError, validate_flat_config
+from components.config import validate_flat_config
 from preflight.engine import Recording
-from tests.support import ConfigEdit, preview, stack_source
-
-P = "ai-platform:"
+from tests.support.fixtures import ConfigEdit, P, errors, preview, stack_source
 
 
 def service(config: dict[str, Any], index: int = 0) -> dict[str, Any]:
     return config[P + "services"][index]
-
-
-def errors(stack: str, edit: ConfigEdit) -> list[str]:
-    source = stack_source(stack, edit)
-    with pytest.raises(ConfigError) as caught:
-        validate_flat_config(source.config, source.project, source.source)
-    return str(caught.value).splitlines()
 
 
 def capture_recordings(monkeypatch: pytest.MonkeyPatch) -> list[Recording]:
@@ -94,7 +85,7 @@ def test_the_program_stops_before_registering_anything(stack, edit, expected, mo
     assert program_registers_nothing(stack, edit, monkeypatch).splitlines() == expected
 
 
-def test_the_shipped_stack_does_register_resources_so_the_check_above_can_fail(monkeypatch):
+def test_the_unedited_stack_does_register_resources_so_the_check_above_can_fail(monkeypatch):
     recordings = capture_recordings(monkeypatch)
     preview("dev")
     assert recordings and recordings[0].resources
@@ -107,12 +98,12 @@ def test_gpus_are_whole_numbers_never_floats_strings_or_booleans(gpus):
         "stacks/Pulumi.dev.yaml: services[0].resources.gpus: Input should be a valid integer")
 
 
-def test_the_seed_designs_request_limit_split_cannot_be_written():
-    # The seed manifest asked for requests nvidia.com/gpu "0.5" under limits "1": there is no key for it.
-    def seed(c: dict[str, Any]) -> None:
+def test_a_gpu_request_below_its_limit_cannot_be_written():
+    # requests nvidia.com/gpu "0.5" under limits "1" (a fractional, split request): there is no key for it.
+    def split(c: dict[str, Any]) -> None:
         service(c)["resources"].update(requests={"nvidia.com/gpu": "0.5"}, limits={"nvidia.com/gpu": "1"})
 
-    assert errors("dev", seed) == [
+    assert errors("dev", split) == [
         "stacks/Pulumi.dev.yaml: services[0].resources.requests: unknown key; known keys here: gpus, cpu, memory "
         "(see docs/config.md)",
         "stacks/Pulumi.dev.yaml: services[0].resources.limits: unknown key; known keys here: gpus, cpu, memory "

@@ -7,11 +7,10 @@ from typing import Annotated
 import pydantic
 import pytest
 
-from components.config import StackConfig
-from components.config import reference
+from components.config import StackConfig, reference
 from components.config.loader import SECTIONS
 from preflight.cli import main
-from tests.support import ROOT
+from tests.support.fixtures import ROOT
 
 
 def test_config_reference_is_generated_from_the_models():

@@ -9,11 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from components.config import ConfigError, validate_flat_config
-from components.config.cluster import NetworkConfig
+from components.config.network import NetworkConfig
 from components.config.services import ModelConfig
-from tests.support import ConfigEdit, stack_source
+from tests.support.fixtures import ConfigEdit, P, stack_source
 
-P = "ai-platform:"
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 
 

@@ -1,4 +1,4 @@
-"""The stack config contract: every shipped stack loads; every class of bad input says exactly what is wrong."""
+"""The stack config contract: every fixture stack loads; every class of bad input says exactly what is wrong."""
 
 from __future__ import annotations
 
@@ -6,21 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, StackConfig, validate_flat_config
-from tests.support import STACKS, ConfigEdit, stack_source
-
-P = "ai-platform:"
-
-
-def load(stack: str, edit: ConfigEdit | None = None) -> StackConfig:
-    source = stack_source(stack, edit)
-    return validate_flat_config(source.config, source.project, source.source)
-
-
-def errors(stack: str, edit: ConfigEdit) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load(stack, edit)
-    return str(caught.value).splitlines()
+from components.config import ConfigError, validate_flat_config
+from tests.support.fixtures import STACKS, P, errors, load, stack_source
 
 
 def test_stacks_exist():
@@ -28,7 +15,7 @@ def test_stacks_exist():
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_shipped_stack_loads(stack):
+def test_every_fixture_stack_loads(stack):
     cfg = load(stack)
     assert cfg.environment.value == stack
     assert cfg.tags.problems() == []

@@ -26,9 +26,13 @@ import pytest
 import yaml
 
 from components.config.observability import ObservabilityConfig
-from components.observability.alertmanager import PLATFORM, alertmanager_config, project_receiver
-from tests.observability.support import config, tool
-from tests.support import AWS_STACKS
+from components.observability.alertmanager import (
+    PLATFORM,
+    alertmanager_config,
+    project_receiver,
+)
+from tests.support.fixtures import AWS_STACKS
+from tests.support.prometheus import config, tool
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ai-platform-prod-cost-alerts"
 DEADLINE = 30.0

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.support import AWS_STACKS, recorded
+from tests.support.fixtures import AWS_STACKS, recorded
 
 SCHEMAS = Path(__file__).resolve().parent / "crd_schemas"
 GROUP = "kubernetes:monitoring.coreos.com/v1:"

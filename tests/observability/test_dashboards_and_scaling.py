@@ -11,9 +11,9 @@ import pytest
 
 from components.observability.dashboards import dashboards, expressions
 from components.observability.thresholds import stack_thresholds
-from tests.components.cluster_support import P, by_name
-from tests.observability.support import config, tool, write_rules
-from tests.support import AWS_STACKS, one, preview, recorded
+from tests.support.fixtures import AWS_STACKS, P, preview, recorded
+from tests.support.prometheus import config, tool, write_rules
+from tests.support.recordings import by_name, one
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"

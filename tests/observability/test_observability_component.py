@@ -1,4 +1,4 @@
-"""Observability under mocks, against the shipped stacks' real recorded inputs: pinned releases on the system
+"""Observability under mocks, against the fixture stacks' recorded inputs: pinned releases on the system
 pool, prod's encrypted gp3 volumes (EBS CSI add-on on Pod Identity, StorageClass), the generated
 PrometheusRule and ServiceMonitors after the CRDs, every chart values key checked against the pinned chart."""
 
@@ -11,9 +11,9 @@ import pytest
 from components.config import POOL_LABEL
 from components.observability import chart_keys
 from components.observability.values import STORAGE_CLASS
-from tests.components.cluster_support import P, by_name, of_type
-from tests.observability.support import config
-from tests.support import AWS_STACKS, one, preview, recorded
+from tests.support.fixtures import AWS_STACKS, P, preview, recorded
+from tests.support.prometheus import config
+from tests.support.recordings import by_name, of_type, one
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 KPS = "observability-kube-prometheus-stack"

@@ -12,8 +12,15 @@ import pytest
 import yaml
 
 from components.observability.rules import pool_price
-from tests.observability.support import alert_rule, config, expected_alert, groups, tool, write_rules
-from tests.support import AWS_STACKS
+from tests.support.fixtures import AWS_STACKS
+from tests.support.prometheus import (
+    alert_rule,
+    config,
+    expected_alert,
+    groups,
+    tool,
+    write_rules,
+)
 
 NOVA = {"namespace": "project-nova", "service": "multimodal-inference-service"}
 SVC = 'namespace="project-nova", service="multimodal-inference-service"'

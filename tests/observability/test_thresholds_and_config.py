@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ai_platform_finops.governance import DEFAULT_EVALUATION_THRESHOLDS
-from components.observability.thresholds import pack_config_path, stack_thresholds, thresholds_from, tier_thresholds
-from tests.components.cluster_support import P, errors
-from tests.observability.support import alert_rule, groups
-from tests.support import ROOT
+
+from components.observability.thresholds import (
+    pack_config_path,
+    stack_thresholds,
+    thresholds_from,
+    tier_thresholds,
+)
+from tests.support.fixtures import ROOT, P, errors
+from tests.support.prometheus import alert_rule, groups
 
 
 def test_prod_alerts_use_the_numbers_in_prods_pack_config():

@@ -164,11 +164,11 @@ def test_every_issue_resource_has_a_row_with_a_taint_and_labels():
 
 
 def test_the_program_labels_and_taints_gpu_pools_from_the_table():
-    from components.config import cluster
+    from components.config import node_pools
 
-    nvidia = accelerators.accelerator(cluster.GPU_RESOURCE)
-    assert nvidia is not None and cluster.GPU_TAINT.key == nvidia.taint_key
-    assert cluster.GPU_PRESENT_LABEL in nvidia.node_labels
+    nvidia = accelerators.accelerator(node_pools.GPU_RESOURCE)
+    assert nvidia is not None and node_pools.GPU_TAINT.key == nvidia.taint_key
+    assert node_pools.GPU_PRESENT_LABEL in nvidia.node_labels
 
 
 @pytest.mark.parametrize("instance_type, resource, expected", [

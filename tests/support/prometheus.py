@@ -1,20 +1,19 @@
-"""Helpers of the observability tests: the shipped stacks' configs, the generated rules, the real tools."""
+"""The observability tests' helpers: the fixture stacks' generated rules, and promtool/amtool."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from components.config import StackConfig, validate_flat_config
 from components.observability.rules import rule_groups
 from components.observability.thresholds import stack_thresholds
-from tests.support import stack_source
+
+from .fixtures import config
 
 APT_HINT = "apt-get install -y prometheus prometheus-alertmanager (.ci/run installs them)"
 
@@ -28,12 +27,6 @@ def tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-@lru_cache(maxsize=None)
-def config(stack: str) -> StackConfig:
-    source = stack_source(stack)
-    return validate_flat_config(source.config, source.project, source.source)
 
 
 def groups(stack: str) -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ its own registered resources, so the ``costEstimateUsd`` stack output is compute
 config instead: each declared node pool, the cluster, the NAT gateways and the monitoring stack's
 volumes are described in the
 estimator's input shape, exactly as the cluster and network components build them, and priced by
-the same ``ai_platform_finops.estimator``. ``tests/finops/test_finops_outputs.py`` checks that the
-two agree on every shipped stack, so a program change that adds cost without config shows up
-there as a mismatch.
+the same ``ai_platform_finops.estimator``. ``tests/finops/test_finops_preflight_cost.py`` checks that
+the two agree on every shipped AWS stack, so a program change that adds cost without config shows
+up there as a mismatch.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ai_platform_finops.load_balancers import HELM_RELEASES
 
 from components.config import ClusterMode, NetworkMode, StackConfig
 from components.observability.values import KPS_RELEASE, kps_values, storage_class_manifest
-from components.config.cluster import NatGatewayMode
+from components.config.network import NatGatewayMode
 
 SCHEDULE = "aws:autoscaling/schedule:Schedule"
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -1,0 +1,59 @@
+"""The tests' own stacks (tests/fixtures/project/stacks): what component and config behaviour tests run.
+
+They started as copies of the shipped stacks and belong to the tests: a user's edit of ``stacks/``
+changes none of them. Their Pulumi.yaml is the project's own (a link), so defaults and the
+``stacks/Pulumi.<stack>.yaml`` names in error lines are the ones users see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.config import StackConfig
+from preflight.engine import Recording
+from preflight.stackfile import StackConfigSource
+
+from .stackset import ROOT, ConfigEdit, P, StackSet
+
+PROJECT = ROOT / "tests" / "fixtures" / "project"
+FIXTURES = StackSet(PROJECT)
+STACKS = FIXTURES.names
+AWS_STACKS = FIXTURES.aws
+
+__all__ = ["AWS_STACKS", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config", "errors", "load",
+           "pool", "preview", "recorded", "stack_source"]
+
+
+def stack_source(stack: str, edit: ConfigEdit | None = None) -> StackConfigSource:
+    return FIXTURES.source(stack, edit)
+
+
+def preview(stack: str, edit: ConfigEdit | None = None, *, preview: bool = True,
+            secret_values: dict[str, str] | None = None) -> Recording:
+    """The recorded resources of fixture ``stack`` (after ``edit``)."""
+    return FIXTURES.preview(stack, edit, preview=preview, secret_values=secret_values)
+
+
+def recorded(stack: str, preview_mode: bool = True) -> Recording:
+    """The recording of an unedited fixture stack, taken once per test session (never mutate it)."""
+    return FIXTURES.recorded(stack, preview_mode)
+
+
+def config(stack: str) -> StackConfig:
+    """The validated config of an unedited fixture stack, once per session."""
+    return FIXTURES.config(stack)
+
+
+def load(stack: str, edit: ConfigEdit | None = None) -> StackConfig:
+    """The validated config of fixture ``stack`` after ``edit``."""
+    return FIXTURES.load(stack, edit)
+
+
+def errors(stack: str, edit: ConfigEdit) -> list[str]:
+    """The lines of the ConfigError ``edit`` causes."""
+    return FIXTURES.errors(stack, edit)
+
+
+def pool(config_dict: dict[str, Any], name: str) -> dict[str, Any]:
+    """The stack-file dict of node pool ``name`` (for edits)."""
+    return next(p for p in config_dict[P + "nodePools"] if p["name"] == name)
