@@ -24,10 +24,7 @@ from pulumi_policy import Policy  # noqa: E402
 from . import exposure, finops, gpu_hygiene, observability, responsible_ai, security  # noqa: E402
 from .common import PACK_NAME, install_sdk_hooks  # noqa: E402
 
-# no-public-exposure reads other resources (classes, their parameters, a security group's other
-# rules), so the stack rule in ``exposure`` judges it; it reuses gpu_hygiene's resource-local checks.
-_REPLACED = {p.name for p in exposure.POLICIES}
-POLICIES: list[Policy] = [*finops.POLICIES, *(p for p in gpu_hygiene.POLICIES if p.name not in _REPLACED),
+POLICIES: list[Policy] = [*finops.POLICIES, *gpu_hygiene.POLICIES,
                           *exposure.POLICIES, *responsible_ai.POLICIES, *security.POLICIES, *observability.POLICIES]
 
 DESCRIPTION = ("Governance for GPU model inference on AWS EKS: FinOps tags, GPU capacity and budgets; Kubernetes "

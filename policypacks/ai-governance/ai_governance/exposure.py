@@ -4,7 +4,7 @@ a security group), so the rule reads the whole stack once per ``AnalyzeStack``, 
 built once (``exposure_params.classes``, ``sg_merge.groups``).
 
 Resource-local judgments (LoadBalancer Services, the EKS endpoint, Argo CD's chart values, the
-Argo CD Ingress's TLS) are ``gpu_hygiene``'s, applied here to each resource. Server-side-apply
+Argo CD Ingress's TLS) are ``exposure_checks``', applied here to each resource. Server-side-apply
 ``*Patch`` variants are judged on the fields they set: a field a patch leaves out keeps the live
 object's value, which the stack cannot show.
 """
@@ -15,12 +15,13 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from . import aws, exposure_params, gpu_hygiene, k8s, network, sg_merge
+from ai_platform_finops.resource_types import GATEWAYS
+
+from . import aws, exposure_checks, exposure_params, k8s, network, sg_merge
 from .common import MISSING, Check, Res, Setting, Stack, aws_config_rules, get, short, stack_rule, text
 
 SERVICE_PATCH = k8s.SERVICE + k8s.PATCH
 INGRESS_PATCH = k8s.INGRESS + k8s.PATCH
-GATEWAYS = gpu_hygiene.GATEWAYS
 GATEWAY_PATCHES = tuple(t + k8s.PATCH for t in GATEWAYS)
 _LOCAL = (k8s.SERVICE, aws.CLUSTER, *k8s.HELM_CHARTS)
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
@@ -44,7 +45,7 @@ class _At(Check):
 
 def _check(stack: Stack, c: Check) -> None:
     for res in stack.of_type(*_LOCAL):
-        gpu_hygiene._exposure_check(res, _At(c, res.urn))
+        exposure_checks.exposure_check(res, _At(c, res.urn))
     for res in stack.of_type(SERVICE_PATCH):
         _service_patch(res, _At(c, res.urn))
     by = exposure_params.classes(stack) if stack.of_type(k8s.INGRESS, INGRESS_PATCH, *GATEWAYS, *GATEWAY_PATCHES) else None
@@ -53,7 +54,7 @@ def _check(stack: Stack, c: Check) -> None:
         at = _At(c, res.urn)
         _ingress(res, by, at)
         if res.type == k8s.INGRESS or get(res.props, "spec", "tls") is not MISSING:
-            gpu_hygiene._ingress_check(res, at)
+            exposure_checks.ingress_check(res, at)
     for res in stack.of_type(*GATEWAYS, *GATEWAY_PATCHES):
         assert by is not None
         _gateway(res, by, _At(c, res.urn))
@@ -69,7 +70,7 @@ def _service_patch(res: Res, c: Check) -> None:
     kind = get(res.props, "spec", "type")
     if not c.known(kind, "spec.type") or (kind is not MISSING and kind != "LoadBalancer"):
         return
-    annotations = gpu_hygiene._annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
+    annotations = exposure_checks.read_annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
     if annotations is None:
         return
     if kind is MISSING:
@@ -82,7 +83,7 @@ def _service_patch(res: Res, c: Check) -> None:
             c.violation(f"{res.label}: the patch sets annotations that make the Service's load balancer reachable "
                         f"from the internet: {'; '.join(found)}")
         return
-    exposure = gpu_hygiene._service_exposure(get(res.props, "spec"), annotations, c)
+    exposure = exposure_checks.service_exposure(get(res.props, "spec"), annotations, c)
     if exposure is not None and exposure.public:
         c.violation(f"{res.label}: the patch makes a LoadBalancer Service reachable from the internet: "
                     f"{'; '.join(exposure.reasons)}")
@@ -92,7 +93,7 @@ def _service_patch(res: Res, c: Check) -> None:
 
 def _ingress(res: Res, by: exposure_params.Classes, c: Check) -> None:
     patch = res.type == INGRESS_PATCH
-    annotations = gpu_hygiene._annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
+    annotations = exposure_checks.read_annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
     spec_class = get(res.props, "spec", "ingressClassName")
     if annotations is None or not c.known(spec_class, "spec.ingressClassName"):
         return
@@ -147,7 +148,7 @@ def _gateway(res: Res, by: exposure_params.Classes, c: Check) -> None:
                         f"{short(gateway_class)} is reachable from the internet: {'; '.join(exposure.reasons)} (set "
                         "scheme internal, or sourceRanges inside private address space)")
         return
-    gpu_hygiene._gateway_check(res, c)
+    exposure_checks.gateway_check(res, c)
 
 
 # --- security groups ---------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ NO_PUBLIC_EXPOSURE = stack_rule(
                 "networks on any port, merged across the group's inline rules and rule resources; no unrestricted "
                 "public EKS endpoint in prod; the Argo CD server never exposed without TLS. Severity: critical.",
     severity=Severity.CRITICAL,
-    remediation=gpu_hygiene.NO_PUBLIC_EXPOSURE.remediation_steps or "",
+    remediation=exposure_checks.REMEDIATION,
     check=_check,
     settings_=(Setting("privateEndpointEnvironments", _STRINGS, ["prod"],
                        "Environments where the EKS API endpoint must not be open to the internet."),

@@ -1,5 +1,5 @@
 """Kubernetes GPU hygiene: valid GPU requests, pods on the right nodes (and only there), resources,
-availability and probes for inference, and nothing exposed to the internet by accident."""
+and availability and probes for inference."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ai_platform_finops import accelerators
-from ai_platform_finops.resource_types import GATEWAYS
 
-from . import aws, k8s, network
+from . import aws, k8s
 from .common import (
     MISSING,
     UNKNOWN,
@@ -19,16 +18,13 @@ from .common import (
     Res,
     Setting,
     Stack,
-    aws_config_rules,
     elements,
     environments_setting,
-    flag,
     get,
     resource_rule,
     short,
     stack_rule,
     string_map,
-    text,
 )
 
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
@@ -208,7 +204,7 @@ GPU_WORKLOAD_PLACEMENT = resource_rule(
     description="Pods asking for an accelerator tolerate its taint and select nodes carrying it; other pods (bar "
                 "DaemonSets' node agents) tolerate no accelerator taint. Severity: high.",
     severity=Severity.HIGH,
-    remediation="Derive tolerations and nodeSelector from the node pool (components/inference_service.py does): GPU "
+    remediation="Derive tolerations and nodeSelector from the node pool (components/inference/resources.py does): GPU "
                 "pods get the nvidia.com/gpu toleration and the pool's labels; CPU pods get neither. Other "
                 "accelerators follow the accelerator table (amd.com/gpu, aws.amazon.com/neuron taints).",
     types=k8s.may_carry_pods,
@@ -614,241 +610,9 @@ INFERENCE_PROBES = resource_rule(
 )
 
 
-# --- no-public-exposure ---------------------------------------------------------------------------
-
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-
-
-def unrestricted_endpoint(res: Res, c: Check, field_prefix: str = "") -> str | None:
-    """Why an EKS cluster's API endpoint is open to the internet, or None (unknowns recorded)."""
-    vpc = get(res.props, "vpcConfig")
-    public = get(vpc, "endpointPublicAccess")
-    if public is UNKNOWN or vpc is UNKNOWN:
-        c.unknown(f"{field_prefix}vpcConfig.endpointPublicAccess")
-        return None
-    if public is not MISSING and flag(public) is False:
-        return None
-    cidrs_raw = get(vpc, "publicAccessCidrs")
-    if cidrs_raw is UNKNOWN:
-        c.unknown(f"{field_prefix}vpcConfig.publicAccessCidrs")
-        return None
-    cidrs = [x for x in elements(cidrs_raw) if isinstance(x, str)]
-    default = " (the AWS default)" if public is MISSING else ""
-    if not cidrs:
-        return f"the public API endpoint is on{default} and open to 0.0.0.0/0 (no publicAccessCidrs)"
-    broad = network.too_broad(cidrs)
-    if broad is not None:
-        return f"the public API endpoint is open to {broad.describe()}"
-    return None
-
-
-def _annotations(raw: Any, c: Check, where: str) -> dict[str, str] | None:
-    if raw is UNKNOWN:
-        c.unknown(where)
-        return None
-    annotations, unknown = string_map(raw)
-    deciding = [k for k in unknown if k in network.DECIDING_ANNOTATIONS]
-    if deciding:
-        c.unknown(f"{where} {', '.join(deciding)}")
-        return None
-    return annotations
-
-
-def _service_exposure(spec: Any, annotations: dict[str, str], c: Check, where: str = "spec") -> network.Exposure | None:
-    lb_class, ranges = get(spec, "loadBalancerClass"), get(spec, "loadBalancerSourceRanges")
-    if not c.known(lb_class, f"{where}.loadBalancerClass") or not c.known(ranges, f"{where}.loadBalancerSourceRanges"):
-        return None
-    return network.service_exposure(annotations, text(lb_class), elements(ranges), c.config.strings("serviceControllers"))
-
-
-_chart_name = k8s.chart_name
-
-
-def _exposure_check(res: Res, c: Check) -> None:
-    if res.type == k8s.SERVICE:
-        kind = get(res.props, "spec", "type")
-        if not c.known(kind, "spec.type"):
-            return
-        if kind != "LoadBalancer":
-            return
-        annotations = _annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
-        exposure = _service_exposure(get(res.props, "spec"), annotations, c) if annotations is not None else None
-        if exposure is not None and exposure.public:
-            c.violation(f"{res.label}: a LoadBalancer Service is reachable from the internet: "
-                        f"{'; '.join(exposure.reasons)}")
-        return
-    if res.type == aws.CLUSTER:
-        if c.settings.environment not in c.config.strings("privateEndpointEnvironments"):
-            return
-        why = unrestricted_endpoint(res, c)
-        if why:
-            c.violation(f"{res.label}: {why}; in {c.settings.environment} keep it private or limit publicAccessCidrs")
-        return
-    if res.type == k8s.INGRESS:
-        _alb_check(res, c)
-        _ingress_check(res, c)
-        return
-    if res.type in GATEWAYS:
-        _gateway_check(res, c)
-        return
-    if res.type in (SECURITY_GROUP, SECURITY_GROUP_RULE, SECURITY_GROUP_INGRESS_RULE):
-        _ingress_cidrs_check(res, c)
-        return
-    if res.type in k8s.HELM_CHARTS and _chart_name(res) in c.config.strings("argoCdCharts"):
-        _argocd_check(res, c)
-
-
-def _alb_check(res: Res, c: Check) -> None:
-    annotations = _annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
-    spec_class = get(res.props, "spec", "ingressClassName")
-    if annotations is None or not c.known(spec_class, "spec.ingressClassName"):
-        return
-    kind = network.ingress_class(spec_class, annotations)
-    # Another controller's exposure is its own LoadBalancer Service's (judged on its own); an Ingress
-    # without a class is judged by the ALB annotations it carries.
-    if kind is not None and kind not in c.config.strings("albIngressClasses"):
-        return
-    exposure = network.alb_ingress_exposure(annotations)
-    if exposure.public:
-        c.violation(f"{res.label}: an internet-facing ALB Ingress: {'; '.join(exposure.reasons)}; use scheme internal "
-                    f"or {network.ALB_INBOUND_CIDRS} inside private address space")
-
-
-def _gateway_check(res: Res, c: Check) -> None:
-    gateway_class = get(res.props, "spec", "gatewayClassName")
-    if not c.known(gateway_class, "spec.gatewayClassName"):
-        return
-    if isinstance(gateway_class, str) and gateway_class in c.config.strings("internalGatewayClasses"):
-        return
-    # Gateway implementations provision a LoadBalancer Service carrying spec.infrastructure.annotations:
-    # it is judged as that Service, whose class and source ranges the Gateway cannot set.
-    annotations = _annotations(get(res.props, "spec", "infrastructure", "annotations"), c,
-                               "spec.infrastructure.annotations")
-    if annotations is None:
-        return
-    exposure = network.service_exposure(annotations, None, [], c.config.strings("serviceControllers"))
-    if exposure.public:
-        c.violation(f"{res.label}: the load balancer Gateway class {short(gateway_class)} provisions is reachable from "
-                    f"the internet: {'; '.join(exposure.reasons)} (set spec.infrastructure.annotations, or list an "
-                    "internal-only class in internalGatewayClasses)")
-
-
-def _ingress_cidrs_check(res: Res, c: Check) -> None:
-    """Security-group ingress from a too-broad set of networks (every listed prefix merged)."""
-    if res.type == SECURITY_GROUP:
-        rules = get(res.props, "ingress")
-        if not c.known(rules, "ingress"):
-            return
-        blocks: list[tuple[str, Any]] = []
-        for index, rule in enumerate(elements(rules)):
-            blocks += [(f"ingress[{index}].cidrBlocks", get(rule, "cidrBlocks")),
-                       (f"ingress[{index}].ipv6CidrBlocks", get(rule, "ipv6CidrBlocks"))]
-    elif res.type == SECURITY_GROUP_RULE:
-        kind = get(res.props, "type")
-        if not c.known(kind, "type") or kind != "ingress":
-            return
-        blocks = [("cidrBlocks", get(res.props, "cidrBlocks")), ("ipv6CidrBlocks", get(res.props, "ipv6CidrBlocks"))]
-    else:
-        blocks = [("cidrIpv4", [get(res.props, "cidrIpv4")]), ("cidrIpv6", [get(res.props, "cidrIpv6")])]
-    cidrs: list[Any] = []
-    for where, raw in blocks:
-        items = [raw] if raw is UNKNOWN else elements(raw)
-        if UNKNOWN in items:
-            c.unknown(where)
-            continue
-        cidrs.extend(items)
-    broad = network.too_broad(cidrs)
-    if broad is not None:
-        c.violation(f"{res.label}: ingress is open to {broad.describe()}, too broad a part of the internet; allow "
-                    "specific networks (or a prefix list / security group) instead")
-
-
-def _ingress_check(res: Res, c: Check) -> None:
-    namespace = k8s.namespace_of(res)
-    backends = []
-    for rule in elements(get(res.props, "spec", "rules")):
-        for path in elements(get(rule, "http", "paths")):
-            backends.append(get(path, "backend", "service", "name"))
-    backends.append(get(res.props, "spec", "defaultBackend", "service", "name"))
-    argocd = namespace == "argocd" or any(isinstance(b, str) and b.endswith("argocd-server") for b in backends)
-    if not argocd:
-        return
-    tls = get(res.props, "spec", "tls")
-    if not c.known(tls, "spec.tls"):
-        return
-    if not elements(tls):
-        c.violation(f"{res.label}: exposes the Argo CD server without TLS (spec.tls is empty)")
-
-
-def _argocd_check(res: Res, c: Check) -> None:
-    values = get(res.props, "values")
-    if values is UNKNOWN:
-        c.unknown("values")
-        return
-    server = get(values, "server")
-    service_type = get(server, "service", "type")
-    if service_type is UNKNOWN:
-        c.unknown("values.server.service.type")
-    elif service_type == "LoadBalancer":
-        annotations = _annotations(get(server, "service", "annotations"), c, "values.server.service.annotations")
-        exposure = (_service_exposure(get(server, "service"), annotations, c, "values.server.service")
-                    if annotations is not None else None)
-        if exposure is not None and exposure.public:
-            c.violation(f"{res.label}: the Argo CD server Service is a public LoadBalancer: {'; '.join(exposure.reasons)}")
-    ingress_enabled = get(server, "ingress", "enabled")
-    if ingress_enabled is UNKNOWN:
-        c.unknown("values.server.ingress.enabled")
-        return
-    if flag(ingress_enabled):
-        tls = get(server, "ingress", "tls")
-        extra = get(server, "ingress", "extraTls")
-        if UNKNOWN in (tls, extra):
-            c.unknown("values.server.ingress.tls")
-            return
-        if not flag(tls) and not elements(extra):
-            c.violation(f"{res.label}: the Argo CD server ingress is enabled without TLS "
-                        "(values.server.ingress.tls or extraTls)")
-    insecure = get(values, "configs", "params", "server.insecure")
-    if flag(insecure) and (service_type == "LoadBalancer" or flag(ingress_enabled)):
-        c.violation(f"{res.label}: server.insecure (plain HTTP) with the server exposed outside the cluster; "
-                    "terminate TLS at the ingress and keep it off the LoadBalancer")
-
-
-NO_PUBLIC_EXPOSURE = resource_rule(
-    name="no-public-exposure",
-    description="No LoadBalancer Service, ALB Ingress or Gateway reachable from the internet (read with the in-tree "
-                "and AWS Load Balancer Controller semantics); no security-group ingress from too broad a set of "
-                "networks; no unrestricted public EKS endpoint in prod; the Argo CD server never exposed without TLS. "
-                "Severity: critical.",
-    severity=Severity.CRITICAL,
-    remediation="Use ClusterIP Services behind an ingress, or make the load balancer internal under every controller "
-                "that may take it: annotate service.beta.kubernetes.io/aws-load-balancer-internal: \"true\" and "
-                "service.beta.kubernetes.io/aws-load-balancer-scheme: internal (or set loadBalancerClass "
-                "service.k8s.aws/nlb with scheme internal). In prod keep cluster.endpointAccess private (or "
-                "bootstrap, limited to runnerCidrs); expose Argo CD only through argocd.ingress, which requires a TLS "
-                "secret. docs/policies.md explains the semantics.",
-    types=[k8s.SERVICE, aws.CLUSTER, k8s.INGRESS, *GATEWAYS, SECURITY_GROUP, SECURITY_GROUP_RULE,
-           SECURITY_GROUP_INGRESS_RULE, *k8s.HELM_CHARTS],
-    check=_exposure_check,
-    settings_=(Setting("privateEndpointEnvironments", _STRINGS, ["prod"],
-                       "Environments where the EKS API endpoint must not be open to the internet."),
-               Setting("argoCdCharts", _STRINGS, ["argo-cd"], "Helm chart names that install Argo CD."),
-               Setting("serviceControllers", _STRINGS, list(network.CONTROLLERS),
-                       "Controllers that may reconcile a LoadBalancer Service naming no loadBalancerClass: 'in-tree' "
-                       "(the cloud provider's) and 'aws-load-balancer-controller' (its Service webhook claims such "
-                       "Services); it must be internal under each."),
-               Setting("albIngressClasses", _STRINGS, ["alb"], "Ingress classes the AWS Load Balancer Controller serves."),
-               Setting("internalGatewayClasses", _STRINGS, [],
-                       "Gateway classes that only ever provision internal load balancers (e.g. VPC Lattice's).")),
-    framework=aws_config_rules("EKS_ENDPOINT_NO_PUBLIC_ACCESS, RESTRICTED_INCOMING_TRAFFIC, INCOMING_SSH_DISABLED"),
-    tags=["security", "network"],
-)
-
 POLICIES = [
     GPU_REQUEST_VALID, GPU_WORKLOAD_PLACEMENT, GPU_WORKLOAD_SCHEDULABLE, CONTAINER_RESOURCES, INFERENCE_AVAILABILITY,
-    INFERENCE_PROBES, NO_PUBLIC_EXPOSURE,
+    INFERENCE_PROBES,
 ]
 
-__all__ = ["POLICIES", "hpa_index", "min_replicas", "unrestricted_endpoint"]
+__all__ = ["POLICIES", "hpa_index", "min_replicas"]

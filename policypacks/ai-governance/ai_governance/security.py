@@ -27,7 +27,7 @@ from .common import (
     short,
     text,
 )
-from .gpu_hygiene import unrestricted_endpoint
+from .exposure_checks import unrestricted_endpoint
 
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 
