@@ -54,7 +54,7 @@ whose GPU pool may have no node for hours)."""
 
 # --- Governance annotation names (each under the stack's governance prefix) -----------------
 # One definition shared with the policy pack: ai_platform_finops.governance.
-from ai_platform_finops.governance import (  # noqa: E402
+from ai_platform_finops.governance import (  # noqa: E402, F401 (re-exported)
     AUDIT_LOGGING,
     DATA_CLASSIFICATION,
     ENV_ETHICS_POLICY_ID,

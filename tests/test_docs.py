@@ -41,6 +41,7 @@ def test_the_quick_start_has_exactly_the_two_documented_commands():
     assert commands == [
         "python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt && .venv/bin/python -m preflight "
         "preview --stack dev",
-        "python3 -m venv .venv && .venv/bin/pip install -q -r requirements-dev.txt && .venv/bin/pyright && "
+        "python3 -m venv .venv && .venv/bin/pip install -q -r requirements-dev.txt && .venv/bin/ruff check && "
+        ".venv/bin/pyright && "
         ".venv/bin/python -m pytest --cov && .venv/bin/python -m qa.coverage_gate",
     ]

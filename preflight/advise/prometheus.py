@@ -122,7 +122,7 @@ def query_range(base_url: str, query: str, window: Window, timeout: float = TIME
     url = base_url.rstrip("/") + "/api/v1/query_range"
     body = urllib.parse.urlencode({"query": query, "start": window.start, "end": window.end,
                                    "step": window.step}).encode()
-    request = urllib.request.Request(url, data=body, method="POST",
+    request = urllib.request.Request(url, data=body, method="POST",  # noqa: S310 (the user's URL)
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310 (the user's URL)

@@ -84,5 +84,5 @@ class AnalyzeStream(Generic[Prepared]):
                     in_flight.append(future)
                 while len(in_flight) >= ANALYZE_WINDOW:
                     in_flight.pop(0).exception()  # waits; the caller reports a failed call in order
-        except BaseException as exc:  # handed to the caller by finish()
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller by finish(), which re-raises it)
             self._error = exc

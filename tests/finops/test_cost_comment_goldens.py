@@ -17,7 +17,6 @@ and review the diff of ``tests/finops/golden/prod_*.md``.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable

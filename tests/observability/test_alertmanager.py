@@ -94,7 +94,7 @@ def webhook() -> Iterator[tuple[str, Inbox]]:
     inbox = Inbox()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             inbox.add(self.path, body)
             self.send_response(200)

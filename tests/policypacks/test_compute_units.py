@@ -93,8 +93,8 @@ def test_a_secret_envelope_the_proxy_cannot_read_is_unknown():
     class Hostile(dict):
         def get(self, *args: Any) -> Any:
             raise RuntimeError("unknown inside")
-    assert aws._unwrapped(Hostile()) is UNKNOWN  # noqa: SLF001 - the helper under test
-    assert aws._unwrapped(MARKER) is UNKNOWN  # noqa: SLF001
+    assert aws._unwrapped(Hostile()) is UNKNOWN
+    assert aws._unwrapped(MARKER) is UNKNOWN
     assert aws.tag_map(UNKNOWN) == ({}, [])
     items = [{"key": "k", "value": UNKNOWN}, {"key": 5, "value": "x"}, {"key": "s", "value": secret("v")}]
-    assert aws._tag_list(items) == ({"s": "v"}, ["k"])  # noqa: SLF001
+    assert aws._tag_list(items) == ({"s": "v"}, ["k"])

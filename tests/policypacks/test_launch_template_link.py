@@ -65,7 +65,7 @@ def test_the_estimator_and_the_gpu_rules_agree_on_a_node_groups_launch_template(
     assert ("gpu-lt" in items) is gpu  # its volumes are billed only as some group's nodes
 
     flagged = [m for _, _, m in violations(pack.run(stack, "dev"), OFF_PEAK)]
-    assert flagged == ([f"NodeGroup gpu-ng: GPU pool has no off-peak scale-down schedule (an aws.autoscaling.Schedule "
+    assert flagged == (["NodeGroup gpu-ng: GPU pool has no off-peak scale-down schedule (an aws.autoscaling.Schedule "
                         "on its Auto Scaling group with desiredCapacity/maxSize 0)"] if gpu else [])
 
 

@@ -13,7 +13,7 @@ from pulumi_policy.proxy import UnknownValueError
 from preflight.engine import UNKNOWN as ENGINE_UNKNOWN
 from tests.policypacks.test_policy_units import _check
 
-from ai_governance import common, k8s, responsible_ai  # noqa: E402  (the pack dir is on sys.path: conftest)
+from ai_governance import common, k8s, responsible_ai
 
 
 class Hostile(Mapping[str, Any]):

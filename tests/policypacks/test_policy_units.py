@@ -4,9 +4,7 @@ config files, and preflight's side (config reconciliation, the pack's virtualenv
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,14 +12,11 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from preflight import policy as policy_report
 from preflight.analyzer import (
-    PACK_PYTHON_ENV,
-    PackProject,
     PolicyAnalyzer,
     PolicyConfig,
     PolicyPackError,
     load_pack_project,
     load_policy_config,
-    pack_python,
     reconcile_config,
     schema_errors,
 )
@@ -29,7 +24,7 @@ from preflight.engine import UNKNOWN
 from tests.policypacks import builders as b
 from tests.policypacks.conftest import PACK_DIR, ROOT, config_for, violations
 
-from ai_governance import POLICIES, common, k8s, sdk_hooks  # noqa: E402  (the pack dir is on sys.path: conftest)
+from ai_governance import POLICIES, common, k8s, sdk_hooks
 
 
 # --- safe access ----------------------------------------------------------------------------------

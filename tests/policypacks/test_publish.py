@@ -13,7 +13,6 @@ import importlib.util
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -14,7 +14,7 @@ from pulumi_policy import policy as sdk
 
 from tests.policypacks.conftest import PACK_DIR
 
-from ai_governance import sdk_hooks  # noqa: E402  (the pack dir is on sys.path: conftest)
+from ai_governance import sdk_hooks
 
 
 def test_the_installed_sdk_is_the_tested_one_and_the_hooks_are_in_place():

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai_governance import common  # noqa: E402  (the pack dir is on sys.path: conftest)
+from ai_governance import common
 from ai_platform_finops.resource_types import LAUNCH_TEMPLATE, NODE_GROUP, SCHEDULE
 from ai_platform_finops.stack_index import StackIndex, mapping_node
 from preflight.engine import UNKNOWN

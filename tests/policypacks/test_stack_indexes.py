@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai_governance import aws, common, gpu_hygiene, k8s  # noqa: E402  (the pack dir is on sys.path: conftest)
+from ai_governance import aws, common, gpu_hygiene, k8s
 
 U = common.UNKNOWN
 _KEYS = st.sampled_from(["app", "team", "tier"])

@@ -61,7 +61,7 @@ def _no_override(monkeypatch):
 
 
 def test_three_concurrent_first_runs_all_succeed_and_build_once(tmp_path):
-    project = pack(tmp_path)
+    pack(tmp_path)  # writes the requirements the three runs install
     script = textwrap.dedent(f"""
         import sys
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'finops')!r}]

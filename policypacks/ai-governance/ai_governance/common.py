@@ -225,7 +225,7 @@ ENVIRONMENTS = ("dev", "staging", "prod", "local")
 UNKNOWN_LEVELS = ("advisory", "mandatory", "disabled")
 
 # Governance annotation names: one definition, shared with components/metadata.py.
-from ai_platform_finops.governance import (  # noqa: E402
+from ai_platform_finops.governance import (  # noqa: E402, F401 (re-exported)
     AUDIT_LOGGING,
     DATA_CLASSIFICATION,
     ENV_ETHICS_POLICY_ID,

@@ -30,9 +30,9 @@ _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 class _At(Check):
     """The rule's one evaluation, seen from one resource: what is reported names that resource."""
 
-    def __init__(self, parent: Check, urn: str) -> None:  # noqa: D107 - shares the parent's state
+    def __init__(self, parent: Check, urn: str) -> None:  # shares the parent's state
         self.policy, self.settings, self.config = parent.policy, parent.settings, parent.config
-        self._report, self._urn = parent._report, urn
+        self._report, self._urn = parent._report, urn  # noqa: SLF001 (the same class's state)
         self.unknowns, self.advisories, self.violations = parent.unknowns, parent.advisories, 0
         self._parent = parent
 

@@ -187,7 +187,7 @@ def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
     reason = problem(_installed_version(), sdk)
     if reason is not None:
         raise SystemExit(f"ai-governance: cannot start: {reason}")
-    servicer = sdk._PolicyAnalyzerServicer  # noqa: SLF001 - the one private use, checked above
+    servicer = sdk._PolicyAnalyzerServicer  # noqa: SLF001 - the private names used here are checked above
     if getattr(servicer.Configure, "_ai_governance_hook", False):
         return
     configure_original = servicer.Configure
@@ -217,10 +217,10 @@ def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
             setattr(sdk, name, per_call_cache(getattr(sdk, name)))
     if getattr(sdk, "json_format", None) is json_format:
         setattr(sdk, "json_format", _JsonFormat(json_format))
-    configure._ai_governance_hook = True  # type: ignore[attr-defined]
+    configure._ai_governance_hook = True  # type: ignore[attr-defined]  # noqa: SLF001 - our own marker
     setattr(servicer, "Configure", configure)
     setattr(servicer, "Analyze", per_call(servicer.Analyze))
     setattr(servicer, "AnalyzeStack", per_call(servicer.AnalyzeStack))
-    setattr(servicer, "_configure_runtime_settings", configure_runtime_once(servicer._configure_runtime_settings))
+    setattr(servicer, "_configure_runtime_settings", configure_runtime_once(servicer._configure_runtime_settings))  # noqa: SLF001
     for name in ("_get_resource_options", "_get_provider_resource"):
         setattr(servicer, name, per_call_method(getattr(servicer, name)))

@@ -14,7 +14,7 @@ import yaml
 from preflight.engine import RecordedResource
 from tests.policypacks import builders as b
 from tests.policypacks.classes.suite import Case, adding, allowed, check, disallowed, params
-from tests.policypacks.classes.test_workload_shapes import ALL, GPU, SELECT_GPU, TOLERATE_GPU, ollama
+from tests.policypacks.classes.test_workload_shapes import ALL, GPU, TOLERATE_GPU, ollama
 from tests.policypacks.conftest import config_for
 
 PLACEMENT = "gpu-workload-placement"

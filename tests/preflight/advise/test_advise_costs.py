@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from preflight.advise import command, costexplorer
+from preflight.advise import costexplorer
 from preflight.advise.costexplorer import CostsError
 from preflight.cli import main
 from tests.preflight.advise import synthetic

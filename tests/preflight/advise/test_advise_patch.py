@@ -53,8 +53,8 @@ def test_patch_keeps_comments_changes_only_the_intended_keys_and_previews_green(
     after = stack.read_text()
     assert "Patched stacks/Pulumi.dev.yaml" in out and "-        scaleDown: \"0 20 * * MON-FRI\"" in out
     # Every comment line survives, in order.
-    assert [l for l in before.splitlines() if l.strip().startswith("#")] == \
-           [l for l in after.splitlines() if l.strip().startswith("#")]
+    assert [line for line in before.splitlines() if line.strip().startswith("#")] == \
+           [line for line in after.splitlines() if line.strip().startswith("#")]
     old, new = yaml.safe_load(before)["config"], yaml.safe_load(after)["config"]
     old_pool = old["ai-platform:nodePools"][1]
     new_pool = new["ai-platform:nodePools"][1]

@@ -3,7 +3,6 @@ anomalies on planted spikes with false alarms counted."""
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 
 import numpy as np
