@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai_governance import common
+from ai_governance.resources import Res, Stack
 from ai_platform_finops.resource_types import LAUNCH_TEMPLATE, NODE_GROUP, SCHEDULE
 from ai_platform_finops.stack_index import StackIndex, mapping_node
 from preflight.engine import UNKNOWN
@@ -34,8 +34,8 @@ def stacks(draw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _res(r: dict[str, Any]) -> common.Res:
-    return common.Res(type=r["type"], name=r["name"], urn=r["urn"], props=r["inputs"], parent_urn=r["parent"],
+def _res(r: dict[str, Any]) -> Res:
+    return Res(type=r["type"], name=r["name"], urn=r["urn"], props=r["inputs"], parent_urn=r["parent"],
                       dependencies=list(r["dependencies"]), property_dependencies=dict(r["property_dependencies"]))
 
 
@@ -48,7 +48,7 @@ def _urn(found: Any) -> str | None:
 @given(stacks())
 def test_the_estimators_view_and_the_packs_view_agree(resources):
     plain = StackIndex(n for n in map(mapping_node, resources) if n is not None)
-    packed = common.Stack([_res(r) for r in resources])
+    packed = Stack([_res(r) for r in resources])
     for mine, theirs in zip(plain.resources, packed.resources):
         assert _urn(plain.launch_template_of(mine)) == _urn(packed.launch_template_of(theirs))
         assert _urn(plain.node_group_of(mine)) == _urn(packed.node_group_of(theirs))
