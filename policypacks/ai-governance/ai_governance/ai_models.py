@@ -18,6 +18,7 @@ CLASSIFICATIONS = ("public", "internal", "confidential", "pii")
 HTTPS_URL = re.compile(r"^https://[^\s/$.?#][^\s]*$")
 CONTACT = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|[a-z0-9][a-z0-9._-]{2,})$", re.IGNORECASE)
 
+
 class Model:
     """One inference workload's governance facts, read from its annotations and containers."""
 

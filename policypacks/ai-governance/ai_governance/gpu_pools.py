@@ -11,6 +11,7 @@ from . import aws, k8s
 from .props import UNKNOWN, get
 from .resources import Res, Stack
 
+
 @dataclass(frozen=True)
 class GpuPool:
     """A GPU node group with what scheduling onto it depends on, computed once per stack."""

@@ -206,6 +206,8 @@ GPU_WORKLOAD_PLACEMENT = resource_rule(
 )
 
 
+# --- gpu-workload-schedulable ---------------------------------------------------------------------
+
 def _misfit(entry: GpuPool, needs: dict[str, float], needed: int, tolerations: list[Any]) -> str | None:
     """Why a known pool whose labels match cannot run the workload, None when it can, or '' when
     it depends on a count the catalog does not have."""

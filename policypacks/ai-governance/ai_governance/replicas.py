@@ -10,6 +10,7 @@ from .framework import Check
 from .props import MISSING, get
 from .resources import Res, Stack
 
+
 def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], c: Check,
                  tpl: k8s.PodTemplate | None = None) -> Any:
     """Min replicas: the HPA's minReplicas when one targets the workload, else spec.replicas (default 1);

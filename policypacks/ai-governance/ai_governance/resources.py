@@ -17,6 +17,7 @@ from .props import MISSING, entries
 
 T = TypeVar("T")
 
+
 @dataclass(eq=False)
 class Res:
     """One resource, the same for resource rules and stack rules."""

@@ -11,6 +11,7 @@ from . import helm_values
 from .kinds import COMPONENT_TYPES, HELM_RELEASE, UNKNOWN_KIND_FIELDS, WORKLOAD_TYPES
 from .templates import PodTemplate, Workloads, pod_template
 
+
 def workloads(res: Res) -> Workloads:
     """Every pod template a resource carries: one for a workload kind or its Patch, those a known
     Helm chart renders from its values, none for anything else (with the reason it cannot be read

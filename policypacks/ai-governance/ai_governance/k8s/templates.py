@@ -10,6 +10,7 @@ from ..props import MISSING, UNKNOWN, elements, get, text
 from ..resources import Res
 from .kinds import base_type, is_patch, pod_template_path
 
+
 @dataclass
 class Container:
     name: str
