@@ -19,6 +19,8 @@ EIP = "aws:ec2/eip:Eip"
 KMS_KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 BUDGET = "aws:budgets/budget:Budget"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
 AWS_LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 """``aws:alb`` is the older alias module of ``aws:lb``; both create the same resource."""
 
