@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pulumi_aws.ecr import RegistryScanningConfigurationRuleArgsDict
+from pulumi_aws.s3 import BucketLifecycleConfigurationRuleArgsDict
+
 from components.config.model_store import REPORTS_PREFIX, ModelStoreConfig
 from components.iam_policies import policy_document
 
@@ -45,10 +48,10 @@ def tls_only_policy(bucket: str, partition: str) -> str:
     }])
 
 
-def lifecycle_rules(config: ModelStoreConfig) -> list[dict[str, Any]]:
+def lifecycle_rules(config: ModelStoreConfig) -> list[BucketLifecycleConfigurationRuleArgsDict]:
     """``BucketLifecycleConfiguration`` rules (snake_case SDK inputs): old versions and old reports move to
     cheaper classes, old versions expire, unfinished multipart uploads are aborted."""
-    versions: dict[str, Any] = {
+    versions: BucketLifecycleConfigurationRuleArgsDict = {
         "id": "noncurrent-versions",
         "status": "Enabled",
         "filter": {"prefix": ""},
@@ -58,7 +61,7 @@ def lifecycle_rules(config: ModelStoreConfig) -> list[dict[str, Any]]:
     }
     if config.noncurrent_version_expiration_days is not None:
         versions["noncurrent_version_expiration"] = {"noncurrent_days": config.noncurrent_version_expiration_days}
-    reports = {
+    reports: BucketLifecycleConfigurationRuleArgsDict = {
         "id": "old-reports",
         "status": "Enabled",
         "filter": {"prefix": REPORTS_PREFIX},
@@ -82,7 +85,7 @@ def reader_policy(bucket: str, prefix: str, partition: str, kms_key_arn: str | N
     return policy_document(statements)
 
 
-def enhanced_scanning_rules(repository_prefix: str) -> list[dict[str, Any]]:
+def enhanced_scanning_rules(repository_prefix: str) -> list[RegistryScanningConfigurationRuleArgsDict]:
     """``RegistryScanningConfiguration`` rules: continuous Inspector scanning of this stack's repositories."""
     return [{"scan_frequency": ENHANCED_SCAN_FREQUENCY,
              "repository_filters": [{"filter": f"{repository_prefix}*", "filter_type": "WILDCARD"}]}]

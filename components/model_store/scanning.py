@@ -35,6 +35,6 @@ class RegistryScanning(pulumi.ComponentResource):
     def __init__(self, name: str, args: RegistryScanningArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         self.configuration = aws.ecr.RegistryScanningConfiguration(
-            name, scan_type=ENHANCED, rules=enhanced_scanning_rules(args.repository_prefix),  # type: ignore[arg-type]
+            name, scan_type=ENHANCED, rules=enhanced_scanning_rules(args.repository_prefix),
             opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({})

@@ -71,7 +71,7 @@ class ModelStore(pulumi.ComponentResource):
         config = args.config
         tags = dict(args.tags)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-        encryption: dict[str, str] = {"encryption_type": ECR_ENCRYPTION}
+        encryption: aws.ecr.RepositoryEncryptionConfigurationArgsDict = {"encryption_type": ECR_ENCRYPTION}
         if config.kms_key_arn is not None:
             encryption["kms_key"] = config.kms_key_arn
 
@@ -97,7 +97,8 @@ class ModelStore(pulumi.ComponentResource):
         access_block = aws.s3.BucketPublicAccessBlock(
             f"{name}-artifacts", bucket=args.bucket, block_public_acls=True, block_public_policy=True,
             ignore_public_acls=True, restrict_public_buckets=True, opts=after_bucket)
-        default: dict[str, str] = {"sse_algorithm": S3_ENCRYPTION}
+        default: aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgsDict = {
+            "sse_algorithm": S3_ENCRYPTION}
         if config.kms_key_arn is not None:
             default["kms_master_key_id"] = config.kms_key_arn
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -112,7 +113,7 @@ class ModelStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, access_block]))
         # Noncurrent-version rules need versioning in place first.
         aws.s3.BucketLifecycleConfiguration(
-            f"{name}-artifacts", bucket=args.bucket, rules=lifecycle_rules(config),  # type: ignore[arg-type]
+            f"{name}-artifacts", bucket=args.bucket, rules=lifecycle_rules(config),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.bucket, versioning]))
 
         self.repository_url = self.repository.repository_url

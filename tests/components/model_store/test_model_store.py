@@ -36,7 +36,10 @@ TAG = "finops.example.org/"
 
 def record(build: Callable[[], object]) -> Recording:
     """Only ``build``'s resources, registered under the mocks preflight uses (no stack file's program)."""
-    return run_program(ROOT, stack_source("dev"), program=build)
+    def program() -> None:
+        build()
+
+    return run_program(ROOT, stack_source("dev"), program=program)
 
 
 def config(environment: str, **store: object) -> StackConfig:
