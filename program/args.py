@@ -14,7 +14,7 @@ from components.cluster_addons import ClusterAddonsArgs
 from components.config import POOL_LABEL, InferenceServiceConfig, NodePoolConfig, ProjectConfig, StackConfig, StackSecrets
 from components.config.argocd import ARGOCD_NAMESPACE
 from components.cost_controls import CostControlsArgs
-from components.config.model_store import partition_of, split_s3_uri
+from components.config.model_store import partition_of, reader_role_name, split_s3_uri
 from components.inference.args import InferenceServiceArgs
 from components.model_store.access import ModelAccessArgs
 from components.model_store.scanning import RegistryScanningArgs
@@ -162,7 +162,8 @@ def model_access_args(cfg: StackConfig, service: InferenceServiceConfig,
         raise ValueError(f"service {service.name!r} has no model.artifactUri in a model store")
     bucket, prefix = parts
     return ModelAccessArgs(
-        cluster_name=cluster_name, namespace=service.project, service_account=service.name,
+        cluster_name=cluster_name, role_name=reader_role_name(cfg.cluster.name, service.name),
+        namespace=service.project, service_account=service.name,
         bucket=bucket, prefix=prefix, partition=partition_of(region),
         tags=cfg.project_tags(service.project).aws_tags(), kms_key_arn=store.kms_key_arn,
     )

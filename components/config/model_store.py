@@ -6,7 +6,9 @@ plain strings too, and the policy pack can read them:
 
 - repository: ``<cluster>/<project>`` (ECR names are per account and region; the cluster keeps stacks
   that share an account apart);
-- bucket: ``<namePrefix>-<cluster>-<project>-models`` (S3 names are global; the prefix makes them yours).
+- bucket: ``<namePrefix>-<cluster>-<project>-models`` (S3 names are global; the prefix makes them yours);
+- a service's weights reader role: ``<cluster>-<service>-model-reader`` (IAM names are per account; a
+  name over 64 characters is cut and ends in a hash of the whole).
 
 Layout of a bucket (the contract the lifecycle rules and the config checks rely on):
 ``weights/<model>/<version>/`` for weights (``services[].model.artifactUri``) and
@@ -15,6 +17,7 @@ Layout of a bucket (the contract the lifecycle rules and the config checks rely 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from enum import StrEnum
 from typing import Annotated
@@ -41,6 +44,18 @@ def repository_name(cluster: str, project: str) -> str:
 def bucket_name(name_prefix: str, cluster: str, project: str) -> str:
     """The project's S3 bucket name."""
     return f"{name_prefix}-{cluster}-{project}{BUCKET_SUFFIX}"
+
+
+MAX_ROLE_NAME = 64
+
+
+def reader_role_name(cluster: str, service: str) -> str:
+    """The IAM role a service's pods read their weights with."""
+    name = f"{cluster}-{service}-model-reader"
+    if len(name) <= MAX_ROLE_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:MAX_ROLE_NAME - 9]}-{digest}"
 
 
 def partition_of(region: str) -> str:

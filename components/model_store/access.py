@@ -1,6 +1,6 @@
 """ModelAccess: a service's read-only identity for its weights, through EKS Pod Identity.
 
-Children: an ``aws.iam.Role`` that only ``pods.eks.amazonaws.com`` may assume (``sts:AssumeRole`` and
+Children: an ``aws.iam.Role`` (named, so its RolePolicy names it with a plain string) that only ``pods.eks.amazonaws.com`` may assume (``sts:AssumeRole`` and
 ``sts:TagSession``), an ``aws.iam.RolePolicy`` that reads one prefix of one bucket (``documents.reader_policy``)
 and an ``aws.eks.PodIdentityAssociation`` binding the role to the service's ServiceAccount. The cluster's
 ``eks-pod-identity-agent`` add-on hands the pods the role's credentials.
@@ -27,6 +27,8 @@ class ModelAccessArgs:
 
     cluster_name: pulumi.Input[str]
     """The EKS cluster the association is made in (Cluster.name)."""
+    role_name: str
+    """The role's name (``components.config.model_store.reader_role_name``)."""
     namespace: str
     """The service's namespace (its project)."""
     service_account: str
@@ -59,13 +61,15 @@ class ModelAccess(pulumi.ComponentResource):
         self.policy = reader_policy(args.bucket, args.prefix, args.partition, args.kms_key_arn)
         self.role = aws.iam.Role(
             f"{name}-model-reader",
+            name=args.role_name,
             assume_role_policy=assume_role_policy(POD_IDENTITY_PRINCIPAL),
             description=f"{args.namespace}/{args.service_account}: read s3://{args.bucket}/{args.prefix}",
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy = aws.iam.RolePolicy(
-            f"{name}-model-reader", role=self.role.id, policy=self.policy, opts=pulumi.ResourceOptions(parent=self))
+            f"{name}-model-reader", name="model-artifacts-read", role=args.role_name, policy=self.policy,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role]))
         self.association = aws.eks.PodIdentityAssociation(
             f"{name}-model-reader",
             cluster_name=args.cluster_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from components.config.model_store import (
     bucket_name,
     key_prefix_problem,
     partition_of,
+    reader_role_name,
     repository_name,
     split_s3_uri,
 )
@@ -165,6 +167,17 @@ def test_names_and_uris():
     assert split_s3_uri("s3://b/k/x/") == ("b", "k/x/")
     assert split_s3_uri("s3://b") is None and split_s3_uri("https://b/k") is None
     assert [partition_of(r) for r in ("us-east-1", "cn-north-1", "us-gov-west-1")] == ["aws", "aws-cn", "aws-us-gov"]
+    assert reader_role_name("c", "s") == "c-s-model-reader"
+
+
+@given(st.from_regex(r"[a-z][a-z0-9-]{0,61}[a-z0-9]", fullmatch=True),
+       st.from_regex(r"[a-z][a-z0-9-]{0,61}[a-z0-9]", fullmatch=True))
+def test_reader_role_names_fit_iam_and_stay_apart(cluster, service):
+    name = reader_role_name(cluster, service)
+    assert len(name) <= 64 and re.fullmatch(r"[A-Za-z0-9+=,.@_-]+", name)
+    assert name == reader_role_name(cluster, service)
+    if len(f"{cluster}-{service}-model-reader") > 64:
+        assert name != reader_role_name(cluster, service + "x")
 
 
 SEGMENT = st.from_regex(r"[A-Za-z0-9._=+-]{1,12}", fullmatch=True).filter(lambda s: s not in (".", ".."))

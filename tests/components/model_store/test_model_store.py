@@ -145,6 +145,10 @@ def test_the_service_role_trusts_pod_identity_only_and_reads_only_its_prefix():
     assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
                                    "Action": ["sts:AssumeRole", "sts:TagSession"]}]
     assert one(recording, ROLE).inputs["tags"][TAG + "project"] == "team-a"
+    # Named, so the RolePolicy names its role with a plain string at preview.
+    assert one(recording, ROLE).inputs["name"] == "test-prod-svc-a-model-reader"
+    assert one(recording, ROLE_POLICY).inputs["role"] == "test-prod-svc-a-model-reader"
+    assert one(recording, ROLE).urn in one(recording, ROLE_POLICY).options["dependsOn"]
     policy = json.loads(one(recording, ROLE_POLICY).inputs["policy"])
     assert policy == json.loads(reader_policy("acme-test-prod-team-a-models", "weights/model-a/1.0.0/", "aws"))
     keyed = json.loads(one(access(kms=True), ROLE_POLICY).inputs["policy"])
