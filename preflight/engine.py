@@ -248,7 +248,7 @@ class RecordingMonitor(MockMonitor):
         options: dict[str, Any] = {
             "protect": bool(request.protect),
             "ignoreChanges": list(request.ignoreChanges),
-            "dependsOn": list(request.dependencies),
+            "dependsOn": sorted(request.dependencies),
             "provider": request.provider,
             "retainOnDelete": bool(request.retainOnDelete),
             "deleteBeforeReplace": bool(request.deleteBeforeReplace),
@@ -267,8 +267,8 @@ class RecordingMonitor(MockMonitor):
             inputs=inputs,
             options=options,
             provider=request.provider,
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            dependencies=sorted(request.dependencies),
+            property_dependencies={k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())},
             # A component's outputs are its inputs until it registers its own.
             outputs=None if request.custom else inputs,
             version=request.version,
@@ -366,32 +366,30 @@ def run_program(
                 root_directory=str(project_dir),
             )
         )
-        main = project_dir / "__main__.py"
 
         def run_main() -> None:
             if program is not None:
                 program()
             else:
-                runpy.run_path(str(main), run_name="__main__")
+                # As the Pulumi language host runs a project whose main is its directory:
+                # ``runpy.run_path`` on the directory puts it first on sys.path for the run (the program
+                # imports components/ and program/ from there), runs its __main__.py, and takes it off again.
+                runpy.run_path(str(project_dir), run_name="__main__")
 
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        # The program imports its own modules (components/) from its directory: the Pulumi language
-        # host runs it with that directory on sys.path, and so does preflight, for this run only.
-        added = str(project_dir) not in sys.path
-        if added:
-            sys.path.insert(0, str(project_dir))
         try:
             loop.run_until_complete(run_in_stack(run_main))
         finally:
             loop.close()
             asyncio.set_event_loop(None)
-            if added:
-                sys.path.remove(str(project_dir))
 
     # A fresh context: the SDK keeps its settings, root stack and config in context variables.
     with _program_gc():
         contextvars.Context().run(work)
+    # The program registers resources concurrently, so their order varies between runs; everything read
+    # from the recording (the report, the plan, the cost items) follows URN order, the same every run.
+    recording.resources.sort(key=lambda resource: resource.urn)
     return recording
 
 

@@ -68,11 +68,18 @@ Installer = Callable[[Path, "PackProject", Runner], None]
 VENV_MARKER = ".preflight-complete"
 """Written last into a virtualenv that is fully installed and passed the import check."""
 PACK_MODULES = ("pulumi", "pulumi_policy", "grpc", "google.protobuf")
-"""What the pack imports from its virtualenv (the import check); the FinOps package is vendored in the pack."""
+"""What every pack imports from its virtualenv (the import check); a pack's own packages (ai-governance's
+vendored FinOps package) come from its requirements.txt too."""
 
 
 def pip_install(python: Path, project: PackProject, run: Runner) -> None:
-    """What the Pulumi CLI does: ``pip install -r requirements.txt`` in the pack directory."""
+    """What the Pulumi CLI does: ``python -m pip install -r requirements.txt`` with the pack directory as
+    the working directory, which is what a relative path in the requirements resolves against.
+
+    The CLI installs a pack's dependencies through its language host (pulumi/pulumi
+    pkg/cmd/pulumi/policy/io.go ``InstallPluginDependencies``: the pack's root, Main "."); the Python
+    host's pip toolchain runs pip with ``Dir`` set to that program directory
+    (sdk/python/toolchain/pip.go ``InstallDependencies``)."""
     run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", "requirements.txt"],
         cwd=str(project.dir), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -63,8 +63,6 @@ def _no_override(monkeypatch):
 def test_three_concurrent_first_runs_all_succeed_and_build_once(tmp_path):
     pack(tmp_path)  # writes the requirements the three runs install
     script = textwrap.dedent(f"""
-        import sys
-        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'finops')!r}]
         from pathlib import Path
         from preflight.analyzer import PackProject, pack_python
         from tests.preflight.test_pack_venv import link_install, no_pip
@@ -73,7 +71,7 @@ def test_three_concurrent_first_runs_all_succeed_and_build_once(tmp_path):
     """)
     env = {k: v for k, v in os.environ.items() if k != PACK_PYTHON_ENV}
     runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env) for _ in range(3)]
+                             text=True, env=env, cwd=ROOT) for _ in range(3)]
     results = [(p.wait(timeout=300), *p.communicate()) for p in runs]
     python = str(tmp_path / "venv" / "bin" / "python")
     assert [(code, out.strip()) for code, out, _ in results] == [(0, python)] * 3, results

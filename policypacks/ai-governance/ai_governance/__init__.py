@@ -10,19 +10,10 @@ access, unknown-value handling and settings every rule goes through. Only the pa
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from pulumi_policy import Policy
 
-# The shared FinOps package: an installed copy wins (the project's own virtualenv); a published pack
-# uses the copy vendored beside it (vendor/, identical to finops/ai_platform_finops by test).
-_VENDOR = str(Path(__file__).resolve().parent.parent / "vendor")
-if _VENDOR not in sys.path:
-    sys.path.append(_VENDOR)
-
-from pulumi_policy import Policy  # noqa: E402
-
-from . import exposure, finops, gpu_hygiene, observability, responsible_ai, security  # noqa: E402
-from .common import PACK_NAME, install_sdk_hooks  # noqa: E402
+from . import exposure, finops, gpu_hygiene, observability, responsible_ai, security
+from .common import PACK_NAME, install_sdk_hooks
 
 POLICIES: list[Policy] = [*finops.POLICIES, *gpu_hygiene.POLICIES,
                           *exposure.POLICIES, *responsible_ai.POLICIES, *security.POLICIES, *observability.POLICIES]
