@@ -38,6 +38,8 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockCallArgs, M
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
+from ai_platform_finops.resource_types import EKS_CLUSTER, LAUNCH_TEMPLATE, NODE_GROUP
+
 from . import invokes
 from .stackfile import StackConfigSource
 
@@ -205,18 +207,18 @@ class PreflightMocks(Mocks):
         if self.preview:
             # A create at preview: inputs are known, the ID and computed outputs are not.
             state = dict(args.inputs)
-            if args.typ == "aws:eks/cluster:Cluster":
+            if args.typ == EKS_CLUSTER:
                 # Computed fields nested in an input block: unknown, as the provider reports them.
                 state["vpcConfig"] = {**state.get("vpcConfig", {}), "clusterSecurityGroupId": UNKNOWN, "vpcId": UNKNOWN}
             return "", state
         physical = f"{args.name}-id"
         state = dict(args.inputs)
         state.setdefault("arn", f"arn:aws:preflight:{self.region}:{invokes.ACCOUNT_ID}:{args.typ}/{args.name}")
-        if args.typ == "aws:eks/nodeGroup:NodeGroup":
+        if args.typ == NODE_GROUP:
             state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{args.name}-asg"}], "remoteAccessSecurityGroupId": ""}]
             # EKS appends a 26-digit suffix to a name prefix.
             state.setdefault("nodeGroupName", f"{state.get('nodeGroupNamePrefix', args.name + '-')}{'0' * 25}1")
-        elif args.typ == "aws:eks/cluster:Cluster":
+        elif args.typ == EKS_CLUSTER:
             # What the API reports for a new cluster: its endpoint and CA (as for an existing one).
             known = invokes.answer("aws:eks/getCluster:getCluster", {"name": state.get("name", args.name)}, self.region)
             state.setdefault("endpoint", known["endpoint"])
@@ -225,7 +227,7 @@ class PreflightMocks(Mocks):
             state["vpcConfig"] = {**known["vpcConfig"], **state.get("vpcConfig", {}),
                                   "clusterSecurityGroupId": known["vpcConfig"]["clusterSecurityGroupId"],
                                   "vpcId": known["vpcConfig"]["vpcId"]}
-        elif args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+        elif args.typ == LAUNCH_TEMPLATE:
             state.setdefault("latestVersion", 1)
         return physical, state
 

@@ -60,6 +60,20 @@ def test_invalid_label_value_is_rejected_with_the_kubernetes_rule():
     ]
 
 
+@pytest.mark.parametrize("memory, valid", [("128Gi", True), ("1.5e2Gi", True), ("131072Mi", True), ("0.25Ti", True),
+                                           ("-1Gi", False), ("16 Gi", False), (" 16Gi", False), ("16GB", False),
+                                           ("", False), ("Gi", False)])
+def test_a_quota_is_a_non_negative_kubernetes_quantity(memory, valid):
+    def edit(c: dict[str, Any]) -> None:
+        set_path(c, "projects", [0, "quota", "memory"], memory)
+
+    if valid:
+        assert load("dev", edit).projects[0].quota.memory == memory
+    else:
+        assert errors("dev", edit) == [f"stacks/Pulumi.dev.yaml: projects[0].quota.memory: {memory!r} is not a "
+                                       "Kubernetes quantity; use e.g. '500m', '2', '16Gi'"]
+
+
 def test_invalid_finops_value_is_rejected():
     lines = errors("dev", lambda c: set_path(c, "finops", ["owner"], "ML Platform Team!"))
     assert lines == [
