@@ -29,8 +29,9 @@ def test_two_runs_of_one_stack_write_identical_bytes(tmp_path):
     reports = []
     for run in ("first", "second"):
         out = tmp_path / f"{run}.json"
-        result = subprocess.run([sys.executable, "-m", "preflight", "preview", "--stack", "prod", "--project-dir",
-                                 str(project), "--json", str(out), "--markdown", str(tmp_path / f"{run}.md")],
+        result = subprocess.run([sys.executable, "-m", "preflight", "preview", "--stack", "live", "--project-dir",
+                                 str(project), "--json", str(out), "--markdown", str(tmp_path / f"{run}.md"),
+                                 "--policy-pack-config", str(PROJECT / "policypacks" / "ai-governance" / "config" / "live.json")],
                                 cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr[-2000:]
         reports.append((out.read_bytes(), (tmp_path / f"{run}.md").read_bytes(), result.stdout))
