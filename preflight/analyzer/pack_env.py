@@ -84,13 +84,36 @@ def pip_install(python: Path, project: PackProject, run: Runner) -> None:
         cwd=str(project.dir), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+BUILD_OUTPUT = ("__pycache__", "build", "dist")
+"""What installing a local directory writes beside its sources (with ``*.egg-info``): not part of it."""
+
+
+def _local_sources(project: PackProject, requirements: bytes) -> bytes:
+    """Every file of the local directories the requirements install (``./vendor``), path and content:
+    pip copies them into the venv, so a change to them needs a new venv."""
+    digest = hashlib.sha256()
+    for line in requirements.decode("utf-8", "replace").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line.startswith("./"):
+            continue
+        root = (project.dir / line).resolve()
+        if not root.is_relative_to(project.dir.resolve()) or not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            parts = path.relative_to(root).parts
+            if path.is_file() and not any(p in BUILD_OUTPUT or p.endswith(".egg-info") for p in parts):
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
 def _fingerprint(project: PackProject) -> str:
-    """Changes when the requirements or the interpreter building the venv change."""
+    """Changes when the requirements, the local sources they install, or the interpreter building the
+    venv change."""
     try:
         requirements = (project.dir / "requirements.txt").read_bytes()
     except OSError:
         requirements = b""
-    return hashlib.sha256(requirements + sys.version.encode()).hexdigest()
+    return hashlib.sha256(requirements + _local_sources(project, requirements) + sys.version.encode()).hexdigest()
 
 
 def _imports_ok(python: Path, run: Runner, *, full: bool) -> bool:

@@ -147,3 +147,19 @@ def test_the_real_install_step_is_pip_install_r_requirements_in_the_pack_dir(tmp
     assert calls[0][0] == [str(tmp_path / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
                            "--disable-pip-version-check", "-r", "requirements.txt"]
     assert calls[0][1]["cwd"] == str(tmp_path) and calls[0][1]["check"]
+
+
+def test_a_change_to_a_local_directory_the_requirements_install_needs_a_new_venv(tmp_path):
+    from preflight.analyzer.pack_env import _fingerprint
+
+    project = pack(tmp_path)
+    (tmp_path / "requirements.txt").write_text("pulumi-policy>=1.21,<2\n./vendor  # the pack's own package\n")
+    (tmp_path / "vendor" / "pkg").mkdir(parents=True)
+    (tmp_path / "vendor" / "pkg" / "__init__.py").write_text("RATE = 1\n")
+    before = _fingerprint(project)
+    (tmp_path / "vendor" / "build").mkdir()  # what pip writes beside the sources changes nothing
+    (tmp_path / "vendor" / "build" / "x.py").write_text("")
+    (tmp_path / "vendor" / "pkg.egg-info").mkdir()
+    assert _fingerprint(project) == before
+    (tmp_path / "vendor" / "pkg" / "__init__.py").write_text("RATE = 2\n")
+    assert _fingerprint(project) != before
