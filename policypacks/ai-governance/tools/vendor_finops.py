@@ -2,7 +2,7 @@
 ai_platform_finops/).
 
 ``pulumi policy publish`` uploads only the pack directory, so the pack carries its own copy of
-``finops/``, installed into the pack's virtualenv by its requirements.txt (``-e ./vendor``); a test
+``finops/``, installed into the pack's virtualenv by its requirements.txt (``./vendor``); reinstall it there after a refresh; a test
 fails whenever the copy differs from the source. Run it after changing the FinOps package:
 
     .venv/bin/python policypacks/ai-governance/tools/vendor_finops.py
