@@ -4,19 +4,15 @@
 ``stacks/Pulumi.<S>.yaml`` and keeps the JSON report, the Markdown comment and the human view in DIR
 (keep DIR outside the repository); ``check`` runs them again and compares. Exit 1 on a difference.
 
-The Markdown must be byte-identical. The JSON and the human view are compared after putting in order
-what already differs between two runs of the same code, because the program registers resources
-concurrently: the report's ``resources`` (sorted by URN), each resource's ``dependsOn`` and the cost
-``items`` (sorted); the human view's lines (the tree follows registration order) as a sorted list.
+Every part must be byte-identical: preflight records resources in URN order, so two runs of the same
+code give the same bytes.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = ("json", "md", "txt")
@@ -37,28 +33,6 @@ def preview(stack: str, out: Path) -> None:
     (out / f"{stack}.txt").write_text(result.stdout, encoding="utf-8")
 
 
-def canonical_json(text: str) -> str:
-    report: dict[str, Any] = json.loads(text)
-    resources = sorted(report.get("resources", []), key=lambda r: r["urn"])
-    for resource in resources:
-        options = resource.get("options", {})
-        if isinstance(options.get("dependsOn"), list):
-            options["dependsOn"] = sorted(options["dependsOn"])
-    report["resources"] = resources
-    cost = report.get("cost")
-    if isinstance(cost, dict) and isinstance(cost.get("items"), list):
-        cost["items"] = sorted(cost["items"], key=lambda i: json.dumps(i, sort_keys=True))
-    return json.dumps(report, indent=2)
-
-
-def canonical(part: str, text: str) -> str:
-    if part == "json":
-        return canonical_json(text)
-    if part == "txt":
-        return "\n".join(sorted(text.splitlines()))
-    return text
-
-
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ("save", "check"):
         print("usage: python -m bench.same_output save|check DIR", file=sys.stderr)
@@ -74,9 +48,7 @@ def main(argv: list[str]) -> int:
     for stack in stacks():
         preview(stack, fresh)
         for part in PARTS:
-            before = (saved / f"{stack}.{part}").read_text(encoding="utf-8")
-            after = (fresh / f"{stack}.{part}").read_text(encoding="utf-8")
-            if canonical(part, before) != canonical(part, after):
+            if (saved / f"{stack}.{part}").read_bytes() != (fresh / f"{stack}.{part}").read_bytes():
                 differ.append(f"{stack}.{part}")
     print(f"differ: {', '.join(differ)}" if differ else f"same: {', '.join(stacks())} (json, md, txt)")
     return 1 if differ else 0

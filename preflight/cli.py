@@ -21,8 +21,8 @@ from ai_platform_finops.org import conflict_message, org_settings, pin_conflicts
 from components.config import ConfigError, validate_flat_config
 from components.config import reference as config_reference
 
-from . import cost as finops_cost, prices  # FinOps (issue 5)
-from . import policy as policy_report  # policy pack (issue 7)
+from . import cost as finops_cost, prices
+from . import policy as policy_report
 from .advise.arguments import add_arguments as add_advise_arguments
 from .analyzer import (
     PolicyAnalyzer,
@@ -61,10 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
     preview.add_argument("--json", metavar="PATH", help="write the preflight/v1 report to PATH ('-' for stdout)")
     preview.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
-    # FinOps (issue 5): the PR comment and the cost change against an earlier report.
+    # FinOps: the PR comment and the cost change against an earlier report.
     preview.add_argument("--markdown", metavar="PATH", help="write the pull-request comment (Markdown) to PATH ('-' for stdout)")
     preview.add_argument("--baseline", metavar="PATH", help="an earlier --json report: show the monthly cost change against it")
-    # Policy pack (issue 7): run through the Analyzer gRPC protocol, as `pulumi preview --policy-pack` does.
+    # Policy pack: run through the Analyzer gRPC protocol, as `pulumi preview --policy-pack` does.
     preview.add_argument("--policy-pack", metavar="DIR", type=Path,
                          help="policy pack directory (default: policypacks/ai-governance)")
     preview.add_argument("--policy-pack-config", metavar="FILE", type=Path,

@@ -38,6 +38,8 @@ from pulumi.runtime.mocks import MockEngine, MockMonitor, Mocks, MockCallArgs, M
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
 
+from ai_platform_finops.resource_types import EKS_CLUSTER, LAUNCH_TEMPLATE, NODE_GROUP
+
 from . import invokes
 from .stackfile import StackConfigSource
 
@@ -205,18 +207,18 @@ class PreflightMocks(Mocks):
         if self.preview:
             # A create at preview: inputs are known, the ID and computed outputs are not.
             state = dict(args.inputs)
-            if args.typ == "aws:eks/cluster:Cluster":
+            if args.typ == EKS_CLUSTER:
                 # Computed fields nested in an input block: unknown, as the provider reports them.
                 state["vpcConfig"] = {**state.get("vpcConfig", {}), "clusterSecurityGroupId": UNKNOWN, "vpcId": UNKNOWN}
             return "", state
         physical = f"{args.name}-id"
         state = dict(args.inputs)
         state.setdefault("arn", f"arn:aws:preflight:{self.region}:{invokes.ACCOUNT_ID}:{args.typ}/{args.name}")
-        if args.typ == "aws:eks/nodeGroup:NodeGroup":
+        if args.typ == NODE_GROUP:
             state["resources"] = [{"autoscalingGroups": [{"name": f"eks-{args.name}-asg"}], "remoteAccessSecurityGroupId": ""}]
             # EKS appends a 26-digit suffix to a name prefix.
             state.setdefault("nodeGroupName", f"{state.get('nodeGroupNamePrefix', args.name + '-')}{'0' * 25}1")
-        elif args.typ == "aws:eks/cluster:Cluster":
+        elif args.typ == EKS_CLUSTER:
             # What the API reports for a new cluster: its endpoint and CA (as for an existing one).
             known = invokes.answer("aws:eks/getCluster:getCluster", {"name": state.get("name", args.name)}, self.region)
             state.setdefault("endpoint", known["endpoint"])
@@ -225,7 +227,7 @@ class PreflightMocks(Mocks):
             state["vpcConfig"] = {**known["vpcConfig"], **state.get("vpcConfig", {}),
                                   "clusterSecurityGroupId": known["vpcConfig"]["clusterSecurityGroupId"],
                                   "vpcId": known["vpcConfig"]["vpcId"]}
-        elif args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+        elif args.typ == LAUNCH_TEMPLATE:
             state.setdefault("latestVersion", 1)
         return physical, state
 
@@ -248,7 +250,7 @@ class RecordingMonitor(MockMonitor):
         options: dict[str, Any] = {
             "protect": bool(request.protect),
             "ignoreChanges": list(request.ignoreChanges),
-            "dependsOn": list(request.dependencies),
+            "dependsOn": sorted(request.dependencies),
             "provider": request.provider,
             "retainOnDelete": bool(request.retainOnDelete),
             "deleteBeforeReplace": bool(request.deleteBeforeReplace),
@@ -267,8 +269,8 @@ class RecordingMonitor(MockMonitor):
             inputs=inputs,
             options=options,
             provider=request.provider,
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            dependencies=sorted(request.dependencies),
+            property_dependencies={k: sorted(v.urns) for k, v in sorted(request.propertyDependencies.items())},
             # A component's outputs are its inputs until it registers its own.
             outputs=None if request.custom else inputs,
             version=request.version,
@@ -366,32 +368,30 @@ def run_program(
                 root_directory=str(project_dir),
             )
         )
-        main = project_dir / "__main__.py"
 
         def run_main() -> None:
             if program is not None:
                 program()
             else:
-                runpy.run_path(str(main), run_name="__main__")
+                # As the Pulumi language host runs a project whose main is its directory:
+                # ``runpy.run_path`` on the directory puts it first on sys.path for the run (the program
+                # imports components/ and program/ from there), runs its __main__.py, and takes it off again.
+                runpy.run_path(str(project_dir), run_name="__main__")
 
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        # The program imports its own modules (components/) from its directory: the Pulumi language
-        # host runs it with that directory on sys.path, and so does preflight, for this run only.
-        added = str(project_dir) not in sys.path
-        if added:
-            sys.path.insert(0, str(project_dir))
         try:
             loop.run_until_complete(run_in_stack(run_main))
         finally:
             loop.close()
             asyncio.set_event_loop(None)
-            if added:
-                sys.path.remove(str(project_dir))
 
     # A fresh context: the SDK keeps its settings, root stack and config in context variables.
     with _program_gc():
         contextvars.Context().run(work)
+    # The program registers resources concurrently, so their order varies between runs; everything read
+    # from the recording (the report, the plan, the cost items) follows URN order, the same every run.
+    recording.resources.sort(key=lambda resource: resource.urn)
     return recording
 
 

@@ -16,27 +16,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ai_platform_finops.estimator import (
+from ai_platform_finops.estimator import Estimate, estimate
+from ai_platform_finops.resource_types import (
+    ECR_REPOSITORY,
     EIP,
     EKS_CLUSTER,
+    HELM_RELEASE,
     KMS_KEY,
     LAUNCH_TEMPLATE,
     LOG_GROUP,
     NAT_GATEWAY,
     NODE_GROUP,
-    Estimate,
-    estimate,
+    S3_BUCKET,
+    SCHEDULE,
+    STORAGE_CLASS,
 )
-from ai_platform_finops.load_balancers import HELM_RELEASES
-from ai_platform_finops.resource_types import ECR_REPOSITORY, S3_BUCKET
 
 from components.config import ClusterMode, NetworkMode, StackConfig
 from components.observability.values import KPS_RELEASE, kps_values, storage_class_manifest
 from components.config.network import NatGatewayMode
-
-SCHEDULE = "aws:autoscaling/schedule:Schedule"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 
 
 def nat_gateway_count(cfg: StackConfig) -> int:
@@ -72,7 +70,7 @@ def declared_resources(cfg: StackConfig) -> list[dict[str, Any]]:
     argo_ingress = cfg.argocd.ingress if cfg.argocd is not None and cfg.argocd.enabled else None
     if argo_ingress is not None:
         # The argo-cd release's values show the server Ingress (components/argocd_values.py).
-        add("declared::argocd", HELM_RELEASES[0], {"chart": "argo-cd", "namespace": "argocd", "values": {
+        add("declared::argocd", HELM_RELEASE, {"chart": "argo-cd", "namespace": "argocd", "values": {
             "server": {"ingress": {"enabled": True, "ingressClassName": argo_ingress.ingress_class}}}})
     for index in range(nat_gateway_count(cfg)):
         add(f"declared::nat-{index}", NAT_GATEWAY, {"tags": {key: cfg.finops.project}})
@@ -107,7 +105,7 @@ def declared_resources(cfg: StackConfig) -> list[dict[str, Any]]:
     if obs.enabled and obs.persistent(cfg.is_prod):
         # The monitoring stack's volumes: its chart values and StorageClass, built as the component builds them.
         add("declared::storage-class", STORAGE_CLASS, storage_class_manifest(reclaim_retain=cfg.is_prod))
-        add(f"declared::{KPS_RELEASE}", RELEASE, {"chart": KPS_RELEASE, "values": kps_values(
+        add(f"declared::{KPS_RELEASE}", HELM_RELEASE, {"chart": KPS_RELEASE, "values": kps_values(
             obs, is_prod=cfg.is_prod, system_pool=cfg.system_pool, alertmanager_config={},
             alertmanager_service_account="alertmanager")})
     return out

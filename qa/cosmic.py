@@ -1,6 +1,6 @@
 """One area's mutation session with cosmic-ray, through its CLI and its session database (WorkDB).
 
-Kept apart from qa.mutation because it needs cosmic-ray (requirements-mutation.txt), which the test
+Kept apart from qa.mutants and the qa.mutation CLI because it needs cosmic-ray (requirements-mutation.txt), which the test
 environment does not install; the scheduled mutation workflow runs it, and .coveragerc leaves it out.
 """
 
@@ -20,7 +20,7 @@ from cosmic_ray.work_db import WorkDB, use_db  # pyright: ignore[reportMissingIm
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult  # pyright: ignore[reportMissingImports]
 
 from preflight.safe_io import atomic_write_text
-from qa.mutation import Area, Mutant, Tally, classify, copy_repository, load_equivalents, tally, test_command
+from qa.mutants import Area, Mutant, Tally, classify, copy_repository, load_equivalents, tally, test_command
 
 
 def _cosmic_ray(workdir: Path, env: Mapping[str, str], *args: str) -> None:

@@ -120,7 +120,7 @@ def test_every_rendered_kubernetes_object_of_every_stack_passes_the_schema(stack
 
 def test_prod_renders_the_policy_objects_too(stack_objects):
     stack, _, objects = stack_objects
-    if stack == "prod":
+    if stack == "live":
         assert {"PodDisruptionBudget", "NetworkPolicy"} <= {r.inputs["kind"] for r in objects}
 
 
@@ -158,7 +158,7 @@ QUANTITY_MEMORY = st.sampled_from(["128Mi", "512Mi", "1Gi", "1.5Gi", "12Gi", "64
 def dev_config() -> dict[str, Any]:
     """The dev stack's config, decoded once (each example edits a deep copy)."""
     captured: dict[str, Any] = {}
-    stack_source("dev", lambda c: captured.update(copy.deepcopy(c)))
+    stack_source("sandbox", lambda c: captured.update(copy.deepcopy(c)))
     return captured
 
 
@@ -247,7 +247,7 @@ def accepted(edits: dict[str, Any]) -> StackConfig | ConfigError:
         c[P + "nodePools"][1] = edits["pool"]
         c[P + "projects"] = [edits["project"]]
 
-    source = stack_source("dev", edit)
+    source = stack_source("sandbox", edit)
     try:
         return validate_flat_config(source.config, source.project, source.source)
     except ConfigError as exc:

@@ -19,6 +19,7 @@ from components.config import POOL_LABEL, ConfigError, StackConfig, validate_fla
 from components.config.stack import config_warnings
 from preflight.cost import estimator_resources
 from tests.support.fixtures import PROJECT
+from tests.support.fixtures import STACKS as FIXTURE_STACKS
 from tests.support.shipped import AWS_STACKS, ROOT, STACKS, recorded, stack_source
 
 BEHAVIOUR_TESTS = ("tests/components", "tests/config", "tests/observability", "tests/program",
@@ -88,7 +89,8 @@ def test_behaviour_tests_never_read_the_shipped_stacks():
 
 def test_the_fixture_stacks_are_the_tests_own_files():
     stacks = sorted((PROJECT / "stacks").glob("Pulumi.*.yaml"))
-    assert [p.name for p in stacks] == [f"Pulumi.{s}.yaml" for s in STACKS]
+    assert [p.name for p in stacks] == [f"Pulumi.{s}.yaml" for s in FIXTURE_STACKS]
+    assert not set(FIXTURE_STACKS) & set(STACKS)  # named apart: a test never reads a shipped stack by mistake
     assert not any(p.is_symlink() for p in stacks)
     assert (PROJECT / "Pulumi.yaml").resolve() == ROOT / "Pulumi.yaml"
 

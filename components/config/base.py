@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from ai_platform_finops.quantity import quantity
 from ai_platform_finops.tags import label_key_problem, label_value_problem
 
 
@@ -52,11 +53,9 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-_QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-
-
 def _quantity(value: str) -> str:
-    if not _QUANTITY.fullmatch(value):
+    number = quantity(value)
+    if number is None or number < 0 or value != value.strip():
         raise ValueError(
             f"{value!r} is not a Kubernetes quantity; use e.g. '500m', '2', '16Gi'"
         )
@@ -73,13 +72,9 @@ Quantity = Annotated[str, AfterValidator(_quantity)]
 """A Kubernetes resource quantity such as '500m' or '16Gi'."""
 
 
-_SUFFIX = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "m": 1e-3}
-
-
-def quantity_value(quantity: str) -> float:
-    """The numeric value of a quantity (cpu in cores, memory in bytes)."""
-    match = _QUANTITY.fullmatch(quantity)
-    if not match:
-        raise ValueError(f"not a quantity: {quantity!r}")
-    return float(match.group(1)) * _SUFFIX[match.group(3) or ""]
+def quantity_value(value: str) -> float:
+    """The numeric value of a validated quantity (cpu in cores, memory in bytes)."""
+    number = quantity(value)
+    if number is None:
+        raise ValueError(f"not a quantity: {value!r}")
+    return number

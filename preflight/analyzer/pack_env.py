@@ -68,22 +68,52 @@ Installer = Callable[[Path, "PackProject", Runner], None]
 VENV_MARKER = ".preflight-complete"
 """Written last into a virtualenv that is fully installed and passed the import check."""
 PACK_MODULES = ("pulumi", "pulumi_policy", "grpc", "google.protobuf")
-"""What the pack imports from its virtualenv (the import check); the FinOps package is vendored in the pack."""
+"""What every pack imports from its virtualenv (the import check); a pack's own packages (ai-governance's
+vendored FinOps package) come from its requirements.txt too."""
 
 
 def pip_install(python: Path, project: PackProject, run: Runner) -> None:
-    """What the Pulumi CLI does: ``pip install -r requirements.txt`` in the pack directory."""
+    """What the Pulumi CLI does: ``python -m pip install -r requirements.txt`` with the pack directory as
+    the working directory, which is what a relative path in the requirements resolves against.
+
+    The CLI installs a pack's dependencies through its language host (pulumi/pulumi
+    pkg/cmd/pulumi/policy/io.go ``InstallPluginDependencies``: the pack's root, Main "."); the Python
+    host's pip toolchain runs pip with ``Dir`` set to that program directory
+    (sdk/python/toolchain/pip.go ``InstallDependencies``)."""
     run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", "requirements.txt"],
         cwd=str(project.dir), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+BUILD_OUTPUT = ("__pycache__", "build", "dist")
+"""What installing a local directory writes beside its sources (with ``*.egg-info``): not part of it."""
+
+
+def _local_sources(project: PackProject, requirements: bytes) -> bytes:
+    """Every file of the local directories the requirements install (``./vendor``), path and content:
+    pip copies them into the venv, so a change to them needs a new venv."""
+    digest = hashlib.sha256()
+    for line in requirements.decode("utf-8", "replace").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line.startswith("./"):
+            continue
+        root = (project.dir / line).resolve()
+        if not root.is_relative_to(project.dir.resolve()) or not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            parts = path.relative_to(root).parts
+            if path.is_file() and not any(p in BUILD_OUTPUT or p.endswith(".egg-info") for p in parts):
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
 def _fingerprint(project: PackProject) -> str:
-    """Changes when the requirements or the interpreter building the venv change."""
+    """Changes when the requirements, the local sources they install, or the interpreter building the
+    venv change."""
     try:
         requirements = (project.dir / "requirements.txt").read_bytes()
     except OSError:
         requirements = b""
-    return hashlib.sha256(requirements + sys.version.encode()).hexdigest()
+    return hashlib.sha256(requirements + _local_sources(project, requirements) + sys.version.encode()).hexdigest()
 
 
 def _imports_ok(python: Path, run: Runner, *, full: bool) -> bool:

@@ -8,17 +8,17 @@ from tests.support.fixtures import STACKS, recorded
 
 @pytest.fixture
 def dev() -> Recording:
-    return recorded("dev")
+    return recorded("sandbox")
 
 
 @pytest.fixture
 def prod() -> Recording:
-    return recorded("prod")
+    return recorded("live")
 
 
 @pytest.fixture
 def local() -> Recording:
-    return recorded("local")
+    return recorded("kind")
 
 
 @pytest.fixture(params=STACKS)

@@ -82,7 +82,7 @@ def test_ha_only_in_prod(configs, stack):
     cfg = configs[stack]
     values = values_for(cfg)
     replicas = [values[c]["replicas"] for c in ("server", "repoServer", "applicationSet")]
-    if stack == "prod":
+    if stack == "live":
         assert values["redis-ha"]["enabled"] is True
         assert min(replicas) >= 2
         assert all(values[c]["pdb"] == {"enabled": True, "minAvailable": 1} for c in ("server", "repoServer", "applicationSet"))
@@ -126,14 +126,14 @@ def test_server_is_cluster_ip_dex_off_and_admin_without_sso(configs, stack):
     assert values["server"]["ingress"] == {"enabled": False}
     assert values["dex"]["enabled"] is False
     # prod turns the local admin off (argocd.adminEnabled: false); elsewhere Argo CD's initial-admin-secret flow
-    assert values["configs"]["cm"]["admin.enabled"] is (stack != "prod")
+    assert values["configs"]["cm"]["admin.enabled"] is (stack != "live")
     assert values["configs"]["params"]["server.insecure"] is False
     assert "secret" not in values["configs"]
 
 
 def test_ingress_is_opt_in_and_tls_only():
     ingress = {"host": "argocd.dev.apexlogic.com", "tlsSecretName": "argocd-dev-tls"}
-    values = values_for(load("dev", argo_edit(ingress=ingress)))
+    values = values_for(load("sandbox", argo_edit(ingress=ingress)))
     server_ingress = values["server"]["ingress"]
     assert server_ingress["enabled"] is True and server_ingress["hostname"] == ingress["host"]
     assert server_ingress["extraTls"] == [{"hosts": [ingress["host"]], "secretName": "argocd-dev-tls"}]
@@ -141,7 +141,7 @@ def test_ingress_is_opt_in_and_tls_only():
     assert values["server"]["service"]["type"] == "ClusterIP"
     assert values["configs"]["cm"]["url"] == "https://argocd.dev.apexlogic.com"
     assert values["configs"]["params"]["server.insecure"] is False  # TLS to the pod as well
-    assert "tlsSecretName" in problems_of("dev", argo_edit(ingress={"host": "argocd.example.com"}))[0]
+    assert "tlsSecretName" in problems_of("sandbox", argo_edit(ingress={"host": "argocd.example.com"}))[0]
 
 
 def test_sso_disables_admin_and_configures_oidc_without_dex():
@@ -149,7 +149,7 @@ def test_sso_disables_admin_and_configures_oidc_without_dex():
         sso={"issuer": "https://apexlogic.okta.com", "clientId": "argocd-dev", "adminGroups": ["ml-platform-admins"]},
         ingress={"host": "argocd.dev.apexlogic.com", "tlsSecretName": "argocd-dev-tls"},
     )
-    values = values_for(load("dev", edit), admin_password_hash="would-be-ignored")
+    values = values_for(load("sandbox", edit), admin_password_hash="would-be-ignored")
     cm = values["configs"]["cm"]
     assert cm["admin.enabled"] is False
     oidc = yaml.safe_load(cm["oidc.config"])
@@ -162,7 +162,7 @@ def test_sso_disables_admin_and_configures_oidc_without_dex():
 
 
 def test_admin_hash_goes_to_the_chart_secret_with_a_fixed_mtime():
-    values = values_for(load("dev", argo_edit(adminPasswordMtime="2026-07-01T00:00:00Z")), admin_password_hash="HASH")
+    values = values_for(load("sandbox", argo_edit(adminPasswordMtime="2026-07-01T00:00:00Z")), admin_password_hash="HASH")
     assert values["configs"]["secret"] == {
         "argocdServerAdminPassword": "HASH",
         "argocdServerAdminPasswordMtime": "2026-07-01T00:00:00Z",
@@ -170,7 +170,7 @@ def test_admin_hash_goes_to_the_chart_secret_with_a_fixed_mtime():
 
 
 def test_a_disabled_admin_ignores_a_hash():
-    values = values_for(load("dev", argo_edit(adminEnabled=False)), admin_password_hash="HASH")
+    values = values_for(load("sandbox", argo_edit(adminEnabled=False)), admin_password_hash="HASH")
     assert values["configs"]["cm"]["admin.enabled"] is False and "secret" not in values["configs"]
 
 
@@ -182,33 +182,33 @@ PROD_ADMIN = ("argocd.adminEnabled: prod must not run Argo CD's local admin with
 
 
 def test_prod_refuses_the_generated_admin_password():
-    assert problems_of("prod", argo_edit(adminEnabled=True)) == [PROD_ADMIN]
+    assert problems_of("live", argo_edit(adminEnabled=True)) == [PROD_ADMIN]
 
 
 def test_prod_admin_with_a_secret_hash_or_sso_is_accepted():
-    source = stack_source("prod", argo_edit(adminEnabled=True))
+    source = stack_source("live", argo_edit(adminEnabled=True))
     flat = {**source.config, "ai-platform:argocdAdminPasswordHash": "[secret]"}
     validate_flat_config(flat, source.project, source.source, ["ai-platform:argocdAdminPasswordHash"])
     sso = argo_edit(adminEnabled=True, sso={"issuer": "https://apexlogic.okta.com", "clientId": "argocd"},
                     ingress={"host": "argocd.apexlogic.com", "tlsSecretName": "argocd-tls"})
-    assert load("prod", sso).argocd is not None
+    assert load("live", sso).argocd is not None
 
 
 @pytest.mark.parametrize("key", ["argocdAdminPasswordHash", "gitopsRepoToken"])
 def test_a_secret_key_set_in_plaintext_is_a_config_error_that_never_quotes_it(key):
-    source = stack_source("dev")
+    source = stack_source("sandbox")
     flat = {**source.config, f"ai-platform:{key}": "hunter2-plaintext-value"}
     with pytest.raises(ConfigError) as raised:
         validate_flat_config(flat, source.project, source.source, source.secret_keys)
     message = str(raised.value)
-    assert message.startswith(f"stacks/Pulumi.dev.yaml: {key}: is set in plaintext; a secret must be encrypted")
+    assert message.startswith(f"stacks/Pulumi.sandbox.yaml: {key}: is set in plaintext; a secret must be encrypted")
     assert "hunter2" not in message
 
 
 def test_chart_version_must_be_exact():
     assert DEFAULT_CHART_VERSION == "9.7.1"
     for version in ("^9.7.1", "9.x", ">=9.0.0", "9.7"):
-        found = problems_of("dev", argo_edit(chartVersion=version))
+        found = problems_of("sandbox", argo_edit(chartVersion=version))
         assert len(found) == 1 and found[0].startswith("argocd.chartVersion:"), found
 
 
@@ -216,19 +216,19 @@ def test_argocd_cross_field_checks():
     def small_system_pool(config: dict[str, Any]) -> None:
         config["ai-platform:nodePools"][0]["minSize"] = 2
         config["ai-platform:nodePools"][0]["desiredSize"] = 2
-    found = problems_of("prod", small_system_pool)
+    found = problems_of("live", small_system_pool)
     assert found == ["argocd.ha: HA runs redis-ha with 3 pods on separate nodes, but system pool 'system' has "
                      "minSize 2; raise its minSize to 3 or set argocd.ha: false"]
-    assert problems_of("local", argo_edit(ha=True))[0].startswith("argocd.ha: ")
+    assert problems_of("kind", argo_edit(ha=True))[0].startswith("argocd.ha: ")
     sso = {"issuer": "https://apexlogic.okta.com", "clientId": "argocd"}
-    assert problems_of("dev", argo_edit(sso=sso)) == [
+    assert problems_of("sandbox", argo_edit(sso=sso)) == [
         "argocd.sso: needs argocd.ingress: Argo CD's external https URL is where the OIDC provider redirects"]
-    assert problems_of("dev", argo_edit(rootProject="project-orion")) == [
+    assert problems_of("sandbox", argo_edit(rootProject="project-orion")) == [
         "argocd.rootProject: unknown project 'project-orion'; known: project-nova"]
 
     def reserved(config: dict[str, Any]) -> None:
         config["ai-platform:projects"][0]["name"] = "default"
-    assert "projects[0].name: 'default' is reserved by Argo CD; pick another project name" in problems_of("local", reserved)
+    assert "projects[0].name: 'default' is reserved by Argo CD; pick another project name" in problems_of("kind", reserved)
 
 
 # --- the recorded resources ---------------------------------------------------------------------
@@ -268,7 +268,7 @@ def test_app_projects_fence_each_project_into_its_namespace(recordings, configs,
     assert set(projects) == expected
 
 
-@pytest.mark.parametrize("stack", [s for s in STACKS if s != "local"])
+@pytest.mark.parametrize("stack", [s for s in STACKS if s != "kind"])
 def test_bootstrap_project_may_only_create_applications_in_argocd(recordings, configs, stack):
     spec = one(recordings[stack], APP_PROJECT, f"argocd-project-{BOOTSTRAP_PROJECT}").inputs["spec"]
     assert spec["sourceRepos"] == [configs[stack].argocd.repo.url]
@@ -290,10 +290,10 @@ def test_root_application(recordings, configs, stack):
     assert spec["source"] == {"repoURL": cfg.argocd.repo.url, "path": cfg.argocd.repo.path,
                               "targetRevision": cfg.argocd.repo.revision}
     sync = spec["syncPolicy"]
-    assert sync["automated"] == {"selfHeal": True, "prune": stack != "prod"}
+    assert sync["automated"] == {"selfHeal": True, "prune": stack != "live"}
     assert sync["syncOptions"] == list(SYNC_OPTIONS) == ["ServerSideApply=true", "CreateNamespace=false"]
     assert sync["retry"]["limit"] >= 1 and sync["retry"]["backoff"]["duration"]
-    if stack == "local":  # the public guestbook, fenced into project-nova
+    if stack == "kind":  # the public guestbook, fenced into project-nova
         assert spec["project"] == "project-nova"
         assert spec["destination"] == {"server": IN_CLUSTER, "namespace": "project-nova"}
         assert cfg.argocd.repo.url == "https://github.com/argoproj/argocd-example-apps.git"
@@ -321,13 +321,13 @@ def test_custom_resources_depend_on_the_release_and_use_the_cluster_provider(rec
 @pytest.mark.parametrize("stack", STACKS)
 def test_release_protected_in_prod_only(recordings, stack):
     for resource in (one(recordings[stack], RELEASE, "argocd"), one(recordings[stack], NAMESPACE, "argocd-namespace")):
-        assert resource.options["protect"] is (stack == "prod"), resource.name
+        assert resource.options["protect"] is (stack == "live"), resource.name
 
 
 def test_protection_follows_the_protect_setting():
     def protect(config: dict[str, Any]) -> None:
         config["ai-platform:protect"] = True
-    assert one(preview("staging", protect), RELEASE, "argocd").options["protect"] is True
+    assert one(preview("preprod", protect), RELEASE, "argocd").options["protect"] is True
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -339,7 +339,7 @@ def test_outputs(recordings, stack):
 
 
 def test_argocd_can_be_turned_off():
-    recording = preview("dev", argo_edit(enabled=False))
+    recording = preview("sandbox", argo_edit(enabled=False))
     assert not [r for r in recording.resources if "argoproj.io" in r.type or r.name.startswith("argocd")]
     assert "argocdNamespace" not in recording.outputs
 
@@ -347,8 +347,8 @@ def test_argocd_can_be_turned_off():
 def test_private_repo_without_token_is_a_clear_error():
     def private(config: dict[str, Any]) -> None:
         config[ARGO_KEY]["repo"]["private"] = True
-    with pytest.raises(pulumi.RunError, match=r"^stacks/Pulumi.dev.yaml: argocd.repo.private: .*gitopsRepoToken"):
-        preview("dev", private)
+    with pytest.raises(pulumi.RunError, match=r"^stacks/Pulumi.sandbox.yaml: argocd.repo.private: .*gitopsRepoToken"):
+        preview("sandbox", private)
 
 
 # --- secrets never in plaintext ---------------------------------------------------------------
@@ -363,10 +363,10 @@ def with_secrets() -> dict[str, Recording]:
     def private(config: dict[str, Any]) -> None:
         config[ARGO_KEY]["repo"]["private"] = True
         config[ARGO_KEY]["adminEnabled"] = True  # prod ships with admin off; here it signs in with the hash
-    return {stack: preview(stack, private, secret_values=SECRETS) for stack in ("dev", "prod")}
+    return {stack: preview(stack, private, secret_values=SECRETS) for stack in ("sandbox", "live")}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["sandbox", "live"])
 def test_secret_values_are_used_only_as_secrets(with_secrets, stack):
     recording = with_secrets[stack]
     # They are used: the hash reaches the chart and the token the repository Secret, both as secrets...
@@ -397,7 +397,7 @@ def test_with_sso_the_hash_is_not_used_at_all():
     def sso(config: dict[str, Any]) -> None:
         config[ARGO_KEY]["sso"] = {"issuer": "https://apexlogic.okta.com", "clientId": "argocd"}
         config[ARGO_KEY]["ingress"] = {"host": "argocd.dev.apexlogic.com", "tlsSecretName": "argocd-tls"}
-    recording = preview("dev", sso, secret_values={"ai-platform:argocdAdminPasswordHash": ADMIN_HASH})
+    recording = preview("sandbox", sso, secret_values={"ai-platform:argocdAdminPasswordHash": ADMIN_HASH})
     values = one(recording, RELEASE, "argocd").inputs["values"]
     assert "secret" not in values["configs"] and values["configs"]["cm"]["admin.enabled"] is False
     assert any("argocdAdminPasswordHash is ignored" in message for _, message in recording.logs)

@@ -41,7 +41,7 @@ def test_control_plane_logs_include_audit_and_authenticator(stack):
 
 
 def test_control_plane_log_types_are_configurable():
-    recording = preview("dev", lambda c: c[P + "cluster"].update(controlPlaneLogs=["api", "audit", "authenticator", "scheduler"]))
+    recording = preview("sandbox", lambda c: c[P + "cluster"].update(controlPlaneLogs=["api", "audit", "authenticator", "scheduler"]))
     eks = one(recording, EKS, "cluster-eks")
     assert eks.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator", "scheduler"]
 
@@ -56,16 +56,16 @@ def prod_private(c) -> None:
 
 
 def test_prod_bootstrap_opens_the_public_endpoint_to_the_runners_only():
-    vpc = one(recorded("prod"), EKS, "cluster-eks").inputs["vpcConfig"]
+    vpc = one(recorded("live"), EKS, "cluster-eks").inputs["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
     assert vpc["endpointPublicAccess"] is True
-    assert vpc["publicAccessCidrs"] == config("prod").cluster.runner_cidrs == ["198.51.100.16/28"]
+    assert vpc["publicAccessCidrs"] == config("live").cluster.runner_cidrs == ["198.51.100.16/28"]
     # Nothing reaches the private endpoint yet: no runner exists in the VPC this stack creates.
-    assert of_type(recorded("prod"), INGRESS) == []
+    assert of_type(recorded("live"), INGRESS) == []
 
 
 def test_prod_private_is_private_only_and_admits_the_runner_vpc():
-    recording = preview("prod", prod_private)
+    recording = preview("live", prod_private)
     vpc = one(recording, EKS, "cluster-eks").inputs["vpcConfig"]
     assert (vpc["endpointPrivateAccess"], vpc["endpointPublicAccess"]) == (True, False)
     assert vpc.get("publicAccessCidrs") is None
@@ -73,18 +73,18 @@ def test_prod_private_is_private_only_and_admits_the_runner_vpc():
 
 
 def test_dev_public_endpoint_is_limited_to_the_configured_cidrs():
-    vpc = one(recorded("dev"), EKS, "cluster-eks").inputs["vpcConfig"]
+    vpc = one(recorded("sandbox"), EKS, "cluster-eks").inputs["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
     assert vpc["endpointPublicAccess"] is True
     assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
 
 
 def test_a_public_endpoint_without_cidrs_is_flagged():
-    recording = preview("dev", lambda c: c[P + "cluster"].pop("publicAccessCidrs"))
+    recording = preview("sandbox", lambda c: c[P + "cluster"].pop("publicAccessCidrs"))
     vpc = one(recording, EKS, "cluster-eks").inputs["vpcConfig"]
     assert vpc["endpointPublicAccess"] is True and vpc.get("publicAccessCidrs") is None
     assert any(level == "warning" and "open to 0.0.0.0/0" in message for level, message in recording.logs)
-    assert not any("open to 0.0.0.0/0" in message for _, message in recorded("dev").logs)
+    assert not any("open to 0.0.0.0/0" in message for _, message in recorded("sandbox").logs)
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -103,7 +103,7 @@ def test_api_authentication_with_an_access_entry_for_the_admin(stack):
 
 
 def test_prod_deployer_gets_an_access_entry_with_cluster_admin_and_the_provider_waits_for_it():
-    recording, cfg = recorded("prod"), config("prod")
+    recording, cfg = recorded("live"), config("live")
     assert cfg.cluster.deployer_principal_arns == [PROD_DEPLOYER]
     name = "cluster-deployer-123456789012-role-ai-platform-prod-deployer"
     entry = one(recording, ENTRY, name)
@@ -119,9 +119,9 @@ def test_prod_deployer_gets_an_access_entry_with_cluster_admin_and_the_provider_
 
 
 def test_deployers_are_optional_and_one_entry_each():
-    assert [e.name for e in of_type(recorded("dev"), ENTRY)] == ["cluster-admin"]
+    assert [e.name for e in of_type(recorded("sandbox"), ENTRY)] == ["cluster-admin"]
     arns = ["arn:aws:iam::123456789012:role/github-actions/deploy", "arn:aws:iam::210987654321:user/ci"]
-    recording = preview("dev", lambda c: c[P + "cluster"].update(deployerPrincipalArns=arns))
+    recording = preview("sandbox", lambda c: c[P + "cluster"].update(deployerPrincipalArns=arns))
     entries = {e.inputs["principalArn"]: e.name for e in of_type(recording, ENTRY)}
     assert entries == {"arn:aws:iam::123456789012:role/platform-admin": "cluster-admin",
                        arns[0]: "cluster-deployer-123456789012-role-github-actions-deploy",
@@ -130,7 +130,7 @@ def test_deployers_are_optional_and_one_entry_each():
 
 
 def test_private_endpoint_admits_the_runner_vpc_on_443_through_the_cluster_security_group():
-    recording = preview("prod", prod_private)
+    recording = preview("live", prod_private)
     (rule,) = of_type(recording, INGRESS)
     eks = one(recording, EKS, "cluster-eks")
     assert rule.inputs["cidrIpv4"] == RUNNER_VPC
@@ -139,16 +139,16 @@ def test_private_endpoint_admits_the_runner_vpc_on_443_through_the_cluster_secur
     # The cluster security group is EKS's to create: unknown at preview, the cluster's once it exists.
     assert rule.inputs["securityGroupId"] == UNKNOWN
     assert rule.property_dependencies["securityGroupId"] == [eks.urn]
-    expected = config("prod").tags.aws_tags()
+    expected = config("live").tags.aws_tags()
     assert {k: rule.inputs["tags"][k] for k in expected} == expected
-    (created,) = of_type(preview("prod", prod_private, preview=False), INGRESS)
+    (created,) = of_type(preview("live", prod_private, preview=False), INGRESS)
     assert created.inputs["securityGroupId"] == invokes.answer(
         "aws:eks/getCluster:getCluster", {"name": "ai-platform-prod"}, "us-east-1")["vpcConfig"]["clusterSecurityGroupId"]
 
 
 def test_private_access_cidrs_are_optional_and_take_ipv6():
-    assert of_type(recorded("dev"), INGRESS) == []
-    recording = preview("dev", lambda c: c[P + "cluster"].update(privateAccessCidrs=["10.40.0.0/16", "2600:1f18::/56"]))
+    assert of_type(recorded("sandbox"), INGRESS) == []
+    recording = preview("sandbox", lambda c: c[P + "cluster"].update(privateAccessCidrs=["10.40.0.0/16", "2600:1f18::/56"]))
     rules = {r.name: r.inputs for r in of_type(recording, INGRESS)}
     assert set(rules) == {"cluster-api-from-10-40-0-0-16", "cluster-api-from-2600-1f18-56"}
     assert rules["cluster-api-from-2600-1f18-56"]["cidrIpv6"] == "2600:1f18::/56"
@@ -165,14 +165,14 @@ def test_secrets_are_envelope_encrypted_with_a_rotating_key(stack):
 
 
 def test_prod_protects_the_cluster_and_retains_the_key():
-    recording = recorded("prod")
+    recording = recorded("live")
     eks, key = one(recording, EKS, "cluster-eks"), one(recording, KMS, "cluster-secrets")
     assert eks.options["protect"] is True and eks.inputs["deletionProtection"] is True
     assert key.options["protect"] is True and key.options["retainOnDelete"] is True
 
 
 def test_dev_does_not_protect():
-    recording = recorded("dev")
+    recording = recorded("sandbox")
     eks, key = one(recording, EKS, "cluster-eks"), one(recording, KMS, "cluster-secrets")
     assert eks.options["protect"] is False and eks.inputs["deletionProtection"] is False
     assert key.options["protect"] is False and key.options["retainOnDelete"] is False
@@ -192,7 +192,7 @@ def test_eks_addons_are_pinned_to_the_newest_version_for_the_cluster_version(sta
 
 
 def test_addon_versions_follow_the_cluster_version():
-    recording = preview("dev", lambda c: c[P + "cluster"].update(version="1.34"))
+    recording = preview("sandbox", lambda c: c[P + "cluster"].update(version="1.34"))
     kube_proxy = next(a for a in of_type(recording, ADDON) if a.inputs["addonName"] == "kube-proxy")
     assert kube_proxy.inputs["addonVersion"] == "v1.34.0-eksbuild.2"
 
@@ -270,7 +270,7 @@ def test_the_eks_provider_waits_for_admin_access_and_the_system_nodes(stack):
 
 
 def test_kubeconfig_export_is_a_secret():
-    outputs = recorded("prod", False).outputs
+    outputs = recorded("live", False).outputs
     assert outputs["kubeconfig"] == {SIG_KEY: SECRET_SIG, "value": "[secret]"}
     assert outputs["clusterName"] == "ai-platform-prod"
 
@@ -286,7 +286,7 @@ def test_eks_kubeconfig_gets_a_token_from_aws_eks_get_token():
 
 
 def test_local_stack_has_no_aws_resource_at_all():
-    recording = recorded("local")
+    recording = recorded("kind")
     assert recording.resources
     aws = [r.type for r in recording.resources if r.type.startswith("aws:") or r.type == "pulumi:providers:aws"]
     assert aws == []
@@ -300,7 +300,7 @@ def test_existing_cluster_is_looked_up_and_gets_node_pools_but_no_control_plane(
         c[P + "cluster"]["mode"] = "existing"
         del c[P + "network"]
 
-    recording = preview("staging", edit)
+    recording = preview("preprod", edit)
     cluster = one(recording, "ai-platform:cluster:Cluster", "cluster")
     children = {r.type for r in recording.resources if r.parent == cluster.urn}
     assert children == {"aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",

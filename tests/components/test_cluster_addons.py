@@ -59,7 +59,7 @@ def test_device_plugin_chart_skips_bottlerocket_nvidia_nodes():
         c[P + "nodePools"].append(bottlerocket)
         c[P + "projects"][0]["quota"]["gpus"] = 4
 
-    recording = preview("dev", edit)
+    recording = preview("sandbox", edit)
     al2023 = one(recording, NG, "gpu-a10g-ng").inputs
     bottlerocket = one(recording, NG, "gpu-br-ng").inputs
     assert al2023["amiType"] == "AL2023_x86_64_NVIDIA" and al2023["labels"][NVIDIA_DEVICE_PLUGIN_LABEL] == "chart"
@@ -71,12 +71,12 @@ def test_device_plugin_chart_skips_bottlerocket_nvidia_nodes():
 
 
 def test_no_device_plugin_chart_when_every_gpu_pool_is_bottlerocket():
-    recording = preview("dev", lambda c: pool(c, "gpu-a10g").update(amiType="BOTTLEROCKET_x86_64_NVIDIA"))
+    recording = preview("sandbox", lambda c: pool(c, "gpu-a10g").update(amiType="BOTTLEROCKET_x86_64_NVIDIA"))
     assert DEVICE_PLUGIN not in releases(recording)
     assert NVIDIA_DEVICE_PLUGIN_LABEL not in one(recording, NG, "gpu-a10g-ng").inputs["labels"]
     # ...and turning the chart off is then no config error: nothing needs it.
     addons = {"nvidiaDevicePlugin": {"enabled": False, "version": "0.19.3"}}
-    recording = preview("dev", lambda c: (pool(c, "gpu-a10g").update(amiType="BOTTLEROCKET_x86_64_NVIDIA"),
+    recording = preview("sandbox", lambda c: (pool(c, "gpu-a10g").update(amiType="BOTTLEROCKET_x86_64_NVIDIA"),
                                           c.update({P + "addons": addons})))
     assert DEVICE_PLUGIN not in releases(recording)
 
@@ -132,12 +132,12 @@ def test_cluster_autoscaler_gets_aws_access_through_pod_identity_scoped_to_its_a
 
 
 def test_dcgm_exporter_is_off_by_default():
-    assert config("dev").addons.dcgm_exporter.enabled is False
-    assert set(releases(recorded("dev"))) == {DEVICE_PLUGIN, AUTOSCALER, METRICS}
+    assert config("sandbox").addons.dcgm_exporter.enabled is False
+    assert set(releases(recorded("sandbox"))) == {DEVICE_PLUGIN, AUTOSCALER, METRICS}
 
 
 def test_dcgm_exporter_in_prod_sits_on_gpu_nodes_and_its_service_monitor_waits_for_the_operator():
-    release = releases(recorded("prod"))[DCGM].inputs
+    release = releases(recorded("live"))[DCGM].inputs
     assert release["chart"] == "dcgm-exporter" and release["version"] == "4.8.2"
     assert release["repositoryOpts"] == {"repo": "https://nvidia.github.io/dcgm-exporter/helm-charts"}
     values = release["values"]
@@ -145,8 +145,8 @@ def test_dcgm_exporter_in_prod_sits_on_gpu_nodes_and_its_service_monitor_waits_f
     assert values["nodeSelector"] == {GPU_PRESENT_LABEL: "true"}
     # prod runs the monitoring stack: the ServiceMonitor is on, after the release that installs its CRD.
     assert values["serviceMonitor"] == {"enabled": True}
-    kps = one(recorded("prod"), RELEASE, "observability-kube-prometheus-stack")
-    assert kps.urn in releases(recorded("prod"))[DCGM].options["dependsOn"]
+    kps = one(recorded("live"), RELEASE, "observability-kube-prometheus-stack")
+    assert kps.urn in releases(recorded("live"))[DCGM].options["dependsOn"]
     # GPU metrics carry the pods' FinOps labels, so GPU time can be billed to a project.
     assert values["kubernetes"] == {"enablePodLabels": True,
                                     "podLabelAllowlistRegex": ["^finops[.]apexlogic[.]com/.*"]}
@@ -157,7 +157,7 @@ def test_without_the_monitoring_stack_the_dcgm_exporter_creates_no_service_monit
         c[P + "observability"].update(enabled=False)
         for service in c[P + "services"]:
             service.pop("autoscaling", None)  # scaling on in-flight requests needs the stack
-    recording = preview("prod", off)
+    recording = preview("live", off)
     assert releases(recording)[DCGM].inputs["values"]["serviceMonitor"] == {"enabled": False}
 
 
@@ -170,7 +170,7 @@ def test_every_addon_release_uses_the_cluster_provider(stack):
 
 
 def test_only_metrics_server_in_kubeconfig_mode_with_insecure_kubelet_tls():
-    recording = recorded("local")
+    recording = recorded("kind")
     assert set(releases(recording)) == {METRICS}
     assert len(of_type(recording, "ai-platform:cluster:ClusterAddons")) == 1
     release = releases(recording)[METRICS].inputs
@@ -211,7 +211,7 @@ def test_inference_deployments_wait_for_metrics_server(stack):
 
 
 def test_metrics_server_can_be_turned_off_and_then_nothing_waits_for_it():
-    recording = preview("dev", lambda c: c.update({P + "addons": {"metricsServer": {"enabled": False, "version": "3.13.1"}}}))
+    recording = preview("sandbox", lambda c: c.update({P + "addons": {"metricsServer": {"enabled": False, "version": "3.13.1"}}}))
     assert METRICS not in releases(recording)
     deployment = one(recording, DEPLOYMENT, "multimodal-inference-service")
     assert not any(urn.endswith("::" + METRICS) for urn in deployment.options["dependsOn"])
@@ -224,7 +224,7 @@ def test_versions_and_expander_come_from_config():
             "clusterAutoscaler": {"version": "9.46.6", "expander": "priority", "imageTag": "v1.35.1"},
         }
 
-    found = releases(preview("dev", edit))
+    found = releases(preview("sandbox", edit))
     assert found[DEVICE_PLUGIN].inputs["version"] == "0.17.1"
     values = found[AUTOSCALER].inputs["values"]
     assert found[AUTOSCALER].inputs["version"] == "9.46.6"
@@ -234,14 +234,14 @@ def test_versions_and_expander_come_from_config():
 
 
 def test_disabled_autoscaler_installs_no_release_and_no_role():
-    recording = preview("dev", lambda c: c.update({P + "addons": {"clusterAutoscaler": {"enabled": False, "version": "9.59.0"}}}))
+    recording = preview("sandbox", lambda c: c.update({P + "addons": {"clusterAutoscaler": {"enabled": False, "version": "9.59.0"}}}))
     assert set(releases(recording)) == {DEVICE_PLUGIN, METRICS}
     assert "aws:eks/podIdentityAssociation:PodIdentityAssociation" not in {
         r.type for r in recording.resources if r.name.startswith("cluster-addons-")}
 
 
 def test_priority_regexes_match_only_their_own_pool():
-    cfg = config("prod")
+    cfg = config("live")
     spot = [p.model_copy(update={"capacity_type": "SPOT"}) if p.name == "gpu-a10g" else p for p in cfg.node_pools]
     (regex,) = expander_priorities(spot)["50"]
     assert regex == "^eks-gpu-a10g-[0-9a-f]+-"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tests.support.fixtures import P, errors, pool
 
-DEV = "stacks/Pulumi.dev.yaml"
+DEV = "stacks/Pulumi.sandbox.yaml"
 
 
 def test_gpu_pool_needs_known_gpu_instance_types():
-    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["m6i.large"]))
+    lines = errors("sandbox", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["m6i.large"]))
     assert lines == [
         f"{DEV}: nodePools[1]: instance types ['m6i.large'] are not NVIDIA GPU types in the catalog; a gpu pool "
         "needs e.g. g5.xlarge, g6.xlarge, g5.12xlarge, p5.48xlarge"
@@ -16,12 +16,12 @@ def test_gpu_pool_needs_known_gpu_instance_types():
 
 
 def test_sizes_must_be_ordered():
-    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(minSize=1, desiredSize=3, maxSize=2))
+    lines = errors("sandbox", lambda c: pool(c, "gpu-a10g").update(minSize=1, desiredSize=3, maxSize=2))
     assert lines == [f"{DEV}: nodePools[1]: sizes must satisfy minSize <= desiredSize <= maxSize, got 1 <= 3 <= 2"]
 
 
 def test_gpu_pool_needs_an_nvidia_ami():
-    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(amiType="AL2023_x86_64_STANDARD"))
+    lines = errors("sandbox", lambda c: pool(c, "gpu-a10g").update(amiType="AL2023_x86_64_STANDARD"))
     assert lines == [
         f"{DEV}: nodePools[1]: a gpu pool needs an NVIDIA AMI (AL2023_x86_64_NVIDIA, BOTTLEROCKET_x86_64_NVIDIA), "
         "not AL2023_x86_64_STANDARD"
@@ -35,7 +35,7 @@ def test_pool_name_must_leave_room_for_the_node_group_suffix():
         pool(c, "gpu-a10g").update(name=name)
         c[P + "services"][0].update(nodePool=name)
 
-    lines = errors("dev", edit)
+    lines = errors("sandbox", edit)
     assert lines == [
         f"{DEV}: nodePools[1].name: '{name}' is 37 characters; a node pool name may have at most 36 "
         "(EKS adds a 26-character suffix and caps node group names at 63)"
@@ -43,7 +43,7 @@ def test_pool_name_must_leave_room_for_the_node_group_suffix():
 
 
 def test_taint_key_must_be_a_kubernetes_label_key():
-    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(
+    lines = errors("sandbox", lambda c: pool(c, "gpu-a10g").update(
         taints=[{"key": "gpu type", "value": "a 10g", "effect": "NoRun"}]))
     assert lines == [
         f"{DEV}: nodePools[1].taints[0].key: taint key 'gpu type': name must be 1-63 characters of letters, "
@@ -56,7 +56,7 @@ def test_taint_key_must_be_a_kubernetes_label_key():
 
 
 def test_system_pool_must_not_sleep_off_peak():
-    lines = errors("dev", lambda c: pool(c, "system").update(offPeak=True))
+    lines = errors("sandbox", lambda c: pool(c, "system").update(offPeak=True))
     assert lines == [
         f"{DEV}: nodePools[0].offPeak: the system pool runs coredns, the autoscaler and Argo CD; "
         "it must not scale to zero off-peak"
@@ -65,7 +65,7 @@ def test_system_pool_must_not_sleep_off_peak():
 
 def test_label_too_long_for_a_scale_from_zero_asg_tag():
     key = "team.platform.example.com/" + "x" * 60
-    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(labels={key: "a"}))
+    lines = errors("sandbox", lambda c: pool(c, "gpu-a10g").update(labels={key: "a"}))
     assert lines == [
         f"{DEV}: nodePools[1].labels: label key '{key}' makes its scale-from-zero ASG tag key 132 characters "
         "(AWS allows 128); use a key of at most 82 characters"
@@ -73,7 +73,7 @@ def test_label_too_long_for_a_scale_from_zero_asg_tag():
 
 
 def test_gpu_pools_need_the_device_plugin():
-    lines = errors("dev", lambda c: c.update({P + "addons": {"nvidiaDevicePlugin": {"enabled": False, "version": "0.19.3"}}}))
+    lines = errors("sandbox", lambda c: c.update({P + "addons": {"nvidiaDevicePlugin": {"enabled": False, "version": "0.19.3"}}}))
     assert lines == [
         f"{DEV}: addons.nvidiaDevicePlugin.enabled: AL2023 NVIDIA GPU pools need the NVIDIA device plugin: "
         "without it nodes never report nvidia.com/gpu"
@@ -81,7 +81,7 @@ def test_gpu_pools_need_the_device_plugin():
 
 
 def test_a_gpu_pool_has_one_gpu_model_for_its_accelerator_label():
-    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g5.xlarge", "g6.xlarge"]))
+    lines = errors("sandbox", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g5.xlarge", "g6.xlarge"]))
     assert lines == [
         f"{DEV}: nodePools[1]: instance types ['g5.xlarge', 'g6.xlarge'] carry different GPU models (NVIDIA A10G, "
         "NVIDIA L4); every node of a pool gets one k8s.amazonaws.com/accelerator label, so put each GPU model in "
@@ -90,7 +90,7 @@ def test_a_gpu_pool_has_one_gpu_model_for_its_accelerator_label():
 
 
 def test_platform_node_labels_cannot_be_set_by_hand():
-    lines = errors("dev", lambda c: pool(c, "gpu-a10g").update(labels={"k8s.amazonaws.com/accelerator": "nvidia-h100"}))
+    lines = errors("sandbox", lambda c: pool(c, "gpu-a10g").update(labels={"k8s.amazonaws.com/accelerator": "nvidia-h100"}))
     assert lines == [
         f"{DEV}: nodePools[1]: labels ['k8s.amazonaws.com/accelerator'] are set by the platform from the pool's "
         "instance types and AMI; remove them"
@@ -98,12 +98,12 @@ def test_platform_node_labels_cannot_be_set_by_hand():
 
 
 def test_control_plane_logs_must_keep_audit_and_authenticator():
-    lines = errors("dev", lambda c: c[P + "cluster"].update(controlPlaneLogs=["api"]))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(controlPlaneLogs=["api"]))
     assert lines == [
         f"{DEV}: cluster.controlPlaneLogs: must include audit and authenticator (who did what, and which IAM "
         "principal did it)"
     ]
-    lines = errors("dev", lambda c: c[P + "cluster"].update(controlPlaneLogs=["audit", "authenticator", "apiserver"]))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(controlPlaneLogs=["audit", "authenticator", "apiserver"]))
     assert lines == [
         f"{DEV}: cluster.controlPlaneLogs[2]: Input should be 'api', 'audit', 'authenticator', 'controllerManager' "
         "or 'scheduler' (got 'apiserver')"
@@ -112,14 +112,14 @@ def test_control_plane_logs_must_keep_audit_and_authenticator():
 
 def test_deployer_principals_are_iam_roles_or_users_each_once_and_not_the_admin():
     session = "arn:aws:sts::123456789012:assumed-role/ci/run-42"
-    lines = errors("dev", lambda c: c[P + "cluster"].update(deployerPrincipalArns=[session]))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(deployerPrincipalArns=[session]))
     assert lines == [
         f"{DEV}: cluster.deployerPrincipalArns[0]: '{session}' is not an IAM role or user ARN such as "
         "arn:aws:iam::123456789012:role/platform-admin (EKS access entries take no STS session ARN)"
     ]
     ci = "arn:aws:iam::123456789012:role/ci"
     admin = "arn:aws:iam::123456789012:role/platform-admin"
-    lines = errors("dev", lambda c: c[P + "cluster"].update(deployerPrincipalArns=[ci, admin, ci]))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(deployerPrincipalArns=[ci, admin, ci]))
     assert lines == [
         f"{DEV}: cluster.deployerPrincipalArns[1]: is adminPrincipalArn, which has its own access entry; remove it",
         f"{DEV}: cluster.deployerPrincipalArns[2]: lists {ci} twice (EKS takes one access entry per principal)",
@@ -127,7 +127,7 @@ def test_deployer_principals_are_iam_roles_or_users_each_once_and_not_the_admin(
 
 
 def test_private_access_cidrs_are_cidrs():
-    lines = errors("dev", lambda c: c[P + "cluster"].update(privateAccessCidrs=["10.40.0.0/33", "0.0.0.0/0"]))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(privateAccessCidrs=["10.40.0.0/33", "0.0.0.0/0"]))
     assert lines == [
         f"{DEV}: cluster.privateAccessCidrs[0]: '10.40.0.0/33' is not a CIDR block such as 10.42.0.0/16",
         f"{DEV}: cluster.privateAccessCidrs[1]: '0.0.0.0/0' opens the API endpoint to everything routed to the VPC; "
@@ -141,7 +141,7 @@ def test_deployers_and_private_cidrs_apply_to_a_cluster_created_here_only():
                                 privateAccessCidrs=["10.40.0.0/16"])
         del c[P + "network"]
 
-    assert errors("dev", edit) == [
+    assert errors("sandbox", edit) == [
         f"{DEV}: cluster.deployerPrincipalArns: applies to a cluster created here (mode 'create'), not mode "
         "'existing'; grant access where the cluster is managed",
         f"{DEV}: cluster.privateAccessCidrs: applies to a cluster created here (mode 'create'), not mode "
@@ -150,7 +150,7 @@ def test_deployers_and_private_cidrs_apply_to_a_cluster_created_here_only():
 
 
 def test_autoscaler_image_must_match_a_kubernetes_minor_it_knows():
-    lines = errors("dev", lambda c: c[P + "cluster"].update(version="1.38"))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(version="1.38"))
     assert lines == [
         f"{DEV}: addons.clusterAutoscaler.imageTag: is required for Kubernetes 1.38: set the "
         "cluster-autoscaler release of the same minor (v1.38.x)"
@@ -158,13 +158,13 @@ def test_autoscaler_image_must_match_a_kubernetes_minor_it_knows():
 
 
 def test_chart_versions_are_exact():
-    lines = errors("dev", lambda c: c.update({P + "addons": {"clusterAutoscaler": {"version": "9.x"}}}))
+    lines = errors("sandbox", lambda c: c.update({P + "addons": {"clusterAutoscaler": {"version": "9.x"}}}))
     assert lines == [f"{DEV}: addons.clusterAutoscaler.version: String should match pattern '^\\d+\\.\\d+\\.\\d+$' (got '9.x')"]
 
 
 def test_admin_principal_must_be_an_iam_role_or_user_not_a_session():
     arn = "arn:aws:sts::123456789012:assumed-role/platform-admin/alice"
-    lines = errors("dev", lambda c: c[P + "cluster"].update(adminPrincipalArn=arn))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(adminPrincipalArn=arn))
     assert lines == [
         f"{DEV}: cluster.adminPrincipalArn: '{arn}' is not an IAM role or user ARN such as "
         "arn:aws:iam::123456789012:role/platform-admin (EKS access entries take no STS session ARN)"
@@ -172,7 +172,7 @@ def test_admin_principal_must_be_an_iam_role_or_user_not_a_session():
 
 
 def test_existing_cluster_cannot_get_a_new_vpc():
-    lines = errors("dev", lambda c: c[P + "cluster"].update(mode="existing"))
+    lines = errors("sandbox", lambda c: c[P + "cluster"].update(mode="existing"))
     assert lines == [
         f"{DEV}: network.mode: an existing cluster's node groups must live in its VPC; use mode 'existing' "
         "with its subnet ids, or drop the network section"
@@ -185,9 +185,9 @@ def test_dcgm_exporter_needs_gpu_pools():
         c[P + "services"] = []
         c[P + "addons"] = {"dcgmExporter": {"enabled": True, "version": "4.8.2"}}
 
-    assert f"{DEV}: addons.dcgmExporter.enabled: the DCGM exporter needs at least one GPU pool" in errors("dev", edit)
+    assert f"{DEV}: addons.dcgmExporter.enabled: the DCGM exporter needs at least one GPU pool" in errors("sandbox", edit)
 
 
 def test_existing_network_needs_its_ids():
-    lines = errors("dev", lambda c: c[P + "network"].update(mode="existing"))
+    lines = errors("sandbox", lambda c: c[P + "network"].update(mode="existing"))
     assert lines == [f"{DEV}: network: mode 'existing' needs vpcId and at least 2 privateSubnetIds (in 2 AZs)"]

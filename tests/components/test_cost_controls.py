@@ -12,7 +12,7 @@ from components.config.finops import CostAllocationTagsMode
 from components.cost_controls import endpoint_slug
 from preflight import invokes
 from preflight.engine import UNKNOWN, RecordedResource, Recording
-from tests.support.fixtures import AWS_STACKS, ConfigEdit, errors, preview, recorded
+from tests.support.fixtures import AWS_STACKS, ENVIRONMENT, ConfigEdit, errors, preview, recorded
 from tests.support.fixtures import config as config_of
 
 PREFIX = "finops.apexlogic.com"
@@ -49,9 +49,9 @@ def budget_of(recording: Recording, project: str) -> RecordedResource:
 
 
 def test_prod_budget_per_project_filtered_on_the_project_and_environment_tags():
-    recording = recorded("prod")
+    recording = recorded("live")
     assert sorted(b.inputs["name"] for b in children(recording, BUDGET)) == [
-        "ai-platform-prod-project-atlas-monthly", "ai-platform-prod-project-nova-monthly"]
+        "ai-platform-live-project-atlas-monthly", "ai-platform-live-project-nova-monthly"]
     for project, limit in (("project-nova", "9000"), ("project-atlas", "16000")):
         budget = budget_of(recording, project).inputs
         assert (budget["budgetType"], budget["timeUnit"], budget["limitAmount"], budget["limitUnit"]) == (
@@ -69,11 +69,11 @@ def test_prod_budget_per_project_filtered_on_the_project_and_environment_tags():
 def test_budgets_of_environments_sharing_an_account_do_not_overlap(stack):
     expression = budget_of(recorded(stack), "project-nova").inputs["filterExpression"]
     environment = next(t["tags"] for t in expression["ands"] if t["tags"]["key"] == f"{PREFIX}/environment")
-    assert environment["values"] == [stack]
+    assert environment["values"] == [ENVIRONMENT[stack]]
 
 
 def test_prod_budget_notifications_actual_80_and_forecast_100_to_emails_and_the_topic():
-    recording = recorded("prod")
+    recording = recorded("live")
     topic = only(recording, TOPIC)
     budget = budget_of(recording, "project-nova")
     emails = ["finops@apexlogic.com", "ml-platform-oncall@apexlogic.com"]
@@ -91,24 +91,24 @@ def test_prod_budget_notifications_actual_80_and_forecast_100_to_emails_and_the_
 
 
 def test_budgets_are_protected_in_prod_only():
-    assert all(b.options["protect"] for b in children(recorded("prod"), BUDGET))
-    assert not any(b.options["protect"] for b in children(recorded("dev"), BUDGET))
+    assert all(b.options["protect"] for b in children(recorded("live"), BUDGET))
+    assert not any(b.options["protect"] for b in children(recorded("sandbox"), BUDGET))
 
 
 def test_topic_policy_lets_exactly_budgets_and_cost_anomaly_detection_publish():
-    recording = recorded("prod")
+    recording = recorded("live")
     policy = json.loads(only(recording, TOPIC_POLICY).inputs["policy"])
-    topic_arn = "arn:aws:sns:us-east-1:123456789012:ai-platform-prod-cost-alerts"
+    topic_arn = "arn:aws:sns:us-east-1:123456789012:ai-platform-live-cost-alerts"
     principals = [s["Principal"] for s in policy["Statement"]]
     assert principals == [{"Service": "budgets.amazonaws.com"}, {"Service": "costalerts.amazonaws.com"}]
     for statement in policy["Statement"]:
         assert (statement["Effect"], statement["Action"], statement["Resource"]) == ("Allow", "SNS:Publish", topic_arn)
         assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
-    assert only(recording, TOPIC).inputs["name"] == "ai-platform-prod-cost-alerts"
+    assert only(recording, TOPIC).inputs["name"] == "ai-platform-live-cost-alerts"
 
 
 def test_topic_is_encrypted_with_a_rotating_key_the_publishers_may_use():
-    recording = recorded("prod")
+    recording = recorded("live")
     topic, key = only(recording, TOPIC), only(recording, KEY)
     assert topic.property_dependencies["kmsMasterKeyId"] == [key.urn]  # not alias/aws/sns
     assert key.inputs["enableKeyRotation"] is True
@@ -126,9 +126,9 @@ def test_topic_is_encrypted_with_a_rotating_key_the_publishers_may_use():
 
 
 def test_alert_key_is_protected_and_retained_in_prod_only():
-    key = only(recorded("prod"), KEY)
+    key = only(recorded("live"), KEY)
     assert key.options["protect"] and key.options["retainOnDelete"]
-    dev_key = only(recorded("dev"), KEY)
+    dev_key = only(recorded("sandbox"), KEY)
     assert not dev_key.options["protect"] and not dev_key.options["retainOnDelete"]
 
 
@@ -146,15 +146,15 @@ def test_every_alert_email_is_subscribed_to_the_topic(stack):
 
 def test_https_webhooks_are_subscribed_too():
     hook = "https://hooks.example.com/services/finops"
-    recording = preview("dev", lambda c: c["ai-platform:budgets"].update(alertWebhooks=[hook]))
+    recording = preview("sandbox", lambda c: c["ai-platform:budgets"].update(alertWebhooks=[hook]))
     # Registration order under the engine is not fixed: compare as a set of (protocol, endpoint).
     assert sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in children(recording, SNS_SUBSCRIPTION)) == [
         ("email", "finops@apexlogic.com"), ("https", hook)]
 
 
 def test_a_webhook_must_be_https():
-    lines = errors("dev", lambda c: c["ai-platform:budgets"].update(alertWebhooks=["http://hooks.example.com/x"]))
-    assert lines == ["stacks/Pulumi.dev.yaml: budgets.alertWebhooks[0]: String should match pattern "
+    lines = errors("sandbox", lambda c: c["ai-platform:budgets"].update(alertWebhooks=["http://hooks.example.com/x"]))
+    assert lines == ["stacks/Pulumi.sandbox.yaml: budgets.alertWebhooks[0]: String should match pattern "
                      "'^https://[^\\s/]+(/\\S*)?$' (got 'http://hooks.example.com/x')"]
 
 
@@ -175,7 +175,7 @@ def listed_keys(monkeypatch, listed: list[str]) -> None:
     monkeypatch.setitem(invokes.ANSWERS, GET_TAGS, answer)
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging"])
+@pytest.mark.parametrize("stack", ["sandbox", "preprod"])
 def test_mode_off_is_the_default_and_creates_no_activation(stack):
     assert config_of(stack).finops.cost_allocation_tags == CostAllocationTagsMode.OFF
     recording = preview(stack, lambda c: c["ai-platform:finops"].pop("costAllocationTags"))
@@ -184,7 +184,7 @@ def test_mode_off_is_the_default_and_creates_no_activation(stack):
 
 
 def test_mode_activate_listed_activates_every_listed_key_and_keeps_it_on_delete():
-    tags = children(recorded("prod"), ALLOCATION_TAG)
+    tags = children(recorded("live"), ALLOCATION_TAG)
     assert sorted(t.inputs["tagKey"] for t in tags) == sorted(required_keys(PREFIX))
     assert {t.inputs["status"] for t in tags} == {"Active"}
     assert all(t.options["retainOnDelete"] for t in tags)
@@ -193,7 +193,7 @@ def test_mode_activate_listed_activates_every_listed_key_and_keeps_it_on_delete(
 def test_mode_activate_listed_skips_keys_billing_does_not_list_and_says_so(monkeypatch):
     project, environment = f"{PREFIX}/project", f"{PREFIX}/environment"
     listed_keys(monkeypatch, [project, environment])
-    recording = preview("prod")
+    recording = preview("live")
     assert sorted(t.inputs["tagKey"] for t in children(recording, ALLOCATION_TAG)) == sorted([environment, project])
     warnings = [m for level, m in recording.logs if level == "warning" and "cost-allocation tags" in m]
     assert len(warnings) == 1 and f"{PREFIX}/owner" in warnings[0] and "again tomorrow to activate them" in warnings[0]
@@ -201,14 +201,14 @@ def test_mode_activate_listed_skips_keys_billing_does_not_list_and_says_so(monke
 
 def test_mode_activate_listed_on_a_fresh_account_activates_nothing_and_monitors_still_exist(monkeypatch):
     listed_keys(monkeypatch, [])
-    recording = preview("prod")
+    recording = preview("live")
     assert children(recording, ALLOCATION_TAG) == []
     assert len(children(recording, MONITOR)) == 2  # anomaly detection does not wait for the activation
 
 
 def test_mode_report_creates_nothing_and_warns_about_unlisted_keys(monkeypatch):
     listed_keys(monkeypatch, [f"{PREFIX}/project"])
-    recording = preview("dev", finops_edit("costAllocationTags", "report"))
+    recording = preview("sandbox", finops_edit("costAllocationTags", "report"))
     assert children(recording, ALLOCATION_TAG) == []
     (warning,) = [m for level, m in recording.logs if level == "warning" and "cost-allocation tags" in m]
     assert f"{PREFIX}/cost-center" in warning and f"{PREFIX}/project," not in warning
@@ -216,7 +216,7 @@ def test_mode_report_creates_nothing_and_warns_about_unlisted_keys(monkeypatch):
 
 
 def test_anomaly_monitors_never_depend_on_the_activation():
-    recording = recorded("prod")
+    recording = recorded("live")
     activation = {t.urn for t in children(recording, ALLOCATION_TAG)}
     assert activation
     for monitor in children(recording, MONITOR):
@@ -224,28 +224,28 @@ def test_anomaly_monitors_never_depend_on_the_activation():
 
 
 def test_cost_allocation_choice_is_explained_when_wrong():
-    (line,) = errors("dev", finops_edit("costAllocationTags", "on"))
-    assert line.startswith("stacks/Pulumi.dev.yaml: finops.costAllocationTags: Input should be 'off', 'report' or "
+    (line,) = errors("sandbox", finops_edit("costAllocationTags", "on"))
+    assert line.startswith("stacks/Pulumi.sandbox.yaml: finops.costAllocationTags: Input should be 'off', 'report' or "
                            "'activate-listed'")
-    (line,) = errors("dev", finops_edit("manageCostAllocationTags", False))
-    assert line.startswith("stacks/Pulumi.dev.yaml: finops: manageCostAllocationTags is replaced by "
+    (line,) = errors("sandbox", finops_edit("manageCostAllocationTags", False))
+    assert line.startswith("stacks/Pulumi.sandbox.yaml: finops: manageCostAllocationTags is replaced by "
                            "costAllocationTags: 'off' (the default: the payer account")
     assert "member accounts get AccessDenied" in line
 
 
 def test_one_custom_anomaly_monitor_per_project_on_the_project_tag():
-    recording = recorded("prod")
+    recording = recorded("live")
     monitors = {m.inputs["name"]: m.inputs for m in children(recording, MONITOR)}
-    assert sorted(monitors) == ["ai-platform-prod-project-atlas", "ai-platform-prod-project-nova"]
+    assert sorted(monitors) == ["ai-platform-live-project-atlas", "ai-platform-live-project-nova"]
     for project in ("project-atlas", "project-nova"):
-        monitor = monitors[f"ai-platform-prod-{project}"]
+        monitor = monitors[f"ai-platform-live-{project}"]
         assert monitor["monitorType"] == "CUSTOM"
         assert json.loads(monitor["monitorSpecification"]) == {
             "Tags": {"Key": "finops.apexlogic.com/project", "Values": [project], "MatchOptions": ["EQUALS"]}}
 
 
 def test_prod_anomaly_subscription_immediate_to_sns_at_250():
-    recording = recorded("prod")
+    recording = recorded("live")
     subscription = only(recording, SUBSCRIPTION)
     assert subscription.inputs["thresholdExpression"] == {"dimension": {
         "key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "matchOptions": ["GREATER_THAN_OR_EQUAL"], "values": ["250"]}}
@@ -257,14 +257,14 @@ def test_prod_anomaly_subscription_immediate_to_sns_at_250():
 
 
 def test_dev_anomaly_subscription_daily_by_email_at_50():
-    subscription = only(recorded("dev"), SUBSCRIPTION).inputs
+    subscription = only(recorded("sandbox"), SUBSCRIPTION).inputs
     assert subscription["thresholdExpression"]["dimension"]["values"] == ["50"]
     assert subscription["frequency"] == "DAILY"
     assert subscription["subscribers"] == [{"type": "EMAIL", "address": "finops@apexlogic.com"}]
 
 
 def test_anomaly_detection_can_be_turned_off():
-    recording = preview("dev", finops_edit("anomalyDetection", {"enabled": False}))
+    recording = preview("sandbox", finops_edit("anomalyDetection", {"enabled": False}))
     assert children(recording, MONITOR) == [] and children(recording, SUBSCRIPTION) == []
 
 
@@ -277,16 +277,16 @@ def test_every_taggable_finops_resource_carries_every_finops_tag(stack):
         tags = resource.inputs.get("tags") or {}
         assert all(tags.get(key) for key in required_keys(PREFIX)), (resource.name, tags)
     nova = budget_of(recording, "project-nova").inputs["tags"]
-    assert nova[f"{PREFIX}/project"] == "project-nova" and nova[f"{PREFIX}/environment"] == stack
+    assert nova[f"{PREFIX}/project"] == "project-nova" and nova[f"{PREFIX}/environment"] == ENVIRONMENT[stack]
 
 
 def test_atlas_budget_carries_atlas_cost_center_and_owner():
-    tags = budget_of(recorded("prod"), "project-atlas").inputs["tags"]
+    tags = budget_of(recorded("live"), "project-atlas").inputs["tags"]
     assert (tags[f"{PREFIX}/cost-center"], tags[f"{PREFIX}/owner"]) == ("claims-analytics", "claims-ml-team")
 
 
 def test_nothing_of_it_in_the_local_stack():
-    recording = recorded("local")
+    recording = recorded("kind")
     assert not [r for r in recording.resources if r.type in FINOPS_TYPES or r.type == COMPONENT]
     assert "budgetsUsd" not in recording.outputs and "costEstimateUsd" not in recording.outputs
 
@@ -294,7 +294,7 @@ def test_nothing_of_it_in_the_local_stack():
 @pytest.mark.parametrize("stack", AWS_STACKS)
 def test_outputs_budgets_and_estimate_totals(stack):
     outputs = recorded(stack).outputs
-    assert set(outputs["budgetsUsd"]) == {"project-nova"} | ({"project-atlas"} if stack == "prod" else set())
+    assert set(outputs["budgetsUsd"]) == {"project-nova"} | ({"project-atlas"} if stack == "live" else set())
     estimate = outputs["costEstimateUsd"]
     assert set(estimate) == {"basis", "catalogDate", "total", "byProject"}
     assert estimate["total"]["min"] <= estimate["total"]["expected"] <= estimate["total"]["max"]
@@ -302,11 +302,11 @@ def test_outputs_budgets_and_estimate_totals(stack):
 
 
 def test_the_local_stack_cannot_activate_cost_allocation_tags():
-    (line,) = errors("local", finops_edit("costAllocationTags", "activate-listed"))
-    assert line == "stacks/Pulumi.local.yaml: finops.costAllocationTags: the local stack has no AWS account; use 'off'"
+    (line,) = errors("kind", finops_edit("costAllocationTags", "activate-listed"))
+    assert line == "stacks/Pulumi.kind.yaml: finops.costAllocationTags: the local stack has no AWS account; use 'off'"
 
 
 def test_subscriptions_are_named_after_their_address_so_reordering_replaces_nothing():
-    names = sorted(s.name for s in children(recorded("prod"), SNS_SUBSCRIPTION))  # in any registration order
+    names = sorted(s.name for s in children(recorded("live"), SNS_SUBSCRIPTION))  # in any registration order
     assert names == ["finops-alerts-email-finops@apexlogic.com", "finops-alerts-email-ml-platform-oncall@apexlogic.com"]
     assert endpoint_slug("https://hooks.example.com/services/T0/B1") == "hooks.example.com-services-T0-B1"

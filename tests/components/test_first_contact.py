@@ -36,7 +36,7 @@ KMS = "aws:kms/key:Key"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 OFFERINGS = "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings"
-PROD, DEV = "stacks/Pulumi.prod.yaml", "stacks/Pulumi.dev.yaml"
+PROD, DEV = "stacks/Pulumi.live.yaml", "stacks/Pulumi.sandbox.yaml"
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NoSchedule"}
 TOLERATION = {**SYSTEM_TAINT, "operator": "Equal"}
 
@@ -68,13 +68,13 @@ def test_a_cpu_only_stack_may_use_the_zone_without_gpus():
         c[P + "services"] = []
         c[P + "network"]["azCount"] = 3
         c[P + "addons"] = {"dcgmExporter": {"enabled": False, "version": "4.8.2"}}
-    zones = {s.inputs["availabilityZoneId"] for s in of_type(preview("prod", cpu_only), SUBNET)}
+    zones = {s.inputs["availabilityZoneId"] for s in of_type(preview("live", cpu_only), SUBNET)}
     assert zones == {"use1-az1", "use1-az2", "use1-az3"}
 
 
 def test_too_few_zones_offering_the_pools_fail_with_one_line_naming_the_zones():
     with pytest.raises(pulumi.RunError) as caught:
-        preview("prod", lambda c: c[P + "network"].update(azCount=6))
+        preview("live", lambda c: c[P + "network"].update(azCount=6))
     assert str(caught.value) == (
         f"{PROD}: network.azCount: 6 zones asked for, but only 5 zone(s) of the region (use1-az1, use1-az2, use1-az4, "
         "use1-az5, use1-az6) offer every node pool instance type (m6i.xlarge, g5.2xlarge, g5.12xlarge); lower azCount "
@@ -87,9 +87,9 @@ def test_too_few_zones_exit_2_with_the_one_line_in_preflight(tmp_path, capsys):
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    prod = (PROJECT / "stacks" / "Pulumi.prod.yaml").read_text()
-    (tmp_path / "stacks" / "Pulumi.prod.yaml").write_text(prod.replace("    azCount: 3\n", "    azCount: 6\n"))
-    assert main(["preview", "--stack", "prod", "--no-policy", "--project-dir", str(tmp_path)]) == 2
+    prod = (PROJECT / "stacks" / "Pulumi.live.yaml").read_text()
+    (tmp_path / "stacks" / "Pulumi.live.yaml").write_text(prod.replace("    azCount: 3\n", "    azCount: 6\n"))
+    assert main(["preview", "--stack", "live", "--no-policy", "--project-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"{PROD}: network.azCount: 6 zones asked for, but only 5 zone(s) of the region (use1-az1, use1-az2, "
                    "use1-az4, use1-az5, use1-az6) offer every node pool instance type (m6i.xlarge, g5.2xlarge, "
@@ -132,7 +132,7 @@ def cluster_edit(**changes: Any):
 
 
 def test_public_mode_limits_the_public_endpoint_to_office_and_runner_cidrs():
-    recording = preview("dev", cluster_edit(runnerCidrs=["198.51.100.0/28"]))
+    recording = preview("sandbox", cluster_edit(runnerCidrs=["198.51.100.0/28"]))
     vpc = one(recording, "aws:eks/cluster:Cluster", "cluster-eks").inputs["vpcConfig"]
     assert (vpc["endpointPublicAccess"], vpc["endpointPrivateAccess"]) == (True, True)
     assert vpc["publicAccessCidrs"] == ["198.51.100.0/28", "203.0.113.0/24"]
@@ -169,12 +169,12 @@ def test_public_mode_limits_the_public_endpoint_to_office_and_runner_cidrs():
         "only for runnerCidrs) or private"], id="renamed-key"),
 ])
 def test_a_prod_endpoint_no_declared_runner_can_reach_is_rejected(edit, expected):
-    assert errors("prod", edit) == expected
+    assert errors("live", edit) == expected
 
 
 def test_dev_needs_no_runner_for_its_public_endpoint():
-    assert config("dev").cluster.runner_cidrs == []
-    recorded("dev")  # validates and runs
+    assert config("sandbox").cluster.runner_cidrs == []
+    recorded("sandbox")  # validates and runs
 
 
 # --- KMS: the cluster role's use of its key; prod protection -------------------------------------
@@ -198,12 +198,12 @@ def test_secrets_key_policy_names_exactly_the_four_actions_on_the_key():
 
 
 def test_prod_protects_and_retains_the_audit_log_group_and_every_kms_key():
-    recording = recorded("prod")
+    recording = recorded("live")
     logs = one(recording, "aws:cloudwatch/logGroup:LogGroup", "cluster-logs")
     durable = [logs, *of_type(recording, KMS)]
     assert len(durable) == 3  # the log group, the secrets key, the alerts key
     assert all(r.options["protect"] and r.options["retainOnDelete"] for r in durable)
-    dev = recorded("dev")
+    dev = recorded("sandbox")
     assert not any(r.options["protect"] or r.options["retainOnDelete"]
                    for r in [one(dev, "aws:cloudwatch/logGroup:LogGroup", "cluster-logs"), *of_type(dev, KMS)])
 
@@ -219,7 +219,7 @@ def release_values(recording, name: str) -> dict[str, Any]:
 
 
 def test_every_system_pool_addon_tolerates_its_taints():
-    recording = preview("prod", tainted_system)
+    recording = preview("live", tainted_system)
     assert release_values(recording, "cluster-addons-cluster-autoscaler")["tolerations"] == [TOLERATION]
     assert release_values(recording, "cluster-addons-metrics-server")["tolerations"] == [TOLERATION]
     argo = release_values(recording, "argocd")
@@ -230,15 +230,15 @@ def test_every_system_pool_addon_tolerates_its_taints():
 
 
 def test_an_untainted_system_pool_gets_no_tolerations():
-    argo = release_values(recorded("prod"), "argocd")
+    argo = release_values(recorded("live"), "argocd")
     assert argo["global"]["tolerations"] == [] and argo["redis-ha"]["haproxy"]["tolerations"] == []
-    assert "tolerations" not in release_values(recorded("prod"), "cluster-addons-cluster-autoscaler")
+    assert "tolerations" not in release_values(recorded("live"), "cluster-addons-cluster-autoscaler")
 
 
 def test_argocd_domain_is_the_port_forward_without_ingress_and_the_host_with_one():
-    assert release_values(recorded("dev"), "argocd")["global"]["domain"] == LOCAL_DOMAIN == "localhost:8080"
+    assert release_values(recorded("sandbox"), "argocd")["global"]["domain"] == LOCAL_DOMAIN == "localhost:8080"
     host = "argocd.apexlogic.com"
-    recording = preview("dev", lambda c: c[P + "argocd"].update(ingress={"host": host, "tlsSecretName": "argocd-tls"}))
+    recording = preview("sandbox", lambda c: c[P + "argocd"].update(ingress={"host": host, "tlsSecretName": "argocd-tls"}))
     values = release_values(recording, "argocd")
     assert values["global"]["domain"] == host and values["configs"]["cm"]["url"] == f"https://{host}"
 
@@ -250,7 +250,7 @@ def pod_spec(recording, name: str) -> dict[str, Any]:
 
 
 def test_multi_gpu_service_mounts_an_in_memory_dev_shm():
-    spec = pod_spec(recorded("prod"), "claims-triage-assistant")  # 2 GPUs, 64Gi
+    spec = pod_spec(recorded("live"), "claims-triage-assistant")  # 2 GPUs, 64Gi
     volumes = {v["name"]: v for v in spec["volumes"]}
     assert volumes["dshm"] == {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "32768Mi"}}
     mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
@@ -258,8 +258,8 @@ def test_multi_gpu_service_mounts_an_in_memory_dev_shm():
 
 
 def test_single_gpu_service_mounts_dev_shm_only_when_asked():
-    assert "dshm" not in {v["name"] for v in pod_spec(recorded("dev"), "multimodal-inference-service")["volumes"]}
-    recording = preview("dev", lambda c: c[P + "services"][0].update(sharedMemory={"enabled": True, "sizeLimit": "2Gi"}))
+    assert "dshm" not in {v["name"] for v in pod_spec(recorded("sandbox"), "multimodal-inference-service")["volumes"]}
+    recording = preview("sandbox", lambda c: c[P + "services"][0].update(sharedMemory={"enabled": True, "sizeLimit": "2Gi"}))
     volumes = {v["name"]: v for v in pod_spec(recording, "multimodal-inference-service")["volumes"]}
     assert volumes["dshm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "2Gi"}
 
@@ -288,15 +288,15 @@ def test_gpu_services_get_a_sized_model_cache_as_home_and_hf_home(stack):
         "cache path and model.artifactUri); remove them from env"], id="hf-home-in-env"),
 ])
 def test_bad_pod_storage_config_says_what_is_wrong(edit, expected):
-    assert errors("dev", edit) == expected
+    assert errors("sandbox", edit) == expected
 
 
 # --- spot diversification --------------------------------------------------------------------------
 
 def test_a_single_type_spot_gpu_pool_is_warned_about():
-    recording = preview("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g5.xlarge"]))
+    recording = preview("sandbox", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g5.xlarge"]))
     warnings = [m for level, m in recording.logs if level == "warning" and "spot GPU pool" in m]
     assert warnings == [f"{DEV}: nodePools[1].instanceTypes: spot GPU pool 'gpu-a10g' lists one instance type "
                         "(g5.xlarge); spot GPU capacity of a single type is often unavailable, so list several types "
                         "with the same GPU (e.g. g5.xlarge, g5.2xlarge, g5.4xlarge)"]
-    assert not [m for _, m in recorded("dev").logs if "spot GPU pool" in m]
+    assert not [m for _, m in recorded("sandbox").logs if "spot GPU pool" in m]

@@ -98,14 +98,14 @@ def test_high_risk_service_carries_its_safeguards_and_its_projects_cost_center(p
 
 
 def test_governance_prefix_is_one_configurable_prefix():
-    rec = preview("dev", lambda c: c[P + "finops"].update(governancePrefix="ai-governance.example.org"))
+    rec = preview("sandbox", lambda c: c[P + "finops"].update(governancePrefix="ai-governance.example.org"))
     annotations = one(rec, DEPLOYMENT, MMS).inputs["metadata"]["annotations"]
     governance = [k for k in annotations if not k.startswith("pulumi.com/")]  # Pulumi's own await control
     assert governance and all(k.startswith("ai-governance.example.org/") for k in governance)
 
 
 def test_env_carries_model_version_and_ethics_policy_then_the_configured_env():
-    rec = preview("dev", lambda c: c[P + "services"][0].update(env={"LOG_LEVEL": "info", "BATCH": "8"}))
+    rec = preview("sandbox", lambda c: c[P + "services"][0].update(env={"LOG_LEVEL": "info", "BATCH": "8"}))
     assert main_container(rec, MMS)["env"] == [
         {"name": "MODEL_VERSION", "value": "v1.2.0"},
         {"name": "ETHICS_POLICY_ID", "value": "policy-2026-001"},
@@ -118,7 +118,7 @@ def test_env_carries_model_version_and_ethics_policy_then_the_configured_env():
 
 def test_a_secret_env_var_is_a_secret_key_ref_never_a_value():
     ref = {"valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}
-    rec = preview("dev", lambda c: c[P + "services"][0].update(env={"HF_TOKEN": ref, "LOG_LEVEL": "info"}))
+    rec = preview("sandbox", lambda c: c[P + "services"][0].update(env={"HF_TOKEN": ref, "LOG_LEVEL": "info"}))
     assert main_container(rec, MMS)["env"][4:] == [
         {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}},
         {"name": "LOG_LEVEL", "value": "info"},
@@ -160,7 +160,7 @@ def test_placement_follows_the_pool_definition_not_a_retyped_copy():
                                      taints=[{"key": "dedicated", "value": "inference", "effect": "NoExecute"},
                                              {"key": "nvidia.com/gpu", "effect": "NoSchedule"}])
 
-    spec = pod(preview("dev", custom_pool), MMS)["spec"]
+    spec = pod(preview("sandbox", custom_pool), MMS)["spec"]
     assert spec["tolerations"] == [
         {"key": "dedicated", "operator": "Equal", "value": "inference", "effect": "NoExecute"},
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
@@ -176,7 +176,7 @@ def test_cpu_service_on_an_aws_system_pool_selects_it_without_tolerating_gpus():
         svc.update(name="tokenizer", nodePool="system", resources={"gpus": 0, "cpu": "1", "memory": "2Gi"})
         c[P + "services"].append(svc)
 
-    spec = pod(preview("dev", add_cpu_service), "tokenizer")["spec"]
+    spec = pod(preview("sandbox", add_cpu_service), "tokenizer")["spec"]
     assert spec["nodeSelector"] == {"ai-platform.io/node-pool": "system"}
     assert "tolerations" not in spec
     assert "nvidia.com/gpu" not in str(spec["containers"][0]["resources"])
@@ -220,7 +220,7 @@ def test_deployment_spec_leaves_replicas_to_the_hpa_and_rolls_one_pod_at_a_time(
     assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", ["sandbox", "preprod", "live"])
 def test_gpu_deployments_get_30_minute_timeouts_and_a_progress_deadline_to_match(stack):
     recording = recorded(stack)
     gpu = [d for d in recording.of_type(DEPLOYMENT) if COMPONENT in d.parent]
@@ -232,7 +232,7 @@ def test_gpu_deployments_get_30_minute_timeouts_and_a_progress_deadline_to_match
 
 
 def test_a_longer_model_load_stretches_the_gpu_timeouts(dev):
-    rec = preview("dev", lambda c: c[P + "services"][0].update(probes={"startupTimeoutSeconds": 1500}))
+    rec = preview("sandbox", lambda c: c[P + "services"][0].update(probes={"startupTimeoutSeconds": 1500}))
     deployment = one(rec, DEPLOYMENT, MMS)
     assert deployment.inputs["spec"]["progressDeadlineSeconds"] == 1500 + 1200
     assert deployment.options["customTimeouts"] == {"create": "45m", "update": "45m"}
@@ -245,7 +245,7 @@ def test_cpu_deployments_keep_the_default_timeouts_and_wait(local):
     assert "pulumi.com/skipAwait" not in deployment.inputs["metadata"].get("annotations", {})
 
 
-@pytest.mark.parametrize("stack, skip", [("dev", True), ("staging", True), ("prod", False)])
+@pytest.mark.parametrize("stack, skip", [("sandbox", True), ("preprod", True), ("live", False)])
 def test_skip_await_only_outside_prod_on_gpu_pools_that_sit_at_zero(stack, skip):
     # dev and staging GPU pools sleep off-peak (and dev's min size is 0): no node for hours, so
     # `pulumi up` must not wait for the rollout. prod pools never sit at zero: wait.
@@ -263,7 +263,7 @@ def test_a_dev_gpu_pool_that_never_sits_at_zero_is_awaited():
         gpu = next(p for p in c[P + "nodePools"] if p["name"] == "gpu-a10g")
         gpu.update(minSize=1, offPeak=False)
 
-    annotations = one(preview("dev", edit), DEPLOYMENT, MMS).inputs["metadata"]["annotations"]
+    annotations = one(preview("sandbox", edit), DEPLOYMENT, MMS).inputs["metadata"]["annotations"]
     assert "pulumi.com/skipAwait" not in annotations
 
 
@@ -318,13 +318,13 @@ def test_pdb_only_when_min_replicas_is_at_least_two(dev, prod):
             "selector": {"matchLabels": {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "inference"}},
             "unhealthyPodEvictionPolicy": "AlwaysAllow",
         }
-    rec = preview("dev", lambda c: c[P + "services"][0]["replicas"].update(min=2, max=2))
+    rec = preview("sandbox", lambda c: c[P + "services"][0]["replicas"].update(min=2, max=2))
     assert one(rec, PDB, MMS).inputs["metadata"]["namespace"] == "project-nova"
 
 
 def test_service_account_token_is_not_mounted_unless_asked(dev):
     assert one(dev, SA, MMS).inputs["automountServiceAccountToken"] is False
-    rec = preview("dev", lambda c: c[P + "services"][0].update(automountServiceAccountToken=True))
+    rec = preview("sandbox", lambda c: c[P + "services"][0].update(automountServiceAccountToken=True))
     assert one(rec, SA, MMS).inputs["automountServiceAccountToken"] is True
     assert pod(rec, MMS)["spec"]["automountServiceAccountToken"] is True
 

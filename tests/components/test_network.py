@@ -17,13 +17,13 @@ SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
 
 
-ZONES = {"dev": ["use1-az1", "use1-az2"], "staging": ["use1-az1", "use1-az2"],
-         "prod": ["use1-az1", "use1-az2", "use1-az4"]}
+ZONES = {"sandbox": ["use1-az1", "use1-az2"], "preprod": ["use1-az1", "use1-az2"],
+         "live": ["use1-az1", "use1-az2", "use1-az4"]}
 """By zone ID, lowest first, among zones offering every pool type: prod's third is az4, since
 preflight's account offers no GPU type in use1-az3."""
 
 
-@pytest.mark.parametrize("stack, zones, nats", [("dev", 2, 1), ("staging", 2, 1), ("prod", 3, 3)])
+@pytest.mark.parametrize("stack, zones, nats", [("sandbox", 2, 1), ("preprod", 2, 1), ("live", 3, 3)])
 def test_subnets_span_the_configured_zones_with_nat_per_environment(stack, zones, nats):
     recording = recorded(stack)
     subnets = by_name(recording, SUBNET)
@@ -59,17 +59,17 @@ def test_every_network_resource_with_tags_carries_the_finops_tags(stack):
 
 
 def test_private_subnets_route_through_their_own_nat_in_prod():
-    recording = recorded("prod")
+    recording = recorded("live")
     tables = by_name(recording, "aws:ec2/routeTable:RouteTable")
     nats = by_name(recording, NAT)
-    for az in ZONES["prod"]:
+    for az in ZONES["live"]:
         table = tables[f"network-private-{az}"]
         assert table.inputs["routes"][0]["cidrBlock"] == "0.0.0.0/0"
         assert table.property_dependencies["routes"] == [nats[f"network-nat-{az}"].urn]
 
 
 def test_the_cluster_and_nodes_use_the_private_subnets():
-    recording = recorded("dev")
+    recording = recorded("sandbox")
     private = sorted(s.urn for n, s in by_name(recording, SUBNET).items() if "-private-" in n)
     eks = one(recording, "aws:eks/cluster:Cluster", "cluster-eks")
     assert sorted(eks.property_dependencies["vpcConfig"]) == private
@@ -105,13 +105,13 @@ def test_subnets_go_to_availability_zones_by_id_never_a_local_zone(stack):
 
 
 def test_nat_mode_can_be_overridden():
-    recording = preview("prod", lambda c: c[P + "network"].update(natGateways="single"))
+    recording = preview("live", lambda c: c[P + "network"].update(natGateways="single"))
     assert len(of_type(recording, NAT)) == 1
 
 
 def test_existing_network_creates_nothing_and_hands_its_subnets_to_the_cluster():
     ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
-    recording = preview("dev", lambda c: c[P + "network"].update(
+    recording = preview("sandbox", lambda c: c[P + "network"].update(
         mode="existing", vpcId="vpc-0123456789abcdef0", privateSubnetIds=ids))
     network = one(recording, "ai-platform:network:Network")
     assert [r.type for r in recording.resources if r.parent == network.urn] == []

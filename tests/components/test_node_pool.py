@@ -57,7 +57,7 @@ def test_launch_template_tags_instance_volume_and_eni_with_every_finops_tag(stac
 
 
 def test_a_pool_billed_to_another_project_tags_its_nodes_with_that_project():
-    lt = one(recorded("prod"), LT, "gpu-a10g-x4-lt")
+    lt = one(recorded("live"), LT, "gpu-a10g-x4-lt")
     instance = next(s["tags"] for s in lt.inputs["tagSpecifications"] if s["resourceType"] == "instance")
     assert instance["finops.apexlogic.com/project"] == "project-atlas"
     assert instance["finops.apexlogic.com/cost-center"] == "claims-analytics"
@@ -90,7 +90,7 @@ def test_hop_limit_and_bottlerocket_data_volume_follow_config():
         gpu["metadataHopLimit"] = 2
         gpu["amiType"] = "BOTTLEROCKET_x86_64_NVIDIA"
 
-    recording = preview("dev", edit)
+    recording = preview("sandbox", edit)
     lt = one(recording, LT, "gpu-a10g-lt")
     assert lt.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 2
     assert lt.inputs["metadataOptions"]["httpTokens"] == "required"
@@ -120,7 +120,7 @@ def test_gpu_pools_are_tainted_and_labelled_and_system_pools_are_not_tainted(sta
 
 
 def test_node_groups_use_their_own_launch_template_and_sizes():
-    recording = recorded("dev")
+    recording = recorded("sandbox")
     ng = one(recording, NG, "gpu-a10g-ng")
     lt = one(recording, LT, "gpu-a10g-lt")
     assert ng.inputs["scalingConfig"] == {"minSize": 0, "maxSize": 2, "desiredSize": 1}
@@ -138,7 +138,7 @@ def test_desired_size_drift_is_ignored_so_up_never_fights_the_autoscaler(stack):
 
 
 def test_scale_from_zero_tags_on_a_g5_12xlarge_pool_say_four_gpus():
-    tags = asg_tags(recorded("prod"), "gpu-a10g-x4")
+    tags = asg_tags(recorded("live"), "gpu-a10g-x4")
     assert tags == {
         f"{CA}/node-template/label/{POOL_LABEL}": "gpu-a10g-x4",
         f"{CA}/node-template/label/{GPU_PRESENT_LABEL}": "true",
@@ -149,11 +149,11 @@ def test_scale_from_zero_tags_on_a_g5_12xlarge_pool_say_four_gpus():
         f"{CA}/enabled": "true",
         f"{CA}/ai-platform-prod": "owned",
     }
-    assert asg_tags(recorded("prod"), "gpu-a10g")[f"{CA}/node-template/resources/nvidia.com/gpu"] == "1"
+    assert asg_tags(recorded("live"), "gpu-a10g")[f"{CA}/node-template/resources/nvidia.com/gpu"] == "1"
 
 
 def test_system_pool_asg_has_discovery_tags_and_no_gpu_template():
-    tags = asg_tags(recorded("dev"), "system")
+    tags = asg_tags(recorded("sandbox"), "system")
     assert tags == {
         f"{CA}/node-template/label/{POOL_LABEL}": "system",
         f"{CA}/enabled": "true",
@@ -162,7 +162,7 @@ def test_system_pool_asg_has_discovery_tags_and_no_gpu_template():
 
 
 def test_asg_tags_target_the_node_groups_asg_and_do_not_propagate():
-    recording = recorded("prod")
+    recording = recorded("live")
     ng = one(recording, NG, "gpu-a10g-x4-ng")
     tags = [r for r in pool_resources(recording, TAG).values() if r.name.startswith("gpu-a10g-x4-asg-")]
     assert len(tags) == 8
@@ -191,20 +191,20 @@ def test_accelerator_label_comes_from_the_catalogs_gpu_model():
 
 
 def test_an_l4_pool_is_labelled_and_templated_as_nvidia_l4():
-    recording = preview("dev", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g6.xlarge", "g6.2xlarge"]))
+    recording = preview("sandbox", lambda c: pool(c, "gpu-a10g").update(instanceTypes=["g6.xlarge", "g6.2xlarge"]))
     assert one(recording, NG, "gpu-a10g-ng").inputs["labels"][ACCELERATOR_LABEL] == "nvidia-l4"
     assert asg_tags(recording, "gpu-a10g")[f"{CA}/node-template/label/{ACCELERATOR_LABEL}"] == "nvidia-l4"
 
 
 def test_asg_tags_name_resources_0_autoscaling_groups_0_once_the_node_group_exists():
-    recording = recorded("prod", False)
+    recording = recorded("live", False)
     tags = [r for r in pool_resources(recording, TAG).values() if r.name.startswith("gpu-a10g-x4-asg-")]
     # The mock reports resources[0].autoscalingGroups[0].name = eks-<resource name>-asg.
     assert {t.inputs["autoscalingGroupName"] for t in tags} == {"eks-gpu-a10g-x4-ng-asg"}
 
 
 def test_dev_gpu_pool_sleeps_off_peak_with_two_schedules():
-    schedules = pool_resources(recorded("dev"), SCHEDULE)
+    schedules = pool_resources(recorded("sandbox"), SCHEDULE)
     assert set(schedules) == {"gpu-a10g-off-peak-down", "gpu-a10g-off-peak-up"}
     down, up = schedules["gpu-a10g-off-peak-down"].inputs, schedules["gpu-a10g-off-peak-up"].inputs
     assert {k: down[k] for k in ("recurrence", "timeZone", "minSize", "maxSize", "desiredCapacity")} == {
@@ -218,16 +218,16 @@ def test_dev_gpu_pool_sleeps_off_peak_with_two_schedules():
 
 
 def test_schedules_exist_only_where_configured():
-    assert pool_resources(recorded("prod"), SCHEDULE) == {}
-    staging = pool_resources(recorded("staging"), SCHEDULE)
+    assert pool_resources(recorded("live"), SCHEDULE) == {}
+    staging = pool_resources(recorded("preprod"), SCHEDULE)
     assert set(staging) == {"gpu-a10g-off-peak-down", "gpu-a10g-off-peak-up"}
     assert staging["gpu-a10g-off-peak-down"].inputs["timeZone"] == "America/New_York"
     assert staging["gpu-a10g-off-peak-down"].inputs["recurrence"] == "0 21 * * MON-FRI"
 
 
 def test_off_peak_can_be_turned_off_in_dev_and_on_in_prod():
-    assert pool_resources(preview("dev", lambda c: pool(c, "gpu-a10g").update(offPeak=False)), SCHEDULE) == {}
-    prod = preview("prod", lambda c: pool(c, "gpu-a10g-x4").update(offPeak={"timeZone": "Europe/Berlin"}))
+    assert pool_resources(preview("sandbox", lambda c: pool(c, "gpu-a10g").update(offPeak=False)), SCHEDULE) == {}
+    prod = preview("live", lambda c: pool(c, "gpu-a10g-x4").update(offPeak={"timeZone": "Europe/Berlin"}))
     schedules = pool_resources(prod, SCHEDULE)
     assert set(schedules) == {"gpu-a10g-x4-off-peak-down", "gpu-a10g-x4-off-peak-up"}
     up = schedules["gpu-a10g-x4-off-peak-up"].inputs
@@ -238,4 +238,4 @@ def test_dev_gpu_pool_without_explicit_off_peak_still_sleeps_by_default():
     def edit(c):
         pool(c, "gpu-a10g").pop("offPeak")
 
-    assert len(pool_resources(preview("dev", edit), SCHEDULE)) == 2
+    assert len(pool_resources(preview("sandbox", edit), SCHEDULE)) == 2

@@ -93,7 +93,7 @@ def test_quota_and_limit_range_wait_for_the_namespace(prod):
 
 
 def test_quota_follows_the_config():
-    rec = preview("dev", lambda c: c[P + "projects"][0]["quota"].update(gpus=4, cpu="40", memory="160Gi"))
+    rec = preview("sandbox", lambda c: c[P + "projects"][0]["quota"].update(gpus=4, cpu="40", memory="160Gi"))
     hard = one(rec, QUOTA, "project-nova").inputs["spec"]["hard"]
     assert hard["requests.nvidia.com/gpu"] == "4" and "limits.nvidia.com/gpu" not in hard
     assert (hard["requests.cpu"], hard["requests.memory"]) == ("40", "160Gi")
@@ -154,7 +154,7 @@ def test_network_policy_can_be_fenced_tighter_and_opened_to_cidrs():
         c.pop(P + "argocd")
         c.pop(P + "observability")
 
-    spec = one(preview("dev", fence), NETWORK_POLICY, "project-nova").inputs["spec"]
+    spec = one(preview("sandbox", fence), NETWORK_POLICY, "project-nova").inputs["spec"]
     assert spec["ingress"] == [{"from": [{"namespaceSelector": {"matchExpressions": [
         {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["gateway"]}]}}]}]
     assert spec["egress"] == [DNS_EGRESS, {"to": [{"ipBlock": {"cidr": "10.42.128.0/20"}}]}]
@@ -166,13 +166,13 @@ def test_network_policy_with_nothing_admitted_denies_all_ingress_and_all_egress_
         c.pop(P + "argocd")
         c.pop(P + "observability")
 
-    spec = one(preview("dev", deny_all), NETWORK_POLICY, "project-nova").inputs["spec"]
+    spec = one(preview("sandbox", deny_all), NETWORK_POLICY, "project-nova").inputs["spec"]
     assert spec == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": [DNS_EGRESS]}
 
 
 def test_a_project_opts_out_only_with_a_reason_recorded_on_its_namespace():
     reason = "legacy batch jobs call partner APIs; tracked in PLAT-2291"
-    rec = preview("prod", lambda c: _project(c).update(networkPolicy=False, networkPolicyOptOutReason=reason))
+    rec = preview("live", lambda c: _project(c).update(networkPolicy=False, networkPolicyOptOutReason=reason))
     assert [r.name for r in rec.of_type(NETWORK_POLICY)] == ["project-atlas"]
     annotations = one(rec, NAMESPACE, "project-nova").inputs["metadata"]["annotations"]
     assert annotations == {"governance.apexlogic.com/network-policy-opt-out": reason}
@@ -184,14 +184,14 @@ def test_a_project_opts_out_only_with_a_reason_recorded_on_its_namespace():
     ({"allowedEgressCidrs": ["10.0.0.1/8"]}, "projects[0].allowedEgressCidrs[0]: Input is not a valid IPv4 network"),
 ])
 def test_network_policy_config_errors(edit, message):
-    source = stack_source("dev", lambda c: _project(c).update(edit))
+    source = stack_source("sandbox", lambda c: _project(c).update(edit))
     with pytest.raises(ConfigError) as raised:
         validate_flat_config(source.config, source.project, source.source, source.secret_keys)
     assert message in str(raised.value)
 
 
 def test_namespace_pod_security_level_is_configurable():
-    rec = preview("dev", lambda c: _project(c).update(podSecurity="baseline"))
+    rec = preview("sandbox", lambda c: _project(c).update(podSecurity="baseline"))
     labels = one(rec, NAMESPACE, "project-nova").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
@@ -199,10 +199,10 @@ def test_namespace_pod_security_level_is_configurable():
 
 def test_local_project_nova_enforces_baseline_for_the_argocd_guestbook():
     # Argo CD syncs the public guestbook (root, port 80) into project-nova on kind: restricted would refuse it.
-    labels = one(recorded("local"), NAMESPACE, "project-nova").inputs["metadata"]["labels"]
+    labels = one(recorded("kind"), NAMESPACE, "project-nova").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
-    for stack in ("dev", "staging", "prod"):
+    for stack in ("sandbox", "preprod", "live"):
         for namespace in recorded(stack).of_type(NAMESPACE):
             if COMPONENT in namespace.parent:
                 assert namespace.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"

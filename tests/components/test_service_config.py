@@ -58,17 +58,17 @@ def latest_in_prod(c: dict[str, Any]) -> None:
 
 
 REQUIRED_CASES = [
-    ("dev", unknown_pool,
-     ["stacks/Pulumi.dev.yaml: services[0].nodePool: unknown node pool 'gpu-h100'; known: system, gpu-a10g"]),
-    ("dev", two_gpus_on_one_gpu_instances,
-     ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: 2 GPUs per pod, but pool 'gpu-a10g' instances "
+    ("sandbox", unknown_pool,
+     ["stacks/Pulumi.sandbox.yaml: services[0].nodePool: unknown node pool 'gpu-h100'; known: system, gpu-a10g"]),
+    ("sandbox", two_gpus_on_one_gpu_instances,
+     ["stacks/Pulumi.sandbox.yaml: services[0].resources.gpus: 2 GPUs per pod, but pool 'gpu-a10g' instances "
       "(g5.xlarge, g5.2xlarge) have 1"]),
-    ("dev", fractional_gpu,
-     ["stacks/Pulumi.dev.yaml: services[0].resources.gpus: GPUs are whole: Kubernetes schedules nvidia.com/gpu only "
+    ("sandbox", fractional_gpu,
+     ["stacks/Pulumi.sandbox.yaml: services[0].resources.gpus: GPUs are whole: Kubernetes schedules nvidia.com/gpu only "
       "in whole units, so 0.5 cannot be requested; to share a GPU, configure NVIDIA time-slicing or MIG partitions "
       "on the device plugin, or serve several models from one server"]),
-    ("prod", latest_in_prod,
-     ["stacks/Pulumi.prod.yaml: services[0].model.image: ':latest' is not allowed in prod; pin a version tag or "
+    ("live", latest_in_prod,
+     ["stacks/Pulumi.live.yaml: services[0].model.image: ':latest' is not allowed in prod; pin a version tag or "
       "@sha256 digest"]),
 ]
 
@@ -87,15 +87,15 @@ def test_the_program_stops_before_registering_anything(stack, edit, expected, mo
 
 def test_the_unedited_stack_does_register_resources_so_the_check_above_can_fail(monkeypatch):
     recordings = capture_recordings(monkeypatch)
-    preview("dev")
+    preview("sandbox")
     assert recordings and recordings[0].resources
 
 
 @pytest.mark.parametrize("gpus", [1.0, "1", True])
 def test_gpus_are_whole_numbers_never_floats_strings_or_booleans(gpus):
-    lines = errors("dev", lambda c: service(c)["resources"].update(gpus=gpus))
+    lines = errors("sandbox", lambda c: service(c)["resources"].update(gpus=gpus))
     assert len(lines) == 1 and lines[0].startswith(
-        "stacks/Pulumi.dev.yaml: services[0].resources.gpus: Input should be a valid integer")
+        "stacks/Pulumi.sandbox.yaml: services[0].resources.gpus: Input should be a valid integer")
 
 
 def test_a_gpu_request_below_its_limit_cannot_be_written():
@@ -103,24 +103,24 @@ def test_a_gpu_request_below_its_limit_cannot_be_written():
     def split(c: dict[str, Any]) -> None:
         service(c)["resources"].update(requests={"nvidia.com/gpu": "0.5"}, limits={"nvidia.com/gpu": "1"})
 
-    assert errors("dev", split) == [
-        "stacks/Pulumi.dev.yaml: services[0].resources.requests: unknown key; known keys here: gpus, cpu, memory "
+    assert errors("sandbox", split) == [
+        "stacks/Pulumi.sandbox.yaml: services[0].resources.requests: unknown key; known keys here: gpus, cpu, memory "
         "(see docs/config.md)",
-        "stacks/Pulumi.dev.yaml: services[0].resources.limits: unknown key; known keys here: gpus, cpu, memory "
+        "stacks/Pulumi.sandbox.yaml: services[0].resources.limits: unknown key; known keys here: gpus, cpu, memory "
         "(see docs/config.md)",
     ]
 
 
 def test_latest_outside_prod_is_still_refused_as_not_reproducible():
-    assert errors("dev", latest_in_prod) == [
-        "stacks/Pulumi.dev.yaml: services[0].model.image: ':latest' is not reproducible; pin a version tag or "
+    assert errors("sandbox", latest_in_prod) == [
+        "stacks/Pulumi.sandbox.yaml: services[0].model.image: ':latest' is not reproducible; pin a version tag or "
         "@sha256 digest"]
 
 
 def test_latest_with_a_different_version_is_a_version_mismatch():
-    lines = errors("prod", lambda c: service(c)["model"].update(image="apexlogic/multimodal-model:latest"))
+    lines = errors("live", lambda c: service(c)["model"].update(image="apexlogic/multimodal-model:latest"))
     assert lines == [
-        "stacks/Pulumi.prod.yaml: services[0].model: model version 'v1.2.0' does not match the image tag 'latest'; "
+        "stacks/Pulumi.live.yaml: services[0].model: model version 'v1.2.0' does not match the image tag 'latest'; "
         "make them equal or pin the image by @sha256 digest"]
 
 
@@ -130,7 +130,7 @@ def test_a_digest_pins_the_image_whatever_the_tag():
     def pinned(c: dict[str, Any]) -> None:
         service(c)["model"].update(image=f"apexlogic/multimodal-model@{digest}", version="v9-any")
 
-    source = stack_source("prod", pinned)
+    source = stack_source("live", pinned)
     cfg = validate_flat_config(source.config, source.project, source.source)
     assert cfg.services[0].model.image_digest == digest
 
@@ -178,7 +178,7 @@ def test_a_digest_pins_the_image_whatever_the_tag():
         "not-a-date", "reserved-metric", "version-not-a-label", "root-uid", "cpu-on-gpu-pool", "gpu-on-system-pool",
         "pool-capacity", "limit-range-defaults"])
 def test_each_class_of_bad_service_or_project_input(edit, expected):
-    assert errors("dev", edit) == [f"stacks/Pulumi.dev.yaml: {expected}"]
+    assert errors("sandbox", edit) == [f"stacks/Pulumi.sandbox.yaml: {expected}"]
 
 
 def test_pods_do_not_split_across_nodes_when_checking_pool_capacity():
@@ -189,46 +189,46 @@ def test_pods_do_not_split_across_nodes_when_checking_pool_capacity():
         service(c)["replicas"]["max"] = 4
         c[P + "projects"][0]["quota"].update(gpus=12)
 
-    assert errors("dev", three_gpu_pods) == [
-        "stacks/Pulumi.dev.yaml: services[0].replicas.max: 4 replicas x 3 GPU(s) exceed pool 'gpu-a10g' capacity: "
+    assert errors("sandbox", three_gpu_pods) == [
+        "stacks/Pulumi.sandbox.yaml: services[0].replicas.max: 4 replicas x 3 GPU(s) exceed pool 'gpu-a10g' capacity: "
         "3 nodes x 4 GPU(s) hold at most 3 such pods"]
 
 
 def test_a_cpu_services_quota_leaves_room_for_its_rollout_surge_pod():
     # echo-model: 1 replica of 100m/128Mi and maxSurge 1, so a rollout needs 200m/256Mi. GPU services
     # roll with maxSurge 0 and need only max replicas (see the test below).
-    lines = errors("local", lambda c: c[P + "projects"][0]["quota"].update(cpu="150m", memory="200Mi"))
+    lines = errors("kind", lambda c: c[P + "projects"][0]["quota"].update(cpu="150m", memory="200Mi"))
     assert lines == [
-        "stacks/Pulumi.local.yaml: projects[0].quota.cpu: '150m' is less than the 0.2 cores the project's services "
+        "stacks/Pulumi.kind.yaml: projects[0].quota.cpu: '150m' is less than the 0.2 cores the project's services "
         "request at max replicas plus their rollout surge (echo-model: (1 + 1 surge) x 100m)",
-        "stacks/Pulumi.local.yaml: projects[0].quota.memory: '200Mi' is less than the 0.25Gi the project's services "
+        "stacks/Pulumi.kind.yaml: projects[0].quota.memory: '200Mi' is less than the 0.25Gi the project's services "
         "request at max replicas plus their rollout surge (echo-model: (1 + 1 surge) x 128Mi)",
     ]
-    source = stack_source("local", lambda c: c[P + "projects"][0]["quota"].update(cpu="200m", memory="256Mi"))
+    source = stack_source("kind", lambda c: c[P + "projects"][0]["quota"].update(cpu="200m", memory="256Mi"))
     validate_flat_config(source.config, source.project, source.source)  # exactly enough
 
 
 def test_project_quota_must_admit_its_services_at_max_replicas():
-    lines = errors("dev", lambda c: c[P + "projects"][0]["quota"].update(gpus=1, cpu="4", memory="16Gi"))
+    lines = errors("sandbox", lambda c: c[P + "projects"][0]["quota"].update(gpus=1, cpu="4", memory="16Gi"))
     assert lines == [
-        "stacks/Pulumi.dev.yaml: projects[0].quota.gpus: 1 GPU(s) is less than the 2 the project's services need "
+        "stacks/Pulumi.sandbox.yaml: projects[0].quota.gpus: 1 GPU(s) is less than the 2 the project's services need "
         "at max replicas (multimodal-inference-service: 2 x 1)",
-        "stacks/Pulumi.dev.yaml: projects[0].quota.cpu: '4' is less than the 6 cores the project's services request "
+        "stacks/Pulumi.sandbox.yaml: projects[0].quota.cpu: '4' is less than the 6 cores the project's services request "
         "at max replicas (multimodal-inference-service: 2 x 3)",
-        "stacks/Pulumi.dev.yaml: projects[0].quota.memory: '16Gi' is less than the 24Gi the project's services "
+        "stacks/Pulumi.sandbox.yaml: projects[0].quota.memory: '16Gi' is less than the 24Gi the project's services "
         "request at max replicas (multimodal-inference-service: 2 x 12Gi)",
     ]
 
 
 @pytest.mark.parametrize("name", ["DB_PASSWORD", "hf_token", "AWS_SECRET_ACCESS_KEY", "SIGNING_KEY", "GCP_CREDENTIALS"])
 def test_a_secret_looking_env_var_with_a_literal_value_is_refused_without_quoting_it(name):
-    lines = errors("dev", lambda c: service(c).update(env={name: "hunter2-literal", "LOG_LEVEL": "info"}))
-    assert lines == [f"stacks/Pulumi.dev.yaml: services[0].env: ['{name}'] look secret but are literal values; "
+    lines = errors("sandbox", lambda c: service(c).update(env={name: "hunter2-literal", "LOG_LEVEL": "info"}))
+    assert lines == [f"stacks/Pulumi.sandbox.yaml: services[0].env: ['{name}'] look secret but are literal values; "
                      "reference a Kubernetes Secret instead: "
                      f"{name}: {{valueFrom: {{secretKeyRef: {{name: <secret>, key: <key>}}}}}}"]
 
 
 def test_a_malformed_secret_key_ref_names_the_field():
-    lines = errors("dev", lambda c: service(c).update(env={"DB_PASSWORD": {"valueFrom": {"secretKeyRef": {"name": "Bad Name"}}}}))
+    lines = errors("sandbox", lambda c: service(c).update(env={"DB_PASSWORD": {"valueFrom": {"secretKeyRef": {"name": "Bad Name"}}}}))
     assert any("services[0].env.DB_PASSWORD" in line and "secretKeyRef.key: is required" in line for line in lines), lines
     assert all("hunter2" not in line for line in lines)

@@ -66,10 +66,10 @@ def deployers(*arns: str) -> ConfigEdit:
 
 
 def test_a_deployer_that_is_the_admin_is_refused_and_any_other_is_not():
-    assert problems("dev", deployers(ADMIN)) == [
+    assert problems("sandbox", deployers(ADMIN)) == [
         "cluster.deployerPrincipalArns[0]: is adminPrincipalArn, which has its own access entry; remove it"]
     # Principals sorting before and after the admin's ARN are simply other principals.
-    assert problems("dev", deployers(ADMIN + "-ci", "arn:aws:iam::123456789012:role/a-ci")) == []
+    assert problems("sandbox", deployers(ADMIN + "-ci", "arn:aws:iam::123456789012:role/a-ci")) == []
 
 
 def test_kubeconfig_mode_belongs_to_the_local_stack_only():
@@ -77,7 +77,7 @@ def test_kubeconfig_mode_belongs_to_the_local_stack_only():
         c[P + "cluster"] = {"mode": "kubeconfig", "name": "ai-platform-dev", "kubeconfigContext": "kind-ai-platform"}
 
     assert "cluster.mode: mode 'kubeconfig' is for the local stack only, and the local stack must use it" \
-        in problems("dev", kubeconfig)
+        in problems("sandbox", kubeconfig)
 
 
 @pytest.mark.parametrize("url, refused", [
@@ -91,7 +91,7 @@ def test_a_private_gitops_repo_is_reached_over_https(url, refused):
         for project in c[P + "projects"]:
             project["sourceRepos"] = [url]
 
-    found = [p for p in problems("dev", private) if p.startswith("argocd.repo.url")]
+    found = [p for p in problems("sandbox", private) if p.startswith("argocd.repo.url")]
     assert found == (["argocd.repo.url: a private repo takes the gitopsRepoToken over HTTPS; use an https:// URL"]
                      if refused else [])
 
@@ -106,11 +106,11 @@ def test_pool_capacity_counts_whole_pods_per_node():
         service["replicas"] = {"min": 1, "max": 5}
 
     assert "services[0].replicas.max: 5 replicas x 2 GPU(s) exceed pool 'gpu-a10g' capacity: 2 nodes x 4 GPU(s) " \
-           "hold at most 4 such pods" in problems("dev", big)
+           "hold at most 4 such pods" in problems("sandbox", big)
 
 
 def test_a_created_cluster_needs_its_admin_and_the_others_do_not():
-    assert problems("dev", lambda c: c[P + "cluster"].pop("adminPrincipalArn")) == [
+    assert problems("sandbox", lambda c: c[P + "cluster"].pop("adminPrincipalArn")) == [
         "cluster: mode 'create' needs adminPrincipalArn for the cluster access entry"]
 
 
@@ -122,14 +122,14 @@ def test_a_label_key_too_long_for_its_autoscaler_tag_says_how_long_it_may_be():
         c[P + "nodePools"][1].setdefault("labels", {})[key] = "x"
 
     assert f"nodePools[1].labels: label key '{key}' makes its scale-from-zero ASG tag key 139 characters (AWS " \
-           "allows 128); use a key of at most 82 characters" in problems("dev", long_label)
+           "allows 128); use a key of at most 82 characters" in problems("sandbox", long_label)
 
 
 def test_a_version_tag_without_a_digest_is_fine_in_prod():
     def tag_only(c: dict[str, Any]) -> None:
         c[P + "services"][0]["model"]["image"] = "apexlogic/multimodal-model:v1.2.0"
 
-    assert not [p for p in problems("prod", tag_only) if "latest" in p]
+    assert not [p for p in problems("live", tag_only) if "latest" in p]
 
 
 def test_a_disabled_argocd_is_not_checked():
@@ -137,7 +137,7 @@ def test_a_disabled_argocd_is_not_checked():
         c[P + "argocd"].update(enabled=False)
         c[P + "argocd"]["repo"].update(url="git@github.com:apexlogic/ai-platform-gitops.git", private=True)
 
-    assert not [p for p in problems("dev", disabled_with_ssh) if p.startswith("argocd.")]
+    assert not [p for p in problems("sandbox", disabled_with_ssh) if p.startswith("argocd.")]
 
 
 def test_argocd_ha_needs_three_system_nodes():
@@ -145,7 +145,7 @@ def test_argocd_ha_needs_three_system_nodes():
         c[P + "argocd"]["ha"] = True
         c[P + "nodePools"][0]["minSize"] = 2
 
-    assert [p for p in problems("dev", ha) if p.startswith("argocd.ha")] == [
+    assert [p for p in problems("sandbox", ha) if p.startswith("argocd.ha")] == [
         "argocd.ha: HA runs redis-ha with 3 pods on separate nodes, but system pool 'system' has minSize 2; raise its "
         "minSize to 3 or set argocd.ha: false"]
 
@@ -154,5 +154,5 @@ def test_a_private_access_cidr_listed_twice_is_refused():
     def twice(c: dict[str, Any]) -> None:
         c[P + "cluster"]["privateAccessCidrs"] = ["10.42.0.0/16", "10.43.0.0/16", "10.42.0.0/16"]
 
-    assert [p for p in problems("prod", twice) if p.startswith("cluster.privateAccessCidrs")] == [
+    assert [p for p in problems("live", twice) if p.startswith("cluster.privateAccessCidrs")] == [
         "cluster.privateAccessCidrs[2]: lists 10.42.0.0/16 twice"]

@@ -25,18 +25,18 @@ def _for_real(stack: str, edit=None) -> list[str]:
 
 
 def test_staging_for_real_lists_every_value_to_replace():
-    assert _for_real("staging") == [
-        "stacks/Pulumi.staging.yaml: cluster.adminPrincipalArn: 'arn:aws:iam::123456789012:role/platform-admin' is "
+    assert _for_real("preprod") == [
+        "stacks/Pulumi.preprod.yaml: cluster.adminPrincipalArn: 'arn:aws:iam::123456789012:role/platform-admin' is "
         "an example value (AWS's documentation account 123456789012; use your account id) and must be replaced "
         "before deploying for real",
-        "stacks/Pulumi.staging.yaml: cluster.publicAccessCidrs[0]: '203.0.113.0/24' is an example value (a "
+        "stacks/Pulumi.preprod.yaml: cluster.publicAccessCidrs[0]: '203.0.113.0/24' is an example value (a "
         "documentation address block (RFC 5737); use your runners' or office's CIDRs) and must be replaced before "
         "deploying for real",
     ]
 
 
 def test_the_local_stack_may_keep_its_values_for_real():
-    assert _for_real("local") == []
+    assert _for_real("kind") == []
 
 
 def test_a_stack_with_its_own_values_passes_for_real():
@@ -45,10 +45,10 @@ def test_a_stack_with_its_own_values_passes_for_real():
         c["ai-platform:cluster"]["publicAccessCidrs"] = ["198.18.0.0/24"]
         c["ai-platform:budgets"]["alertEmails"] = ["finops@acme.io"]
 
-    assert _for_real("staging", adopt) == []
-    assert _for_real("staging", lambda c: (adopt(c), c["ai-platform:budgets"].update(
+    assert _for_real("preprod", adopt) == []
+    assert _for_real("preprod", lambda c: (adopt(c), c["ai-platform:budgets"].update(
         alertEmails=["finops@example.com"]))) == [
-        "stacks/Pulumi.staging.yaml: budgets.alertEmails[0]: 'finops@example.com' is an example value (an "
+        "stacks/Pulumi.preprod.yaml: budgets.alertEmails[0]: 'finops@example.com' is an example value (an "
         "example.com-style domain (RFC 2606); use your organisation's domain or address) and must be replaced "
         "before deploying for real"]
 
@@ -88,7 +88,7 @@ def test_under_preflight_the_program_is_not_deployed_for_real():
     from pulumi.runtime.settings import get_monitor
 
     seen: list[bool] = []
-    run_program(ROOT, stack_source("staging"), program=lambda: seen.append(is_real_engine(get_monitor())))
+    run_program(ROOT, stack_source("preprod"), program=lambda: seen.append(is_real_engine(get_monitor())))
     assert seen == [False]
 
 
@@ -104,5 +104,5 @@ def test_the_program_refuses_example_values_when_the_engine_is_real(monkeypatch)
         except ConfigError as exc:
             failures.append(str(exc))
 
-    run_program(ROOT, stack_source("prod"), program=program)
+    run_program(ROOT, stack_source("live"), program=program)
     assert len(failures) == 1 and "cluster.deployerPrincipalArns[0]" in failures[0]

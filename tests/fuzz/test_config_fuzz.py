@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from preflight.cli import main
 from tests.support import ROOT
+from tests.support.fixtures import PROJECT
 
 LINE = re.compile(r"^stacks/Pulumi\.dev\.yaml: \S.*: \S.*$")
-BASE = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())["config"]
+BASE = yaml.safe_load((PROJECT / "stacks" / "Pulumi.sandbox.yaml").read_text())["config"]
+"""The tests' own dev stack, mutated and written as ``stacks/Pulumi.dev.yaml`` of a scratch project."""
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),

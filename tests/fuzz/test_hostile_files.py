@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from preflight.analyzer import PolicyPackError, load_policy_config
 from preflight.cli import main
 from tests.support import ROOT
+from tests.support.fixtures import PROJECT
 
 STACK = "stacks/Pulumi.dev.yaml"
 NEVER_RUN = "raise SystemExit('REGISTERED: the program ran')\n"
@@ -33,7 +34,7 @@ def project(tmp: Path, stack_text: str | bytes | None = None) -> Path:
     if stack.exists() or stack.is_symlink():
         stack.unlink()
     if stack_text is None:
-        stack.write_text((ROOT / STACK).read_text())
+        stack.write_text((PROJECT / "stacks" / "Pulumi.sandbox.yaml").read_text())  # the tests' own dev stack
     elif isinstance(stack_text, bytes):
         stack.write_bytes(stack_text)
     else:

@@ -1,4 +1,4 @@
-"""protect and retainOnDelete on the resources whose loss would hurt (issue 8), as recorded."""
+"""protect and retainOnDelete on the resources whose loss would hurt, as recorded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Secrets never appear in plaintext anywhere preflight writes (issue 8).
+"""Secrets never appear in plaintext anywhere preflight writes.
 
 Distinctive values stand in for decrypted secret config (the Argo CD admin hash and the GitOps
 repo token; alert emails are not secret by design). The whole pipeline runs on them: the

@@ -51,7 +51,7 @@ def test_every_stack_alertmanager_config_passes_amtool(stack, tmp_path):
 
 
 def test_prod_routes_each_project_to_its_owner_and_warnings_stay_with_them():
-    cfg = config("prod")
+    cfg = config("live")
     am = alertmanager_config(cfg.observability, is_prod=True, projects=[p.name for p in cfg.projects],
                              sns_topic_arn=TOPIC, region=cfg.region)
     routes = am["route"]["routes"]
@@ -64,7 +64,7 @@ def test_prod_routes_each_project_to_its_owner_and_warnings_stay_with_them():
 
 
 def test_outside_prod_warnings_go_to_the_low_noise_receiver_first():
-    cfg = config("dev")
+    cfg = config("sandbox")
     am = alertmanager_config(cfg.observability, is_prod=False, projects=[p.name for p in cfg.projects])
     first = am["route"]["routes"][0]
     assert first["receiver"] == "low-noise" and first["matchers"] == ['severity="warning"']

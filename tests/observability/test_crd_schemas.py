@@ -55,7 +55,7 @@ def test_every_monitoring_object_passes_its_crd_schema(stack):
 
 
 def test_the_schema_refuses_a_misspelt_field_and_a_wrong_type():
-    rule = next(o for o in objects("prod") if o["kind"] == "PrometheusRule")
+    rule = next(o for o in objects("live") if o["kind"] == "PrometheusRule")
     bad = copy.deepcopy(rule)
     bad["spec"]["groups"][0]["rules"][0]["expresion"] = "up"
     assert not validator("PrometheusRule").is_valid(bad)

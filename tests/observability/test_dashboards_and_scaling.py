@@ -10,8 +10,7 @@ import kubernetes_validate
 import pytest
 
 from components.observability.dashboards import dashboards, expressions
-from components.observability.thresholds import stack_thresholds
-from tests.support.fixtures import AWS_STACKS, P, preview, recorded
+from tests.support.fixtures import AWS_STACKS, P, preview, recorded, thresholds
 from tests.support.prometheus import config, tool, write_rules
 from tests.support.recordings import by_name, one
 
@@ -22,7 +21,7 @@ ADAPTER = "observability-prometheus-adapter"
 
 
 def boards(stack: str):
-    return dashboards(config(stack), stack_thresholds(stack))
+    return dashboards(config(stack), thresholds(stack))
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -36,7 +35,7 @@ def test_every_dashboard_query_parses_in_promtool(stack, tmp_path):
 
 
 def test_prod_dashboards_are_configmaps_the_grafana_sidecar_loads():
-    maps = {n: r for n, r in by_name(recorded("prod"), CONFIGMAP).items() if n.startswith("observability-")}
+    maps = {n: r for n, r in by_name(recorded("live"), CONFIGMAP).items() if n.startswith("observability-")}
     assert set(maps) == {f"observability-ai-platform-{k}-dashboard" for k in ("gpu", "spend", "slo", "quality")}
     for cm in maps.values():
         assert cm.inputs["metadata"]["namespace"] == "monitoring"
@@ -47,7 +46,7 @@ def test_prod_dashboards_are_configmaps_the_grafana_sidecar_loads():
 
 
 def test_dashboards_draw_the_same_numbers_the_alerts_fire_on():
-    prod = boards("prod")
+    prod = boards("live")
     spend = json.dumps(prod["ai-platform-spend-dashboard"])
     assert "vector(9000)" in spend and "vector(16000)" in spend  # budgets.monthlyLimitsUsd
     quality = json.dumps(prod["ai-platform-quality-dashboard"])
@@ -57,27 +56,27 @@ def test_dashboards_draw_the_same_numbers_the_alerts_fire_on():
 
 
 def test_prod_installs_a_pinned_prometheus_adapter_serving_in_flight_requests():
-    adapter = by_name(recorded("prod"), RELEASE)[ADAPTER]
+    adapter = by_name(recorded("live"), RELEASE)[ADAPTER]
     assert (adapter.inputs["chart"], adapter.inputs["version"]) == ("prometheus-adapter", "5.3.0")
     values = adapter.inputs["values"]
     assert values["prometheus"] == {"url": "http://kps-prometheus.monitoring.svc", "port": 9090}
     names = [r["name"]["as"] for r in values["rules"]["custom"]]
     assert names == ["gpu_utilization", "vllm_num_requests_running"] and values["rules"]["default"] is False
-    kps = by_name(recorded("prod"), RELEASE)["observability-kube-prometheus-stack"]
+    kps = by_name(recorded("live"), RELEASE)["observability-kube-prometheus-stack"]
     assert kps.urn in adapter.options["dependsOn"]
 
 
 def test_the_hpa_scales_on_the_chosen_signal_and_cpu_stays_the_default():
-    prod = recorded("prod")
+    prod = recorded("live")
     multimodal = one(prod, HPA, "multimodal-inference-service").inputs["spec"]["metrics"]
     assert multimodal == [{"type": "Pods", "pods": {"metric": {"name": "vllm_num_requests_running"},
                                                      "target": {"type": "AverageValue", "averageValue": "8"}}}]
     claims = one(prod, HPA, "claims-triage-assistant").inputs["spec"]["metrics"]
     assert claims[0]["type"] == "Resource" and claims[0]["resource"]["name"] == "cpu"
-    on_gpu = preview("dev", lambda c: c[P + "services"][0].update(autoscaling={"signal": "gpuUtilization"}))
+    on_gpu = preview("sandbox", lambda c: c[P + "services"][0].update(autoscaling={"signal": "gpuUtilization"}))
     hpa = one(on_gpu, HPA, "multimodal-inference-service").inputs
     assert hpa["spec"]["metrics"][0]["pods"] == {"metric": {"name": "gpu_utilization"},
                                                  "target": {"type": "AverageValue", "averageValue": "70"}}
     kubernetes_validate.validate(hpa, "1.35", strict=True)
     assert ADAPTER in by_name(on_gpu, RELEASE)
-    assert ADAPTER not in by_name(recorded("dev"), RELEASE)  # nobody in dev scales on anything but cpu
+    assert ADAPTER not in by_name(recorded("sandbox"), RELEASE)  # nobody in dev scales on anything but cpu

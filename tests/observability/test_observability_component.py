@@ -86,7 +86,7 @@ def test_the_key_check_catches_a_misspelt_key():
 
 
 def test_prod_persists_on_encrypted_gp3_through_the_ebs_csi_add_on_with_pod_identity():
-    recording = recorded("prod")
+    recording = recorded("live")
     addon = one(recording, ADDON, "observability-aws-ebs-csi-driver")
     assert addon.inputs["addonName"] == "aws-ebs-csi-driver"
     association = one(recording, ASSOCIATION, "observability-ebs-csi").inputs
@@ -96,14 +96,14 @@ def test_prod_persists_on_encrypted_gp3_through_the_ebs_csi_add_on_with_pod_iden
     assert sc.inputs["provisioner"] == "ebs.csi.aws.com"
     assert sc.inputs["parameters"]["type"] == "gp3" and sc.inputs["parameters"]["encrypted"] == "true"
     assert sc.inputs["reclaimPolicy"] == "Retain" and sc.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
-    kps = releases("prod")[KPS]
+    kps = releases("live")[KPS]
     assert {addon.urn, sc.urn} <= set(kps.options["dependsOn"])
     claim = kps.inputs["values"]["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == STORAGE_CLASS and claim["resources"]["requests"]["storage"] == "100Gi"
     assert kps.inputs["values"]["alertmanager"]["alertmanagerSpec"]["replicas"] == 2
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging"])
+@pytest.mark.parametrize("stack", ["sandbox", "preprod"])
 def test_dev_and_staging_are_small_and_keep_no_volumes(stack):
     recording = recorded(stack)
     assert not [a for a in of_type(recording, ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver"]
@@ -115,23 +115,23 @@ def test_dev_and_staging_are_small_and_keep_no_volumes(stack):
 
 
 def test_the_local_stack_runs_no_monitoring_stack():
-    assert not [r for r in recorded("local").resources if r.name.startswith("observability")]
+    assert not [r for r in recorded("kind").resources if r.name.startswith("observability")]
 
 
 def test_rules_and_monitors_wait_for_the_release_that_installs_the_crds():
-    recording = recorded("prod")
-    kps = releases("prod")[KPS]
+    recording = recorded("live")
+    kps = releases("live")[KPS]
     rule = one(recording, RULE, "observability-rules")
     assert kps.urn in rule.options["dependsOn"]
     monitors = by_name(recording, MONITOR)
-    assert set(monitors) == {f"observability-{s.name}" for s in config("prod").services}
+    assert set(monitors) == {f"observability-{s.name}" for s in config("live").services}
     for monitor in monitors.values():
         assert kps.urn in monitor.options["dependsOn"]
         # ...and for the project's namespace (its quota stands for it: created in it, after it).
         quota = one(recording, "kubernetes:core/v1:ResourceQuota", monitor.inputs["metadata"]["namespace"])
         assert quota.urn in monitor.options["dependsOn"]
         assert monitor.inputs["spec"]["endpoints"][0]["path"] == "/metrics"
-    assert kps.urn in releases("prod")[OPENCOST].options["dependsOn"]
+    assert kps.urn in releases("live")[OPENCOST].options["dependsOn"]
     # The DCGM exporter's ServiceMonitor is on now that the operator's CRDs come with the stack, and waits for them.
     dcgm = by_name(recording, RELEASE)["cluster-addons-dcgm-exporter"]
     assert dcgm.inputs["values"]["serviceMonitor"] == {"enabled": True}
@@ -139,35 +139,35 @@ def test_rules_and_monitors_wait_for_the_release_that_installs_the_crds():
 
 
 def test_rule_labels_carry_project_service_and_owner():
-    groups = one(recorded("prod"), RULE, "observability-rules").inputs["spec"]["groups"]
+    groups = one(recorded("live"), RULE, "observability-rules").inputs["spec"]["groups"]
     service_alerts = [r for g in groups for r in g["rules"] if r.get("labels", {}).get("scope") == "service"]
     assert service_alerts
     for rule in service_alerts:
         assert {"project", "service", "owner", "severity", "node_pool"} <= set(rule["labels"])
     by_service = {r["labels"]["service"] for r in service_alerts}
-    assert by_service == {s.name for s in config("prod").services}
+    assert by_service == {s.name for s in config("live").services}
 
 
 def test_alertmanager_publishes_to_the_finops_topic_with_its_own_pod_identity_role():
-    recording = recorded("prod")
+    recording = recorded("live")
     association = one(recording, ASSOCIATION, "observability-alertmanager")
     assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == ("monitoring", "alertmanager")
     policy = json.loads(one(recording, "aws:iam/rolePolicy:RolePolicy", "observability-alertmanager").inputs["policy"])
     actions = {a for s in policy["Statement"] for a in s["Action"]}
     assert actions == {"sns:Publish", "kms:GenerateDataKey*", "kms:Decrypt"}
-    assert policy["Statement"][0]["Resource"].endswith(":ai-platform-prod-cost-alerts")
+    assert policy["Statement"][0]["Resource"].endswith(":ai-platform-live-cost-alerts")
     assert policy["Statement"][1]["Condition"] == {"StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}}
     # Known at preview, so the routing (and the observability-coverage policy) can be judged before apply.
-    config = releases("prod")[KPS].inputs["values"]["alertmanager"]["config"]
-    assert config["receivers"][2]["sns_configs"][0]["topic_arn"].endswith(":ai-platform-prod-cost-alerts")
+    config = releases("live")[KPS].inputs["values"]["alertmanager"]["config"]
+    assert config["receivers"][2]["sns_configs"][0]["topic_arn"].endswith(":ai-platform-live-cost-alerts")
 
 
 def test_tenant_namespaces_admit_prometheus_only_when_it_is_installed():
     def ingress(recording, project):
         policy = one(recording, "kubernetes:networking.k8s.io/v1:NetworkPolicy", project)
         return json.dumps(policy.inputs["spec"]["ingress"])
-    assert '"monitoring"' in ingress(recorded("prod"), "project-nova")
-    off = preview("dev", lambda c: c[P + "observability"].update(enabled=False))
+    assert '"monitoring"' in ingress(recorded("live"), "project-nova")
+    off = preview("sandbox", lambda c: c[P + "observability"].update(enabled=False))
     assert '"monitoring"' not in ingress(off, "project-nova")
 
 

@@ -13,16 +13,16 @@ from components.observability.thresholds import (
     thresholds_from,
     tier_thresholds,
 )
-from tests.support.fixtures import ROOT, P, errors
+from tests.support.fixtures import PROJECT, ROOT, P, errors
 from tests.support.prometheus import alert_rule, groups
 
 
 def test_prod_alerts_use_the_numbers_in_prods_pack_config():
-    pack = json.loads(pack_config_path("prod").read_text())["evaluation-gate"]["thresholds"]
-    assert stack_thresholds("prod") == pack
-    high = alert_rule(groups("prod"), "ModelQualityBelowMinimum", service="claims-triage-assistant", metric="accuracy")
+    pack = json.loads(pack_config_path("live", PROJECT).read_text())["evaluation-gate"]["thresholds"]
+    assert stack_thresholds("live", PROJECT) == pack
+    high = alert_rule(groups("live"), "ModelQualityBelowMinimum", service="claims-triage-assistant", metric="accuracy")
     assert high["expr"].endswith(f"< {pack['high']['accuracy']['min']:g}") and high["labels"]["severity"] == "critical"
-    parity = alert_rule(groups("prod"), "ModelQualityAboveMaximum", service="claims-triage-assistant",
+    parity = alert_rule(groups("live"), "ModelQualityAboveMaximum", service="claims-triage-assistant",
                         metric="demographic-parity-difference")
     assert parity["expr"].endswith(f"> {pack['high']['demographic-parity-difference']['max']:g}")
 
@@ -65,16 +65,16 @@ def test_an_unreadable_pack_config_is_one_line(tmp_path):
      "observability.driftLimits.extreme: is not a risk tier"),
 ])
 def test_observability_config_errors_name_the_key(edit, expected):
-    assert any(expected in line for line in errors("dev", edit)), errors("dev", edit)
+    assert any(expected in line for line in errors("sandbox", edit)), errors("sandbox", edit)
 
 
 def test_the_local_stack_refuses_a_monitoring_stack():
     def enable(c):
         c[P + "observability"] = {"enabled": True}
-    assert any("observability.enabled: the local stack runs no monitoring stack" in line for line in errors("local", enable))
+    assert any("observability.enabled: the local stack runs no monitoring stack" in line for line in errors("kind", enable))
 
 
 def test_every_pack_config_is_where_the_rules_look():
-    for stack in ("dev", "staging", "prod"):
+    for stack in ("dev", "staging", "prod"):  # the pack's own configs, one per shipped AWS stack
         assert pack_config_path(stack) == ROOT / "policypacks" / "ai-governance" / "config" / f"{stack}.json"
         assert pack_config_path(stack).exists()

@@ -291,11 +291,11 @@ def without(resources: list[RecordedResource], *names: str) -> list[RecordedReso
     return [copy.deepcopy(r) for r in resources if r.name not in names]
 
 
-def seed_manifest_deployment(env: str = "prod") -> RecordedResource:
-    """The seed design's manifest as a Kubernetes Deployment: request 0.5 GPU under a limit of 1,
+def handwritten_deployment(env: str = "prod") -> RecordedResource:
+    """A hand-written manifest as a Kubernetes Deployment: request 0.5 GPU under a limit of 1,
     image apexlogic/multimodal-model:v1.2.0 (no digest). Config validation cannot express it
     (GPUs are a StrictInt), so it is built directly, as a hand-written manifest would be."""
-    seed = container("apexlogic/multimodal-model:v1.2.0", None)
-    seed["resources"] = {"requests": {"nvidia.com/gpu": "0.5", "cpu": "3", "memory": "12Gi"},
-                         "limits": {"nvidia.com/gpu": "1", "memory": "12Gi"}}
-    return deployment("multimodal-inference-service", "project-nova", env=env, containers=[seed])
+    manifest = container("apexlogic/multimodal-model:v1.2.0", None)
+    manifest["resources"] = {"requests": {"nvidia.com/gpu": "0.5", "cpu": "3", "memory": "12Gi"},
+                             "limits": {"nvidia.com/gpu": "1", "memory": "12Gi"}}
+    return deployment("multimodal-inference-service", "project-nova", env=env, containers=[manifest])

@@ -22,8 +22,6 @@ from preflight.engine import RecordedResource
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "policypacks" / "ai-governance"
-if str(PACK_DIR) not in sys.path:
-    sys.path.insert(0, str(PACK_DIR))  # unit tests import the rules themselves
 
 AS_OF = "2026-12-01"
 """The pinned date for expiry and age checks, so the suite does not change with the calendar (CI's

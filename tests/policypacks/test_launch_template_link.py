@@ -1,10 +1,10 @@
 """The cost rules and the GPU rules read one node group -> launch template link (ai_platform_finops.stack_index),
 and one schedule -> node group link.
 
-Each stack below is one the estimator and the pack used to read differently: the estimator also
-linked a lone launch template under the same parent, the pack only one among the dependencies. The
-estimator prices the node group; the pack, through gRPC, decides whether it is a GPU pool (dev: a
-GPU pool without an off-peak schedule is a violation). Both now follow ``StackIndex.launch_template_of``.
+Each stack below is one where two readings of the link can differ: a lone launch template under the
+same parent, or one among the dependencies. The estimator prices the node group; the pack, through
+gRPC, decides whether it is a GPU pool (dev: a GPU pool without an off-peak schedule is a violation).
+Both must follow ``StackIndex.launch_template_of``.
 """
 
 from __future__ import annotations
@@ -51,12 +51,11 @@ def _estimated(resources: list[RecordedResource]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("launch_template_input, graph, gpu", [
-    # No launchTemplate input: EKS's default template, whatever sits beside the group (the estimator
-    # used to take the lone template under the same parent and price a GPU pool the pack did not see).
+    # No launchTemplate input: EKS's default template, whatever sits beside the group (the lone
+    # template under the same parent is not the group's).
     (False, True, False),
     (False, False, False),
-    # The input set but no graph recorded at all (a hand-built record): the one template beside it
-    # (the pack used to find none and saw no GPU pool the estimator priced).
+    # The input set but no graph recorded at all (a hand-built record): the one template beside it.
     (True, False, True),
     # The input set and a graph naming no template: one from outside the stack.
     (True, True, False),

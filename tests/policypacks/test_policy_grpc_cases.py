@@ -100,7 +100,7 @@ def drop(*names: str, env: str = "prod") -> Callable[[], list[RecordedResource]]
 
 
 def seed(env: str = "prod") -> Callable[[], list[RecordedResource]]:
-    return lambda: b.replace(b.good_stack(env), "multimodal", lambda r: r.inputs.update(b.seed_manifest_deployment(env).inputs))
+    return lambda: b.replace(b.good_stack(env), "multimodal", lambda r: r.inputs.update(b.handwritten_deployment(env).inputs))
 
 
 def cpu_pod_tolerating_gpus() -> RecordedResource:
@@ -274,9 +274,9 @@ def test_every_policy_has_a_failing_case():
     assert {c[3] for c in CASES} == ALL_POLICIES
 
 
-def test_seed_manifest_fails_gpu_request_and_provenance_in_prod(pack):
-    """The seed design's manifest (request 0.5 under limit 1, apexlogic/multimodal-model:v1.2.0)."""
-    resources = [r for r in b.good_stack("prod") if r.name != "multimodal"] + [b.seed_manifest_deployment("prod")]
+def test_a_handwritten_manifest_fails_gpu_request_and_provenance_in_prod(pack):
+    """A hand-written manifest: request 0.5 GPU under limit 1, apexlogic/multimodal-model:v1.2.0 by tag."""
+    resources = [r for r in b.good_stack("prod") if r.name != "multimodal"] + [b.handwritten_deployment("prod")]
     run = pack.run(resources, "prod")
     fired = {(p, lvl) for p, lvl, _ in violations(run)}
     assert ("gpu-request-valid", "mandatory") in fired

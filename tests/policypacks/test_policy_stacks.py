@@ -143,7 +143,7 @@ def test_missing_ethics_policy_id_fails_in_dev(pack, dev_resources):
 
 def test_fractional_gpu_fails_in_dev(pack, dev_resources):
     """GPUs are a StrictInt in config, so the fractional request is written into the recorded
-    Deployment directly (the seed design's request 0.5 under limit 1)."""
+    Deployment directly (a request of 0.5 under a limit of 1)."""
     import copy
 
     resources = copy.deepcopy(dev_resources)

@@ -195,11 +195,12 @@ def test_annotation_names_match_the_program():
 
 
 def test_taggable_types_match_the_installed_pulumi_aws():
-    sys.path.insert(0, str(PACK_DIR / "tools"))
-    try:
-        import gen_taggable_types
-    finally:
-        sys.path.remove(str(PACK_DIR / "tools"))
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_taggable_types", PACK_DIR / "tools" / "gen_taggable_types.py")
+    assert spec is not None and spec.loader is not None
+    gen_taggable_types = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen_taggable_types)
     version, types = gen_taggable_types.taggable_types()
     shipped = (PACK_DIR / "ai_governance" / "data" / "aws-taggable-types.txt").read_text()
     assert f"# pulumi-aws: {version}" in shipped, "regenerate: tools/gen_taggable_types.py"

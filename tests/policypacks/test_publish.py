@@ -1,7 +1,7 @@
 """The pack directory is what ``pulumi policy publish`` uploads: it must install and run on its own.
 
-The shared FinOps package is vendored in ``vendor/ai_platform_finops`` (refreshed by
-``tools/vendor_finops.py``); one test proves the copy is identical to the source, the other does
+The shared FinOps distribution is vendored in ``vendor/`` (refreshed by ``tools/vendor_finops.py``)
+and installed by the pack's requirements.txt; one test proves the copy is identical to the source, the other does
 what publish and a consuming CLI do: only the pack's files (tracked or not ignored, as publish
 honours .gitignore) in a fresh directory, a fresh virtualenv from its ``requirements.txt`` (from
 PyPI; pip's own cache keeps repeat runs fast), the pack started and a shipped stack analysed.
@@ -67,8 +67,10 @@ def test_published_files_reach_nothing_outside_the_pack():
     files = published_files()
     assert "requirements.txt" in files and "vendor/ai_platform_finops/org.py" in files
     assert not [f for f in files if f.startswith(("venv/", "__pycache__")) or "/__pycache__/" in f]
+    assert "vendor/pyproject.toml" in files
     for line in (PACK_DIR / "requirements.txt").read_text().splitlines():
-        assert ".." not in line and not line.startswith(("-e", "-r", "-c", "/")), line
+        assert ".." not in line and not line.startswith(("-r", "-c", "/")) and " /" not in line, line
+    assert "./vendor" in (PACK_DIR / "requirements.txt").read_text().splitlines()
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the pack's files")
@@ -88,8 +90,8 @@ def test_publish_simulation_installs_in_a_fresh_venv_and_passes_a_shipped_stack(
     report = json.loads(out.read_text())
     assert [v for v in report["policy"]["violations"] if v["level"] == "mandatory"] == []
     assert code == 0 and report["policy"]["packs"][0]["policies"] == 31
-    # The fresh venv has no FinOps package of its own: the pack ran on its vendored copy.
+    # The fresh venv's FinOps package was installed from the published pack's vendored copy.
     found = subprocess.run([str(published / "venv" / "bin" / "python"), "-c",
-                            "import importlib.util; print(importlib.util.find_spec('ai_platform_finops'))"],
-                           capture_output=True, text=True, check=True).stdout
-    assert found.strip() == "None"
+                            "import importlib.metadata as m; print(m.distribution('ai-platform-finops').read_text('direct_url.json'))"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert json.loads(found)["url"] == (published / "vendor").as_uri()

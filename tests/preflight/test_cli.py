@@ -12,6 +12,7 @@ import pytest
 
 from preflight.cli import main
 from tests.support import ROOT
+from tests.support.fixtures import PROJECT
 
 
 def run(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -23,7 +24,7 @@ def run(argv: list[str], capsys) -> tuple[int, str, str]:
 def broken_project(tmp_path: Path, edit) -> Path:
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    text = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    text = (PROJECT / "stacks" / "Pulumi.sandbox.yaml").read_text()  # the tests' own dev stack
     (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(edit(text))
     (tmp_path / "__main__.py").write_text("raise SystemExit('the program must not run for a broken stack')\n")
     return tmp_path

@@ -12,6 +12,7 @@ from preflight.engine import SECRET_SIG, SIG_KEY, UNKNOWN, RecordedResource, com
 from preflight.report import SCHEMA, build_report, render_plan
 from preflight.stackfile import read_stack_config, secret_placeholder
 from tests.support import ROOT, STACKS, one, preview, recorded
+from tests.support.fixtures import PROJECT
 
 REPORT_SCHEMA = json.loads((ROOT / "preflight" / "report.schema.json").read_text())
 
@@ -62,7 +63,7 @@ def test_redaction_keeps_the_envelope_and_drops_the_plaintext():
 def test_secure_values_become_placeholders_never_decrypted(tmp_path: Path):
     (tmp_path / "stacks").mkdir()
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
-    stack = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text()
+    stack = (PROJECT / "stacks" / "Pulumi.sandbox.yaml").read_text()
     stack += "  ai-platform:gitopsRepoToken:\n    secure: v1:c2VjcmV0:Y2lwaGVydGV4dA==\n"
     (tmp_path / "stacks" / "Pulumi.dev.yaml").write_text(stack)
     source = read_stack_config(tmp_path, "dev")

@@ -63,8 +63,6 @@ def _no_override(monkeypatch):
 def test_three_concurrent_first_runs_all_succeed_and_build_once(tmp_path):
     pack(tmp_path)  # writes the requirements the three runs install
     script = textwrap.dedent(f"""
-        import sys
-        sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'finops')!r}]
         from pathlib import Path
         from preflight.analyzer import PackProject, pack_python
         from tests.preflight.test_pack_venv import link_install, no_pip
@@ -73,7 +71,7 @@ def test_three_concurrent_first_runs_all_succeed_and_build_once(tmp_path):
     """)
     env = {k: v for k, v in os.environ.items() if k != PACK_PYTHON_ENV}
     runs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env) for _ in range(3)]
+                             text=True, env=env, cwd=ROOT) for _ in range(3)]
     results = [(p.wait(timeout=300), *p.communicate()) for p in runs]
     python = str(tmp_path / "venv" / "bin" / "python")
     assert [(code, out.strip()) for code, out, _ in results] == [(0, python)] * 3, results
@@ -149,3 +147,19 @@ def test_the_real_install_step_is_pip_install_r_requirements_in_the_pack_dir(tmp
     assert calls[0][0] == [str(tmp_path / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
                            "--disable-pip-version-check", "-r", "requirements.txt"]
     assert calls[0][1]["cwd"] == str(tmp_path) and calls[0][1]["check"]
+
+
+def test_a_change_to_a_local_directory_the_requirements_install_needs_a_new_venv(tmp_path):
+    from preflight.analyzer.pack_env import _fingerprint
+
+    project = pack(tmp_path)
+    (tmp_path / "requirements.txt").write_text("pulumi-policy>=1.21,<2\n./vendor  # the pack's own package\n")
+    (tmp_path / "vendor" / "pkg").mkdir(parents=True)
+    (tmp_path / "vendor" / "pkg" / "__init__.py").write_text("RATE = 1\n")
+    before = _fingerprint(project)
+    (tmp_path / "vendor" / "build").mkdir()  # what pip writes beside the sources changes nothing
+    (tmp_path / "vendor" / "build" / "x.py").write_text("")
+    (tmp_path / "vendor" / "pkg.egg-info").mkdir()
+    assert _fingerprint(project) == before
+    (tmp_path / "vendor" / "pkg" / "__init__.py").write_text("RATE = 2\n")
+    assert _fingerprint(project) != before

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import mutation as mt
+from qa import mutants as mt
+from qa import mutation as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,7 +119,7 @@ def test_the_report_lists_every_survivor_with_its_diff():
     survivor = mt.Mutant("1", "m.py", 5, 11, "core/ReplaceOrWithAnd", "return x or 0", outcome="survived",
                          diff="--- a\n+++ b\n-    return x or 0\n+    return x and 0\n")
     killed = mt.Mutant("2", "m.py", 5, 4, "op", "", outcome="killed")
-    text = mt.report(area, mt.tally([survivor, killed]), [survivor, killed], sample=2, seed=1)
+    text = cli.report(area, mt.tally([survivor, killed]), [survivor, killed], sample=2, seed=1)
     assert text.splitlines() == [
         "a: kill rate 50.0% (1 killed / 2; sample of 2 (seed 1); target 80%); 0 equivalent left out",
         "  survived: m.py:5:11 core/ReplaceOrWithAnd: return x or 0",
@@ -159,9 +160,9 @@ def test_the_scratch_copy_leaves_out_virtualenvs_and_caches(tmp_path):
 
 
 def test_list_and_an_unknown_area(capsys):
-    assert mt.main(["list"]) == 0
+    assert cli.main(["list"]) == 0
     assert "estimator: finops/ai_platform_finops/estimator/node_groups.py" in capsys.readouterr().out
-    assert mt.main(["run", "nowhere"]) == 2
+    assert cli.main(["run", "nowhere"]) == 2
     assert "unknown area 'nowhere'" in capsys.readouterr().err
 
 
@@ -178,7 +179,7 @@ def test_shards_split_the_candidates_into_disjoint_parts_that_cover_them_all():
 
 @pytest.mark.parametrize("text, expected", [("2/4", (2, 4)), ("1/1", (1, 1))])
 def test_parse_shard(text, expected):
-    assert mt.parse_shard(text) == expected
+    assert cli.parse_shard(text) == expected
 
 
 @pytest.mark.parametrize("text", ["0/4", "5/4", "a/b", "3"])
@@ -186,4 +187,4 @@ def test_a_bad_shard_is_refused(text):
     import argparse
 
     with pytest.raises(argparse.ArgumentTypeError):
-        mt.parse_shard(text)
+        cli.parse_shard(text)

@@ -1,6 +1,6 @@
 """The tests' own stacks (tests/fixtures/project/stacks): what component and config behaviour tests run.
 
-They started as copies of the shipped stacks and belong to the tests: a user's edit of ``stacks/``
+They belong to the tests, under names of their own (``ENVIRONMENT``): a user's edit of ``stacks/``
 changes none of them. Their Pulumi.yaml is the project's own (a link), so defaults and the
 ``stacks/Pulumi.<stack>.yaml`` names in error lines are the ones users see.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.config import StackConfig
+from components.observability.thresholds import Thresholds, stack_thresholds
 from preflight.engine import Recording
 from preflight.stackfile import StackConfigSource
 
@@ -19,9 +20,12 @@ PROJECT = ROOT / "tests" / "fixtures" / "project"
 FIXTURES = StackSet(PROJECT)
 STACKS = FIXTURES.names
 AWS_STACKS = FIXTURES.aws
+ENVIRONMENT = {"sandbox": "dev", "preprod": "staging", "live": "prod", "kind": "local"}
+"""Each fixture stack's environment: the stacks are named apart from the shipped ones (dev, staging,
+prod, local), so a test reads a fixture stack, never a shipped one by mistake."""
 
-__all__ = ["AWS_STACKS", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config", "errors", "load",
-           "pool", "preview", "recorded", "stack_source"]
+__all__ = ["AWS_STACKS", "ENVIRONMENT", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config", "errors", "load",
+           "pool", "preview", "recorded", "stack_source", "thresholds"]
 
 
 def stack_source(stack: str, edit: ConfigEdit | None = None) -> StackConfigSource:
@@ -57,3 +61,9 @@ def errors(stack: str, edit: ConfigEdit) -> list[str]:
 def pool(config_dict: dict[str, Any], name: str) -> dict[str, Any]:
     """The stack-file dict of node pool ``name`` (for edits)."""
     return next(p for p in config_dict[P + "nodePools"] if p["name"] == name)
+
+
+def thresholds(stack: str) -> Thresholds:
+    """The evaluation thresholds of fixture ``stack``, from its own pack config
+    (tests/fixtures/project/policypacks/ai-governance/config/<stack>.json)."""
+    return stack_thresholds(stack, PROJECT)

@@ -11,9 +11,8 @@ import pytest
 import yaml
 
 from components.observability.rules import rule_groups
-from components.observability.thresholds import stack_thresholds
 
-from .fixtures import config
+from .fixtures import config, thresholds
 
 APT_HINT = "apt-get install -y prometheus prometheus-alertmanager (.ci/run installs them)"
 
@@ -30,7 +29,7 @@ def tool(name: str) -> str:
 
 
 def groups(stack: str) -> list[dict[str, Any]]:
-    return rule_groups(config(stack), stack_thresholds(stack))
+    return rule_groups(config(stack), thresholds(stack))
 
 
 def write_rules(path: Path, stack_groups: list[dict[str, Any]]) -> Path:

@@ -30,7 +30,8 @@ class StackSet:
     def __init__(self, project: Path):
         self.project = project
         self.names = sorted(p.name.split(".")[1] for p in (project / "stacks").glob("Pulumi.*.yaml"))
-        self.aws = [s for s in self.names if s != "local"]
+        self.aws = [s for s in self.names if self.source(s).config.get(P + "environment") != "local"]
+        """The stacks on AWS: all but those of the ``local`` environment (kind/minikube)."""
         self.recorded = cache(self._recorded)
         self.config = cache(self._config)
 

@@ -16,18 +16,9 @@ returns); ``POLICIES`` below lists every rule, family by family.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from pulumi_policy import Policy
 
-# The shared FinOps package: an installed copy wins (the project's own virtualenv); a published pack
-# uses the copy vendored beside it (vendor/, identical to finops/ai_platform_finops by test).
-_VENDOR = str(Path(__file__).resolve().parent.parent / "vendor")
-if _VENDOR not in sys.path:
-    sys.path.append(_VENDOR)
-
-from pulumi_policy import Policy  # noqa: E402
-
-from . import (  # noqa: E402
+from . import (
     ai_safeguards,
     budgets,
     exposure,
@@ -39,7 +30,7 @@ from . import (  # noqa: E402
     responsible_ai,
     security,
 )
-from .pack_settings import PACK_NAME, install_sdk_hooks  # noqa: E402
+from .pack_settings import PACK_NAME, install_sdk_hooks
 
 POLICIES: list[Policy] = [
     *finops_tags.POLICIES,

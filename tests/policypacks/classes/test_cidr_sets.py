@@ -90,7 +90,7 @@ def test_cidr_sets(pack, case):
 
 # --- the set arithmetic itself ----------------------------------------------------------------------
 
-from ai_governance import network  # noqa: E402  (conftest puts the pack on sys.path)
+from ai_governance import network  # noqa: E402
 
 prefix_v4 = st.builds(lambda a, n: str(ipaddress.ip_network((a, n), strict=False)),
                       st.integers(0, 2**32 - 1), st.integers(0, 32))
