@@ -140,3 +140,65 @@ def test_a_property_bag_with_an_infinity_fails_as_message_to_dict_does():
     other = struct_pb2.ListValue()  # not a Struct: json_format itself
     other.extend([1.0, "x"])
     assert sdk_hooks._JsonFormat(json_format).MessageToDict(other) == [1.0, "x"]
+
+
+def _stack_request():
+    from pulumi.runtime import proto
+
+    request = proto.AnalyzeStackRequest()
+    for urn, parent, deps, prop_deps, props in [
+        ("urn:a", "", [], {}, {"n": 1}),
+        ("urn:b", "urn:a", ["urn:a", "urn:missing"], {"x": ["urn:a", "urn:missing"]}, {"s": "v"}),
+        ("urn:c", "urn:gone", ["urn:a", "urn:b"], {"y": []}, {}),
+    ]:
+        item = request.resources.add(type="t:m:R", urn=urn, name=urn[4:], parent=parent)
+        item.properties.update(props)
+        item.dependencies.extend(deps)
+        for key, urns in prop_deps.items():
+            item.propertyDependencies[key].urns.extend(urns)
+    return request
+
+
+def test_analyze_stack_gives_every_stack_policy_what_the_sdk_gives_it_built_once(monkeypatch):
+    import inspect
+
+    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+    seen: list[tuple[str, list[object]]] = []
+
+    def recorder(name, outcome):
+        def validate(args, report):
+            seen.append((name, [(r.resource_type, r.urn, r.name, r.parent.urn if r.parent else None,
+                                 [d.urn for d in r.dependencies],
+                                 {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                                 dict(r.props), r.opts.parent, r.provider, dict(args.stack_tags), args.get_config()) for r in args.resources]))
+            if outcome == "violation":
+                report("too big", args.resources[1].urn)
+            elif outcome == "unknown":
+                raise sdk.UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", ["spec", "size"])
+            elif outcome == "not applicable":
+                raise sdk._NotApplicableError("nothing to judge")
+        return validate
+
+    policies = [StackValidationPolicy(name=f"stack-{o.replace(' ', '-')}", description="d", validate=recorder(o, o))
+                for o in ("violation", "unknown", "not applicable", "pass")]
+    policies.append(ResourceValidationPolicy(name="per-resource", description="d", validate=lambda a, r: None))
+    servicer = sdk._PolicyAnalyzerServicer("pack", "1.0.0", policies, EnforcementLevel.MANDATORY)
+    sdks_own = inspect.unwrap(sdk._PolicyAnalyzerServicer.AnalyzeStack)
+
+    expected = sdks_own(servicer, _stack_request(), None)
+    expected_seen, seen[:] = list(seen), []
+    built: list[object] = []
+    real = sdk_hooks.stack_resources
+    monkeypatch.setattr(sdk_hooks, "stack_resources", lambda *a: built.append(a) or real(*a))
+    ours = sdk_hooks.analyze_stack_once(sdks_own, sdk)(servicer, _stack_request(), None)
+
+    assert ours == expected and len(ours.diagnostics) == 2 and len(ours.not_applicable) == 1
+    assert seen == expected_seen and len(seen) == 4
+    assert len(built) == 1  # once per call, not once per stack policy
+
+
+def test_analyze_stack_falls_back_to_the_sdk_without_the_attributes_it_reads():
+    called: list[object] = []
+    hooked = sdk_hooks.analyze_stack_once(lambda self, request, context: called.append(request) or "sdk", sdk)
+    assert hooked(object(), "request", None) == "sdk" and called == ["request"]

@@ -18,6 +18,12 @@ change. Three small wraps of its private analyzer servicer do that:
    runs once per gRPC worker thread while ``PULUMI_CONFIG``, ``PULUMI_PROJECT``, ``PULUMI_STACK``,
    ``PULUMI_DRY_RUN`` and ``PULUMI_ORGANIZATION`` stay the same; the settings it makes are the
    thread's context variables, so each thread still gets them once.
+4. ``AnalyzeStack`` builds the stack's resources (each with its parent, dependencies and property
+   dependencies linked) once per call and hands the same list to every stack policy; the SDK
+   rebuilds them once per stack policy, which costs policies x dependency links, and the links grow
+   faster than the resources (a resource may depend on every namespace). The rest is the SDK's code
+   as written: the same levels, config, tags, violations and not-applicable reasons. The property
+   views were already shared between policies (2.); no rule changes a resource it is given.
 
 The org settings themselves do not depend on this module: they come from ``PULUMI_CONFIG``. If the
 installed pulumi-policy is not the tested version, or its servicer has changed shape, ``install``
@@ -30,6 +36,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Mapping
+from functools import wraps
 from importlib import metadata
 from typing import Any
 
@@ -37,7 +44,12 @@ TESTED_PULUMI_POLICY = "1.21"
 """The pulumi-policy minor these hooks were written and tested against (requirements.txt pins it)."""
 
 _HOOKED = ("Configure", "Analyze", "AnalyzeStack", "_configure_runtime_settings", "_get_resource_options",
-           "_get_provider_resource")
+           "_get_provider_resource", "_get_enforcement_level", "_create_report_violation", "_get_policy_config",
+           "_map_enforcement_level")
+_SDK_NAMES = ("PolicyResource", "StackValidationPolicy", "StackValidationArgs", "EnforcementLevel",
+              "UnknownValueError", "_NotApplicableError", "proto", "asyncio", "isawaitable",
+              "deserialize_properties", "unknown_checking_proxy", "json_format")
+"""What ``analyze_stack_once`` uses from the SDK's policy module."""
 RUNTIME_ENV = ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_ORGANIZATION")
 """What the SDK's runtime settings are made from."""
 _RUNTIME = threading.local()
@@ -159,6 +171,76 @@ def configure_runtime_once(original: Callable[[Any], Any]) -> Callable[[Any], An
     return configure_runtime_settings
 
 
+_PRIVATE = "_PolicyAnalyzerServicer__"
+"""The servicer's name-mangled attributes ``analyze_stack_once`` reads (policies, stack tags)."""
+
+
+def stack_resources(sdk: Any, servicer: Any, request: Any) -> list[Any]:
+    """The SDK's ``PolicyResource`` for every resource of an ``AnalyzeStack`` request, with parent,
+    dependencies and property dependencies linked as the SDK links them."""
+    built: list[tuple[Any, str, list[str], dict[str, list[str]]]] = []
+    for r in request.resources:
+        props = sdk.unknown_checking_proxy(sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties)))
+        resource = sdk.PolicyResource(r.type, props, r.urn, r.name, servicer._get_resource_options(r),  # noqa: SLF001
+                                      servicer._get_provider_resource(r), None, [], {})  # noqa: SLF001
+        built.append((resource, r.parent, list(r.dependencies),
+                      {k: list(v.urns) for k, v in r.propertyDependencies.items()}))
+    by_urn = {resource.urn: resource for resource, _, _, _ in built}
+    for resource, parent, dependencies, property_dependencies in built:
+        if parent is not None and parent in by_urn:
+            resource.parent = by_urn[parent]
+        resource.dependencies.extend(by_urn[d] for d in dependencies if d in by_urn)
+        for key, urns in property_dependencies.items():
+            resource.property_dependencies[key] = [by_urn[d] for d in urns if d in by_urn]
+    return [resource for resource, _, _, _ in built]
+
+
+def analyze_stack_once(original: Callable[[Any, Any, Any], Any], sdk: Any) -> Callable[[Any, Any, Any], Any]:
+    """The SDK's ``AnalyzeStack`` with the resources built once per call (``stack_resources``) instead of
+    once per stack policy; ``original`` when the servicer lacks the attributes it reads."""
+
+    @wraps(original)
+    def analyze_stack(self: Any, request: Any, context: Any) -> Any:
+        policies = getattr(self, _PRIVATE + "policies", None)
+        stack_tags = getattr(self, _PRIVATE + "stack_tags", None)
+        name, version = getattr(self, _PRIVATE + "policy_pack_name", None), getattr(self, _PRIVATE + "policy_pack_version", None)
+        if policies is None or stack_tags is None or name is None or version is None:
+            return original(self, request, context)
+        self._configure_runtime_settings()
+        response = sdk.proto.AnalyzeResponse()
+        resources: list[Any] | None = None
+        for policy in policies:
+            level = self._get_enforcement_level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.StackValidationPolicy):
+                continue
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                level = sdk.EnforcementLevel.MANDATORY  # stack policies cannot remediate (as the SDK does)
+            report = self._create_report_violation(response, policy.name, policy.description, level,
+                                                   policy.severity)
+            if resources is None:
+                resources = stack_resources(sdk, self, request)
+            args = sdk.StackValidationArgs(list(resources), self._get_policy_config(policy.name), stack_tags)
+            try:
+                result = policy.validate(args, report)
+                if sdk.isawaitable(result):
+                    loop = sdk.asyncio.new_event_loop()
+                    loop.run_until_complete(sdk.asyncio.Task(result, loop=loop))
+                    loop.close()
+            except sdk.UnknownValueError as e:
+                response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
+                    policyName=policy.name, policyPackName=name, policyPackVersion=version,
+                    message=(f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' "
+                             f"during preview: {e.message}"),
+                    urn="", description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY)))
+            except sdk._NotApplicableError as e:  # noqa: SLF001
+                response.not_applicable.append(sdk.proto.PolicyNotApplicable(policy_name=policy.name,
+                                                                             reason=e.reason or ""))
+        return response
+
+    return analyze_stack
+
+
 def problem(version: str | None, sdk: Any) -> str | None:
     """Why the hooks cannot install on this SDK, or None."""
     if version is None:
@@ -169,6 +251,9 @@ def problem(version: str | None, sdk: Any) -> str | None:
     servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
     if servicer is None or not all(callable(getattr(servicer, m, None)) for m in _HOOKED):
         return f"pulumi-policy {version} has no analyzer servicer with {', '.join(_HOOKED)}"
+    missing = [name for name in _SDK_NAMES if not hasattr(sdk, name)]
+    if missing:
+        return f"pulumi-policy {version} has no {', '.join(missing)} in its policy module"
     return None
 
 
@@ -204,6 +289,7 @@ def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
         return configure_original(self, request, context)
 
     def per_call(original: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(original)
         def analyze(self: Any, request: Any, context: Any) -> Any:
             CALL.entries = {}
             try:
@@ -220,7 +306,7 @@ def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
     configure._ai_governance_hook = True  # type: ignore[attr-defined]  # noqa: SLF001 - our own marker
     setattr(servicer, "Configure", configure)
     setattr(servicer, "Analyze", per_call(servicer.Analyze))
-    setattr(servicer, "AnalyzeStack", per_call(servicer.AnalyzeStack))
+    setattr(servicer, "AnalyzeStack", per_call(analyze_stack_once(servicer.AnalyzeStack, sdk)))
     setattr(servicer, "_configure_runtime_settings", configure_runtime_once(servicer._configure_runtime_settings))  # noqa: SLF001
     for name in ("_get_resource_options", "_get_provider_resource"):
         setattr(servicer, name, per_call_method(getattr(servicer, name)))
