@@ -24,6 +24,7 @@ ALL_POLICIES = {
     "ethics-policy-approved", "model-provenance", "model-card-metadata", "evaluation-gate", "high-risk-safeguards",
     "data-residency", "imdsv2-required", "ebs-encrypted", "eks-control-plane-hardening", "helm-chart-pinned",
     "protect-critical-resources", "argocd-admin-secured", "no-literal-secrets-in-env", "observability-coverage",
+    "artifact-store-hardening", "artifact-least-privilege", "artifact-provenance",
 }
 
 

@@ -87,7 +87,7 @@ def test_publish_simulation_installs_in_a_fresh_venv_and_passes_a_shipped_stack(
     assert "installing the policy pack's dependencies" in err
     report = json.loads(out.read_text())
     assert [v for v in report["policy"]["violations"] if v["level"] == "mandatory"] == []
-    assert code == 0 and report["policy"]["packs"][0]["policies"] == 31
+    assert code == 0 and report["policy"]["packs"][0]["policies"] == 34
     # The fresh venv has no FinOps package of its own: the pack ran on its vendored copy.
     found = subprocess.run([str(published / "venv" / "bin" / "python"), "-c",
                             "import importlib.util; print(importlib.util.find_spec('ai_platform_finops'))"],
