@@ -22,7 +22,8 @@ The path from a workload to its permissions, each link read from the stack:
 A violation is an Allow statement (``iam_policy`` semantics: conditions and denies not credited) that
 lets the workload read (``readActions``) a bucket of another project (tagged with another project),
 or any bucket at all (a resource such as ``*`` or ``arn:aws:s3:::*``), or that grants every S3 action.
-What is unknown at preview (a policy document built from outputs, an ARN with no single dependency,
+A Pod Identity association's session ``policy`` (which can only narrow the role) is not credited
+either. What is unknown at preview (a policy document built from outputs, an ARN with no single dependency,
 a policy resource whose role is unknown) is "cannot verify" under ``unknownValues``; the model stores'
 own documents are built from plain names, so they are judged at preview.
 """
@@ -95,6 +96,20 @@ class _Iam:
                 self.by_name.setdefault(name, []).append(role)
         self.policies = list(stack.of_type(POLICY))
         self.policy_by_urn = {p.urn: p for p in self.policies}
+        self.associations: dict[tuple[str, str], list[Res]] = {}
+        self.unbound: list[Res] = []
+        """Associations whose namespace or ServiceAccount is unknown."""
+        for pia in stack.of_type(POD_IDENTITY_ASSOCIATION):
+            ns, sa = get(pia.props, "namespace"), get(pia.props, "serviceAccount")
+            if isinstance(ns, str) and isinstance(sa, str):
+                self.associations.setdefault((ns, sa), []).append(pia)
+            elif ns is UNKNOWN or sa is UNKNOWN:
+                self.unbound.append(pia)
+        self.accounts: dict[tuple[str, str], list[Res]] = {}
+        for account in stack.of_type(SERVICE_ACCOUNT):
+            name, ns = get(account.props, "metadata", "name"), get(account.props, "metadata", "namespace")
+            if isinstance(name, str) and (isinstance(ns, str) or ns is MISSING):
+                self.accounts.setdefault((ns if isinstance(ns, str) else "default", name), []).append(account)
         self.attached: dict[str, list[Res]] = {}
         self.unlinked: list[Res] = []
         for res in stack.of_type(ROLE_POLICY, ROLE_POLICY_ATTACHMENT):
@@ -189,38 +204,31 @@ def workload_project(res: Res, tpl: k8s.PodTemplate, key: str) -> str | None:
     return own.get(key)
 
 
-def _roles_for(identity: tuple[str, str], stack: Stack, iam: _Iam, c: Check) -> list[tuple[Res | str, str]]:
+def _roles_for(identity: tuple[str, str], iam: _Iam, c: Check) -> list[tuple[Res | str, str]]:
     """(role or outside ARN, how the workload gets it) for a (namespace, ServiceAccount)."""
     found: list[tuple[Res | str, str]] = []
-    namespace, account = identity
-    for pia in stack.of_type(POD_IDENTITY_ASSOCIATION):
-        ns, sa = get(pia.props, "namespace"), get(pia.props, "serviceAccount")
-        if ns is UNKNOWN or sa is UNKNOWN:
-            c.unknown(f"which ServiceAccount {pia.label} binds (namespace/serviceAccount)", pia.urn)
-            continue
-        if (ns, sa) != identity:
-            continue
+    for pia in iam.unbound:
+        c.unknown(f"which ServiceAccount {pia.label} binds (namespace/serviceAccount)", pia.urn)
+    for pia in iam.associations.get(identity, []):
         key = "targetRoleArn" if get(pia.props, "targetRoleArn") is not MISSING else "roleArn"
         role = iam.role_from(pia, key)
         if role is None:
             c.unknown(f"the {key} of {pia.label}", pia.urn)
         else:
-            found.append((role, f"{pia.label}"))
-    for sa_res in stack.of_type(SERVICE_ACCOUNT):
-        if get(sa_res.props, "metadata", "name") != account or \
-                (get(sa_res.props, "metadata", "namespace") or "default") != namespace:
-            continue
-        annotations, unknown = string_map(get(sa_res.props, "metadata", "annotations"))
-        if IRSA_ANNOTATION in unknown or get(sa_res.props, "metadata", "annotations") is UNKNOWN:
-            role = iam.role_from(sa_res, "metadata", value=None)
+            found.append((role, pia.label))
+    for account in iam.accounts.get(identity, []):
+        raw = get(account.props, "metadata", "annotations")
+        annotations, unknown = string_map(raw)
+        if raw is UNKNOWN or IRSA_ANNOTATION in unknown:
+            role = iam.role_from(account, "metadata", value=None)
             if role is None:
-                c.unknown(f"the {IRSA_ANNOTATION} annotation of {sa_res.label}", sa_res.urn)
+                c.unknown(f"the {IRSA_ANNOTATION} annotation of {account.label}", account.urn)
                 continue
-            found.append((role, f"{sa_res.label} (IRSA)"))
+            found.append((role, f"{account.label} (IRSA)"))
         elif IRSA_ANNOTATION in annotations:
-            role = iam.role_from(sa_res, "metadata", value=annotations[IRSA_ANNOTATION])
+            role = iam.role_from(account, "metadata", value=annotations[IRSA_ANNOTATION])
             if role is not None:
-                found.append((role, f"{sa_res.label} (IRSA)"))
+                found.append((role, f"{account.label} (IRSA)"))
     return found
 
 
@@ -267,7 +275,7 @@ def _check(stack: Stack, c: Check) -> None:
             continue
         project = workload_project(res, tpl, key)
         foreign = [b for b in buckets if b.project != project]
-        for role, via in _roles_for(identity, stack, iam, c):
+        for role, via in _roles_for(identity, iam, c):
             judged += 1
             who = f"{res.label} (project '{project or 'none'}', {identity[0]}/{identity[1]})"
             if isinstance(role, str):
@@ -296,7 +304,7 @@ def _check(stack: Stack, c: Check) -> None:
                 problems = _reads(statements, actions, foreign)
                 if problems:
                     c.violation(f"{who} gets {role.label} through {via}: {doc.label}: {'; '.join(problems)}", res.urn)
-    if not judged:
+    if not judged and not c.unknowns:
         c.not_applicable("no workload of the stack gets an AWS role (Pod Identity or IRSA)")
 
 

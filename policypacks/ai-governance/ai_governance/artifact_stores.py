@@ -77,12 +77,22 @@ class Stores:
     scanning: list[Res]
     """Registry scanning configurations."""
     account_blocks: list[Res]
+    _projects: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
     def buckets_of(self, project: str) -> list[Bucket]:
-        return [b for b in self.buckets if b.project == project]
+        return self._by_project("buckets", self.buckets).get(project, [])
 
     def repositories_of(self, project: str) -> list[Repository]:
-        return [r for r in self.repositories if r.project == project]
+        return self._by_project("repositories", self.repositories).get(project, [])
+
+    def _by_project(self, name: str, items: list[Any]) -> dict[str, list[Any]]:
+        if name not in self._projects:
+            found: dict[str, list[Any]] = {}
+            for item in items:
+                if isinstance(item.project, str):
+                    found.setdefault(item.project, []).append(item)
+            self._projects[name] = found
+        return self._projects[name]
 
 
 def project_key(c: Check) -> str:

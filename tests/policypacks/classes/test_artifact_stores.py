@@ -48,8 +48,19 @@ def unlinked_block() -> RecordedResource:
         "restrictPublicBuckets": True})
 
 
+def linked_by_dependency() -> list[RecordedResource]:
+    """The configuration resources take the bucket's computed id: linked by their one property dependency."""
+    found = s.bucket_store()
+    bucket = found[0]
+    for res in found[1:]:
+        res.inputs["bucket"] = UNKNOWN
+        res.property_dependencies["bucket"] = [bucket.urn]
+    return found
+
+
 HARDENING_CASES: list[Case] = [
     allowed("store-as-the-component-makes-it", stack_with(s.store()), HARDENING),
+    allowed("linked-by-property-dependency", stack_with(linked_by_dependency()), HARDENING),
     allowed("enhanced-registry-scan-covers-repo", stack_with(
         s.repository(imageScanningConfiguration={"scanOnPush": False}),
         registry_scanning("ENHANCED", "ai-platform-prod/*")), HARDENING),
@@ -137,6 +148,33 @@ def attached(policy_arn: str) -> list[RecordedResource]:
     return [role, attachment, association]
 
 
+def managed_policy(document: str) -> list[RecordedResource]:
+    """The reader role with a stack aws:iam/policy attached by a RolePolicyAttachment (both by dependency)."""
+    role, _, association = own_reader()
+    policy = b.res("aws:iam/policy:Policy", "team-read", {"name": "team-read", "policy": document})
+    attachment = b.res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach-team", {
+        "role": UNKNOWN, "policyArn": UNKNOWN}, prop_deps={"role": [role.urn], "policyArn": [policy.urn]})
+    return [role, policy, attachment, association]
+
+
+def by_role_name(document: str) -> list[RecordedResource]:
+    """A RolePolicy naming its role by a literal name, and an association with a literal role ARN."""
+    role = b.res(s.ROLE, "named-reader", {"name": "named-reader", "assumeRolePolicy": "{}"})
+    return [role, b.res("aws:iam/rolePolicy:RolePolicy", "named-reader", {"role": "named-reader", "policy": document}),
+            external_association("arn:aws:iam::123456789012:role/named-reader")]
+
+
+def target_role(document: str) -> list[RecordedResource]:
+    """Pod Identity with a targetRoleArn: the pods end up with the target role."""
+    first, _, association = own_reader()
+    target = b.res(s.ROLE, "target", {"assumeRolePolicy": "{}"})
+    policy = b.res("aws:iam/rolePolicy:RolePolicy", "target", {"role": UNKNOWN, "policy": document},
+                   prop_deps={"role": [target.urn]})
+    association.inputs["targetRoleArn"] = UNKNOWN
+    association.property_dependencies["targetRoleArn"] = [target.urn]
+    return [first, target, policy, association]
+
+
 ACCESS_CASES: list[Case] = [
     allowed("reads-own-prefix", stack_with(s.store(), s.store("project-orion"), own_reader()), ACCESS),
     allowed("broad-role-of-another-service-account", stack_with(
@@ -145,6 +183,15 @@ ACCESS_CASES: list[Case] = [
         allow("kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/abcd1234-0000")))), ACCESS),
     allowed("trusted-outside-role", stack_with(external_association("arn:aws:iam::123456789012:role/reviewed")),
             ACCESS, artifact_least_privilege={"trustedRoleArns": ["arn:aws:iam::123456789012:role/reviewed"]}),
+    allowed("attached-stack-policy-own-bucket", stack_with(s.store(), managed_policy(s.reader_policy(NOVA))), ACCESS),
+    disallowed("attached-stack-policy-other-bucket", stack_with(s.store("project-orion"), managed_policy(
+        s.reader_policy(ORION))), ACCESS, message="Policy team-read (attached by"),
+    disallowed("role-by-literal-name", stack_with(s.store("project-orion"), by_role_name(
+        s.reader_policy(ORION))), ACCESS, message="Role named-reader"),
+    disallowed("target-role", stack_with(s.store("project-orion"), target_role(s.reader_policy(ORION))), ACCESS,
+               message="Role target through"),
+    disallowed("association-unknown-service-account", stack_with(s.access(
+        s.reader_policy(NOVA), service_account=UNKNOWN)), ACCESS, message="cannot verify which ServiceAccount"),
     disallowed("reads-another-projects-bucket", stack_with(s.store(), s.store("project-orion"), s.access(
         s.reader_policy(ORION))), ACCESS, message=f"bucket {ORION} of project 'project-orion'"),
     disallowed("list-form-with-another-projects-objects", stack_with(s.store("project-orion"), s.access(doc(
