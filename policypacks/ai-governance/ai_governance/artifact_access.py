@@ -293,8 +293,8 @@ def _check(stack: Stack, c: Check) -> None:
                 if not c.known(doc.text, f"the policy document of {doc.label}", doc.urn):
                     continue
                 document = text(doc.text)
-                if document is None:
-                    continue
+                if document is None or not document.strip():
+                    continue  # a role's recorded outputs list "no inline policy" as an empty entry
                 try:
                     statements = iam_policy.parse(document)
                 except iam_policy.PolicyError as error:

@@ -22,6 +22,11 @@ Buckets (``aws:s3/bucket``), through their configuration resources (``artifact_s
 - versioning ``Enabled`` (``requireVersioning``, on by default): an overwritten or deleted weights file
   or report can be recovered and the exact evaluated bytes stay retrievable.
 
+The bucket's own deprecated inline settings (``serverSideEncryptionConfiguration``, ``policy``,
+``versioning``) count only where no configuration resource of that kind is linked: the resource is
+what AWS ends up with, while the bucket's recorded outputs keep what AWS reported when the bucket was
+created (SSE-S3, versioning off) until a refresh.
+
 A configuration resource whose bucket is not certain leaves a bucket lacking that kind "cannot
 verify" (the ``unknownValues`` setting decides), never a pass or a fail.
 """
@@ -134,7 +139,7 @@ def _sse(bucket: Bucket, s: Stores, c: Check) -> str | None:
             return None
         rules += [(r, config.label) for r in elements(raw)]
     inline = get(bucket.res.props, "serverSideEncryptionConfiguration", "rule")
-    if inline is not MISSING:
+    if inline is not MISSING and not rules:
         rules.append((inline, f"{bucket.res.label} serverSideEncryptionConfiguration"))
     wanted = c.config["bucketEncryption"]
     if not rules:
@@ -193,7 +198,7 @@ def _tls_only(document: str, bucket: Bucket) -> bool:
 def _tls(bucket: Bucket, s: Stores, c: Check) -> str | None:
     policies: list[tuple[Any, str, str]] = [(get(p.props, "policy"), p.label, p.urn) for p in bucket.linked("policy")]
     inline = get(bucket.res.props, "policy")
-    if inline is not MISSING:
+    if inline is not MISSING and not policies:
         policies.append((inline, f"{bucket.res.label} policy", bucket.res.urn))
     if not policies:
         return _missing(bucket, "policy", s, c, "no bucket policy denying requests without TLS")
@@ -222,7 +227,7 @@ def _versioning(bucket: Bucket, s: Stores, c: Check) -> str | None:
         if not c.known(status, f"versioningConfiguration.status of {config.label}", config.urn):
             return None
         statuses.append(status)
-    inline = get(bucket.res.props, "versioning", "enabled")
+    inline = get(bucket.res.props, "versioning", "enabled") if not statuses else MISSING
     if inline is UNKNOWN:
         c.unknown(f"versioning.enabled of {bucket.res.label}", bucket.res.urn)
         return None

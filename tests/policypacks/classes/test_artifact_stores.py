@@ -61,6 +61,17 @@ def linked_by_dependency() -> list[RecordedResource]:
 HARDENING_CASES: list[Case] = [
     allowed("store-as-the-component-makes-it", stack_with(s.store()), HARDENING),
     allowed("linked-by-property-dependency", stack_with(linked_by_dependency()), HARDENING),
+    # The bucket's outputs as recorded at its creation, before its configuration resources applied.
+    allowed("stale-inline-outputs-yield-to-linked-resources", stack_with(s.bucket_store(bucket_over={
+        "serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}},
+        "versioning": {"enabled": False, "mfaDelete": False}, "policy": ""})), HARDENING),
+    allowed("inline-settings-alone", stack_with(s.bucket_store(drop=("sse", "versioning", "policy"), bucket_over={
+        "serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"},
+                                                       "bucketKeyEnabled": True}},
+        "versioning": {"enabled": True}, "policy": s.tls_policy(NOVA)})), HARDENING),
+    disallowed("inline-sse-s3-alone", stack_with(s.bucket_store(drop=("sse",), bucket_over={
+        "serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}}})),
+        HARDENING, message="default encryption is 'AES256'"),
     allowed("enhanced-registry-scan-covers-repo", stack_with(
         s.repository(imageScanningConfiguration={"scanOnPush": False}),
         registry_scanning("ENHANCED", "ai-platform-prod/*")), HARDENING),
@@ -183,6 +194,8 @@ ACCESS_CASES: list[Case] = [
         allow("kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/abcd1234-0000")))), ACCESS),
     allowed("trusted-outside-role", stack_with(external_association("arn:aws:iam::123456789012:role/reviewed")),
             ACCESS, artifact_least_privilege={"trustedRoleArns": ["arn:aws:iam::123456789012:role/reviewed"]}),
+    allowed("role-outputs-empty-inline-entry", stack_with(s.access(s.reader_policy(NOVA), role_inputs={
+        "inlinePolicies": [{"name": "", "policy": ""}]})), ACCESS),
     allowed("attached-stack-policy-own-bucket", stack_with(s.store(), managed_policy(s.reader_policy(NOVA))), ACCESS),
     disallowed("attached-stack-policy-other-bucket", stack_with(s.store("project-orion"), managed_policy(
         s.reader_policy(ORION))), ACCESS, message="Policy team-read (attached by"),
