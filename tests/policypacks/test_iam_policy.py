@@ -103,3 +103,22 @@ def test_not_action_is_the_complement(actions, negated):
     [statement] = p.parse(json.dumps({"Statement": [{"Effect": "Allow", key: actions, "Resource": "*"}]}))
     plain = any(fnmatch.fnmatchcase("s3:getobject", a.lower()) for a in actions)
     assert statement.covers_action("s3:GetObject") == (plain != negated)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(["Allow", "Deny", "s3:*", "*", "arn:aws:s3:::b/*"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["Statement", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition",
+                         "Principal", "Bool", "Sid"]), inner, max_size=5),
+    max_leaves=20)
+
+
+@settings(max_examples=300)
+@given(_json)
+def test_any_json_parses_or_says_why(value):
+    try:
+        statements = p.parse(json.dumps(value))
+    except p.PolicyError as error:
+        assert str(error)
+    else:
+        assert all(s.effect in ("Allow", "Deny") and s.actions and s.resources for s in statements)
