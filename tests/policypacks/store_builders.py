@@ -28,19 +28,20 @@ def tls_policy(bucket: str) -> str:
         "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
 
 
-def repository(project: str = "project-nova", name: str | None = None, **over: Any) -> RecordedResource:
+def repository(project: str = "project-nova", name: str | None = None, env: str = "prod", **over: Any
+               ) -> RecordedResource:
     inputs: dict[str, Any] = {
         "name": name or f"ai-platform-prod/{project}", "imageTagMutability": "IMMUTABLE",
         "imageScanningConfiguration": {"scanOnPush": True}, "encryptionConfigurations": [{"encryptionType": "KMS"}],
-        "tags": b.tags("prod", project)}
+        "tags": b.tags(env, project)}
     inputs.update(over)
     return b.res(ECR, f"{project}-images", inputs)
 
 
 def bucket_store(project: str = "project-nova", *, drop: tuple[str, ...] = (), bucket_over: dict[str, Any] | None = None,
-                 **over: dict[str, Any]) -> list[RecordedResource]:
+                 name: str | None = None, env: str = "prod", **over: dict[str, Any]) -> list[RecordedResource]:
     """A bucket and its five configuration resources; ``drop`` leaves kinds out, ``over`` edits one's inputs."""
-    name = bucket_name(project)
+    name = name or bucket_name(project)
     parts: dict[str, tuple[str, dict[str, Any]]] = {
         "pab": ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
                 {"bucket": name, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
@@ -54,7 +55,7 @@ def bucket_store(project: str = "project-nova", *, drop: tuple[str, ...] = (), b
         "lifecycle": ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
                       {"bucket": name, "rules": [{"id": "noncurrent-versions", "status": "Enabled"}]}),
     }
-    bucket = b.res(BUCKET, f"{project}-artifacts", {"bucket": name, "tags": b.tags("prod", project),
+    bucket = b.res(BUCKET, f"{project}-artifacts", {"bucket": name, "tags": b.tags(env, project),
                                                      **(bucket_over or {})})
     found = [bucket]
     for kind, (type_, inputs) in parts.items():
@@ -77,16 +78,36 @@ def reader_policy(bucket: str, prefix: str = "weights/multimodal-model/v1.2.0/")
 
 
 def access(policy: str | Any, *, namespace: str = "project-nova", service_account: str = "default",
-           name: str = "multimodal", role_inputs: dict[str, Any] | None = None) -> list[RecordedResource]:
+           name: str = "multimodal", role_inputs: dict[str, Any] | None = None, env: str = "prod"
+           ) -> list[RecordedResource]:
     """ModelAccess: a role, its inline RolePolicy (linked by dependency) and the Pod Identity association."""
     role = b.res(ROLE, f"{name}-model-reader", {
         "assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
             "Action": ["sts:AssumeRole", "sts:TagSession"]}]}),
-        "tags": b.tags("prod"), **(role_inputs or {})})
-    role_policy = b.res("aws:iam/rolePolicy:RolePolicy", f"{name}-model-reader", {"role": UNKNOWN, "policy": policy},
+        "tags": b.tags(env), **(role_inputs or {})})
+    role_policy = b.res("aws:iam/rolePolicy:RolePolicy", f"{name}-model-reader-read", {"role": UNKNOWN, "policy": policy},
                         prop_deps={"role": [role.urn]}, deps=[role.urn])
-    association = b.res("aws:eks/podIdentityAssociation:PodIdentityAssociation", f"{name}-model-reader", {
+    association = b.res("aws:eks/podIdentityAssociation:PodIdentityAssociation", f"{name}-model-reader-pods", {
         "clusterName": "ai-platform-prod", "namespace": namespace, "serviceAccount": service_account,
-        "roleArn": UNKNOWN, "tags": b.tags("prod")}, prop_deps={"roleArn": [role.urn]}, deps=[role.urn])
+        "roleArn": UNKNOWN, "tags": b.tags(env)}, prop_deps={"roleArn": [role.urn]}, deps=[role.urn])
     return [role, role_policy, association]
+
+
+GOOD_REPORT_BUCKET = "apexlogic-model-evals"
+"""The bucket of the good stack's evaluation report annotation."""
+
+
+def good_store(env: str = "prod") -> list[RecordedResource]:
+    """project-nova's store as the good stack has it: the bucket its evaluation report is in, its
+    workload's read-only role and, in prod (where its image is an ECR one; elsewhere a Docker Hub one),
+    the repository its image names."""
+    repositories = [repository(name="multimodal-model", env=env)] if env == "prod" else []
+    return [*repositories, *bucket_store(name=GOOD_REPORT_BUCKET, env=env),
+            *access(reader_policy(GOOD_REPORT_BUCKET), env=env)]
+
+
+def bare(stack: list[RecordedResource]) -> list[RecordedResource]:
+    """The good stack without its store (samples that build their own)."""
+    names = {r.urn for r in good_store("prod")}
+    return [r for r in stack if r.urn not in names]

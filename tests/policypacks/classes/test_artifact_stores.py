@@ -33,7 +33,7 @@ def stack_with(*groups: list[RecordedResource] | RecordedResource) -> Callable[[
     flat: list[RecordedResource] = []
     for group in groups:
         flat += group if isinstance(group, list) else [group]
-    return adding(*flat)
+    return lambda stack: adding(*flat)(s.bare(stack))
 
 
 def registry_scanning(scan_type: str, pattern: str, frequency: str = "CONTINUOUS_SCAN") -> RecordedResource:
@@ -303,6 +303,12 @@ def test_artifact_provenance(pack, case):
     check(pack, case)
 
 
-def test_rules_are_not_applicable_without_stores(pack):
+def test_the_good_stacks_store_passes_and_is_judged(pack):
     run = pack.run(b.good_stack("prod"), "prod")
     assert not [v for v in run.violations if v.policy in (HARDENING, ACCESS, PROVENANCE)]
+    assert not {HARDENING, ACCESS, PROVENANCE} & {n["policy"] for n in run.not_applicable}
+
+
+def test_rules_are_not_applicable_without_stores(pack):
+    run = pack.run(s.bare(b.good_stack("prod")), "prod")
+    assert {HARDENING, ACCESS, PROVENANCE} <= {n["policy"] for n in run.not_applicable}
