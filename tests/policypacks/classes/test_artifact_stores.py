@@ -196,6 +196,12 @@ ACCESS_CASES: list[Case] = [
             ACCESS, artifact_least_privilege={"trustedRoleArns": ["arn:aws:iam::123456789012:role/reviewed"]}),
     allowed("role-outputs-empty-inline-entry", stack_with(s.access(s.reader_policy(NOVA), role_inputs={
         "inlinePolicies": [{"name": "", "policy": ""}]})), ACCESS),
+    allowed("policy-of-a-role-outside-the-stack", stack_with(own_reader(), b.res(
+        "aws:iam/rolePolicy:RolePolicy", "elsewhere", {"role": "someone-elses-role",
+                                                      "policy": doc(allow("s3:*", "*"))})), ACCESS),
+    disallowed("policy-of-an-unknown-role", stack_with(own_reader(), b.res(
+        "aws:iam/rolePolicy:RolePolicy", "elsewhere", {"role": UNKNOWN, "policy": doc(allow("s3:*", "*"))})), ACCESS,
+        message="cannot verify which role RolePolicy elsewhere belongs to"),
     allowed("attached-stack-policy-own-bucket", stack_with(s.store(), managed_policy(s.reader_policy(NOVA))), ACCESS),
     disallowed("attached-stack-policy-other-bucket", stack_with(s.store("project-orion"), managed_policy(
         s.reader_policy(ORION))), ACCESS, message="Policy team-read (attached by"),
