@@ -37,7 +37,8 @@ class Package:
 
 
 PACKAGES: tuple[Package, ...] = (
-    Package("policy pack rules", ("policypacks/ai-governance/ai_governance/*.py",), 95.0),
+    Package("policy pack rules", ("policypacks/ai-governance/ai_governance/*.py",
+                                  "policypacks/ai-governance/ai_governance/k8s/*.py"), 95.0),
     Package("estimator", ("finops/ai_platform_finops/estimator/*.py", "finops/ai_platform_finops/stack_index.py"), 95.0),
     Package("config contract", ("components/config/*.py",), 95.0),
     Package("finops (rest)", ("finops/ai_platform_finops/*.py",), 90.0),

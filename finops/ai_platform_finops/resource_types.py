@@ -19,8 +19,16 @@ EIP = "aws:ec2/eip:Eip"
 KMS_KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 BUDGET = "aws:budgets/budget:Budget"
-AWS_LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+AWS_LOAD_BALANCERS = (LOAD_BALANCER, "aws:alb/loadBalancer:LoadBalancer")
 """``aws:alb`` is the older alias module of ``aws:lb``; both create the same resource."""
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+EFS_FILE_SYSTEM = "aws:efs/fileSystem:FileSystem"
+SAGEMAKER_ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 
 # --- Kubernetes -----------------------------------------------------------------------------------
 NAMESPACE = "kubernetes:core/v1:Namespace"

@@ -1,6 +1,6 @@
 """One index over a stack's registered resources, and the links between them, for the estimator
 and the policy pack alike: URN -> resource, parent -> children, type -> resources, URN ->
-dependents, a node group's launch template, a schedule's node group.
+dependents, a node group's launch template, a schedule's node group (and a node group's schedules).
 
 The index is generic over the caller's resource object: the estimator indexes the plain mappings
 its docstring describes (:func:`mapping_node`), the pack its own ``Res``. Each caller describes a
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .resource_types import LAUNCH_TEMPLATE, NODE_GROUP
+from .resource_types import LAUNCH_TEMPLATE, NODE_GROUP, SCHEDULE
 from .values import mapping
 
 R = TypeVar("R")
@@ -84,6 +84,7 @@ class StackIndex(Generic[R]):
         self._by_type: dict[str, list[Node[R]]] = {}
         self._children: dict[str, list[Node[R]]] = {}
         self._dependents: dict[str, list[R]] | None = None
+        self._schedules: dict[int, list[R]] | None = None
         for node in self.nodes:
             if node.urn:
                 self.by_urn[node.urn] = node.item
@@ -165,3 +166,14 @@ class StackIndex(Generic[R]):
         if parent is not None and parent.type == NODE_GROUP:
             return parent.item
         return self._only_sibling(node, NODE_GROUP)
+
+    def schedules_of(self, node_group: R) -> list[R]:
+        """The schedules that scale a node group (``node_group_of`` read the other way), in stack order."""
+        if self._schedules is None:
+            index: dict[int, list[R]] = {}
+            for schedule in self.of_type(SCHEDULE):
+                group = self.node_group_of(schedule)
+                if group is not None:
+                    index.setdefault(id(group), []).append(schedule)
+            self._schedules = index
+        return self._schedules.get(id(node_group), [])

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ai_governance import aws, compute
-from ai_governance.common import UNKNOWN, Res, Stack
+from ai_governance.props import UNKNOWN
+from ai_governance.resources import Res, Stack
 from preflight.engine import SECRET_SIG, SIG_KEY
 from preflight.engine import UNKNOWN as MARKER
 

@@ -1,4 +1,5 @@
-"""The cost rules and the GPU rules read one node group -> launch template link (ai_platform_finops.stack_index).
+"""The cost rules and the GPU rules read one node group -> launch template link (ai_platform_finops.stack_index),
+and one schedule -> node group link.
 
 Each stack below is one the estimator and the pack used to read differently: the estimator also
 linked a lone launch template under the same parent, the pack only one among the dependencies. The
@@ -38,10 +39,13 @@ def _pool(launch_template_input: bool, graph: bool) -> list[RecordedResource]:
     return [cluster, component, lt, ng]
 
 
+def _plain(resources: list[RecordedResource]) -> list[dict[str, Any]]:
+    return [{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs,
+             "dependencies": r.dependencies, "property_dependencies": r.property_dependencies} for r in resources]
+
+
 def _estimated(resources: list[RecordedResource]) -> dict[str, Any]:
-    result = estimate([{"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs,
-                        "dependencies": r.dependencies, "property_dependencies": r.property_dependencies}
-                       for r in resources],
+    result = estimate(_plain(resources),
                       region="us-east-1", project_tag_key=KEY, default_project="project-nova", as_of=date(2026, 12, 1))
     return {i.name: i for i in result.items}
 
@@ -82,3 +86,19 @@ def test_a_property_dependency_names_the_template_even_beside_another(pack):
     assert items["gpu-ng"].attributes["instance type"] == "m6i.large"
     assert "cpu-lt" in items and "gpu-lt" not in items
     assert violations(pack.run(stack, "dev"), OFF_PEAK) == []
+
+
+def test_the_estimator_and_the_off_peak_rule_agree_on_a_node_groups_schedules(pack):
+    # Hand-built records without a graph: the schedules sit beside the GPU group under its node-pool
+    # component, so StackIndex.node_group_of links them to the only node group there. The estimator
+    # applies them; the off-peak rule, reading StackIndex.schedules_of, sees the scale-down.
+    stack = _pool(True, False)
+    component, ng = stack[1], stack[3]
+    down, up = (dataclasses.replace(b.schedule(f"gpu-{name}", ng, down=name == "down"), parent=component.urn,
+                                    dependencies=[], property_dependencies={}) for name in ("down", "up"))
+    result = estimate(_plain([*stack, down, up]), region="us-east-1", project_tag_key=KEY,
+                      default_project="project-nova", as_of=date(2026, 12, 1))
+    assert not [n for n in result.assumptions if "not linked" in n]
+    assert violations(pack.run([*stack, down, up], "dev"), OFF_PEAK) == []
+    # Without them, the same pool is flagged: the rule did look.
+    assert len(violations(pack.run(stack, "dev"), OFF_PEAK)) == 1

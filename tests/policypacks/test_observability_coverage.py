@@ -3,7 +3,7 @@ and the prod stack as shipped passing (the gRPC cases are in test_policy_grpc_ca
 
 from __future__ import annotations
 
-from ai_governance.common import UNKNOWN
+from ai_governance.props import UNKNOWN
 from ai_governance.observability import owner_routes
 
 

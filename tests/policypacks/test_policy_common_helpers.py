@@ -3,6 +3,7 @@ stack's own config, and a rule that fails (which must fail closed)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -13,7 +14,8 @@ from pulumi_policy.proxy import UnknownValueError
 from preflight.engine import UNKNOWN as ENGINE_UNKNOWN
 from tests.policypacks.test_policy_units import _check
 
-from ai_governance import common, k8s, responsible_ai
+from ai_platform_finops.quantity import quantity
+from ai_governance import ai_safeguards, framework, k8s, pack_settings, props, resources
 
 
 class Hostile(Mapping[str, Any]):
@@ -30,21 +32,21 @@ class Hostile(Mapping[str, Any]):
 
 
 def test_markers_are_falsy_and_named():
-    assert not common.UNKNOWN and not common.MISSING
-    assert repr(common.UNKNOWN) != repr(common.MISSING)
-    assert common.is_unknown(common.UNKNOWN) and not common.is_unknown(ENGINE_UNKNOWN)
+    assert not props.UNKNOWN and not props.MISSING
+    assert repr(props.UNKNOWN) != repr(props.MISSING)
+    assert props.is_unknown(props.UNKNOWN) and not props.is_unknown(ENGINE_UNKNOWN)
 
 
 def test_get_treats_odd_keys_and_engine_markers():
-    assert common.get({1: "x"}, 1) is common.MISSING  # mapping keys are strings
-    assert common.get({"a": ENGINE_UNKNOWN}, "a") is common.UNKNOWN
-    assert common.get({"a": None}, "a") is common.MISSING
-    assert common.mapping({"a": 1}) == {"a": 1} and common.mapping([1]) is None
-    assert common.entries(Hostile()) == []
+    assert props.get({1: "x"}, 1) is props.MISSING  # mapping keys are strings
+    assert props.get({"a": ENGINE_UNKNOWN}, "a") is props.UNKNOWN
+    assert props.get({"a": None}, "a") is props.MISSING
+    assert props.mapping({"a": 1}) == {"a": 1} and props.mapping([1]) is None
+    assert props.entries(Hostile()) == []
 
 
 def test_string_map_keeps_strings_and_numbers_and_names_unknowns():
-    labels, unknown = common.string_map({"a": "x", "n": 2.0, "flag": True, "u": ENGINE_UNKNOWN, "l": [1]})
+    labels, unknown = props.string_map({"a": "x", "n": 2.0, "flag": True, "u": ENGINE_UNKNOWN, "l": [1]})
     assert labels == {"a": "x", "n": "2.0"}
     assert unknown == ["u"]
 
@@ -53,7 +55,7 @@ def test_to_plain_stops_at_absurd_depth():
     deep: Any = "leaf"
     for _ in range(100):
         deep = [deep]
-    plain = common.to_plain(deep)
+    plain = props.to_plain(deep)
     for _ in range(65):
         plain = plain[0]
     assert plain is None
@@ -61,7 +63,7 @@ def test_to_plain_stops_at_absurd_depth():
 
 @pytest.mark.parametrize("value", ["1e400", "9" * 400 + "e9"])
 def test_quantity_that_overflows_is_not_a_number(value):
-    assert common.quantity(value) is None
+    assert quantity(value) is None
 
 
 @pytest.mark.parametrize("env, key, expected", [
@@ -77,7 +79,7 @@ def test_stack_config_value_reads_pulumi_config(monkeypatch, env, key, expected)
         monkeypatch.delenv("PULUMI_CONFIG", raising=False)
     else:
         monkeypatch.setenv("PULUMI_CONFIG", env)
-    assert common.stack_config_value(key) == expected
+    assert pack_settings.stack_config_value(key) == expected
 
 
 @pytest.mark.parametrize("project_env, stack, expected", [
@@ -89,22 +91,22 @@ def test_the_environment_comes_from_stack_config_or_stack_name(monkeypatch, proj
     monkeypatch.setenv("PULUMI_PROJECT", "ai-platform")
     monkeypatch.setenv("PULUMI_STACK", stack)
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": project_env} if project_env else {}))
-    assert common.settings().environment == expected
+    assert pack_settings.settings().environment == expected
 
 
 @pytest.mark.parametrize("value, expected", [
-    ("2026-12-01", common.dt.date(2026, 12, 1)), ("2026-12-01T10:00:00Z", common.dt.date(2026, 12, 1)),
+    ("2026-12-01", dt.date(2026, 12, 1)), ("2026-12-01T10:00:00Z", dt.date(2026, 12, 1)),
     ("yesterday", None), (20261201, None),
 ])
 def test_parse_date(value, expected):
-    assert common._parse_date(value) == expected
+    assert pack_settings._parse_date(value) == expected
 
 
 def test_stack_children_and_dependents():
-    parent = common.Res(type="a:b:C", name="p", urn="urn:p", props={})
-    child = common.Res(type="a:b:D", name="c", urn="urn:c", props={}, parent_urn="urn:p",
+    parent = resources.Res(type="a:b:C", name="p", urn="urn:p", props={})
+    child = resources.Res(type="a:b:D", name="c", urn="urn:c", props={}, parent_urn="urn:p",
                        property_dependencies={"x": ["urn:p"]})
-    stack = common.Stack([parent, child])
+    stack = resources.Stack([parent, child])
     assert stack.children("urn:p") == [child] and stack.children("urn:c") == []
     assert stack.dependents("urn:p") == [child]
 
@@ -112,13 +114,13 @@ def test_stack_children_and_dependents():
 def _run(body: Any) -> tuple[list[tuple[str, Any]], list[str]]:
     reported: list[tuple[str, Any]] = []
     skipped: list[str] = []
-    common._run("p", (), {"unknownValues": "mandatory"}, lambda m, u=None: reported.append((m, u)), None, body,
+    framework._run("p", (), {"unknownValues": "mandatory"}, lambda m, u=None: reported.append((m, u)), None, body,
                 skipped.append)
     return reported, skipped
 
 
 def test_a_rule_that_raises_fails_closed():
-    def broken(c: common.Check) -> None:
+    def broken(c: framework.Check) -> None:
         raise ZeroDivisionError("division by zero")
 
     reported, _ = _run(broken)
@@ -126,7 +128,7 @@ def test_a_rule_that_raises_fails_closed():
 
 
 def test_a_rule_that_reads_an_unknown_through_the_proxy_reports_it():
-    def naive(c: common.Check) -> None:
+    def naive(c: framework.Check) -> None:
         raise UnknownValueError(ENGINE_UNKNOWN, ["spec", "replicas"])
 
     reported, _ = _run(naive)
@@ -134,7 +136,7 @@ def test_a_rule_that_reads_an_unknown_through_the_proxy_reports_it():
 
 
 def test_a_rule_that_does_not_apply_says_why_and_reports_nothing():
-    def elsewhere(c: common.Check) -> None:
+    def elsewhere(c: framework.Check) -> None:
         c.applies_in(["dev"])
         c.violation("never")
 
@@ -144,8 +146,8 @@ def test_a_rule_that_does_not_apply_says_why_and_reports_nothing():
 
 def test_check_known_records_the_unknown():
     check, reported = _check("mandatory")
-    assert check.known("x", "a") and check.known(common.MISSING, "b")
-    assert not check.known(common.UNKNOWN, "c")
+    assert check.known("x", "a") and check.known(props.MISSING, "b")
+    assert not check.known(props.UNKNOWN, "c")
     check.finish()
     assert [m for m, _ in reported] == ["cannot verify instanceTypes at preview", "cannot verify c at preview"]
 
@@ -195,15 +197,15 @@ GPU_TAINT = k8s.Taint("nvidia.com/gpu", "true", "NoSchedule")
     ([ENGINE_UNKNOWN, {"key": "nvidia.com/gpu", "operator": "Exists"}], True),  # a known match wins
 ])
 def test_tolerations_follow_kubernetes(tolerations, expected):
-    assert k8s.tolerates([common.get({"t": t}, "t") for t in tolerations], GPU_TAINT) is expected
+    assert k8s.tolerates([props.get({"t": t}, "t") for t in tolerations], GPU_TAINT) is expected
 
 
 @pytest.mark.parametrize("env, expected", [
     ([{"name": "MODEL_VERSION", "value": "v1"}], "v1"),
     ([ENGINE_UNKNOWN, {"name": "MODEL_VERSION", "value": "v1"}], "v1"),
-    ([{"name": "MODEL_VERSION", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}], common.MISSING),
-    ([], common.MISSING),
-    (ENGINE_UNKNOWN, common.UNKNOWN),
+    ([{"name": "MODEL_VERSION", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}], props.MISSING),
+    ([], props.MISSING),
+    (ENGINE_UNKNOWN, props.UNKNOWN),
 ])
 def test_env_value(env, expected):
     assert k8s.env_value({"env": env}, "MODEL_VERSION") == expected  # the markers compare by identity
@@ -212,7 +214,7 @@ def test_env_value(env, expected):
 def test_pod_gpus_counts_every_gpu_resource_even_past_an_unknown_one():
     containers = [{"name": "c", "resources": {"limits": {"nvidia.com/gpu": ENGINE_UNKNOWN, "amd.com/gpu": "2"}}}]
     init = [{"name": "i", "resources": {"limits": {"amd.com/gpu": "1"}}}]  # init containers run before, not beside
-    res = common.Res(type=k8s.DEPLOYMENT, name="d", urn="u",
+    res = resources.Res(type=k8s.DEPLOYMENT, name="d", urn="u",
                      props={"spec": {"template": {"spec": {"containers": containers, "initContainers": init}}}})
     tpl = k8s.pod_template(res)
     assert tpl is not None
@@ -229,4 +231,4 @@ def test_residency_reads_the_stack_region_from_pulumi_config(monkeypatch, env, e
         monkeypatch.delenv("PULUMI_CONFIG", raising=False)
     else:
         monkeypatch.setenv("PULUMI_CONFIG", env)
-    assert responsible_ai._stack_region() == expected
+    assert ai_safeguards._stack_region() == expected

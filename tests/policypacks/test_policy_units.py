@@ -3,6 +3,7 @@ config files, and preflight's side (config reconciliation, the pack's virtualenv
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -24,25 +25,26 @@ from preflight.engine import UNKNOWN
 from tests.policypacks import builders as b
 from tests.policypacks.conftest import PACK_DIR, ROOT, config_for, violations
 
-from ai_governance import POLICIES, common, k8s, sdk_hooks
+from ai_platform_finops.quantity import quantity
+from ai_governance import POLICIES, framework, k8s, pack_settings, props, resources, responsible_ai, sdk_hooks
 
 
 # --- safe access ----------------------------------------------------------------------------------
 
 def test_get_reads_through_the_sdk_proxy_without_raising():
-    props = unknown_checking_proxy({"a": {"b": [1.0, UNKNOWN, {"c": "x"}]}, "u": UNKNOWN, "n": None})
+    bag = unknown_checking_proxy({"a": {"b": [1.0, UNKNOWN, {"c": "x"}]}, "u": UNKNOWN, "n": None})
     with pytest.raises(UnknownValueError):
-        props["u"]  # what a naive rule would hit
-    assert common.get(props, "u") is common.UNKNOWN
-    assert common.get(props, "a", "b", 1) is common.UNKNOWN
-    assert common.get(props, "a", "b", 2, "c") == "x"
-    assert common.get(props, "a", "b", 9) is common.MISSING
-    assert common.get(props, "n") is common.MISSING
-    assert common.get(props, "a", "b", "c") is common.MISSING  # a key into a list
-    assert common.get(props, "a", "b", 0, "x") is common.MISSING  # a key into a number
-    assert common.get(props, "u", "deeper") is common.UNKNOWN
-    assert common.elements(common.get(props, "a", "b"))[1] is common.UNKNOWN
-    assert common.to_plain(props)["u"] == UNKNOWN
+        bag["u"]  # what a naive rule would hit
+    assert props.get(bag, "u") is props.UNKNOWN
+    assert props.get(bag, "a", "b", 1) is props.UNKNOWN
+    assert props.get(bag, "a", "b", 2, "c") == "x"
+    assert props.get(bag, "a", "b", 9) is props.MISSING
+    assert props.get(bag, "n") is props.MISSING
+    assert props.get(bag, "a", "b", "c") is props.MISSING  # a key into a list
+    assert props.get(bag, "a", "b", 0, "x") is props.MISSING  # a key into a number
+    assert props.get(bag, "u", "deeper") is props.UNKNOWN
+    assert props.elements(props.get(bag, "a", "b"))[1] is props.UNKNOWN
+    assert props.to_plain(bag)["u"] == UNKNOWN
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -50,12 +52,12 @@ def test_get_reads_through_the_sdk_proxy_without_raising():
     ("", None), ("abc", None), (True, None), (None, None), ("1.5.2", None), (float("inf"), None),
 ])
 def test_quantity(value, expected):
-    assert common.quantity(value) == expected
+    assert quantity(value) == expected
 
 
 @pytest.mark.parametrize("value, expected", [(True, True), ("true", True), ("FALSE", False), ("yes", None), (1, None)])
 def test_flag(value, expected):
-    assert common.flag(value) is expected
+    assert props.flag(value) is expected
 
 
 GPU_TAINT = k8s.Taint("nvidia.com/gpu", "true", "NoSchedule")
@@ -70,7 +72,7 @@ GPU_TAINT = k8s.Taint("nvidia.com/gpu", "true", "NoSchedule")
     ([{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoExecute"}], False),
     ([{"key": "other", "operator": "Exists"}], False),
     ([], False),
-    ([common.UNKNOWN], None),
+    ([props.UNKNOWN], None),
 ])
 def test_toleration_matching_follows_kubernetes(tolerations, expected):
     assert k8s.tolerates(tolerations, GPU_TAINT) is expected
@@ -84,21 +86,21 @@ def test_selector_matching():
                                 labels) is True
     assert k8s.selector_matches({"matchExpressions": [{"key": "gone", "operator": "Exists"}]}, labels) is False
     assert k8s.selector_matches({}, labels) is None  # empty selects all: proves nothing
-    assert k8s.selector_matches(common.UNKNOWN, labels) is None
+    assert k8s.selector_matches(props.UNKNOWN, labels) is None
 
 
 def test_rule_config_falls_back_to_defaults_on_wrong_types():
-    declared = [common.Setting("n", {"type": "number"}, 4, ""), common.Setting("l", {"type": "array"}, ["a"], ""),
-                common.Setting("e", {"type": "string", "enum": ["x", "y"]}, "x", "")]
-    config = common.RuleConfig(declared, {"n": "lots", "l": ["b", 3], "e": "z"})
+    declared = [framework.Setting("n", {"type": "number"}, 4, ""), framework.Setting("l", {"type": "array"}, ["a"], ""),
+                framework.Setting("e", {"type": "string", "enum": ["x", "y"]}, "x", "")]
+    config = framework.RuleConfig(declared, {"n": "lots", "l": ["b", 3], "e": "z"})
     assert config["n"] == 4 and config.strings("l") == ["b"] and config["e"] == "x"
 
 
-def _check(mode: str) -> tuple[common.Check, list[tuple[str, Any]]]:
+def _check(mode: str) -> tuple[framework.Check, list[tuple[str, Any]]]:
     reported: list[tuple[str, Any]] = []
-    settings = common.PackSettings("prod", mode, "finops.example.com", "governance.example.com",
-                                   common.dt.date(2026, 12, 1))
-    check = common.Check("p", lambda m, u=None: reported.append((m, u)), settings, common.RuleConfig([], {}))
+    settings = pack_settings.PackSettings("prod", mode, "finops.example.com", "governance.example.com",
+                                   dt.date(2026, 12, 1))
+    check = framework.Check("p", lambda m, u=None: reported.append((m, u)), settings, framework.RuleConfig([], {}))
     check.unknown("instanceTypes", "urn:x")
     return check, reported
 
@@ -120,20 +122,20 @@ def test_settings_come_from_the_stack_config_and_fill_in_from_pins(monkeypatch):
     monkeypatch.setenv("PULUMI_PROJECT", "ai-platform")
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": "staging",
                                                     "ai-platform:finops": json.dumps({"tagPrefix": "finops.acme.io"})}))
-    monkeypatch.setattr(common.PACK_CONFIG, "_all", {"unknownValues": "advisory", "asOf": "2027-01-02"})
-    s = common.settings({"unknownValues": "mandatory"})
+    monkeypatch.setattr(pack_settings.PACK_CONFIG, "_all", {"unknownValues": "advisory", "asOf": "2027-01-02"})
+    s = pack_settings.settings({"unknownValues": "mandatory"})
     assert (s.environment, s.unknown_values, s.tag_prefix, s.governance_prefix, s.as_of.isoformat()) == (
         "staging", "mandatory", "finops.acme.io", "governance.acme.io", "2027-01-02")
-    assert common.settings().unknown_values == "advisory"
+    assert pack_settings.settings().unknown_values == "advisory"
     # Nothing in the stack config: the pins fill in.
     monkeypatch.setenv("PULUMI_CONFIG", "{}")
-    monkeypatch.setattr(common.PACK_CONFIG, "_all", {"environment": "dev", "tagPrefix": "finops.pinned.io"})
-    s = common.settings()
+    monkeypatch.setattr(pack_settings.PACK_CONFIG, "_all", {"environment": "dev", "tagPrefix": "finops.pinned.io"})
+    s = pack_settings.settings()
     assert (s.environment, s.tag_prefix, s.governance_prefix, s.unknown_values) == (
         "dev", "finops.pinned.io", "governance.pinned.io", "mandatory")  # no unknownValues: fail closed
-    monkeypatch.setattr(common.PACK_CONFIG, "_all", {})
+    monkeypatch.setattr(pack_settings.PACK_CONFIG, "_all", {})
     monkeypatch.setenv("PULUMI_STACK", "my-feature")
-    s = common.settings()
+    s = pack_settings.settings()
     assert (s.environment, s.tag_prefix) == ("prod", "finops.example.com")  # unknown environment: the strictest rules
 
 
@@ -142,9 +144,9 @@ def test_a_pin_that_disagrees_with_the_stack_is_one_error_naming_both(monkeypatc
     monkeypatch.setenv("PULUMI_STACK", "staging")
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"ai-platform:environment": "staging",
                                                     "ai-platform:finops": json.dumps({"tagPrefix": "finops.acme.io"})}))
-    assert common.pin_problem({"environment": "staging", "tagPrefix": "finops.acme.io",
+    assert pack_settings.pin_problem({"environment": "staging", "tagPrefix": "finops.acme.io",
                                "governancePrefix": "governance.acme.io", "unknownValues": "advisory"}) is None
-    message = common.pin_problem({"tagPrefix": "finops.apexlogic.com"})
+    message = pack_settings.pin_problem({"tagPrefix": "finops.apexlogic.com"})
     assert message == ("the policy pack config (--policy-pack-config): all.tagPrefix: 'finops.apexlogic.com' disagrees "
                        "with the stack config (Pulumi.staging.yaml): ai-platform:finops.tagPrefix 'finops.acme.io'; "
                        "the stack config is where org settings live: remove the pin or make them equal")
@@ -176,9 +178,9 @@ def test_config_files_name_only_real_policies_and_valid_pack_settings(env):
     doc = json.loads((PACK_DIR / "config" / f"{env}.json").read_text())
     assert set(doc) - {"all"} <= {p.name for p in POLICIES}, "a typo in a policy name is silently ignored"
     settings = {k: v for k, v in doc["all"].items() if k != "enforcementLevel"}
-    assert set(settings) <= set(common.PACK_SETTINGS_SCHEMA)
+    assert set(settings) <= set(pack_settings.PACK_SETTINGS_SCHEMA)
     for key, value in settings.items():
-        assert not schema_errors(value, common.PACK_SETTINGS_SCHEMA[key], key)
+        assert not schema_errors(value, pack_settings.PACK_SETTINGS_SCHEMA[key], key)
     assert settings["environment"] == env and settings["unknownValues"] == ("mandatory" if env == "prod" else "advisory")
 
 
@@ -188,8 +190,8 @@ def test_annotation_names_match_the_program():
     from components import metadata
 
     for name in ("APP_COMPONENT", "INFERENCE_COMPONENT"):
-        assert getattr(common, name) == getattr(metadata, name), name
-    assert common.ETHICS_POLICY_ID is metadata.ETHICS_POLICY_ID
+        assert getattr(k8s, name) == getattr(metadata, name), name
+    assert responsible_ai.ETHICS_POLICY_ID is metadata.ETHICS_POLICY_ID
 
 
 def test_taggable_types_match_the_installed_pulumi_aws():
@@ -416,23 +418,23 @@ def _run_check(policy_name: str, res: Any, env: str = "prod") -> list[str]:
                         "no-literal-secrets-in-env": (security._literal_secret_env_check,
                                                       security.NO_LITERAL_SECRETS_IN_ENV)}[policy_name]
     assert policy.config_schema is not None
-    declared = [common.Setting(k, v, v.get("default"), "") for k, v in policy.config_schema.properties.items()]
+    declared = [framework.Setting(k, v, v.get("default"), "") for k, v in policy.config_schema.properties.items()]
     reported: list[str] = []
-    settings = common.PackSettings(env, "mandatory", "finops.example.com", "governance.example.com",
-                                   common.dt.date(2026, 12, 1))
-    check = common.Check(policy_name, lambda m, u=None: reported.append(m), settings,
-                         common.RuleConfig(declared, {"allowedNames": ["TOKENIZER_PATH"]}))
+    settings = pack_settings.PackSettings(env, "mandatory", "finops.example.com", "governance.example.com",
+                                   dt.date(2026, 12, 1))
+    check = framework.Check(policy_name, lambda m, u=None: reported.append(m), settings,
+                         framework.RuleConfig(declared, {"allowedNames": ["TOKENIZER_PATH"]}))
     try:
         check_fn(res, check)
-    except common._NotApplicable as exc:
+    except framework._NotApplicable as exc:
         return [f"n/a: {exc.reason}"]
     check.finish()
     return reported
 
 
 def _deployment(env: list[dict[str, Any]]) -> Any:
-    props = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x:1", "env": env}]}}}}
-    return common.Res(type=k8s.DEPLOYMENT, name="app", urn="urn:app", props=props)
+    spec = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x:1", "env": env}]}}}}
+    return resources.Res(type=k8s.DEPLOYMENT, name="app", urn="urn:app", props=spec)
 
 
 @pytest.mark.parametrize("env, fires", [
@@ -462,6 +464,6 @@ def test_no_literal_secrets_in_env_samples(env, fires):
     ({"configs": {"cm": {"admin.enabled": True}}}, "dev", False),  # not applicable outside prod
 ])
 def test_argocd_admin_secured_samples(values, env, fires):
-    res = common.Res(type=k8s.HELM_RELEASE, name="argocd", urn="urn:argocd", props={"chart": "argo-cd", "values": values})
+    res = resources.Res(type=k8s.HELM_RELEASE, name="argocd", urn="urn:argocd", props={"chart": "argo-cd", "values": values})
     reported = [m for m in _run_check("argocd-admin-secured", res, env) if not m.startswith("n/a: applies only in prod")]
     assert bool(reported) is fires, reported

@@ -94,21 +94,21 @@ def test_options_and_provider_views_are_built_once_per_message_and_call():
 
 
 def test_settings_are_computed_once_per_call_and_override(monkeypatch):
-    from ai_governance import common
+    from ai_governance import pack_settings
 
     computed: list[object] = []
-    real = common._settings
-    monkeypatch.setattr(common, "_settings", lambda override: computed.append(override) or real(override))
+    real = pack_settings._settings
+    monkeypatch.setattr(pack_settings, "_settings", lambda override: computed.append(override) or real(override))
     sdk_hooks.CALL.entries = {}
     try:
-        shared = common.settings({})
-        assert common.settings(None) is shared and common.settings({"other": 1}) is shared
-        strict = common.settings({"unknownValues": "disabled"})
-        assert strict.unknown_values == "disabled" and common.settings({"unknownValues": "disabled"}) is strict
+        shared = pack_settings.settings({})
+        assert pack_settings.settings(None) is shared and pack_settings.settings({"other": 1}) is shared
+        strict = pack_settings.settings({"unknownValues": "disabled"})
+        assert strict.unknown_values == "disabled" and pack_settings.settings({"unknownValues": "disabled"}) is strict
     finally:
         sdk_hooks.CALL.entries = None
     assert len(computed) == 2
-    common.settings({})
+    pack_settings.settings({})
     assert len(computed) == 3  # outside a call: computed each time
 
 

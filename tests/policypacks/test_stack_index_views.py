@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ai_governance import common
+from ai_governance.resources import Res, Stack
 from ai_platform_finops.resource_types import LAUNCH_TEMPLATE, NODE_GROUP, SCHEDULE
 from ai_platform_finops.stack_index import StackIndex, mapping_node
 from preflight.engine import UNKNOWN
@@ -34,9 +34,9 @@ def stacks(draw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _res(r: dict[str, Any]) -> common.Res:
-    return common.Res(type=r["type"], name=r["name"], urn=r["urn"], props=r["inputs"], parent_urn=r["parent"],
-                      dependencies=list(r["dependencies"]), property_dependencies=dict(r["property_dependencies"]))
+def _res(r: dict[str, Any]) -> Res:
+    return Res(type=r["type"], name=r["name"], urn=r["urn"], props=r["inputs"], parent_urn=r["parent"],
+               dependencies=list(r["dependencies"]), property_dependencies=dict(r["property_dependencies"]))
 
 
 def _urn(found: Any) -> str | None:
@@ -48,10 +48,14 @@ def _urn(found: Any) -> str | None:
 @given(stacks())
 def test_the_estimators_view_and_the_packs_view_agree(resources):
     plain = StackIndex(n for n in map(mapping_node, resources) if n is not None)
-    packed = common.Stack([_res(r) for r in resources])
+    packed = Stack([_res(r) for r in resources])
     for mine, theirs in zip(plain.resources, packed.resources):
         assert _urn(plain.launch_template_of(mine)) == _urn(packed.launch_template_of(theirs))
         assert _urn(plain.node_group_of(mine)) == _urn(packed.node_group_of(theirs))
+        assert [_urn(s) for s in plain.schedules_of(mine)] == [_urn(s) for s in packed.schedules_of(theirs)]
+        group = plain.node_group_of(mine) if mine["type"] == SCHEDULE else None
+        # schedules_of reads node_group_of the other way: one link, never two.
+        assert group is None or any(s is mine for s in plain.schedules_of(group))
         assert [_urn(c) for c in plain.children(mine["urn"])] == [_urn(c) for c in packed.children(theirs.urn)]
         assert {_urn(d) for d in plain.dependents(mine["urn"])} == {_urn(d) for d in packed.dependents(theirs.urn)}
     assert [_urn(r) for r in plain.of_type(NODE_GROUP)] == [_urn(r) for r in packed.of_type(NODE_GROUP)]

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from ai_governance import helm_values, k8s
-from ai_governance.common import MISSING, UNKNOWN, Res, elements
+from ai_governance import k8s
+
+from ai_governance.k8s import helm_values
+from ai_governance.props import MISSING, UNKNOWN, elements
+from ai_governance.resources import Res
 
 
 def res(type_: str, props: dict[str, Any]) -> Res:
@@ -179,7 +182,7 @@ def test_ollama_readiness_probe_follows_its_switch(probe, has_probe):
 
 
 def test_helm_replicas_come_from_the_values():
-    from ai_governance.gpu_hygiene import min_replicas
+    from ai_governance.replicas import min_replicas
 
     tpl = only(k8s.workloads(release("ollama", {"replicaCount": 3})))
     assert tpl.replicas == 3 and min_replicas(None, None, {}, None, tpl) == 3  # type: ignore[arg-type]

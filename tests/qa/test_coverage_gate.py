@@ -18,7 +18,8 @@ def summary(statements: int, missing: int, branches: int = 0, partial: int = 0, 
 
 
 @pytest.mark.parametrize("path, package", [
-    ("policypacks/ai-governance/ai_governance/gpu_hygiene.py", "policy pack rules"),
+    ("policypacks/ai-governance/ai_governance/gpu_workloads.py", "policy pack rules"),
+    ("policypacks/ai-governance/ai_governance/k8s/pods.py", "policy pack rules"),
     ("policypacks/ai-governance/__main__.py", "policy pack entry point and tools"),
     ("policypacks/ai-governance/tools/gen_taggable_types.py", "policy pack entry point and tools"),
     ("finops/ai_platform_finops/estimator/pricer.py", "estimator"),  # before the rest of finops

@@ -37,20 +37,11 @@ from pulumi_policy import Severity
 
 from . import iam_policy, k8s
 from .artifact_stores import Bucket, project_key, stores
-from .common import (
-    MISSING,
-    Check,
-    Res,
-    Setting,
-    Stack,
-    get,
-    matches_any,
-    stack_rule,
-    string_map,
-    text,
-)
+from .framework import Check, Setting, stack_rule
+from .props import MISSING, get, matches_any, text
+from .resources import Res, Stack
 from .workload_identity import iam as stack_iam
-from .workload_identity import roles_for
+from .workload_identity import roles_for, workload_project
 
 READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
@@ -71,14 +62,6 @@ def _workload_identity(res: Res, tpl: k8s.PodTemplate, c: Check) -> tuple[str, s
         return None
     return (namespace if isinstance(namespace, str) else "default", account if isinstance(account, str) else "default")
 
-
-def workload_project(res: Res, tpl: k8s.PodTemplate, key: str) -> str | None:
-    """The workload's project: its pod template's FinOps project label, else the workload's own."""
-    labels, _ = string_map(get(tpl.metadata, "labels"))
-    if key in labels:
-        return labels[key]
-    own, _ = k8s.labels_of(res.props)
-    return own.get(key)
 
 def _targets(bucket: Bucket) -> list[str]:
     name = bucket.name

@@ -39,20 +39,9 @@ from pulumi_policy import Severity
 
 from . import iam_policy
 from .artifact_stores import Bucket, Repository, Stores, stores
-from .common import (
-    MISSING,
-    UNKNOWN,
-    Check,
-    Setting,
-    Stack,
-    aws_config_rules,
-    elements,
-    flag,
-    get,
-    matches_any,
-    short,
-    stack_rule,
-)
+from .framework import Check, Setting, aws_config_rules, stack_rule
+from .props import MISSING, UNKNOWN, elements, flag, get, matches_any, short
+from .resources import Stack
 
 IMMUTABLE = "IMMUTABLE"
 KMS_TYPES = ("KMS", "KMS_DSSE")

@@ -25,10 +25,15 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .artifact_access import workload_project
+from ai_platform_finops.governance import EVAL_REPORT
+
 from .artifact_stores import project_key, stores
-from .common import EVAL_REPORT, MISSING, UNKNOWN, Check, Stack, eu_ai_act, get, short, stack_rule
-from .responsible_ai import parse_image, stack_models
+from .framework import Check, eu_ai_act, stack_rule
+from .props import MISSING, UNKNOWN, get, short
+from .resources import Stack
+from .ai_models import stack_models
+from .responsible_ai import parse_image
+from .workload_identity import workload_project
 
 _ECR_HOST = re.compile(r"^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")

@@ -19,10 +19,11 @@ from ai_platform_finops.resource_types import (  # noqa: F401 (re-exported to th
     NODE_GROUP,
     SCHEDULE,
 )
-from ai_platform_finops.values import unwrap
+from ai_platform_finops.values import number, unwrap
 
-from .common import MISSING, UNKNOWN, UNKNOWN_MARKERS, Res, Stack, elements, entries, get, number, string_map, text
 from .k8s import K8S_EFFECTS, Taint
+from .props import MISSING, UNKNOWN, UNKNOWN_MARKERS, elements, entries, get, string_map, text
+from .resources import Res, Stack
 
 CLUSTER = EKS_CLUSTER
 ASG_TAG = "aws:autoscaling/tag:Tag"
@@ -128,9 +129,9 @@ def launch_template_of(stack: Stack, node_group: Res) -> Res | None:
 
 
 def schedules_of(stack: Stack, node_group: Res) -> list[Res]:
-    """Scheduled actions on the node group's Auto Scaling group (they depend on the node group,
-    whose ``resources[0].autoscalingGroups[0].name`` they target)."""
-    return [r for r in stack.dependents(node_group.urn) if r.type == SCHEDULE]
+    """Scheduled actions on the node group's Auto Scaling group: the stack index's one link, the
+    estimator's too."""
+    return stack.schedules_of(node_group)
 
 
 @dataclass

@@ -34,15 +34,16 @@ from typing import Any
 
 from ai_platform_finops import accelerators
 from ai_platform_finops.catalog import price_table
-from ai_platform_finops.resource_types import EC2_INSTANCE
+from ai_platform_finops.resource_types import AUTOSCALING_GROUP, EC2_INSTANCE
+from ai_platform_finops.values import number
 
 from . import aws
-from .common import MISSING, UNKNOWN, Res, Stack, elements, get, number
+from .props import MISSING, UNKNOWN, elements, get
+from .resources import Res, Stack
 
 INSTANCE = EC2_INSTANCE
 SPOT_INSTANCE_REQUEST = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
 LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
-AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
 FLEET = "aws:ec2/fleet:Fleet"
 SPOT_FLEET_REQUEST = "aws:ec2/spotFleetRequest:SpotFleetRequest"
 

@@ -18,7 +18,9 @@ from pulumi_policy import Severity
 from ai_platform_finops.resource_types import GATEWAYS
 
 from . import aws, exposure_checks, exposure_params, k8s, network, sg_merge
-from .common import MISSING, Check, Res, Setting, Stack, aws_config_rules, get, short, stack_rule, text
+from .framework import Check, Setting, aws_config_rules, stack_rule
+from .props import MISSING, get, short, text
+from .resources import Res, Stack
 
 SERVICE_PATCH = k8s.SERVICE + k8s.PATCH
 INGRESS_PATCH = k8s.INGRESS + k8s.PATCH
@@ -169,7 +171,7 @@ NO_PUBLIC_EXPOSURE = stack_rule(
                 "with the in-tree and AWS Load Balancer Controller semantics, including IngressClassParams and "
                 "LoadBalancerConfiguration schemes in the stack; no security-group ingress from too broad a set of "
                 "networks on any port, merged across the group's inline rules and rule resources; no unrestricted "
-                "public EKS endpoint in prod; the Argo CD server never exposed without TLS. Severity: critical.",
+                "public EKS endpoint in prod; the Argo CD server never exposed without TLS.",
     severity=Severity.CRITICAL,
     remediation=exposure_checks.REMEDIATION,
     check=_check,

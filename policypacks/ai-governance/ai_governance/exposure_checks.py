@@ -10,7 +10,9 @@ from ai_platform_finops.resource_types import GATEWAYS
 
 from . import aws, k8s, network
 from .sg_merge import SECURITY_GROUP, SECURITY_GROUP_INGRESS_RULE, SECURITY_GROUP_RULE
-from .common import MISSING, UNKNOWN, Check, Res, elements, flag, get, short, string_map, text
+from .framework import Check
+from .props import MISSING, UNKNOWN, elements, flag, get, short, string_map, text
+from .resources import Res
 
 REMEDIATION = ("Use ClusterIP Services behind an ingress, or make the load balancer internal under every controller "
                "that may take it: annotate service.beta.kubernetes.io/aws-load-balancer-internal: \"true\" and "

@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import k8s, network
-from .common import MISSING, UNKNOWN, Check, Res, Stack, elements, get, string_map, text
+from .framework import Check
+from .props import MISSING, UNKNOWN, elements, get, string_map, text
+from .resources import Res, Stack
 
 INGRESS_CLASS = "kubernetes:networking.k8s.io/v1:IngressClass"
 INGRESS_CLASS_PARAMS = "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams"

@@ -23,7 +23,9 @@ from ai_platform_finops.observability import (
 )
 
 from . import k8s
-from .common import UNKNOWN, Check, Res, Stack, elements, entries, environments_setting, get, stack_rule, text
+from .framework import Check, environments_setting, stack_rule
+from .props import UNKNOWN, elements, entries, get, text
+from .resources import Res, Stack
 
 _PROJECT_MATCHER = re.compile(rf'^\s*{PROJECT_LABEL}\s*=\s*"?([^"]*)"?\s*$')
 
@@ -114,7 +116,7 @@ def _coverage_check(stack: Stack, c: Check) -> None:
 OBSERVABILITY_COVERAGE = stack_rule(
     name="observability-coverage",
     description="In prod, every inference service has an owner route in Alertmanager, SLO burn-rate alerts and "
-                "model quality alerts. Severity: high.",
+                "model quality alerts.",
     severity=Severity.HIGH,
     remediation="Set observability.enabled, an observability.receivers entry for the service's project, and "
                 "services[].slo; quality alerts come from the evaluation-gate thresholds of its risk tier "

@@ -1,6 +1,5 @@
-"""Responsible AI: every deployed model has an approved ethics policy, a traceable image, a model
-card, a passing and recent evaluation, safeguards matching its risk tier, and data that stays
-where its classification allows."""
+"""Responsible AI, per model: every deployed model has an approved ethics policy, a traceable image,
+a model card, and a passing and recent evaluation."""
 
 from __future__ import annotations
 
@@ -11,104 +10,31 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from ai_platform_finops.governance import DEFAULT_EVALUATION_THRESHOLDS, ETHICS_POLICY_ID_EXAMPLE
-
-from . import aws, k8s
-from .common import (
-    pack_config_file,
-    AUDIT_LOGGING,
-    ENVIRONMENTS_SETTING_SCHEMA,
+from ai_platform_finops.governance import (
     DATA_CLASSIFICATION,
+    DEFAULT_EVALUATION_THRESHOLDS,
     ENV_ETHICS_POLICY_ID,
     ENV_MODEL_VERSION,
     ETHICS_POLICY_ID,
+    ETHICS_POLICY_ID_EXAMPLE,
     EVAL_DATE,
     EVAL_METRIC_PREFIX,
-    EXPLAINABILITY,
     INTENDED_USE,
-    MISSING,
     MODEL_CARD,
     MODEL_VERSION,
     OWNER,
     RISK_TIER,
-    UNKNOWN,
-    Check,
-    Res,
-    Setting,
-    Stack,
-    eu_ai_act,
-    get,
-    matches_any,
-    number,
-    resource_rule,
-    short,
-    stack_rule,
 )
-from .gpu_hygiene import hpa_index, min_replicas
+from ai_platform_finops.values import number
+
+from . import k8s
+from .ai_models import CLASSIFICATIONS, CONTACT, HTTPS_URL, INFERENCE_TYPES, RISK_TIERS, Model, inference_models
+from .framework import Check, Setting, eu_ai_act, resource_rule
+from .pack_settings import pack_config_file
+from .props import MISSING, UNKNOWN, get, matches_any, short
+from .resources import Res
 
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
-RISK_TIERS = ("minimal", "limited", "high")
-CLASSIFICATIONS = ("public", "internal", "confidential", "pii")
-_URL = re.compile(r"^https://[^\s/$.?#][^\s]*$")
-_CONTACT = re.compile(r"^([^@\s]+@[^@\s]+\.[^@\s]+|[a-z0-9][a-z0-9._-]{2,})$", re.IGNORECASE)
-
-
-class Model:
-    """One inference workload's governance facts, read from its annotations and containers."""
-
-    def __init__(self, res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
-        self.res = res
-        self.tpl = tpl
-        self.c = c
-        self.annotations, self.unknown_keys = k8s.governance_annotations(res, tpl)
-
-    def key(self, name: str) -> str:
-        return self.c.settings.governance_key(name)
-
-    @property
-    def label(self) -> str:
-        return self.res.label if self.tpl.values_path is None else f"{self.res.label} ({self.tpl.values_path})"
-
-    def fact(self, name: str) -> Any:
-        """The annotation's value, UNKNOWN (recorded) or MISSING; a Patch that leaves it out keeps
-        the live object's, which is UNKNOWN here (not recorded: the Patch does not change it)."""
-        key = self.key(name)
-        if key in self.annotations:
-            return self.annotations[key]
-        if key in self.unknown_keys or "*" in self.unknown_keys:
-            self.c.unknown(f"annotation {key}")
-            return UNKNOWN
-        return UNKNOWN if self.tpl.partial else MISSING
-
-    def metrics(self) -> dict[str, str]:
-        prefix = self.key(EVAL_METRIC_PREFIX)
-        date_key, report_key = self.key(EVAL_DATE), self.key("eval-report")
-        return {k[len(prefix):]: v for k, v in self.annotations.items()
-                if k.startswith(prefix) and k not in (date_key, report_key)}
-
-
-def inference_models(res: Res, c: Check) -> list[Model]:
-    """The inference workloads a resource carries (every shape, through ``k8s.rule_templates``:
-    an unknown kind with a pod template fails closed; a Patch that may change a model's
-    containers without saying whether it serves one cannot be verified)."""
-    models = []
-    for tpl in k8s.rule_templates(res, c):
-        if k8s.inference_unknown(res, tpl, c.settings):
-            c.unknown(f"whether {res.label} serves a model (a Patch setting containers without "
-                      f"{tpl.field('metadata', 'labels')} app.kubernetes.io/component)")
-        elif k8s.is_inference(res, tpl, c.settings):
-            models.append(Model(res, tpl, c))
-    return models
-
-
-def stack_models(stack: Stack, c: Check) -> list[Model]:
-    """Every inference workload of the stack (stack rules; kinds the pack cannot read are reported by
-    the resource rules)."""
-    return [Model(res, tpl, c) for res, tpl in k8s.stack_templates(stack) if k8s.is_inference(res, tpl, c.settings)]
-
-
-INFERENCE_TYPES = k8s.may_carry_pods
-
 
 # --- ethics-policy-approved -----------------------------------------------------------------------
 
@@ -157,7 +83,7 @@ def _ethics_model(model: Model, c: Check) -> None:
 ETHICS_POLICY_APPROVED = resource_rule(
     name="ethics-policy-approved",
     description="Every inference workload names an ethics policy id from the approved registry, and that policy has "
-                "not expired. Severity: critical.",
+                "not expired.",
     severity=Severity.CRITICAL,
     remediation="Set services[].ethics.policyId to an approved policy; new or renewed policies are added to the "
                 "'registry' (id -> valid-until date) of this rule in the stack's policy config by the AI ethics "
@@ -252,7 +178,7 @@ MODEL_PROVENANCE = resource_rule(
     name="model-provenance",
     description="Model images come from allowed registries, carry a version tag (never 'latest'), are pinned by "
                 "@sha256 digest where required (prod), and the model version annotation and MODEL_VERSION agree "
-                "with the image. Severity: high.",
+                "with the image.",
     severity=Severity.HIGH,
     remediation="Publish the model image to an allowed registry, reference it as registry/repo:<version>@sha256:"
                 "<digest> (crane digest / docker buildx imagetools inspect give the digest), and keep "
@@ -281,8 +207,8 @@ def _card_model(model: Model, c: Check) -> None:
     res = model
     min_use = int(c.config.num("minIntendedUseLength"))
     checks = (
-        (MODEL_CARD, lambda v: bool(_URL.match(v)), "an https:// URL of the model card"),
-        (OWNER, lambda v: bool(_CONTACT.match(v.strip())), "an email address or on-call alias of the owner / "
+        (MODEL_CARD, lambda v: bool(HTTPS_URL.match(v)), "an https:// URL of the model card"),
+        (OWNER, lambda v: bool(CONTACT.match(v.strip())), "an email address or on-call alias of the owner / "
                                                             "human-oversight contact"),
         (INTENDED_USE, lambda v: len(v.strip()) >= min_use, f"a statement of intended use ({min_use}+ characters)"),
         (RISK_TIER, lambda v: v in RISK_TIERS, f"one of {', '.join(RISK_TIERS)}"),
@@ -304,7 +230,7 @@ def _card_model(model: Model, c: Check) -> None:
 MODEL_CARD_METADATA = resource_rule(
     name="model-card-metadata",
     description="Every inference workload carries its model card URL, owner / human-oversight contact, intended "
-                "use, risk tier and data classification, well formed. Severity: medium.",
+                "use, risk tier and data classification, well formed.",
     severity=Severity.MEDIUM,
     remediation="Fill services[].model.modelCardUrl, owner, intendedUse, riskTier and dataClassification; the "
                 "InferenceService component writes them as governance annotations.",
@@ -387,7 +313,7 @@ def _threshold_text(thresholds: Mapping[str, Any], c: Check) -> str:
 EVALUATION_GATE = resource_rule(
     name="evaluation-gate",
     description="Evaluation metrics meet the thresholds set per risk tier for this environment (e.g. accuracy >= X, "
-                "demographic-parity difference <= Y) and the evaluation is recent. Severity: critical.",
+                "demographic-parity difference <= Y) and the evaluation is recent.",
     severity=Severity.CRITICAL,
     remediation="Re-evaluate the model version and record the results in services[].ethics.evaluation (date, "
                 "metrics); if it does not meet the thresholds, it does not ship to this environment.",
@@ -402,133 +328,6 @@ EVALUATION_GATE = resource_rule(
 )
 
 
-# --- high-risk-safeguards -------------------------------------------------------------------------
-
-def _high_risk_check(stack: Stack, c: Check) -> None:
-    hpas = hpa_index(stack)
-    required = int(c.config.num("minReplicas"))
-    replica_envs = c.config.strings("replicaEnvironments")
-    for model in stack_models(stack, c):
-        res = model.res
-        tier = model.fact(RISK_TIER)
-        if tier != "high":
-            continue
-        problems = []
-        owner = model.fact(OWNER)
-        if owner is MISSING or (isinstance(owner, str) and not _CONTACT.match(owner.strip())):
-            problems.append(f"a human-oversight contact ({model.key(OWNER)})")
-        explain = model.fact(EXPLAINABILITY)
-        if explain is MISSING or (isinstance(explain, str) and not _URL.match(explain)):
-            problems.append(f"an explainability reference ({model.key(EXPLAINABILITY)}, https URL)")
-        audit = model.fact(AUDIT_LOGGING)
-        if audit is not UNKNOWN and (not isinstance(audit, str) or audit.strip().lower() != "true"):
-            problems.append(f"request/response audit logging on ({model.key(AUDIT_LOGGING)}: \"true\")")
-        if c.settings.environment in replica_envs and model.tpl.kind != k8s.POD and not model.tpl.partial:
-            replicas = min_replicas(stack, res, hpas, c, model.tpl)
-            if replicas is UNKNOWN:
-                c.unknown(f"the replicas of {res.label}", res.urn)
-            else:
-                count = aws.size(replicas)
-                if count is None or count < required:
-                    problems.append(f"at least {required} replicas in {c.settings.environment} (has {short(replicas)})")
-        if problems:
-            c.violation(f"{model.label}: risk tier 'high' requires {'; '.join(problems)}", res.urn)
-
-
-HIGH_RISK_SAFEGUARDS = stack_rule(
-    name="high-risk-safeguards",
-    description="A high-risk model has a human-oversight contact, an explainability reference and request/response "
-                "audit logging on; in prod it also runs at least 2 replicas. Severity: critical.",
-    severity=Severity.CRITICAL,
-    remediation="For riskTier: high set services[].model.owner (oversight contact), explainabilityUrl and "
-                "auditLogging: true, and in prod replicas.min >= 2. The rule is a stack rule because the replica "
-                "count lives on the service's HorizontalPodAutoscaler.",
-    check=_high_risk_check,
-    settings_=(Setting("minReplicas", {"type": "integer", "minimum": 1}, 2, "Replicas a high-risk model needs."),
-               Setting("replicaEnvironments", ENVIRONMENTS_SETTING_SCHEMA, ["prod"],
-                       "Environments in which a high-risk model needs minReplicas.")),
-    framework=eu_ai_act("Article 14 - Human oversight (and Article 12 - Record-keeping)"),
-    tags=["responsible-ai"],
-)
-
-
-# --- data-residency -------------------------------------------------------------------------------
-
-def _region_of(res: Res) -> Any:
-    if res.provider_props is not None:
-        region = get(res.provider_props, "region")
-        if region is not MISSING:
-            return region
-    arn = get(res.props, "arn")
-    if isinstance(arn, str) and arn.count(":") >= 4:
-        return arn.split(":")[3] or MISSING
-    return MISSING
-
-
-def _stack_region() -> str | None:
-    import json
-    import os
-
-    try:
-        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
-    except ValueError:
-        return None
-    region = config.get("aws:region") if isinstance(config, dict) else None
-    return region if isinstance(region, str) and region else None
-
-
-def _residency_check(stack: Stack, c: Check) -> None:
-    order = {name: i for i, name in enumerate(CLASSIFICATIONS)}
-    highest: str | None = None
-    served_by: list[str] = []
-    for model in stack_models(stack, c):
-        res = model.res
-        value = model.fact(DATA_CLASSIFICATION)
-        if value is UNKNOWN:
-            continue
-        classification = value if isinstance(value, str) and value in order else "pii"  # unclassified: strictest
-        if highest is None or order[classification] > order[highest]:
-            highest, served_by = classification, [res.name]
-        elif classification == highest:
-            served_by.append(res.name)
-    if highest is None:
-        c.not_applicable("no inference workload in the stack")
-    clusters = stack.of_type(aws.CLUSTER)
-    allowed_map = c.config["allowedRegions"] if isinstance(c.config["allowedRegions"], dict) else {}
-    allowed = [r for r in allowed_map.get(highest) or [] if isinstance(r, str)]
-    targets: list[tuple[Any, str | None, str]] = [(_region_of(r), r.urn, r.label) for r in clusters]
-    if not targets:
-        region = _stack_region()
-        if region is None:
-            c.not_applicable("no EKS cluster and no aws:region: the cluster's region is not an AWS region")
-        targets = [(region, None, "the stack (aws:region)")]
-    for region, urn, label in targets:
-        if region is MISSING:
-            region = _stack_region() or MISSING
-        if region is UNKNOWN or region is MISSING:
-            c.unknown(f"the region of {label}", urn)
-            continue
-        if not matches_any(str(region), allowed):
-            c.violation(f"{label} runs in {region}, which is not allowed for '{highest}' data (served by "
-                        f"{', '.join(served_by[:3])}); allowed: {', '.join(allowed) or 'none'}", urn)
-
-
-DATA_RESIDENCY = stack_rule(
-    name="data-residency",
-    description="The cluster's region is allowed for the highest data classification its inference workloads serve. "
-                "Severity: critical.",
-    severity=Severity.CRITICAL,
-    remediation="Deploy the stack to an allowed region (aws:region), move the workload to a stack in one, or lower "
-                "the data classification if it was overstated; allowed regions per classification are set by the "
-                "data-protection officer in this rule's allowedRegions.",
-    check=_residency_check,
-    settings_=(Setting("allowedRegions", {"type": "object"},
-                       {"public": ["*"], "internal": ["*"], "confidential": ["us-*", "eu-*"], "pii": ["us-east-1", "us-east-2"]},
-                       "Per data classification, the allowed regions (shell patterns)."),),
-    tags=["responsible-ai", "data-protection"],
-)
-
-POLICIES = [ETHICS_POLICY_APPROVED, MODEL_PROVENANCE, MODEL_CARD_METADATA, EVALUATION_GATE, HIGH_RISK_SAFEGUARDS,
-            DATA_RESIDENCY]
+POLICIES = [ETHICS_POLICY_APPROVED, MODEL_PROVENANCE, MODEL_CARD_METADATA, EVALUATION_GATE]
 
 __all__ = ["POLICIES", "parse_image"]

@@ -9,24 +9,12 @@ from typing import Any
 from ai_platform_finops.governance import SECRET_ENV_PATTERNS, looks_secret
 from pulumi_policy import Severity
 
+from ai_platform_finops.values import number
+
 from . import aws, k8s
-from .common import (
-    MISSING,
-    UNKNOWN,
-    Check,
-    Res,
-    Setting,
-    aws_config_rules,
-    elements,
-    environments_setting,
-    flag,
-    get,
-    matches_any,
-    number,
-    resource_rule,
-    short,
-    text,
-)
+from .framework import Check, Setting, aws_config_rules, environments_setting, resource_rule
+from .props import MISSING, UNKNOWN, elements, flag, get, matches_any, short, text
+from .resources import Res
 from .exposure_checks import unrestricted_endpoint
 
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
@@ -59,7 +47,7 @@ def _imds_check(res: Res, c: Check) -> None:
 IMDSV2_REQUIRED = resource_rule(
     name="imdsv2-required",
     description="Launch templates require IMDSv2 (httpTokens: required) with a hop limit at most the configured "
-                "value. Severity: high.",
+                "value.",
     severity=Severity.HIGH,
     remediation="Set metadata_options http_tokens='required' and http_put_response_hop_limit=1 on the launch "
                 "template (nodePools[].metadataHopLimit raises it only for pods that must reach IMDS).",
@@ -104,7 +92,7 @@ def _ebs_check(res: Res, c: Check) -> None:
 
 EBS_ENCRYPTED = resource_rule(
     name="ebs-encrypted",
-    description="Launch-template block devices are encrypted. Severity: high.",
+    description="Launch-template block devices are encrypted.",
     severity=Severity.HIGH,
     remediation="Set block_device_mappings[].ebs.encrypted='true' (optionally kms_key_id) on the launch template; "
                 "the NodePool component declares an encrypted gp3 root volume.",
@@ -150,7 +138,7 @@ def _eks_check(res: Res, c: Check) -> None:
 EKS_CONTROL_PLANE_HARDENING = resource_rule(
     name="eks-control-plane-hardening",
     description="EKS clusters log audit and authenticator events, envelope-encrypt secrets with KMS, and have no "
-                "unrestricted public API endpoint in prod. Severity: high.",
+                "unrestricted public API endpoint in prod.",
     severity=Severity.HIGH,
     remediation="Set enabled_cluster_log_types to include 'audit' and 'authenticator', encryption_config with a KMS "
                 "key for 'secrets', and in prod vpc_config endpoint_public_access=false (or public_access_cidrs). "
@@ -183,7 +171,7 @@ def _helm_check(res: Res, c: Check) -> None:
 
 HELM_CHART_PINNED = resource_rule(
     name="helm-chart-pinned",
-    description="Helm releases name an exact chart version (no range, no 'latest'). Severity: medium.",
+    description="Helm releases name an exact chart version (no range, no 'latest').",
     severity=Severity.MEDIUM,
     remediation="Set the release's version to an exact chart version, e.g. version='9.1.4' (config: "
                 "argocd.chartVersion, addons.*.version); bump it deliberately in a reviewed change.",
@@ -210,7 +198,7 @@ def _protect_check(res: Res, c: Check) -> None:
 
 PROTECT_CRITICAL_RESOURCES = resource_rule(
     name="protect-critical-resources",
-    description="In prod, the EKS cluster, the Argo CD release and the budgets have protect set. Severity: high.",
+    description="In prod, the EKS cluster, the Argo CD release and the budgets have protect set.",
     severity=Severity.HIGH,
     remediation="Leave the stack setting 'protect' unset (on in prod) or true; components pass "
                 "ResourceOptions(protect=True) to the critical resources. Unprotect deliberately with "
@@ -247,7 +235,7 @@ def _argocd_admin_check(res: Res, c: Check) -> None:
 ARGOCD_ADMIN_SECURED = resource_rule(
     name="argocd-admin-secured",
     description="In prod, Argo CD's local admin is disabled or signs in with a configured bcrypt hash, never the "
-                "password Argo CD generates. Severity: critical.",
+                "password Argo CD generates.",
     severity=Severity.CRITICAL,
     remediation="Configure argocd.sso (admin is then disabled), set the hash with `pulumi config set --secret "
                 "argocdAdminPasswordHash`, or set argocd.adminEnabled: false (then use `argocd --core`).",
@@ -292,7 +280,7 @@ def _literal_secret_env_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> No
 NO_LITERAL_SECRETS_IN_ENV = resource_rule(
     name="no-literal-secrets-in-env",
     description="Container env vars whose names look secret (*PASSWORD*, *TOKEN*, *SECRET*, *_KEY, *CREDENTIALS*) "
-                "come from a Secret (valueFrom.secretKeyRef), never a literal value. Severity: high.",
+                "come from a Secret (valueFrom.secretKeyRef), never a literal value.",
     severity=Severity.HIGH,
     remediation="Create a Kubernetes Secret out of band and reference it: in services[].env write "
                 "NAME: {valueFrom: {secretKeyRef: {name: <secret>, key: <key>}}}.",

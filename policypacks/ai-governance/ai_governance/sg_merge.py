@@ -24,8 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ai_platform_finops.values import number
+
 from . import network
-from .common import UNKNOWN, Check, Res, Stack, elements, get, number, text
+from .framework import Check
+from .props import UNKNOWN, elements, get, text
+from .resources import Res, Stack
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"

@@ -16,8 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .common import MISSING, UNKNOWN, Check, Res, Stack, elements, get, matches_any, short, string_map
-
+from . import k8s
+from .framework import Check
+from .props import MISSING, UNKNOWN, elements, get, matches_any, short, string_map
+from .resources import Res, Stack
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -168,3 +170,11 @@ def roles_for(identity: tuple[str, str], iam: Iam, c: Check) -> list[tuple[Res |
                 found.append((role, f"{account.label} (IRSA)"))
     return found
 
+
+def workload_project(res: Res, tpl: k8s.PodTemplate, key: str) -> str | None:
+    """The workload's project: its pod template's FinOps project label, else the workload's own."""
+    labels, _ = string_map(get(tpl.metadata, "labels"))
+    if key in labels:
+        return labels[key]
+    own, _ = k8s.labels_of(res.props)
+    return own.get(key)

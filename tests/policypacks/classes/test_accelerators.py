@@ -240,7 +240,7 @@ def test_the_order_of_app_containers_does_not_matter(app, init):
 def test_pod_needs_reads_limits_else_requests_per_resource():
     res = pod("x", "amd.com/gpu", "2", init=[init_container("amd.com/gpu", "3"),
                                                init_container("aws.amazon.com/neuron", "1", sidecar=True)])
-    from ai_governance.common import Res
+    from ai_governance.resources import Res
 
     tpl = k8s.pod_template(Res(type=res.type, name=res.name, urn=res.urn, props=copy.deepcopy(res.inputs)))
     assert tpl is not None

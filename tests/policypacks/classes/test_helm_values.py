@@ -135,7 +135,7 @@ def test_an_unread_values_file_is_the_cannot_be_inspected_advisory(pack):
 # --- the pure helpers -----------------------------------------------------------------------------
 
 def test_merge_is_helms_order():
-    from ai_governance.helm_files import merge
+    from ai_governance.k8s.helm_files import merge
 
     assert merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"c": 3}, "l": [2]}) == {"a": {"b": 1, "c": 3}, "l": [2]}
     assert merge({"a": {"b": 1}}, {"a": 5}) == {"a": 5}
@@ -146,7 +146,7 @@ def test_merge_is_helms_order():
     ("x: " + "y" * (1 << 20), "longer than"), ("!!python/object:os.system {}", "not valid YAML"),
 ])
 def test_values_files_are_parsed_bounded_and_safe(content, problem):
-    from ai_governance.helm_files import parse_values
+    from ai_governance.k8s.helm_files import parse_values
 
     with pytest.raises(ValueError, match=problem):
         parse_values(content)

@@ -119,7 +119,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from ai_governance import network, sg_merge  # noqa: E402  (conftest puts the pack on sys.path)
-from ai_governance.common import Res  # noqa: E402
+from ai_governance.resources import Res  # noqa: E402
 
 PIECES = ["11.0.0.0/9", "11.128.0.0/9", "11.0.0.0/10", "12.0.0.0/8", "10.0.0.0/8", "198.51.100.0/24"]
 grant = st.tuples(st.sampled_from(["tcp", "udp", sg_merge.ALL]), st.integers(0, 12), st.integers(0, 12),

@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from .common import MISSING, UNKNOWN, Res, elements, entries, get
+from ..props import MISSING, UNKNOWN, elements, entries, get
+from ..resources import Res
 
 MAX_VALUES_TEXT = 1 << 20
 """Longest values file parsed (bounded parsing)."""

@@ -1,9 +1,8 @@
-"""Kubernetes GPU hygiene: valid GPU requests, pods on the right nodes (and only there), resources,
-and availability and probes for inference."""
+"""Kubernetes GPU hygiene: valid accelerator requests, pods on the right nodes (and only there), and
+every GPU workload fitting some node pool."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import Severity
@@ -11,21 +10,11 @@ from pulumi_policy import Severity
 from ai_platform_finops import accelerators
 
 from . import aws, k8s
-from .common import (
-    MISSING,
-    UNKNOWN,
-    Check,
-    Res,
-    Setting,
-    Stack,
-    elements,
-    environments_setting,
-    get,
-    resource_rule,
-    short,
-    stack_rule,
-    string_map,
-)
+from .framework import Check, Setting, resource_rule, stack_rule
+from .gpu_pools import GpuPool, gpu_pools
+from .props import MISSING, UNKNOWN, elements, get, short, string_map
+from .replicas import hpa_index, min_replicas
+from .resources import Res, Stack
 
 _STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 GPU_RESOURCES_SETTING = Setting(
@@ -94,7 +83,7 @@ def _gpu_request_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
 GPU_REQUEST_VALID = resource_rule(
     name="gpu-request-valid",
     description="Every accelerator (nvidia.com/gpu, MIG slices, amd.com/gpu, aws.amazon.com/neuron*) is a whole number "
-                "set in limits, with requests equal to it or absent, in every workload shape. Severity: critical.",
+                "set in limits, with requests equal to it or absent, in every workload shape.",
     severity=Severity.CRITICAL,
     remediation="Put a whole GPU count in resources.limits['nvidia.com/gpu'] and drop the request or make it equal. "
                 "Kubernetes cannot share or overcommit GPUs; to share one use MIG, time-slicing or MPS through the "
@@ -202,7 +191,7 @@ def _placement_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
 GPU_WORKLOAD_PLACEMENT = resource_rule(
     name="gpu-workload-placement",
     description="Pods asking for an accelerator tolerate its taint and select nodes carrying it; other pods (bar "
-                "DaemonSets' node agents) tolerate no accelerator taint. Severity: high.",
+                "DaemonSets' node agents) tolerate no accelerator taint.",
     severity=Severity.HIGH,
     remediation="Derive tolerations and nodeSelector from the node pool (components/inference/resources.py does): GPU "
                 "pods get the nvidia.com/gpu toleration and the pool's labels; CPU pods get neither. Other "
@@ -218,121 +207,6 @@ GPU_WORKLOAD_PLACEMENT = resource_rule(
 
 
 # --- gpu-workload-schedulable ---------------------------------------------------------------------
-
-def min_replicas(stack: Stack, workload: Res, hpas: dict[tuple[str, str], Res], c: Check,
-                 tpl: k8s.PodTemplate | None = None) -> Any:
-    """Min replicas: the HPA's minReplicas when one targets the workload, else spec.replicas (default 1);
-    for a workload of a Helm release, its replica count in the values."""
-    if tpl is not None and tpl.values_path is not None:
-        return 1 if tpl.replicas is MISSING or tpl.kind == k8s.DAEMON_SET else tpl.replicas
-    name, namespace = k8s.name_of(workload), k8s.namespace_of(workload)
-    hpa = None
-    if isinstance(name, str):
-        if isinstance(namespace, str):
-            hpa = hpas.get((namespace, name)) or hpas.get(("*", name))
-        else:
-            hpa = hpas.get(("", name))
-    if hpa is not None:
-        value = get(hpa.props, "spec", "minReplicas")
-        return 1 if value is MISSING else value
-    if k8s.base_type(workload.type) == k8s.DAEMON_SET:
-        return 1
-    value = get(workload.props, "spec", "replicas")
-    return 1 if value is MISSING else value
-
-
-def hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
-    """HPAs by (namespace, target name): namespace '*' for an HPA whose namespace is not known (it may
-    be the workload's), '' for the first HPA of that target anywhere (for a workload whose namespace is
-    not known). An HPA in another known namespace scales another workload. Built once per stack."""
-    return stack.index("hpas", _build_hpa_index)
-
-
-def _build_hpa_index(stack: Stack) -> dict[tuple[str, str], Res]:
-    index: dict[tuple[str, str], Res] = {}
-    for hpa in stack.of_type(*k8s.HPA_TYPES):
-        target = get(hpa.props, "spec", "scaleTargetRef", "name")
-        if not isinstance(target, str):
-            continue
-        namespace = k8s.namespace_of(hpa)
-        index[(namespace if isinstance(namespace, str) else "*", target)] = hpa
-        index.setdefault(("", target), hpa)
-    return index
-
-
-@dataclass(frozen=True)
-class GpuPool:
-    """A GPU node group with what scheduling onto it depends on, computed once per stack."""
-
-    ng: Res
-    pool: aws.Pool
-    labels: dict[str, str]
-    taints: list[k8s.Taint]
-    unknown: bool
-    """Labels, taints, instance types or max size unknown: the pool can neither be counted on nor ruled out."""
-
-    def per_instance(self, resource: str) -> int | None:
-        """How many of ``resource`` every instance of the pool offers (the least over its types);
-        None when the catalog cannot say (trn2/trn3; MIG slices without a uniform layout label)."""
-        mig_config = self.labels.get(accelerators.MIG_CONFIG_LABEL)
-        counts = [accelerators.per_instance(t, resource, mig_config) for t in self.pool.instance_types]
-        if not counts:
-            return 0
-        if any(n == 0 for n in counts):
-            return 0
-        if any(n is None for n in counts):
-            return None
-        return min(n for n in counts if n is not None)
-
-
-@dataclass(frozen=True)
-class GpuPools:
-    pools: list[GpuPool]
-    by_label: dict[tuple[str, str], list[int]]
-    """Positions (in stack order) of the known pools carrying each node label."""
-
-    def candidates(self, selector: dict[str, str]) -> list[GpuPool]:
-        """The known pools whose labels hold every pair of ``selector``, in stack order."""
-        if not selector:
-            return [p for p in self.pools if not p.unknown]
-        rarest = min((self.by_label.get(item, []) for item in selector.items()), key=len)
-        return [pool for pool in (self.pools[i] for i in rarest)
-                if all(pool.labels.get(k) == v for k, v in selector.items())]
-
-
-def gpu_pools(stack: Stack) -> GpuPools:
-    return stack.index("gpu-pools", _build_gpu_pools)
-
-
-def _build_gpu_pools(stack: Stack) -> GpuPools:
-    pools: list[GpuPool] = []
-    by_label: dict[tuple[str, str], list[int]] = {}
-    for ng in stack.of_type(aws.NODE_GROUP):
-        lt = aws.launch_template_of(stack, ng)
-        if not aws.is_gpu_pool(ng, lt) and not _accelerator_pool(ng, lt):
-            continue
-        pool = aws.pool(ng, lt)
-        labels, labels_unknown = aws.node_labels(ng, pool.instance_types)
-        taints, taints_unknown = aws.node_taints(ng)
-        unknown = labels_unknown or taints_unknown or pool.instance_types_unknown or pool.max_size is UNKNOWN
-        if not unknown:
-            for item in labels.items():
-                by_label.setdefault(item, []).append(len(pools))
-        pools.append(GpuPool(ng, pool, labels, taints, unknown))
-    return GpuPools(pools, by_label)
-
-
-def _accelerator_pool(ng: Res, lt: Res | None) -> bool:
-    """A node group whose instance types, AMI or taints carry a non-NVIDIA accelerator of the table."""
-    types, _ = aws.instance_types(ng, lt)
-    if any(accelerators.offered(t) for t in types):
-        return True
-    ami = get(ng.props, "amiType")
-    if isinstance(ami, str) and "NEURON" in ami:
-        return True
-    taints, _ = aws.node_taints(ng)
-    return any(t.key in accelerators.TAINT_KEYS for t in taints)
-
 
 def _misfit(entry: GpuPool, needs: dict[str, float], needed: int, tolerations: list[Any]) -> str | None:
     """Why a known pool whose labels match cannot run the workload, None when it can, or '' when
@@ -417,7 +291,7 @@ GPU_WORKLOAD_SCHEDULABLE = stack_rule(
     name="gpu-workload-schedulable",
     description="Every workload asking for accelerators (any shape, Helm values included) fits some node pool of "
                 "the stack: labels match its nodeSelector, it tolerates the pool's taints, one instance offers enough "
-                "of each accelerator for a pod, and max size holds the min replicas. Severity: high.",
+                "of each accelerator for a pod, and max size holds the min replicas.",
     severity=Severity.HIGH,
     remediation="Point services[].nodePool at a GPU pool whose instance type has enough GPUs, and make that pool's "
                 "maxSize hold replicas.min x GPUs; derive nodeSelector/tolerations from the pool, never retype them.",
@@ -427,192 +301,6 @@ GPU_WORKLOAD_SCHEDULABLE = stack_rule(
 )
 
 
-# --- container-resources --------------------------------------------------------------------------
+POLICIES = [GPU_REQUEST_VALID, GPU_WORKLOAD_PLACEMENT, GPU_WORKLOAD_SCHEDULABLE]
 
-def _resources_check(res: Res, c: Check) -> None:
-    for tpl in k8s.rule_templates(res, c):
-        _resources_template(res, tpl, c)
-
-
-def _resources_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
-    for container in tpl.containers:
-        resources = get(container.value, "resources")
-        if resources is UNKNOWN:
-            c.unknown(f"{container.path}.resources")
-            continue
-        missing = []
-        for kind, name in (("requests", "cpu"), ("requests", "memory"), ("limits", "memory")):
-            value = get(resources, kind, name)
-            if value is UNKNOWN:
-                c.unknown(f"{container.path}.resources.{kind}.{name}")
-            elif (value is MISSING and not tpl.partial) or (isinstance(value, str) and not value.strip()):
-                missing.append(f"{kind}.{name}")
-        if missing:
-            c.violation(f"{res.label}: {container.path} ({container.name}) sets no {', '.join(missing)}")
-
-
-CONTAINER_RESOURCES = resource_rule(
-    name="container-resources",
-    description="Every container sets cpu and memory requests and a memory limit. Severity: medium.",
-    severity=Severity.MEDIUM,
-    remediation="Set resources.requests.cpu, resources.requests.memory and resources.limits.memory on every "
-                "container (services[].resources in the stack config); requests drive scheduling and cost "
-                "allocation, the memory limit keeps one pod from starving a node.",
-    types=list(k8s.WORKLOAD_TYPES),
-    check=_resources_check,
-    tags=["kubernetes", "reliability"],
-)
-
-
-# --- inference-availability -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PdbIndex:
-    """PodDisruptionBudgets by the rarest pair of their matchLabels. A PDB with known, non-empty
-    matchLabels and no unknown part selects only pods carrying that pair, so a workload need look
-    only at the PDBs filed under its own labels, plus the ``others`` (expressions-only, empty or
-    unknown selectors), which any workload may hit."""
-
-    by_label: dict[tuple[str, str], list[Res]]
-    others: list[Res]
-
-    def candidates(self, pod_labels: dict[str, str]) -> list[Res]:
-        found = list(self.others)
-        for item in pod_labels.items():
-            found.extend(self.by_label.get(item, ()))
-        return found
-
-
-def pdb_index(stack: Stack) -> PdbIndex:
-    return stack.index("pdbs", _build_pdb_index)
-
-
-def _build_pdb_index(stack: Stack) -> PdbIndex:
-    keyed: list[tuple[Res, dict[str, str]]] = []
-    others: list[Res] = []
-    counts: dict[tuple[str, str], int] = {}
-    for pdb in stack.of_type(k8s.PDB):
-        selector = get(pdb.props, "spec", "selector")
-        match_raw = get(selector, "matchLabels")
-        match_labels, unknown = string_map(match_raw)
-        if (selector is UNKNOWN or selector is MISSING or match_raw is UNKNOWN or unknown or not match_labels
-                or get(selector, "matchExpressions") is UNKNOWN):
-            others.append(pdb)
-            continue
-        keyed.append((pdb, match_labels))
-        for item in match_labels.items():
-            counts[item] = counts.get(item, 0) + 1
-    by_label: dict[tuple[str, str], list[Res]] = {}
-    for pdb, match_labels in keyed:
-        rarest = min(match_labels.items(), key=lambda item: counts[item])
-        by_label.setdefault(rarest, []).append(pdb)
-    return PdbIndex(by_label, others)
-
-
-def _availability_check(stack: Stack, c: Check) -> None:
-    c.applies_in(c.config.strings("environments"))
-    minimum = int(c.config.num("minReplicas"))
-    hpas = hpa_index(stack)
-    pdbs = pdb_index(stack)
-    # The shared (workload, template) index: templates are read once per AnalyzeStack for every rule.
-    for workload, tpl in k8s.stack_templates(stack):
-        if workload.type != k8s.DEPLOYMENT or not k8s.is_inference(workload, tpl, c.settings):
-            continue
-        replicas = min_replicas(stack, workload, hpas, c)
-        if replicas is UNKNOWN:
-            c.unknown(f"the replicas of {workload.label}", workload.urn)
-        else:
-            count = aws.size(replicas)
-            if count is None or count < minimum:
-                c.violation(f"{workload.label}: {short(replicas)} min replica(s); inference in "
-                            f"{c.settings.environment} needs at least {minimum}", workload.urn)
-        labels_raw = get(tpl.metadata, "labels")
-        namespace = k8s.namespace_of(workload)
-        if labels_raw is UNKNOWN:
-            c.unknown(f"the pod labels of {workload.label}", workload.urn)
-            continue
-        pod_labels, _ = string_map(labels_raw)
-        covered, pending = False, False
-        for pdb in pdbs.candidates(pod_labels):
-            pdb_namespace = k8s.namespace_of(pdb)
-            if isinstance(namespace, str) and isinstance(pdb_namespace, str) and pdb_namespace != namespace:
-                continue
-            selected = k8s.selector_matches(get(pdb.props, "spec", "selector"), pod_labels)
-            if selected is None and get(pdb.props, "spec", "selector") is UNKNOWN:
-                pending = True
-            if selected:
-                covered = True
-                break
-        if not covered:
-            if pending:
-                c.unknown(f"the PodDisruptionBudget selectors for {workload.label}", workload.urn)
-            else:
-                c.violation(f"{workload.label}: no PodDisruptionBudget selects its pods; a node drain could take "
-                            "every replica down at once", workload.urn)
-
-
-INFERENCE_AVAILABILITY = stack_rule(
-    name="inference-availability",
-    description="In prod, inference Deployments run at least 2 replicas and a PodDisruptionBudget selects them. "
-                "Severity: high.",
-    severity=Severity.HIGH,
-    remediation="Set services[].replicas.min to 2 or more; the InferenceService component then creates a "
-                "PodDisruptionBudget (maxUnavailable 1) selecting the pods.",
-    check=_availability_check,
-    settings_=(environments_setting(["prod"], "inference must be highly available"),
-               Setting("minReplicas", {"type": "integer", "minimum": 1}, 2, "Minimum replicas of an inference workload.")),
-    tags=["kubernetes", "reliability"],
-)
-
-
-# --- inference-probes -----------------------------------------------------------------------------
-
-PROBED_KINDS = (k8s.DEPLOYMENT, k8s.STATEFUL_SET, k8s.REPLICA_SET, k8s.REPLICATION_CONTROLLER)
-"""Kinds that serve traffic through a Service (Jobs, CronJobs and bare Pods are not rolled out)."""
-
-
-def _probes_check(res: Res, c: Check) -> None:
-    for tpl in k8s.rule_templates(res, c):
-        if tpl.kind not in PROBED_KINDS:
-            continue
-        if k8s.inference_unknown(res, tpl, c.settings):
-            c.unknown(f"whether {res.label} serves a model (a Patch setting containers without "
-                      f"{tpl.field('metadata', 'labels')} app.kubernetes.io/component)")
-            continue
-        if k8s.is_inference(res, tpl, c.settings):
-            _probes_template(res, tpl, c)
-
-
-def _probes_template(res: Res, tpl: k8s.PodTemplate, c: Check) -> None:
-    for container in tpl.containers:
-        if container.init:
-            continue
-        probe = get(container.value, "readinessProbe")
-        if probe is MISSING and tpl.partial:
-            continue  # the live object's probe stays
-        if probe is UNKNOWN:
-            c.unknown(f"{container.path}.readinessProbe")
-        elif probe is MISSING or not any(get(probe, k) is not MISSING for k in ("httpGet", "tcpSocket", "exec", "grpc")):
-            c.violation(f"{res.label}: {container.path} ({container.name}) has no readiness probe; traffic would reach "
-                        "a model that is still loading")
-
-
-INFERENCE_PROBES = resource_rule(
-    name="inference-probes",
-    description="Inference containers (Deployments, StatefulSets, ReplicaSets, ReplicationControllers, their Patches "
-                "and known Helm charts) have a readiness probe. Severity: medium.",
-    severity=Severity.MEDIUM,
-    remediation="Give the model server a readiness endpoint and set services[].probes.readinessPath; the "
-                "InferenceService component adds readiness, liveness and startup probes.",
-    types=k8s.may_carry_pods,
-    check=_probes_check,
-    tags=["kubernetes", "reliability"],
-)
-
-
-POLICIES = [
-    GPU_REQUEST_VALID, GPU_WORKLOAD_PLACEMENT, GPU_WORKLOAD_SCHEDULABLE, CONTAINER_RESOURCES, INFERENCE_AVAILABILITY,
-    INFERENCE_PROBES,
-]
-
-__all__ = ["POLICIES", "hpa_index", "min_replicas"]
+__all__ = ["POLICIES"]

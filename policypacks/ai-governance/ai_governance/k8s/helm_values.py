@@ -24,9 +24,12 @@ from typing import Any
 
 from ai_platform_finops.accelerators import GPU_RESOURCE
 
-from .common import MISSING, UNKNOWN, Res, elements, entries, flag, get, text
+from ..props import MISSING, UNKNOWN, elements, entries, flag, get, text
+from ..resources import Res
 from .helm_files import release_values
-from .k8s import DAEMON_SET, DEPLOYMENT, STATEFUL_SET, PodTemplate, Workloads, chart_name, template_from
+from .kinds import DAEMON_SET, DEPLOYMENT, STATEFUL_SET
+from .metadata import chart_name
+from .templates import PodTemplate, Workloads, template_from
 
 CHART_DEFAULT_TAG = "chart-appVersion"
 """Stands for the tag a chart defaults its image to (its appVersion) when the values set none."""
