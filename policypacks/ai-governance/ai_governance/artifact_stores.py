@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ai_platform_finops.resource_types import S3_BUCKET
+from ai_platform_finops.resource_types import S3_BUCKET, S3_BUCKET_V2
 from ai_platform_finops.tags import STANDARD_KEYS, required_keys
 
 from . import aws
@@ -26,8 +26,6 @@ from .props import MISSING, UNKNOWN, get, text
 from .resources import Res, Stack
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 ECR_REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
-S3_BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
-"""The deprecated alias of ``aws:s3/bucket:Bucket`` (the same resource)."""
 BUCKETS = (S3_BUCKET, S3_BUCKET_V2)
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 ACCOUNT_PUBLIC_ACCESS_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
