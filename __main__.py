@@ -10,9 +10,13 @@ from components.argocd import ArgoCd
 from components.cluster import Cluster
 from components.cluster_addons import ClusterAddons
 from components.config import ConfigError, load_from_pulumi, secrets_from_pulumi, stack_file
+from components.config.model_store import ScanningMode
 from components.config.stack import config_warnings
 from components.cost_controls import CostControls
 from components.inference_service import InferenceService
+from components.model_store.access import ModelAccess
+from components.model_store.scanning import RegistryScanning
+from components.model_store.store import ModelStore
 from components.network import Network
 from components.observability.stack import Observability
 from components.project_namespace import ProjectNamespace
@@ -63,11 +67,25 @@ if cluster.kubeconfig is not None:
     pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("clusterName", cluster.name)
 
+# --- model stores: per project an ECR repository and an S3 bucket; per service read access to its weights ----
+
+stores: dict[str, ModelStore] = {}
+readers: dict[str, ModelAccess] = {}
+if cfg.model_store is not None and not cfg.is_local:
+    stores = {p.name: ModelStore(f"{p.name}-store", args.model_store_args(cfg, p)) for p in cfg.projects}
+    if cfg.model_store.scanning == ScanningMode.ENHANCED:
+        RegistryScanning("model-image-scanning", args.registry_scanning_args(cfg))
+    readers = {s.name: ModelAccess(s.name, args.model_access_args(cfg, s, cluster.name))
+               for s in cfg.services if s.model.artifact_uri is not None}
+    pulumi.export("modelStores", {name: {"repositoryUrl": store.repository_url, "bucket": store.bucket_name}
+                                  for name, store in stores.items()})
+
 # --- tenancy and inference services --------------------------------------------------------
 
 services = {
     s.name: InferenceService(s.name, args.inference_service_args(
-        cfg, s, tenants[s.project].namespace, [*tenants[s.project].ready, *cluster_addons.workload_dependencies]),
+        cfg, s, tenants[s.project].namespace, [*tenants[s.project].ready, *cluster_addons.workload_dependencies,
+                                               *([readers[s.name]] if s.name in readers else [])]),
         k8s_opts)
     for s in cfg.services
 }

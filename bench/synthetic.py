@@ -15,11 +15,25 @@ import math
 from pathlib import Path
 from typing import Any
 
+from components.config.model_store import bucket_name, repository_name
 from preflight.stackfile import StackConfigSource, read_stack_config
 
 P = "ai-platform:"
 SERVICES_PER_POOL = 8
 REPLICAS = 2
+
+
+def _in_store_of(config: dict[str, Any], service: dict[str, Any], project: str) -> dict[str, Any]:
+    """``service`` with its image, weights and report moved into ``project``'s model store (if the stack has stores)."""
+    store = config.get(P + "modelStore")
+    if not store:
+        return service
+    cluster, old = config[P + "cluster"]["name"], service["project"]
+    text = json.dumps(service)
+    for before, after in ((repository_name(cluster, old), repository_name(cluster, project)),
+                          (bucket_name(store["namePrefix"], cluster, old), bucket_name(store["namePrefix"], cluster, project))):
+        text = text.replace(before, after)
+    return json.loads(text)
 
 
 def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConfigSource:
@@ -52,7 +66,7 @@ def synthetic_source(project_dir, n: int, base_stack: str = "prod") -> StackConf
         # Generous: a synthetic stack must pass cost-within-budget like the shipped ones.
         limits[project] = 2_000.0 * pool["maxSize"] + 1_000.0
         for j in range(count):
-            service = copy.deepcopy(template_service)
+            service = _in_store_of(config, copy.deepcopy(template_service), project)
             service.update({"name": f"model-{i:03d}-{j:03d}", "project": project, "nodePool": pool_name,
                             "replicas": {"min": REPLICAS, "max": REPLICAS}})
             services.append(service)

@@ -181,6 +181,19 @@ def _replace_strings(node: Any, old: str, new: str) -> Any:
     return node
 
 
+def _move_model_stores(config: Any, old_cluster: str, new_cluster: str, tag_prefix: str) -> None:
+    """The stores are named after the cluster (and bucket names after the org): the services' images,
+    weights and reports follow them. The org's label is the tag prefix's domain (finops.acme.io: acme)."""
+    store = config.get(f"{PROJECT}:modelStore")
+    if store is None:
+        return
+    labels = tag_prefix.split(".")
+    old_prefix, store["namePrefix"] = store["namePrefix"], labels[-2] if len(labels) >= 2 else labels[0]
+    services = config.get(f"{PROJECT}:services", [])
+    _replace_strings(services, f"s3://{old_prefix}-{old_cluster}-", f"s3://{store['namePrefix']}-{new_cluster}-")
+    _replace_strings(services, f".amazonaws.com/{old_cluster}/", f".amazonaws.com/{new_cluster}/")
+
+
 def stack_document(template_text: str, stack: str, answers: dict[str, Any]) -> Any:
     """The template stack with the answers written in and the example account replaced."""
     yaml = _yaml()
@@ -193,7 +206,8 @@ def stack_document(template_text: str, stack: str, answers: dict[str, Any]) -> A
     finops, cluster = config[f"{PROJECT}:finops"], config[f"{PROJECT}:cluster"]
     finops["tagPrefix"] = answers["tag_prefix"]
     finops["costCenter"] = answers["cost_center"]
-    cluster["name"] = f"ai-platform-{stack}"
+    old_cluster, cluster["name"] = cluster["name"], f"ai-platform-{stack}"
+    _move_model_stores(config, old_cluster, cluster["name"], answers["tag_prefix"])
     cluster["adminPrincipalArn"] = answers["admin_role"]
     # Where `pulumi up` runs from: the endpoint (public, bootstrap or private) admits these. The
     # example's office ranges go; an office CIDR can be added to publicAccessCidrs later.

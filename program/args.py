@@ -14,7 +14,11 @@ from components.cluster_addons import ClusterAddonsArgs
 from components.config import POOL_LABEL, InferenceServiceConfig, NodePoolConfig, ProjectConfig, StackConfig, StackSecrets
 from components.config.argocd import ARGOCD_NAMESPACE
 from components.cost_controls import CostControlsArgs
+from components.config.model_store import partition_of, reader_role_name, split_s3_uri
 from components.inference.args import InferenceServiceArgs
+from components.model_store.access import ModelAccessArgs
+from components.model_store.scanning import RegistryScanningArgs
+from components.model_store.store import ModelStoreArgs
 from components.network import Network, NetworkArgs
 from components.observability.dashboards import dashboards
 from components.observability.rules import rule_groups
@@ -127,6 +131,41 @@ def inference_service_args(cfg: StackConfig, service: InferenceServiceConfig, na
         spread_across_zones=cfg.is_prod,
         depends_on=tuple(depends_on),
         skip_await=may_sit_at_zero(cfg, pool),
+        artifact_region=cfg.region if service.model.artifact_uri is not None else None,
+    )
+
+
+def model_store_args(cfg: StackConfig, project: ProjectConfig) -> ModelStoreArgs:
+    store, region = cfg.model_store, cfg.region
+    if store is None or region is None:
+        raise ValueError("model stores need a modelStore section and aws:region")
+    return ModelStoreArgs(
+        config=store, project=project.name,
+        repository=store.repository(cfg.cluster.name, project.name),
+        bucket=store.bucket(cfg.cluster.name, project.name),
+        partition=partition_of(region),
+        tags=cfg.project_tags(project.name).aws_tags(),
+        protect=cfg.protect_critical,
+    )
+
+
+def registry_scanning_args(cfg: StackConfig) -> RegistryScanningArgs:
+    return RegistryScanningArgs(repository_prefix=f"{cfg.cluster.name}/")
+
+
+def model_access_args(cfg: StackConfig, service: InferenceServiceConfig,
+                      cluster_name: pulumi.Input[str]) -> ModelAccessArgs:
+    """The read-only identity of a service with model.artifactUri (checked against its project's bucket)."""
+    uri, store, region = service.model.artifact_uri, cfg.model_store, cfg.region
+    parts = split_s3_uri(uri) if uri is not None else None
+    if parts is None or store is None or region is None:
+        raise ValueError(f"service {service.name!r} has no model.artifactUri in a model store")
+    bucket, prefix = parts
+    return ModelAccessArgs(
+        cluster_name=cluster_name, role_name=reader_role_name(cfg.cluster.name, service.name),
+        namespace=service.project, service_account=service.name,
+        bucket=bucket, prefix=prefix, partition=partition_of(region),
+        tags=cfg.project_tags(service.project).aws_tags(), kms_key_arn=store.kms_key_arn,
     )
 
 

@@ -3,8 +3,8 @@
 The estimate that gates pull requests (preflight's ``cost`` section, the policy pack's
 ``cost-within-budget``) prices the resources the program registers. A Pulumi program cannot see
 its own registered resources, so the ``costEstimateUsd`` stack output is computed here from the
-config instead: each declared node pool, the cluster, the NAT gateways and the monitoring stack's
-volumes are described in the
+config instead: each declared node pool, the cluster, the NAT gateways, the monitoring stack's
+volumes and the projects' model stores are described in the
 estimator's input shape, exactly as the cluster and network components build them, and priced by
 the same ``ai_platform_finops.estimator``. ``tests/finops/test_finops_preflight_cost.py`` checks that
 the two agree on every shipped AWS stack, so a program change that adds cost without config shows
@@ -28,6 +28,7 @@ from ai_platform_finops.estimator import (
     estimate,
 )
 from ai_platform_finops.load_balancers import HELM_RELEASES
+from ai_platform_finops.resource_types import ECR_REPOSITORY, S3_BUCKET
 
 from components.config import ClusterMode, NetworkMode, StackConfig
 from components.observability.values import KPS_RELEASE, kps_values, storage_class_manifest
@@ -96,6 +97,12 @@ def declared_resources(cfg: StackConfig) -> list[dict[str, Any]]:
                                             "minSize": pool.min_size, "maxSize": pool.max_size,
                                             "desiredCapacity": pool.effective_desired_size},
                 parent, autoscalingGroupName=[ng])
+    if cfg.model_store is not None:
+        # Storage is a usage line per project that owns a bucket or a repository, billed to its project tag.
+        for project in cfg.projects:
+            tags = {key: cfg.project_tags(project.name).project}
+            add(f"declared::store::{project.name}::bucket", S3_BUCKET, {"tags": tags})
+            add(f"declared::store::{project.name}::images", ECR_REPOSITORY, {"tags": tags})
     obs = cfg.observability
     if obs.enabled and obs.persistent(cfg.is_prod):
         # The monitoring stack's volumes: its chart values and StorageClass, built as the component builds them.

@@ -22,6 +22,7 @@ from ai_platform_finops.catalog import gpu_count
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+import tests.support.builders as b
 from components.config import (
     GPU_PRESENT_LABEL,
     GPU_RESOURCE,
@@ -29,6 +30,7 @@ from components.config import (
     StackConfig,
     validate_flat_config,
 )
+from components.config.services import PLATFORM_ENV
 from components.inference.render import manifests as service_manifests
 from components.project_namespace import manifests as project_manifests
 from preflight.engine import SECRET_SIG, SIG_KEY, RecordedResource
@@ -145,8 +147,7 @@ def test_unclassified_groups_are_not_silently_skipped():
 
 GPU_TYPES = ["g5.xlarge", "g5.12xlarge", "g6.xlarge", "p4d.24xlarge", "g5.48xlarge"]
 TAG = st.from_regex(r"v[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2}", fullmatch=True)
-ENV_NAME = st.from_regex(r"[A-Z_][A-Z0-9_]{0,12}", fullmatch=True).filter(
-    lambda n: n not in ("MODEL_VERSION", "ETHICS_POLICY_ID", "HOME", "HF_HOME"))
+ENV_NAME = st.from_regex(r"[A-Z_][A-Z0-9_]{0,12}", fullmatch=True).filter(lambda n: n not in PLATFORM_ENV)
 PATH = st.from_regex(r"/[a-z0-9/_.-]{0,24}", fullmatch=True)
 METRIC = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True).filter(lambda m: m not in ("date", "report"))
 QUANTITY_CPU = st.sampled_from(["100m", "250m", "1", "2", "3.5", "16"])
@@ -317,3 +318,14 @@ def test_the_gpu_property_catches_a_fractional_request_under_a_whole_limit():
     request_only = {"spec": {"template": {"spec": {"containers": [{"resources": {"requests": {GPU_RESOURCE: "1"}}}]}}}}
     with pytest.raises(AssertionError):
         assert_whole_limited_gpus(request_only, 1)
+
+
+def test_a_service_with_weights_in_its_model_store_renders_schema_valid_objects():
+    for environment in ("dev", "prod"):
+        cfg = b.build(b.stored_stack(environment))
+        args = inference_service_args(cfg, cfg.services[0], namespace=cfg.services[0].project)
+        deployment = next(o for o in service_manifests(args) if o["kind"] == "Deployment")
+        env = {e["name"]: e["value"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["MODEL_ARTIFACT_URI"].startswith("s3://") and env["AWS_REGION"] == "us-east-1"
+        for obj in service_manifests(args):
+            schema_check(obj, cfg.cluster.version)

@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ai_platform_finops.estimator import BUCKET_STORAGE, IMAGE_STORAGE, estimate
+from ai_platform_finops.rates import ECR_STORAGE_GB_MONTH, S3_STANDARD_GB_MONTH
+
 from components.config import POOL_LABEL, ConfigError, StackConfig, validate_flat_config
 from components.config.stack import config_warnings
+from preflight.cost import estimator_resources
 from tests.support.fixtures import PROJECT
 from tests.support.shipped import AWS_STACKS, ROOT, STACKS, recorded, stack_source
 
@@ -87,3 +91,44 @@ def test_the_fixture_stacks_are_the_tests_own_files():
     assert [p.name for p in stacks] == [f"Pulumi.{s}.yaml" for s in STACKS]
     assert not any(p.is_symlink() for p in stacks)
     assert (PROJECT / "Pulumi.yaml").resolve() == ROOT / "Pulumi.yaml"
+
+
+STORE_TYPES = ("aws:ecr/repository:Repository", "aws:s3/bucket:Bucket")
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_shipped_aws_stack_gives_each_project_a_store_its_services_use(stack):
+    cfg = shipped_config(stack)
+    assert cfg.model_store is not None
+    recording = recorded(stack)
+    names = {t: sorted(r.inputs["name" if t.startswith("aws:ecr") else "bucket"] for r in recording.of_type(t))
+             for t in STORE_TYPES}
+    assert names == {STORE_TYPES[0]: sorted(str(cfg.store_repository(p.name)) for p in cfg.projects),
+                     STORE_TYPES[1]: sorted(str(cfg.store_bucket(p.name)) for p in cfg.projects)}
+    assert cfg.services
+    for service in cfg.services:
+        repository, bucket = cfg.store_repository(service.project), cfg.store_bucket(service.project)
+        assert service.model.image.split("@")[0].split(":")[0].endswith(f".amazonaws.com/{repository}")
+        assert service.model.artifact_uri is not None and service.model.artifact_uri.startswith(f"s3://{bucket}/weights/")
+        assert service.ethics.evaluation.report_uri.startswith(f"s3://{bucket}/reports/")
+        reader = next(r for r in recording.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                      if r.inputs.get("serviceAccount") == service.name)
+        assert reader.inputs["namespace"] == service.project
+    if cfg.is_prod:
+        assert all(s.model.image_digest is not None for s in cfg.services)
+        for type_ in STORE_TYPES:
+            assert all(r.options["protect"] and r.options["retainOnDelete"] for r in recording.of_type(type_))
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_shipped_aws_stack_prices_each_projects_store_storage(stack):
+    cfg = shipped_config(stack)
+    usage = cfg.finops.usage
+    result = estimate(estimator_resources(recorded(stack)), region=cfg.region or "", default_project=cfg.finops.project,
+                      project_tag_key=cfg.tags.key("project"), usage=cfg.finops.usage_assumptions)
+    lines = {(i.type, i.project): i.figures.expected for i in result.items if i.type in (BUCKET_STORAGE, IMAGE_STORAGE)}
+    expected = {}
+    for project in cfg.projects:
+        expected[(BUCKET_STORAGE, project.name)] = round(usage.model_bucket_gb_per_project * S3_STANDARD_GB_MONTH.usd, 2)
+        expected[(IMAGE_STORAGE, project.name)] = round(usage.model_images_gb_per_project * ECR_STORAGE_GB_MONTH.usd, 2)
+    assert lines == expected and all(value > 0 for value in lines.values())

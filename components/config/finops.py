@@ -62,6 +62,11 @@ class UsageAssumptions(ConfigModel):
     """Average LCUs (ALB, 0.008 USD/LCU-hour) or NLCUs (NLB, 0.006 USD/NLCU-hour) each load balancer bills an hour."""
     load_balancer_zones: Annotated[int, Field(ge=1, le=32)] = 2
     """Availability Zones of each internet-facing load balancer: one public IPv4 address (0.005 USD/hour) each."""
+    model_bucket_gb_per_project: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = 0
+    """GB each project keeps in its model store bucket (modelStore): weights, reports and old versions, priced at S3
+    Standard (0.023 USD/GB-month in us-east-1; lifecycle moves to cheaper classes are not counted)."""
+    model_images_gb_per_project: Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)] = 0
+    """GB of images each project keeps in its model image repository (modelStore), at the ECR rate (0.10 USD/GB-month)."""
 
 
 class FinOpsSettings(ConfigModel):

@@ -22,7 +22,8 @@ from .stack import Problem, StackConfig, cross_field_problems
 PROJECT = "ai-platform"
 
 # Structured sections, each a stack-config key under the project namespace.
-SECTIONS = ("finops", "network", "cluster", "nodePools", "addons", "projects", "services", "budgets", "argocd", "observability")
+SECTIONS = ("finops", "network", "cluster", "nodePools", "addons", "projects", "services", "budgets", "argocd", "observability",
+            "modelStore")
 SCALARS = ("environment", "protect")
 SECRET_KEYS = ("argocdAdminPasswordHash", "gitopsRepoToken")
 """Secret scalars, set with `pulumi config set --secret`; never part of the typed model."""

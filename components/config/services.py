@@ -70,6 +70,11 @@ class ModelConfig(ConfigModel):
     """An https:// explainability reference; required for high-risk models."""
     audit_logging: bool = False
     """Request/response audit logging, required for high-risk models."""
+    artifact_uri: Annotated[str, Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*$")] | None = Field(
+        default=None,
+        description="Where the weights are: a prefix in the project's model store bucket, "
+                    "s3://<bucket>/weights/<model>/<version>/ (needs modelStore). The pods get a role that can read "
+                    "only this prefix (EKS Pod Identity) and find it in MODEL_ARTIFACT_URI (docs/ship-a-model.md).")
 
     @field_validator("version")
     @classmethod
@@ -191,7 +196,9 @@ class Probes(ConfigModel):
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MODEL_CACHE_ENV = ("HOME", "HF_HOME")
 """Pointed at the model cache, so model downloads (Hugging Face and others) land in the sized emptyDir."""
-PLATFORM_ENV = frozenset({"MODEL_VERSION", "ETHICS_POLICY_ID", *MODEL_CACHE_ENV})
+MODEL_ARTIFACT_ENV = ("MODEL_ARTIFACT_URI", "AWS_REGION")
+"""Set with model.artifactUri: where the weights are, and the bucket's region for the server's S3 client."""
+PLATFORM_ENV = frozenset({"MODEL_VERSION", "ETHICS_POLICY_ID", *MODEL_CACHE_ENV, *MODEL_ARTIFACT_ENV})
 
 
 class SharedMemoryConfig(ConfigModel):
@@ -251,7 +258,7 @@ class InferenceServiceConfig(ConfigModel):
     """Container and Service port (1024-65535: the server runs as non-root)."""
     env: dict[str, str | EnvFromSecret] = Field(
         default={},
-        description="Extra container environment (MODEL_VERSION, ETHICS_POLICY_ID, HOME and HF_HOME are set by the platform): a literal string, or {valueFrom: {secretKeyRef: {name, key}}}. "
+        description="Extra container environment (MODEL_VERSION, ETHICS_POLICY_ID, HOME, HF_HOME, MODEL_ARTIFACT_URI and AWS_REGION are set by the platform): a literal string, or {valueFrom: {secretKeyRef: {name, key}}}. "
                     "Names that look secret (*PASSWORD*, *TOKEN*, *SECRET*, *_KEY, *CREDENTIALS*) must use the "
                     "secretKeyRef form.")
     probes: Probes = Probes()
@@ -312,6 +319,6 @@ class InferenceServiceConfig(ConfigModel):
                              f"{literal[0]}: {{valueFrom: {{secretKeyRef: {{name: <secret>, key: <key>}}}}}}")
         reserved = PLATFORM_ENV & set(value)
         if reserved:
-            raise ValueError(f"{sorted(reserved)} are set by the platform (model.version, ethics.policyId and the "
-                             "model cache path); remove them from env")
+            raise ValueError(f"{sorted(reserved)} are set by the platform (model.version, ethics.policyId, the "
+                             "model cache path and model.artifactUri); remove them from env")
         return value

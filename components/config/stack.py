@@ -19,6 +19,8 @@ from components.observability.metrics import missing_metric
 
 from .observability import ObservabilityConfig, ScaleSignal
 from .finops import BudgetsConfig, CostAllocationTagsMode, FinOpsSettings
+from .model_store import ModelStoreConfig
+from .model_store_checks import model_store_problems
 from .projects import ProjectConfig
 from .services import InferenceServiceConfig
 
@@ -58,6 +60,9 @@ class StackConfig(ConfigModel):
     """Argo CD and its GitOps repository; unset or enabled: false for none."""
     observability: ObservabilityConfig = ObservabilityConfig()
     """Prometheus, Alertmanager, Grafana and OpenCost, with alert rules generated from this config (docs/observability.md)."""
+    model_store: ModelStoreConfig | None = Field(default=None, description=(ModelStoreConfig.__doc__ or "") + (
+        " Unset: no stores (services then take images and reports from elsewhere, and cannot set "
+        "model.artifactUri). Set it on AWS stacks; docs/ship-a-model.md."))
 
     # --- derived views, so components never re-derive or re-parse -----------------------
     @property
@@ -92,6 +97,14 @@ class StackConfig(ConfigModel):
 
     def project(self, name: str) -> ProjectConfig | None:
         return next((p for p in self.projects if p.name == name), None)
+
+    def store_bucket(self, project: str) -> str | None:
+        """The project's model store bucket (None without modelStore)."""
+        return self.model_store.bucket(self.cluster.name, project) if self.model_store is not None else None
+
+    def store_repository(self, project: str) -> str | None:
+        """The project's model store ECR repository (None without modelStore)."""
+        return self.model_store.repository(self.cluster.name, project) if self.model_store is not None else None
 
     @property
     def system_pool(self) -> NodePoolConfig:
@@ -205,6 +218,7 @@ def cross_field_problems(cfg: StackConfig) -> list[Problem]:
             add((f"projects[{i}]", f"FinOps {field}: {reason}"))
     problems.extend(_argocd_problems(cfg))
     problems.extend(_observability_problems(cfg))
+    problems.extend(model_store_problems(cfg))
     return problems
 
 

@@ -41,3 +41,5 @@ class InferenceServiceArgs:
     """What the pods need first, e.g. the namespace's quota and limit range, and metrics-server."""
     skip_await: bool = False
     """``pulumi.com/skipAwait`` on the Deployment: its pool may sit at zero (non-prod GPU pools)."""
+    artifact_region: str | None = None
+    """The model store's region, given to pods with ``model.artifactUri`` as AWS_REGION for their S3 client."""

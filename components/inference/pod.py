@@ -15,7 +15,7 @@ from pulumi_kubernetes.core.v1 import (
 )
 
 from components.config import InferenceServiceConfig
-from components.config.services import MODEL_CACHE_ENV
+from components.config.services import MODEL_ARTIFACT_ENV, MODEL_CACHE_ENV
 from components.inference.args import (
     CONTAINER_NAME,
     MODEL_CACHE_VOLUME,
@@ -48,6 +48,21 @@ def _probe(path: str, period: int, failure_threshold: int, timeout: int = 5) -> 
     }
 
 
+def artifact_env(args: InferenceServiceArgs) -> list[EnvVarArgsDict]:
+    """The weights contract: MODEL_ARTIFACT_URI (an s3:// prefix) and AWS_REGION, for services with
+    model.artifactUri. The server reads the prefix itself with the pod's EKS Pod Identity credentials
+    (e.g. vLLM's Run:ai streamer loads s3:// directly; others sync it into the model cache at start),
+    so no second image is pulled, pinned and governed, and the weights are not copied twice."""
+    uri = args.service.model.artifact_uri
+    if uri is None:
+        return []
+    uri_name, region_name = MODEL_ARTIFACT_ENV
+    env: list[EnvVarArgsDict] = [{"name": uri_name, "value": uri}]
+    if args.artifact_region is not None:
+        env.append({"name": region_name, "value": args.artifact_region})
+    return env
+
+
 def container(args: InferenceServiceArgs) -> ContainerArgsDict:
     svc = args.service
     env: list[EnvVarArgsDict] = [
@@ -56,6 +71,7 @@ def container(args: InferenceServiceArgs) -> ContainerArgsDict:
     ]
     for name in MODEL_CACHE_ENV:
         env.append({"name": name, "value": svc.model_cache.path})
+    env.extend(artifact_env(args))
     for name, value in sorted(svc.env.items()):
         if isinstance(value, str):
             env.append({"name": name, "value": value})

@@ -113,6 +113,18 @@ EBS_GB_MONTH: dict[str, Rate] = {
         "Amazon EBS pricing, https://aws.amazon.com/ebs/pricing/ (US East (N. Virginia))",
     ),
 }
+S3_STANDARD_GB_MONTH = Rate(
+    0.023, "USD per GB-month in S3 Standard, first 50 TB a month (usage-based: finops.usage.modelBucketGbPerProject)",
+    "Amazon S3 pricing, https://aws.amazon.com/s3/pricing/ (US East (N. Virginia), S3 Standard, First 50 TB / "
+    "Month); the same figure in https://cloudburn.io/blog/amazon-s3-pricing (rates as of March 2026), checked "
+    "2026-12-03",
+)
+ECR_STORAGE_GB_MONTH = Rate(
+    0.10, "USD per GB-month of images in private ECR repositories (usage-based: finops.usage.modelImagesGbPerProject; "
+          "same-region pulls are free)",
+    "Amazon ECR pricing, https://aws.amazon.com/ecr/pricing/ (private repositories, storage); the same figure in "
+    "https://cloudburn.io/blog/amazon-ecr-pricing (US East (N. Virginia), as of March 2026), checked 2026-12-03",
+)
 DEFAULT_VOLUME_TYPE = "gp3"
 DEFAULT_NODE_DISK_GIB = 20
 """EKS managed node groups default to 20 GiB for Linux nodes (``aws.eks.NodeGroup`` ``disk_size``)."""
@@ -155,6 +167,8 @@ def all_rates() -> dict[str, Rate]:
         "nlb-nlcu-hour": NLB_NLCU_HOUR,
         "clb-hour": CLB_HOUR,
         "kms-key-month": KMS_KEY_MONTH,
+        "s3-standard-gb-month": S3_STANDARD_GB_MONTH,
+        "ecr-storage-gb-month": ECR_STORAGE_GB_MONTH,
         "compute-savings-plan-1yr-no-upfront": COMPUTE_SAVINGS_PLAN_1YR_NO_UPFRONT,
     }
     rates.update({f"ebs-{kind}-gb-month": rate for kind, rate in EBS_GB_MONTH.items()})

@@ -20,6 +20,7 @@ KMS_KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 BUDGET = "aws:budgets/budget:Budget"
 AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 AWS_LOAD_BALANCERS = (LOAD_BALANCER, "aws:alb/loadBalancer:LoadBalancer")
 """``aws:alb`` is the older alias module of ``aws:lb``; both create the same resource."""

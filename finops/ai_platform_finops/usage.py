@@ -1,7 +1,7 @@
 """Usage assumptions: the quantities a preview cannot see, priced as explicit, settable lines.
 
-NAT data processing, CloudWatch Logs ingestion and load balancer capacity units are billed by
-use. The estimator prices each as a line ``quantity x unit price`` whose quantity comes from
+NAT data processing, CloudWatch Logs ingestion, load balancer capacity units and the model stores'
+storage (S3 and ECR, per project) are billed by use. The estimator prices each as a line ``quantity x unit price`` whose quantity comes from
 here, so a reviewer reads "0 GB assumed" and can change it per stack under ``finops.usage`` in
 the stack config (the policy pack reads the same keys from the stack config it is given).
 """
@@ -26,6 +26,10 @@ class Usage:
     """Average LCUs (ALB) or NLCUs (NLB) each load balancer bills every hour."""
     load_balancer_zones: int = 2
     """Availability Zones (so public IPv4 addresses) of each internet-facing load balancer."""
+    model_bucket_gb_per_project: float = 0.0
+    """GB stored a month in each project's model store bucket (weights, reports, old versions)."""
+    model_images_gb_per_project: float = 0.0
+    """GB stored a month in each project's model image repository (ECR)."""
 
     @classmethod
     def from_config(cls, value: Any) -> "Usage":
@@ -43,6 +47,8 @@ class Usage:
             logs_gb_per_month=amount("logsGbPerMonth", default.logs_gb_per_month),
             lcu_per_load_balancer=amount("lcuPerLoadBalancer", default.lcu_per_load_balancer),
             load_balancer_zones=zones if zones is not None and zones >= 1 else default.load_balancer_zones,
+            model_bucket_gb_per_project=amount("modelBucketGbPerProject", default.model_bucket_gb_per_project),
+            model_images_gb_per_project=amount("modelImagesGbPerProject", default.model_images_gb_per_project),
         )
 
     def as_config(self) -> dict[str, float | int]:
@@ -51,6 +57,8 @@ class Usage:
             "logsGbPerMonth": self.logs_gb_per_month,
             "lcuPerLoadBalancer": self.lcu_per_load_balancer,
             "loadBalancerZones": self.load_balancer_zones,
+            "modelBucketGbPerProject": self.model_bucket_gb_per_project,
+            "modelImagesGbPerProject": self.model_images_gb_per_project,
         }
 
 

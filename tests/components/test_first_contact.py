@@ -284,8 +284,8 @@ def test_gpu_services_get_a_sized_model_cache_as_home_and_hf_home(stack):
         f"{DEV}: services[0].sharedMemory.sizeLimit: 12Gi must be less than resources.memory 12Gi: "
         "an in-memory /dev/shm counts against the memory limit"], id="shm-as-large-as-memory"),
     pytest.param(lambda c: c[P + "services"][0].update(env={"HF_HOME": "/tmp"}), [
-        f"{DEV}: services[0].env: ['HF_HOME'] are set by the platform (model.version, ethics.policyId and the model "
-        "cache path); remove them from env"], id="hf-home-in-env"),
+        f"{DEV}: services[0].env: ['HF_HOME'] are set by the platform (model.version, ethics.policyId, the model "
+        "cache path and model.artifactUri); remove them from env"], id="hf-home-in-env"),
 ])
 def test_bad_pod_storage_config_says_what_is_wrong(edit, expected):
     assert errors("dev", edit) == expected

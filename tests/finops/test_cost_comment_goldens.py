@@ -7,7 +7,10 @@ recomputed by hand from two sources, and each test below does that arithmetic:
 - the EC2 price table, ``finops/ai_platform_finops/data/ec2-ondemand-us-east-1.csv`` (us-east-1
   on-demand Linux, 2026-07-20): g5.2xlarge 1.212 $/h, g6e.2xlarge 2.24208, g6.xlarge 0.8048;
 - the fixed rates in ``ai_platform_finops/rates.py``: gp3 0.08 $/GB-month, NLB 0.0225 $/h,
-  NLCU 0.006 $/h, public IPv4 0.005 $/h; a month is 730 h.
+  NLCU 0.006 $/h, public IPv4 0.005 $/h, S3 Standard 0.023 and ECR 0.10 $/GB-month; a month is 730 h.
+
+Each project's model store adds prod's assumed storage (finops.usage: 400 GB in its bucket, 120 GB of
+images): 400 x 0.023 + 120 x 0.10 = 9.20 + 12.00 = 21.20 a month.
 
 A node group costs nodes x $/h x 730; its launch template nodes x disk GiB x 0.08.
 
@@ -30,6 +33,8 @@ from tests.support import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"
 HOURS = 730
+STORE = 400 * 0.023 + 120 * 0.10
+"""A project's model store storage a month in prod (finops.usage)."""
 PRICES = price_table("us-east-1")
 assert PRICES is not None
 
@@ -82,12 +87,16 @@ def test_max_only(tmp_path, baseline):
     per_node = price("g5.2xlarge") * HOURS
     rise = 6 * per_node + 6 * 200 * 0.08
     assert rise == pytest.approx(5404.56)
-    assert "**Monthly cost will not change: $6,606.58** expected" in text
+    # Both projects' stores: 6,606.58 for the rest + 2 x 21.20 = 6,648.98.
+    assert usd(6606.58 + 2 * STORE) == "$6,648.98"
+    assert "**Monthly cost will not change: $6,648.98** expected" in text
     assert f"> :warning: project-nova: worst case rises by {usd(rise)}/month" in text
     assert f"gpu-a10g-ng maxSize 6 → 12 (+{usd(6 * per_node)})" not in text  # causes name the change, not a sum
     assert "gpu-a10g-ng maxSize 6 → 12" in text
-    # nova's max: 6,476.74 (its 6,468.42 plus the monitoring stack's volumes, (100 + 2 x 2) GiB x 0.08 = 8.32,
-    # billed to the stack's project) + 5,404.56 = 11,881.30 of its 9,000 budget: 72% → 132% on prod's basis, max.
+    # nova's max: 6,497.94 (its 6,468.42 plus the monitoring stack's volumes, (100 + 2 x 2) GiB x 0.08 = 8.32,
+    # billed to the stack's project, plus its store's 21.20) + 5,404.56 = 11,902.50 of its 9,000 budget: 72% → 132%
+    # on prod's basis, max.
+    assert usd(6468.42 + 8.32 + STORE) == "$6,497.94"
     assert "| $9,000.00 | 72% → 132% |" in text and "% of budget (max)" in text
 
 
@@ -141,9 +150,10 @@ def test_an_added_project(tmp_path, baseline):
 
     text = comment(tmp_path, baseline, edit)
     golden("added_project", text)
-    # team-orion: 1 node of g6.xlarge, 0.8048 x 730 = 587.50, plus 100 GiB x 0.08 = 8.00: 595.50 expected;
-    # at max, 2 nodes: 1,191.01 of a 2,000 budget = 60%.
+    # team-orion: 1 node of g6.xlarge, 0.8048 x 730 = 587.50, plus 100 GiB x 0.08 = 8.00, plus its new model
+    # store's 21.20: 616.70 expected; at max, 2 nodes: 1,191.01 + 21.20 = 1,212.21 of a 2,000 budget = 61%.
     node = price("g6.xlarge") * HOURS
-    assert usd(node + 8) == "$595.50" and usd(2 * (node + 8)) == "$1,191.01"
-    assert f"| team-orion | {usd(node + 8)} (new) | {usd(node + 8)} (new) | {usd(2 * (node + 8))} (new) | $2,000.00 | 60% |" in text
-    assert "> :warning: team-orion: worst case rises by $1,191.01/month (max $0.00 → $1,191.01)" in text
+    expected, worst = node + 8 + STORE, 2 * (node + 8) + STORE
+    assert usd(expected) == "$616.70" and usd(worst) == "$1,212.21"
+    assert f"| team-orion | {usd(expected)} (new) | {usd(expected)} (new) | {usd(worst)} (new) | $2,000.00 | 61% |" in text
+    assert "> :warning: team-orion: worst case rises by $1,212.21/month (max $0.00 → $1,212.21)" in text

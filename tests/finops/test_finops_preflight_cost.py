@@ -25,6 +25,9 @@ NODE_GROUP, LT = "aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTe
 
 
 NO_POLICY = ["--no-policy"]
+USAGE_RATES = {"finops.usage.natGbPerMonth": rates.NAT_GATEWAY_GB, "finops.usage.logsGbPerMonth": rates.CLOUDWATCH_LOGS_GB,
+               "finops.usage.modelBucketGbPerProject": rates.S3_STANDARD_GB_MONTH,
+               "finops.usage.modelImagesGbPerProject": rates.ECR_STORAGE_GB_MONTH}
 """These tests are about cost; the policy pack has its own (tests/policypacks)."""
 
 
@@ -95,9 +98,10 @@ def test_prod_figures_recompute_from_the_catalog_and_the_rates(prod):
             want = (730 * 0.10,) * 3
         elif entry["type"] == "aws:kms/key:Key":
             want = (1.00,) * 3
-        elif entry["type"].startswith("usage:"):  # NAT processing and Logs ingestion: prod assumes 0 GB
-            assert entry["lines"][0]["setting"].startswith("finops.usage.")
-            want = (0.0,) * 3
+        elif entry["type"].startswith("usage:"):  # the stack's assumption (0 GB unless set) x the rate
+            setting = entry["lines"][0]["setting"]
+            quantity = report["cost"]["usage"]["assumptions"][setting]
+            want = (round(quantity * USAGE_RATES[setting].usd, 2),) * 3
         elif entry["type"] == "kubernetes:helm.sh/v3:Release":
             # The monitoring stack's volumes on gp3: Prometheus' one, and one per Alertmanager replica.
             prometheus, alertmanager = inputs["values"]["prometheus"]["prometheusSpec"], inputs["values"]["alertmanager"]["alertmanagerSpec"]
@@ -109,7 +113,7 @@ def test_prod_figures_recompute_from_the_catalog_and_the_rates(prod):
         seen.add(entry["type"])
     assert seen == {NODE_GROUP, LT, "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:eks/cluster:Cluster",
                     "aws:kms/key:Key", "usage:vpc:NatDataProcessing", "usage:cloudwatch:LogsIngestion",
-                    "kubernetes:helm.sh/v3:Release"}
+                    "usage:s3:ModelBucketStorage", "usage:ecr:ModelImageStorage", "kubernetes:helm.sh/v3:Release"}
     # prod: three NAT gateways, one per AZ.
     assert sum(1 for i in report["cost"]["items"] if i["type"] == "aws:ec2/natGateway:NatGateway") == 3
 
@@ -155,8 +159,9 @@ def test_baseline_on_an_edited_stack_shows_the_change_per_project_and_resource(p
     comment = out_md.read_text()
     assert "**Monthly cost will increase by $4,768.06" in comment
     # This project copy has no pack config, so % of budget is on the gate's default basis, expected: 26% → 52%.
-    # atlas: min (1 node) and max (3 nodes) are unchanged.
-    assert ("| project-atlas | $4,172.56 | $4,172.56 → $8,345.12 (+$4,172.56) | $12,517.68 | "
+    # atlas: min (1 node) and max (3 nodes) are unchanged; each figure holds its model store's 21.20
+    # (400 GB x 0.023 + 120 GB x 0.10, prod's finops.usage).
+    assert ("| project-atlas | $4,193.76 | $4,193.76 → $8,366.32 (+$4,172.56) | $12,538.88 | "
             "$16,000.00 | 26% → 52% |") in comment
     assert "% of budget compares the **expected** figure" in comment and "cost-within-budget's default (no pack config)" in comment
     # And the other way round, the pool is removed.
@@ -235,6 +240,8 @@ def test_outputs_agree_with_the_recorded_estimate_and_budgets_cover_max_with_mar
 def test_a_region_without_a_snapshot_is_said_not_hidden():
     def move(config: dict[str, Any]) -> None:
         config["aws:region"] = "eu-west-1"
+        for service in config["ai-platform:services"]:  # the project's repository moves with the stack
+            service["model"]["image"] = service["model"]["image"].replace(".us-east-1.", ".eu-west-1.")
 
     cfg, recording = recorded("dev", move)
     section = finops_cost.cost_section(recording, cfg)

@@ -40,6 +40,11 @@ def test_init_writes_a_stack_that_previews_green_with_its_pack_config(project, e
     assert written["ai-platform:budgets"]["alertEmails"] == ["finops@acme.io", "oncall@acme.io"]
     assert written["ai-platform:cluster"]["runnerCidrs"] == ["198.18.0.0/24"]
     assert "publicAccessCidrs" not in written["ai-platform:cluster"]  # the example's office ranges are gone
+    # The model stores are the new cluster's and the org's: the services' images, weights and reports follow.
+    assert written["ai-platform:modelStore"]["namePrefix"] == "acme"
+    for service in written["ai-platform:services"]:
+        assert service["model"]["image"].startswith(f"210987654321.dkr.ecr.us-east-2.amazonaws.com/ai-platform-{stack}/")
+        assert service["model"]["artifactUri"].startswith(f"s3://acme-ai-platform-{stack}-{service['project']}-models/")
     text = (project / "stacks" / f"Pulumi.{stack}.yaml").read_text()
     assert "123456789012" not in text and text.startswith(f"# {stack}: written by `python -m preflight init`")
     pack_config = (project / "policypacks" / "ai-governance" / "config" / f"{stack}.json").read_text()

@@ -77,3 +77,34 @@ def inference_args(values: dict[str, Any] | None = None, index: int = 0) -> Infe
 
     cfg = build(values)
     return inference_service_args(cfg, cfg.services[index], namespace=PROJECT_NAME)
+
+
+NAME_PREFIX = "acme"
+REGISTRY = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
+DIGEST = "sha256:" + "c" * 64
+
+
+def model_store(**overrides: Any) -> dict[str, Any]:
+    return {"namePrefix": NAME_PREFIX, **overrides}
+
+
+def store_names(environment: str = "dev", project_name: str = PROJECT_NAME) -> tuple[str, str]:
+    """(repository, bucket) of ``project_name`` in ``stack(environment)`` with ``model_store()``."""
+    return f"test-{environment}/{project_name}", f"{NAME_PREFIX}-test-{environment}-{project_name}-models"
+
+
+def stored_service(environment: str = "dev", **overrides: Any) -> dict[str, Any]:
+    """``service()`` with its image, evaluation report and weights in its project's model store."""
+    repository, bucket = store_names(environment)
+    values = service(**overrides)
+    values["model"] = {**values["model"], "image": f"{REGISTRY}/{repository}:1.0.0@{DIGEST}",
+                       "artifactUri": f"s3://{bucket}/weights/model-a/1.0.0/"}
+    values["ethics"] = {**values["ethics"], "evaluation": {
+        **values["ethics"]["evaluation"], "reportUri": f"s3://{bucket}/reports/model-a/1.0.0/report.json"}}
+    return values
+
+
+def stored_stack(environment: str = "dev", **sections: Any) -> dict[str, Any]:
+    """``stack(environment)`` with a modelStore and its service using the project's store."""
+    defaults: dict[str, Any] = {"modelStore": model_store(), "services": [stored_service(environment)]}
+    return stack(environment, **{**defaults, **sections})

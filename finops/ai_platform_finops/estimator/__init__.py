@@ -51,7 +51,9 @@ What is priced
   LoadBalancer, Ingresses, Gateways, Helm release values, ``aws:lb``): hourly, plus capacity units
   and public IPv4 addresses at the usage assumptions.
 - Usage lines (``ai_platform_finops.usage``, ``finops.usage.*`` in the stack config): NAT gateway
-  data processing per GB (with NAT gateways), CloudWatch Logs ingestion per GB (with log groups).
+  data processing per GB (with NAT gateways), CloudWatch Logs ingestion per GB (with log groups),
+  and per project owning an ``aws:s3/bucket:Bucket`` or ``aws:ecr/repository:Repository`` (its
+  ``<prefix>/project`` tag), S3 Standard or ECR storage per GB-month.
   Each is an item whose ``lines`` give ``quantity x unit price`` and the setting of the quantity.
 
 Besides the figures, an estimate carries the 24x7 on-demand base (EC2 compute at the minimum
@@ -94,6 +96,7 @@ from ..budgets import monthly_limits
 from ..resource_types import (
     EBS_VOLUME,
     EC2_INSTANCE,
+    ECR_REPOSITORY,
     EIP,
     EKS_CLUSTER,
     HELM_RELEASE,
@@ -103,6 +106,7 @@ from ..resource_types import (
     NAMESPACE,
     NAT_GATEWAY,
     NODE_GROUP,
+    S3_BUCKET,
     SCHEDULE,
     STORAGE_CLASS,
 )
@@ -117,11 +121,14 @@ from .report import CURRENCY, HOURS, CatalogInfo, CostItem, Estimate, Figures, S
 K8S_NAMESPACE = NAMESPACE
 PRICED_TYPES = (NODE_GROUP, LAUNCH_TEMPLATE, EKS_CLUSTER, NAT_GATEWAY, EIP, EC2_INSTANCE, EBS_VOLUME, KMS_KEY,
                 HELM_RELEASE)
-READ_TYPES = tuple(dict.fromkeys((*PRICED_TYPES, LOG_GROUP, NAMESPACE, STORAGE_CLASS, *load_balancers.READ_TYPES)))
+READ_TYPES = tuple(dict.fromkeys((*PRICED_TYPES, LOG_GROUP, NAMESPACE, STORAGE_CLASS, S3_BUCKET, ECR_REPOSITORY,
+                                  *load_balancers.READ_TYPES)))
 """Every type whose inputs the estimator reads (a caller may leave out the inputs of the others)."""
 NAT_PROCESSING = "usage:vpc:NatDataProcessing"
 LOGS_INGESTION = "usage:cloudwatch:LogsIngestion"
-"""Pseudo types of the stack-wide usage lines (no resource of their own)."""
+BUCKET_STORAGE = "usage:s3:ModelBucketStorage"
+IMAGE_STORAGE = "usage:ecr:ModelImageStorage"
+"""Pseudo types of the usage lines (no resource of their own)."""
 
 
 def estimate(
@@ -214,7 +221,8 @@ def estimate(
 
 
 def _usage_lines(pricer: Pricer, ordered: Sequence[Mapping[str, Any]]) -> None:
-    """The stack-wide usage lines: NAT data processing (with NAT gateways), Logs ingestion (with log groups)."""
+    """The usage lines: NAT data processing (with NAT gateways), Logs ingestion (with log groups), and per
+    project with an S3 bucket or ECR repository, its storage (billed to the project its tag names)."""
     nats = [r for r in ordered if r.get("type") == NAT_GATEWAY]
     if nats:
         pricer.usage_line(NAT_PROCESSING, "nat-gateway-data-processing", pricer.project(nats[0], fallback=pricer.default_project),
@@ -225,6 +233,15 @@ def _usage_lines(pricer: Pricer, ordered: Sequence[Mapping[str, Any]]) -> None:
         pricer.usage_line(LOGS_INGESTION, "cloudwatch-logs-ingestion", pricer.project(logs[0], fallback=pricer.default_project),
                           "CloudWatch Logs ingestion", pricer.usage.logs_gb_per_month, "GB", rates.CLOUDWATCH_LOGS_GB,
                           "logsGbPerMonth")
+    storage = ((S3_BUCKET, BUCKET_STORAGE, "model-bucket-storage", "S3 Standard storage",
+                pricer.usage.model_bucket_gb_per_project, rates.S3_STANDARD_GB_MONTH, "modelBucketGbPerProject"),
+               (ECR_REPOSITORY, IMAGE_STORAGE, "model-image-storage", "ECR image storage",
+                pricer.usage.model_images_gb_per_project, rates.ECR_STORAGE_GB_MONTH, "modelImagesGbPerProject"))
+    for type_, line_type, name, what, quantity, rate, key in storage:
+        # One line per project, however many buckets (or repositories) it has: the assumption is per project.
+        projects = dict.fromkeys(pricer.project(r) for r in ordered if r.get("type") == type_)
+        for project in projects:
+            pricer.usage_line(line_type, f"{name}-{project}", project, what, quantity, "GB", rate, key)
 
 
 def estimate_with_budgets(
@@ -236,7 +253,7 @@ def estimate_with_budgets(
 
 
 __all__ = [
-    "CURRENCY", "CostItem", "CatalogInfo", "EBS_VOLUME", "EC2_INSTANCE", "EIP", "EKS_CLUSTER", "Estimate", "Figures",
+    "BUCKET_STORAGE", "CURRENCY", "CostItem", "CatalogInfo", "IMAGE_STORAGE", "EBS_VOLUME", "EC2_INSTANCE", "EIP", "EKS_CLUSTER", "Estimate", "Figures",
     "HELM_RELEASE", "HOURS", "K8S_NAMESPACE", "KMS_KEY", "LAUNCH_TEMPLATE", "LOG_GROUP", "LOGS_INGESTION",
     "NAT_GATEWAY", "NAT_PROCESSING", "NODE_GROUP", "NOT_MODELLED", "PRICED_TYPES", "READ_TYPES", "SCHEDULE",
     "STORAGE_CLASS", "SpotRange", "UNKNOWN", "Usage", "estimate", "estimate_with_budgets", "monthly_limits",

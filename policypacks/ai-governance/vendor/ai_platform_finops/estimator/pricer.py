@@ -21,7 +21,7 @@ from .report import HOURS, CostItem, Figures, SpotRange, cost_line, count_str, r
 
 NOT_MODELLED: dict[str, str] = {
     LOG_GROUP: "CloudWatch Logs storage (ingestion is a usage line)",
-    "aws:s3/bucket:Bucket": "S3 storage and requests",
+    "aws:s3/bucket:Bucket": "S3 requests and transfer (storage is a usage line)",
     "aws:s3/bucketV2:BucketV2": "S3 storage and requests",
     "aws:sns/topic:Topic": "SNS deliveries",
 }
