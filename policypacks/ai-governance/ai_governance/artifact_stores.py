@@ -17,14 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ai_platform_finops.resource_types import S3_BUCKET, S3_BUCKET_V2
+from ai_platform_finops.resource_types import ECR_REPOSITORY, S3_BUCKET, S3_BUCKET_V2
 from ai_platform_finops.tags import STANDARD_KEYS, required_keys
 
 from . import aws
 from .framework import Check
 from .props import MISSING, UNKNOWN, get, text
 from .resources import Res, Stack
-ECR_REPOSITORY = "aws:ecr/repository:Repository"
 ECR_REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
 BUCKETS = (S3_BUCKET, S3_BUCKET_V2)
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
