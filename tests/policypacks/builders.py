@@ -274,7 +274,9 @@ def good_stack(env: str = "prod") -> list[RecordedResource]:
                                   values={"server": {"service": {"type": "ClusterIP"}},
                                           "configs": {"cm": {"admin.enabled": False}}}))
     resources += [monitoring(), prometheus_rule()]
-    return resources
+    from tests.policypacks.store_builders import good_store  # it builds on this module
+
+    return [*resources, *good_store(env)]
 
 
 def replace(resources: list[RecordedResource], name: str, edit: Callable[[RecordedResource], Any]

@@ -24,6 +24,7 @@ ALL_POLICIES = {
     "ethics-policy-approved", "model-provenance", "model-card-metadata", "evaluation-gate", "high-risk-safeguards",
     "data-residency", "imdsv2-required", "ebs-encrypted", "eks-control-plane-hardening", "helm-chart-pinned",
     "protect-critical-resources", "argocd-admin-secured", "no-literal-secrets-in-env", "observability-coverage",
+    "artifact-store-hardening", "artifact-least-privilege", "artifact-provenance",
 }
 
 
@@ -194,6 +195,13 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
      "model-provenance", "mandatory", "not pinned by @sha256 digest"),
     ("version-mismatch", "prod", edit("multimodal", inputs(f"{C0}.env.0.value", "v9.9.9")),
      "model-provenance", "mandatory", "MODEL_VERSION=v9.9.9 disagrees"),
+    ("store-mutable-tags", "prod", edit("project-nova-images", inputs("imageTagMutability", "MUTABLE")),
+     "artifact-store-hardening", "mandatory", "image tags are MUTABLE"),
+    ("store-reader-any-bucket", "prod", edit("multimodal-model-reader-read", inputs(
+        "policy", '{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}')),
+     "artifact-least-privilege", "mandatory", "any bucket"),
+    ("store-report-elsewhere", "dev", edit("multimodal", annotation("eval-report", "s3://somewhere-else/r.json"), "dev"),
+     "artifact-provenance", "advisory", "is not in project 'project-nova''s bucket (apexlogic-model-evals)"),
     ("card-bad-tier", "prod", edit("multimodal", annotation("risk-tier", "extreme")),
      "model-card-metadata", "mandatory", "risk-tier='extreme'"),
     ("card-missing-url", "staging", edit("multimodal", annotation("model-card", DELETE), "staging"),

@@ -68,7 +68,8 @@ def test_stack_rule_names_the_resource_it_cannot_verify(pack):
 
 # --- fuzzing over gRPC ----------------------------------------------------------------------------
 
-KEYS = ["metadata", "labels", "annotations", "spec", "template", "containers", "resources", "limits", "requests",
+KEYS = ["bucket", "policy", "role", "roleArn", "namespace", "serviceAccount", "rules", "imageTagMutability",
+        "metadata", "labels", "annotations", "spec", "template", "containers", "resources", "limits", "requests",
         "nvidia.com/gpu", "image", "env", "name", "value", "tolerations", "key", "operator", "effect",
         "nodeSelector", "tags", "tagSpecifications", "resourceType", "instanceTypes", "scalingConfig", "maxSize",
         "minSize", "capacityType", "taints", "metadataOptions", "httpTokens", "blockDeviceMappings", "ebs",
@@ -81,7 +82,10 @@ TYPES = ["aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate",
          "aws:costexplorer/costAllocationTag:CostAllocationTag", "kubernetes:apps/v1:Deployment",
          "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Pod", "kubernetes:core/v1:Service",
          "kubernetes:core/v1:Namespace", "kubernetes:policy/v1:PodDisruptionBudget",
-         "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:helm.sh/v3:Release", "aws:s3/bucket:Bucket"]
+         "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:helm.sh/v3:Release", "aws:s3/bucket:Bucket",
+         "aws:ecr/repository:Repository", "aws:s3/bucketPolicy:BucketPolicy", "aws:iam/role:Role",
+         "aws:iam/rolePolicy:RolePolicy", "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+         "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"]
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 10**6).map(float), st.floats(allow_nan=False, allow_infinity=False),

@@ -1,17 +1,19 @@
-"""The ai-governance CrossGuard policy pack: 31 rules for GPU inference platforms on EKS.
+"""The ai-governance CrossGuard policy pack: 34 rules for GPU inference platforms on EKS.
 
 Only the pack's ``__main__.py`` builds the ``PolicyPack`` (which starts a gRPC server and never
 returns); ``POLICIES`` below lists every rule, family by family.
 
 - Rule families, one module each: ``finops_tags``, ``gpu_capacity``, ``budgets`` (FinOps);
   ``gpu_workloads``, ``reliability`` (Kubernetes workloads); ``responsible_ai``, ``ai_safeguards``
-  (responsible AI); ``exposure``, ``security``; ``observability``.
+  (responsible AI); ``exposure``, ``security``; ``observability``; ``artifact_hardening``,
+  ``artifact_access``, ``artifact_provenance`` (model artifact stores).
 - The framework every rule goes through: ``framework`` (rules, checks, rule settings), ``props``
   (safe property access), ``pack_settings`` (pack-wide settings), ``resources`` (``Res`` and the
   indexed ``Stack``), ``sdk_hooks`` (the one pinned hook into pulumi-policy).
 - Readers the families share: ``k8s`` (Kubernetes objects, Helm releases), ``aws``, ``compute``,
   ``network``, ``sg_merge``, ``exposure_params``, ``exposure_checks``, ``gpu_pools``, ``replicas``,
-  ``ai_models``.
+  ``ai_models``, ``artifact_stores`` (ECR repositories, S3 buckets and their configuration),
+  ``workload_identity`` (a workload's AWS role and its documents), ``iam_policy`` (IAM documents).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pulumi_policy import Policy
 
 from . import (
     ai_safeguards,
+    artifact_access,
+    artifact_hardening,
+    artifact_provenance,
     budgets,
     exposure,
     finops_tags,
@@ -43,10 +48,14 @@ POLICIES: list[Policy] = [
     *ai_safeguards.POLICIES,
     *security.POLICIES,
     *observability.POLICIES,
+    *artifact_hardening.POLICIES,
+    *artifact_access.POLICIES,
+    *artifact_provenance.POLICIES,
 ]
 
 DESCRIPTION = ("Governance for GPU model inference on AWS EKS: FinOps tags, GPU capacity and budgets; Kubernetes "
                "GPU hygiene; responsible-AI gates (ethics policy, provenance, model cards, evaluations, risk tiers, "
-               "data residency); platform security; and observability coverage.")
+               "data residency); platform security; observability coverage; and hardened, least-privilege, "
+               "per-project model artifact stores.")
 
 __all__ = ["DESCRIPTION", "PACK_NAME", "POLICIES", "install_sdk_hooks"]
