@@ -76,5 +76,27 @@ def stack_models(stack: Stack, c: Check) -> list[Model]:
 INFERENCE_TYPES = k8s.may_carry_pods
 
 
+_IMAGE = re.compile(
+    r"^(?P<repo>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+def parse_image(image: str) -> tuple[str, str | None, str | None] | None:
+    """(fully qualified repository, tag, digest); docker.io/library is filled in as Docker does."""
+    match = _IMAGE.match(image.strip())
+    if not match:
+        return None
+    repo = match.group("repo")
+    first = repo.split("/", 1)[0]
+    if "/" not in repo:
+        repo = f"docker.io/library/{repo}"
+    elif not ("." in first or ":" in first or first == "localhost"):
+        repo = f"docker.io/{repo}"
+    return repo, match.group("tag"), match.group("digest")
+
+
 __all__ = ["CLASSIFICATIONS", "CONTACT", "HTTPS_URL", "INFERENCE_TYPES", "RISK_TIERS", "Model", "inference_models",
-           "stack_models"]
+           "parse_image", "stack_models"]

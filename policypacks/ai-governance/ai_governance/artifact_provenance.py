@@ -31,8 +31,7 @@ from .artifact_stores import project_key, stores
 from .framework import Check, eu_ai_act, stack_rule
 from .props import MISSING, UNKNOWN, get, short
 from .resources import Stack
-from .ai_models import stack_models
-from .responsible_ai import parse_image
+from .ai_models import parse_image, stack_models
 from .workload_identity import workload_project
 
 _ECR_HOST = re.compile(r"^[0-9]{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")

@@ -4,7 +4,6 @@ a model card, and a passing and recent evaluation."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +27,16 @@ from ai_platform_finops.governance import (
 from ai_platform_finops.values import number
 
 from . import k8s
-from .ai_models import CLASSIFICATIONS, CONTACT, HTTPS_URL, INFERENCE_TYPES, RISK_TIERS, Model, inference_models
+from .ai_models import (
+    CLASSIFICATIONS,
+    CONTACT,
+    HTTPS_URL,
+    INFERENCE_TYPES,
+    RISK_TIERS,
+    Model,
+    inference_models,
+    parse_image,
+)
 from .framework import Check, Setting, eu_ai_act, resource_rule
 from .pack_settings import pack_config_file
 from .props import MISSING, UNKNOWN, get, matches_any, short
@@ -98,28 +106,6 @@ ETHICS_POLICY_APPROVED = resource_rule(
 
 
 # --- model-provenance -----------------------------------------------------------------------------
-
-_IMAGE = re.compile(
-    r"^(?P<repo>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
-)
-
-
-def parse_image(image: str) -> tuple[str, str | None, str | None] | None:
-    """(fully qualified repository, tag, digest); docker.io/library is filled in as Docker does."""
-    match = _IMAGE.match(image.strip())
-    if not match:
-        return None
-    repo = match.group("repo")
-    first = repo.split("/", 1)[0]
-    if "/" not in repo:
-        repo = f"docker.io/library/{repo}"
-    elif not ("." in first or ":" in first or first == "localhost"):
-        repo = f"docker.io/{repo}"
-    return repo, match.group("tag"), match.group("digest")
-
 
 def _provenance_check(res: Res, c: Check) -> None:
     for model in inference_models(res, c):
@@ -330,4 +316,4 @@ EVALUATION_GATE = resource_rule(
 
 POLICIES = [ETHICS_POLICY_APPROVED, MODEL_PROVENANCE, MODEL_CARD_METADATA, EVALUATION_GATE]
 
-__all__ = ["POLICIES", "parse_image"]
+__all__ = ["POLICIES"]
