@@ -57,9 +57,32 @@ def _options(recorded: RecordedResource, parent: pulumi.Resource | None,
     )
 
 
+def creation_order(resources: Sequence[RecordedResource]) -> list[RecordedResource]:
+    """``resources`` with every parent and provider before the resources that name it (a recording is in
+    URN order, and a resource can only be given a parent or provider object that already exists)."""
+    by_urn = {r.urn: r for r in resources}
+    ordered: list[RecordedResource] = []
+    placed: set[str] = set()
+    for start in resources:
+        stack = [start]
+        while stack:
+            recorded = stack[-1]
+            if recorded.urn in placed:
+                stack.pop()
+                continue
+            first = [by_urn[urn] for urn in (recorded.parent, (recorded.provider or "").rsplit("::", 1)[0])
+                     if urn in by_urn and urn not in placed]
+            if first:
+                stack.extend(first)
+                continue
+            placed.add(recorded.urn)
+            ordered.append(stack.pop())
+    return ordered
+
+
 def register_bare(resources: Sequence[RecordedResource], *, typed: bool = True) -> None:
     created: dict[str, pulumi.Resource] = {}
-    for recorded in resources:
+    for recorded in creation_order(resources):
         parent = created.get(recorded.parent)
         # A provider reference is "<provider urn>::<provider id>".
         provider = created.get(recorded.provider.rsplit("::", 1)[0]) if recorded.provider else None
