@@ -55,7 +55,7 @@ if cfg.observability.enabled and not cfg.is_local:
     try:  # the evaluation thresholds are read from the stack's policy pack config
         observability_args = args.observability_args(
             cfg, cluster, pulumi.get_stack(), alert_topic_arn=cost_controls.topic_arn if cost_controls is not None else None,
-            namespace_dependencies=[r for tenant in tenants.values() for r in tenant.ready])
+            namespace_dependencies={name: tenant.ready for name, tenant in tenants.items()})
     except ValueError as error:
         raise pulumi.RunError(str(error)) from None
     observability = Observability("observability", observability_args)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -79,7 +79,7 @@ def cost_controls_args(cfg: StackConfig, name_prefix: str) -> CostControlsArgs:
 
 def observability_args(cfg: StackConfig, cluster: Cluster, stack: str, thresholds: Thresholds | None = None,
                        alert_topic_arn: pulumi.Input[str] | None = None,
-                       namespace_dependencies: Sequence[pulumi.Resource] = ()) -> ObservabilityArgs:
+                       namespace_dependencies: Mapping[str, Sequence[pulumi.Resource]] | None = None) -> ObservabilityArgs:
     """``thresholds`` default to the stack's policy pack config (ValueError when it is unreadable)."""
     limits = thresholds if thresholds is not None else stack_thresholds(stack)
     return ObservabilityArgs(
@@ -90,7 +90,7 @@ def observability_args(cfg: StackConfig, cluster: Cluster, stack: str, threshold
         groups=rule_groups(cfg, limits),
         dashboards=dashboards(cfg, limits),
         alert_topic_arn=alert_topic_arn,
-        namespace_dependencies=list(namespace_dependencies),
+        namespace_dependencies={project: list(ready) for project, ready in (namespace_dependencies or {}).items()},
     )
 
 

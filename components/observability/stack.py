@@ -103,8 +103,9 @@ class ObservabilityArgs:
     """ConfigMap name -> Grafana dashboard JSON (dashboards.dashboards)."""
     alert_topic_arn: pulumi.Input[str] | None = None
     """The FinOps alert topic (SNS receivers), as an ARN known at preview."""
-    namespace_dependencies: Sequence[pulumi.Resource] = field(default_factory=list)
-    """What the ServiceMonitors wait for: the tenants' namespaces."""
+    namespace_dependencies: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
+    """Project -> what its ServiceMonitors wait for (its namespace being ready). Per project, so each
+    monitor depends on its own namespace only and the stack's dependency edges grow linearly."""
 
 
 class Observability(pulumi.ComponentResource):
@@ -174,10 +175,11 @@ class Observability(pulumi.ComponentResource):
                                in_flight_metrics=[m for m in in_flight if m]),
                 depends_on=[self.kube_prometheus_stack])
         self.rules = _custom(f"{name}-rules", prometheus_rule_manifest(args.groups, args.labels), crds)
-        monitors = pulumi.ResourceOptions.merge(crds, pulumi.ResourceOptions(
-            depends_on=[self.kube_prometheus_stack, *args.namespace_dependencies]))
-        self.service_monitors = {svc.name: _custom(f"{name}-{svc.name}", service_monitor_manifest(svc, args.labels), monitors)
-                                 for svc in args.services}
+        self.service_monitors = {
+            svc.name: _custom(f"{name}-{svc.name}", service_monitor_manifest(svc, args.labels),
+                              pulumi.ResourceOptions.merge(crds, pulumi.ResourceOptions(depends_on=[
+                                  self.kube_prometheus_stack, *args.namespace_dependencies.get(svc.project, ())])))
+            for svc in args.services}
         # Dashboards as code: the chart's Grafana sidecar loads every ConfigMap with this label.
         self.dashboards = {
             cm: kubernetes.core.v1.ConfigMap(

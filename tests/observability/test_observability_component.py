@@ -130,6 +130,9 @@ def test_rules_and_monitors_wait_for_the_release_that_installs_the_crds():
         # ...and for the project's namespace (its quota stands for it: created in it, after it).
         quota = one(recording, "kubernetes:core/v1:ResourceQuota", monitor.inputs["metadata"]["namespace"])
         assert quota.urn in monitor.options["dependsOn"]
+        # ...and for no other project's, so the stack's dependency edges grow with services, not their product.
+        others = {q.urn for q in of_type(recording, "kubernetes:core/v1:ResourceQuota")} - {quota.urn}
+        assert others and not others & set(monitor.options["dependsOn"])
         assert monitor.inputs["spec"]["endpoints"][0]["path"] == "/metrics"
     assert kps.urn in releases("live")[OPENCOST].options["dependsOn"]
     # The DCGM exporter's ServiceMonitor is on now that the operator's CRDs come with the stack, and waits for them.
