@@ -28,8 +28,7 @@ import pytest
 
 from ai_platform_finops.catalog import price_table
 from preflight.cli import main
-from tests.policypacks.test_policy_stacks import edited_project
-from tests.support import ROOT
+from tests.support.shipped import ROOT, edited_project
 
 GOLDEN = Path(__file__).parent / "golden"
 HOURS = 730

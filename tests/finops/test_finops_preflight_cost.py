@@ -17,7 +17,7 @@ from components.config import validate_flat_config
 from preflight import cost as finops_cost
 from preflight.cli import main
 from preflight.engine import run_program
-from tests.support import AWS_STACKS, ROOT, stack_source
+from tests.support.shipped import AWS_STACKS, ROOT, stack_source
 
 COST_KEYS = {"currency", "hours_per_month", "catalog", "total", "by_project", "items", "assumptions",
              "usage", "fixed", "commitments", "spot", "budget_basis"}

@@ -7,6 +7,7 @@ changes none of them. Their Pulumi.yaml is the project's own (a link), so defaul
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from components.config import StackConfig
@@ -24,12 +25,23 @@ ENVIRONMENT = {"sandbox": "dev", "preprod": "staging", "live": "prod", "kind": "
 """Each fixture stack's environment: the stacks are named apart from the shipped ones (dev, staging,
 prod, local), so a test reads a fixture stack, never a shipped one by mistake."""
 
-__all__ = ["AWS_STACKS", "ENVIRONMENT", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config", "errors", "load",
-           "pool", "preview", "recorded", "stack_source", "thresholds"]
+__all__ = ["AWS_STACKS", "ENVIRONMENT", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config",
+           "edited_project", "errors", "load", "own_project", "pool", "preview", "recorded", "stack_source",
+           "thresholds"]
 
 
 def stack_source(stack: str, edit: ConfigEdit | None = None) -> StackConfigSource:
     return FIXTURES.source(stack, edit)
+
+
+def own_project(tmp_path: Path) -> Path:
+    """A scratch project holding copies of the fixture stacks and their pack config (all else linked)."""
+    return FIXTURES.own_project(tmp_path)
+
+
+def edited_project(tmp_path: Path, stack: str, edit: ConfigEdit) -> Path:
+    """``own_project`` with fixture ``stacks/Pulumi.<stack>.yaml`` edited by ``edit``."""
+    return FIXTURES.edited_project(tmp_path, stack, edit)
 
 
 def preview(stack: str, edit: ConfigEdit | None = None, *, preview: bool = True,
