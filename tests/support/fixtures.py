@@ -26,7 +26,7 @@ ENVIRONMENT = {"sandbox": "dev", "preprod": "staging", "live": "prod", "kind": "
 prod, local), so a test reads a fixture stack, never a shipped one by mistake."""
 
 __all__ = ["AWS_STACKS", "ENVIRONMENT", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config",
-           "edited_project", "errors", "load", "own_project", "pool", "preview", "recorded", "stack_source",
+           "edited_project", "errors", "load", "own_project", "pool", "with_model_store", "preview", "recorded", "stack_source",
            "thresholds"]
 
 
@@ -79,3 +79,23 @@ def thresholds(stack: str) -> Thresholds:
     """The evaluation thresholds of fixture ``stack``, from its own pack config
     (tests/fixtures/project/policypacks/ai-governance/config/<stack>.json)."""
     return stack_thresholds(stack, PROJECT)
+
+
+def with_model_store(bucket_gb: float, images_gb: float, keep_images: int, **store: Any) -> ConfigEdit:
+    """An edit giving a fixture stack per-project model stores (``modelStore``, with ``store``'s extra
+    keys) and their assumed storage (``finops.usage``), its services' images, weights and evaluation
+    reports moved into them: the shape of the shipped stacks, for the tests that price or judge stores."""
+    def edit(c: dict[str, Any]) -> None:
+        prefix, cluster, region = "apexlogic", c[P + "cluster"]["name"], c["aws:region"]
+        c[P + "finops"].setdefault("usage", {}).update(modelBucketGbPerProject=bucket_gb,
+                                                      modelImagesGbPerProject=images_gb)
+        c[P + "modelStore"] = {"namePrefix": prefix, "keepImages": keep_images, **store}
+        for service in c[P + "services"]:
+            model, project = service["model"], service["project"]
+            tag = model["image"].rsplit("/", 1)[-1].split(":", 1)[1]
+            bucket = f"s3://{prefix}-{cluster}-{project}-models"
+            model["image"] = f"123456789012.dkr.ecr.{region}.amazonaws.com/{cluster}/{project}:{tag}"
+            model["artifactUri"] = f"{bucket}/weights/{model['name']}/{model['version']}/"
+            report = service["ethics"]["evaluation"]
+            report["reportUri"] = report["reportUri"].replace("s3://apexlogic-model-evals/", f"{bucket}/reports/")
+    return edit
