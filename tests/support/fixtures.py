@@ -89,7 +89,11 @@ def with_model_store(bucket_gb: float, images_gb: float, keep_images: int, **sto
         prefix, cluster, region = "apexlogic", c[P + "cluster"]["name"], c["aws:region"]
         c[P + "finops"].setdefault("usage", {}).update(modelBucketGbPerProject=bucket_gb,
                                                       modelImagesGbPerProject=images_gb)
-        c[P + "modelStore"] = {"namePrefix": prefix, "keepImages": keep_images, **store}
+        entries = list(c.items())  # modelStore goes before services, where the shipped stacks keep it
+        at = next(i for i, (key, _) in enumerate(entries) if key == P + "services")
+        entries.insert(at, (P + "modelStore", {"namePrefix": prefix, "keepImages": keep_images, **store}))
+        c.clear()
+        c.update(entries)
         for service in c[P + "services"]:
             model, project = service["model"], service["project"]
             tag = model["image"].rsplit("/", 1)[-1].split(":", 1)[1]
