@@ -35,8 +35,10 @@ SHIPPED_STACK_TESTS = {
 }
 """The tests whose point is the shipped stacks themselves, and why; every other test runs the tests' own."""
 SHIPPED_USE = re.compile(r"tests\.support\.shipped|from tests\.support import shipped|ROOT\s*/\s*\"stacks\"|"
-                         r"ROOT\.glob\(\"stacks|read_stack_config\(ROOT|StackSet\(ROOT\)|\"--project-dir\",\s*str\(ROOT\)")
-"""The ways a test reaches the shipped stacks (``tests.support`` itself re-exports the fixture stacks)."""
+                         r"ROOT\.glob\(\"stacks|read_stack_config\(ROOT|StackSet\(ROOT\)|\"--project-dir\",\s*str\(ROOT\)|"
+                         r"(main\(\[|\"preflight\", )\"(preview|advise)\", \"--stack\"(?!.*--project-dir)")
+"""The ways a test reaches the shipped stacks (``tests.support`` itself re-exports the fixture stacks), the
+last a preflight run without ``--project-dir`` (which reads the repository's stacks/)."""
 
 
 def shipped_config(stack: str) -> StackConfig:
