@@ -1,4 +1,8 @@
-"""The README's "Your first change" walkthrough, run as written: its YAML, its commands' outputs."""
+"""The README's "Your first change" walkthrough, run as written: its YAML, its commands' outputs.
+
+A shipped-stack test: the README walks a user through editing the shipped ``stacks/Pulumi.dev.yaml`` and
+quotes what preflight then prints, so it runs on that file.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,7 @@ import yaml
 
 from preflight.analyzer import PACK_PYTHON_ENV
 from preflight.cli import main
-from tests.policypacks.test_policy_stacks import edited_project
-from tests.support import ROOT
+from tests.support.shipped import ROOT, edited_project
 
 README = (ROOT / "README.md").read_text()
 SECTION = README.split("## Your first change", 1)[1].split("## Running it for real", 1)[0]

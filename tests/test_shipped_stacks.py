@@ -1,13 +1,13 @@
 """The stacks users get (stacks/): each validates and previews clean, and the tests do not depend on them.
 
-Behaviour tests run the tests' own stacks (tests/fixtures/project); these are the only tests of the
-shipped files themselves, so a user editing ``stacks/Pulumi.<stack>.yaml`` breaks nothing else.
+Behaviour tests run the tests' own stacks (tests/fixtures/project); these and the few tests named in
+``SHIPPED_STACK_TESTS`` are the only tests of the shipped files themselves, so a user editing
+``stacks/Pulumi.<stack>.yaml`` breaks nothing else.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -17,15 +17,28 @@ from ai_platform_finops.rates import ECR_STORAGE_GB_MONTH, S3_STANDARD_GB_MONTH
 
 from components.config import POOL_LABEL, ConfigError, StackConfig, validate_flat_config
 from components.config.stack import config_warnings
+from preflight import cost as finops_cost
 from preflight.cost import estimator_resources
 from tests.support.fixtures import PROJECT
 from tests.support.fixtures import STACKS as FIXTURE_STACKS
 from tests.support.shipped import AWS_STACKS, ROOT, STACKS, recorded, stack_source
 
-BEHAVIOUR_TESTS = ("tests/components", "tests/config", "tests/observability", "tests/program",
-                   "tests/test_kubernetes_schemas.py")
-"""Tests of components, config and program behaviour: they run the fixture stacks, never the shipped ones."""
-SHIPPED_USE = re.compile(r"from tests\.support(\.shipped)? import|tests\.support\.shipped|ROOT\s*/\s*\"stacks\"")
+SHIPPED_STACK_TESTS = {
+    "tests/test_shipped_stacks.py": "every shipped stack validates, previews clean and keeps its example values",
+    "tests/policypacks/test_policy_stacks.py": "every shipped stack passes its own policy config",
+    "tests/preflight/test_fidelity.py": "every shipped stack gets the same verdicts from outputs and from inputs",
+    "tests/policypacks/test_publish.py": "the pack as published passes a shipped stack with its shipped config",
+    "tests/test_readme_walkthrough.py": "the README's walkthrough edits the shipped dev stack and quotes the result",
+    "tests/preflight/test_init.py": "init's templates are the shipped stacks and their pack configs",
+    "tests/preflight/advise/test_advise_workflow.py": "the advise workflow's matrix is the shipped AWS stacks",
+    "tests/qa/test_bench_synthetic.py": "the bench grows its synthetic stacks from the shipped prod stack",
+}
+"""The tests whose point is the shipped stacks themselves, and why; every other test runs the tests' own."""
+SHIPPED_USE = re.compile(r"tests\.support\.shipped|from tests\.support import shipped|ROOT\s*/\s*\"stacks\"|"
+                         r"ROOT\.glob\(\"stacks|read_stack_config\(ROOT|StackSet\(ROOT\)|\"--project-dir\",\s*str\(ROOT\)|"
+                         r"(main\(\[|\"preflight\", )\"(preview|advise)\", \"--stack\"(?!.*--project-dir)")
+"""The ways a test reaches the shipped stacks (``tests.support`` itself re-exports the fixture stacks), the
+last a preflight run without ``--project-dir`` (which reads the repository's stacks/)."""
 
 
 def shipped_config(stack: str) -> StackConfig:
@@ -72,19 +85,23 @@ def test_the_shipped_spot_gpu_pools_list_several_types_with_one_gpu_model(stack)
     assert config_warnings(cfg) == []
 
 
-def behaviour_test_files() -> list[Path]:
-    files: list[Path] = []
-    for entry in BEHAVIOUR_TESTS:
-        path = ROOT / entry
-        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
-    return files
+def shipped_stack_users() -> dict[str, list[str]]:
+    """Each test file (tests/support aside) that reaches the shipped stacks, with the lines that do."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        name = str(path.relative_to(ROOT))
+        if not name.startswith("tests/support/"):
+            lines = [f"{number}: {line.strip()}" for number, line in enumerate(path.read_text().splitlines(), 1)
+                     if SHIPPED_USE.search(line)]
+            if lines:
+                found[name] = lines
+    return found
 
 
 def test_behaviour_tests_never_read_the_shipped_stacks():
-    offenders = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-                 for path in behaviour_test_files()
-                 for number, line in enumerate(path.read_text().splitlines(), 1) if SHIPPED_USE.search(line)]
-    assert offenders == []
+    users = shipped_stack_users()
+    assert {name: lines for name, lines in users.items() if name not in SHIPPED_STACK_TESTS} == {}
+    assert sorted(SHIPPED_STACK_TESTS) == sorted(users)  # the list names only tests that still need the stacks
 
 
 def test_the_fixture_stacks_are_the_tests_own_files():
@@ -134,3 +151,11 @@ def test_every_shipped_aws_stack_prices_each_projects_store_storage(stack):
         expected[(BUCKET_STORAGE, project.name)] = round(usage.model_bucket_gb_per_project * S3_STANDARD_GB_MONTH.usd, 2)
         expected[(IMAGE_STORAGE, project.name)] = round(usage.model_images_gb_per_project * ECR_STORAGE_GB_MONTH.usd, 2)
     assert lines == expected and all(value > 0 for value in lines.values())
+
+
+@pytest.mark.parametrize("stack", AWS_STACKS)
+def test_every_shipped_aws_stack_budgets_its_max_cost_with_a_margin(stack):
+    """The policy pack's cost-within-budget passes the shipped stacks whatever basis it uses."""
+    section = finops_cost.cost_section(recorded(stack), shipped_config(stack))
+    for name, figures in section["by_project"].items():
+        assert figures["max"] <= 0.85 * figures["budget"], (stack, name, figures)

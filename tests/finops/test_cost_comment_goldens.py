@@ -1,4 +1,5 @@
-"""The pull-request comment for four changes to the shipped prod stack, against golden files.
+"""The pull-request comment for four changes to the tests' own prod stack (``live``, given the shipped
+stacks' model stores by ``with_model_store``), against golden files.
 
 Each change is previewed as CI does (``preview --baseline prod.json --markdown``), with prod's own
 pack config, so "% of budget" is on prod's gate basis, ``max``. Every figure a golden shows can be
@@ -28,13 +29,14 @@ import pytest
 
 from ai_platform_finops.catalog import price_table
 from preflight.cli import main
-from tests.policypacks.test_policy_stacks import edited_project
-from tests.support import ROOT
+from tests.support import ROOT, edited_project
+from tests.support.fixtures import with_model_store
 
 GOLDEN = Path(__file__).parent / "golden"
 HOURS = 730
 STORE = 400 * 0.023 + 120 * 0.10
 """A project's model store storage a month in prod (finops.usage)."""
+PROD_STORES = with_model_store(400, 120, 20, scanning="enhanced")
 PRICES = price_table("us-east-1")
 assert PRICES is not None
 
@@ -51,18 +53,24 @@ def usd(value: float) -> str:
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("base") / "prod.json"
-    assert main(["preview", "--stack", "prod", "--no-policy", "--json", str(path)]) == 0
+    tmp = tmp_path_factory.mktemp("base")
+    path = tmp / "prod.json"
+    project = edited_project(tmp, "live", PROD_STORES)
+    assert main(["preview", "--stack", "live", "--project-dir", str(project), "--no-policy", "--json", str(path)]) == 0
     return path
 
 
 def comment(tmp_path: Path, baseline: Path, edit: Callable[[dict[str, Any]], None], program_extra: str = "") -> str:
-    project = edited_project(tmp_path, "prod", edit)
+    def with_stores(config: dict[str, Any]) -> None:
+        PROD_STORES(config)
+        edit(config)
+
+    project = edited_project(tmp_path, "live", with_stores)
     if program_extra:
         (project / "__main__.py").unlink()
         (project / "__main__.py").write_text((ROOT / "__main__.py").read_text() + program_extra)
     out = tmp_path / "comment.md"
-    code = main(["preview", "--stack", "prod", "--project-dir", str(project), "--no-policy",
+    code = main(["preview", "--stack", "live", "--project-dir", str(project), "--no-policy",
                  "--baseline", str(baseline), "--markdown", str(out)])
     assert code == 0
     return out.read_text(encoding="utf-8")

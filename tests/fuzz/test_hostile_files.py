@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from preflight.analyzer import PolicyPackError, load_policy_config
 from preflight.cli import main
-from tests.support import ROOT
-from tests.support.fixtures import PROJECT
+from tests.support import PROJECT, ROOT
 
 STACK = "stacks/Pulumi.dev.yaml"
 NEVER_RUN = "raise SystemExit('REGISTERED: the program ran')\n"
@@ -209,7 +208,8 @@ def test_non_regular_stack_files_and_baselines_are_refused_without_blocking(tmp_
     else:
         target.mkdir()
         expected = "is a directory, not a regular file"
-    code, err, peak_kib = run_measured(["preview", "--stack", "local", "--no-policy", "--baseline", str(target)])
+    code, err, peak_kib = run_measured(["preview", "--stack", "kind", "--project-dir", str(PROJECT), "--no-policy",
+                                          "--baseline", str(target)])
     assert code == 2 and err.strip() == f"preflight: {target}: the baseline report: {expected}"
     (root / STACK).unlink()
     (root / STACK).symlink_to(target)
@@ -232,13 +232,14 @@ def test_non_regular_stack_files_and_baselines_are_refused_without_blocking(tmp_
 def test_a_baseline_with_nan_infinity_or_too_many_values_is_refused(tmp_path, capsys, content, problem):
     baseline = tmp_path / "main.json"
     baseline.write_text(content)
-    assert main(["preview", "--stack", "local", "--no-policy", "--baseline", str(baseline)]) == 2
+    assert main(["preview", "--stack", "kind", "--project-dir", str(PROJECT), "--no-policy", "--baseline",
+                 str(baseline)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err == f"preflight: {baseline}: not a JSON report: {problem}\n"
 
 
 @pytest.mark.parametrize("stack", ["a::b", "x/../../etc/passwd", "../prod", "", "dev stack", "x" * 101])
 def test_stack_names_follow_pulumis_rule(capsys, stack):
-    assert main(["preview", "--stack", stack, "--no-policy"]) == 2
+    assert main(["preview", "--stack", stack, "--project-dir", str(PROJECT), "--no-policy"]) == 2
     err = capsys.readouterr().err
     assert re.match(r"^--stack: '.*': stack names ", err) and err.count("\n") == 1

@@ -1,4 +1,5 @@
-"""protect and retainOnDelete on the resources whose loss would hurt, as recorded."""
+"""protect and retainOnDelete on the resources whose loss would hurt, as recorded on the fixture stacks
+(sandbox: dev, preprod: staging, live: prod)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def critical(recording):
 
 @pytest.fixture(scope="module")
 def prod():
-    return preview("prod")
+    return preview("live")
 
 
 def test_prod_protects_cluster_kms_key_argocd_and_budgets(prod):
@@ -38,12 +39,12 @@ def test_prod_protects_cluster_kms_key_argocd_and_budgets(prod):
 def test_the_cluster_kms_key_is_retained_with_protection_only():
     """Deleting the key that envelope-encrypts the cluster's secrets makes them unreadable, so a
     protected stack retains it; a dev stack torn down on purpose does not leave a billed key behind."""
-    _, _, dev_keys = critical(preview("dev"))
+    _, _, dev_keys = critical(preview("sandbox"))
     assert dev_keys and not any(k.options["retainOnDelete"] for k in dev_keys)
 
 
 def test_dev_protects_nothing_by_default():
-    found, _, cluster_keys = critical(preview("dev"))
+    found, _, cluster_keys = critical(preview("sandbox"))
     assert found and not any(r.options["protect"] for r in [*found, *cluster_keys])
 
 
@@ -51,11 +52,11 @@ def test_protection_is_configurable():
     def off(config):
         config["ai-platform:protect"] = False
 
-    found, _, cluster_keys = critical(preview("prod", off))
+    found, _, cluster_keys = critical(preview("live", off))
     assert found and not any(r.options["protect"] for r in [*found, *cluster_keys])
 
     def on(config):
         config["ai-platform:protect"] = True
 
-    found, _, cluster_keys = critical(preview("staging", on))
+    found, _, cluster_keys = critical(preview("preprod", on))
     assert all(r.options["protect"] for r in [*found, *cluster_keys])

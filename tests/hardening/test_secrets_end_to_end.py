@@ -3,7 +3,8 @@
 Distinctive values stand in for decrypted secret config (the Argo CD admin hash and the GitOps
 repo token; alert emails are not secret by design). The whole pipeline runs on them: the
 program, the cost section, the policy pack over gRPC, and every rendering (plan, cost table,
-policy view, JSON report, Markdown comment), with Python logging and stdio captured.
+policy view, JSON report, Markdown comment), with Python logging and stdio captured. The stacks are
+the tests' own (``tests.support.fixtures``: sandbox is dev, live is prod).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from preflight.engine import SECRET_SIG, SIG_KEY, run_program
 from preflight.markdown import render_comment
 from preflight.policy import policy_section, render_policy
 from preflight.report import build_report, render_plan
-from tests.support import AWS_STACKS, ROOT, stack_source
+from tests.support import AWS_STACKS, PROJECT, ROOT, edited_project, stack_source
 
 ADMIN_HASH = "$2a$10$Pq1DISTINCTIVEadminBCRYPThashXo9Lm2Nb3Vc4Xz5Aq6Ws7Ed8Rf9T"
 REPO_TOKEN = "github_pat_DISTINCTIVErepoTOKEN0a1b2c3d4e5f6a7b8c9d0e1f"
@@ -31,7 +32,7 @@ SECRETS = {"ai-platform:argocdAdminPasswordHash": ADMIN_HASH, "ai-platform:gitop
 
 def private_repo(config):
     config["ai-platform:argocd"]["repo"]["private"] = True
-    config["ai-platform:argocd"]["adminEnabled"] = True  # prod ships with admin off; here it signs in with the hash
+    config["ai-platform:argocd"]["adminEnabled"] = True  # the prod stack has admin off; here it signs in with the hash
 
 
 def forms(secret: str) -> list[str]:
@@ -39,7 +40,7 @@ def forms(secret: str) -> list[str]:
     return [secret, base64.b64encode(secret.encode()).decode(), secret[10:40]]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["sandbox", "live"])
 def test_no_plaintext_secret_in_any_preflight_output(stack, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     source = stack_source(stack, private_repo)
@@ -48,8 +49,9 @@ def test_no_plaintext_secret_in_any_preflight_output(stack, caplog, capsys):
     recording = run_program(ROOT, source, secret_values=SECRETS)
 
     pack_dir = ROOT / "policypacks" / "ai-governance"
+    config_file = PROJECT / "policypacks" / "ai-governance" / "config" / f"{stack}.json"
     secret_config = {**source.config, **SECRETS}
-    with PolicyAnalyzer(pack_dir, project=source.project, stack=stack, config_file=pack_dir / "config" / f"{stack}.json",
+    with PolicyAnalyzer(pack_dir, project=source.project, stack=stack, config_file=config_file,
                         stack_config=secret_config, secret_keys=list(SECRETS), python=sys.executable,
                         timeout=120) as analyzer:
         run = analyzer.run(recording.resources)
@@ -108,19 +110,18 @@ def test_no_plaintext_secret_through_the_cli(tmp_path, monkeypatch, capsys, capl
 
     import preflight.cli as cli
     from preflight.cli import main
-    from tests.policypacks.test_policy_stacks import edited_project
 
     def secrets(config):
         private_repo(config)
         for key in SECRETS:
             config[key] = {"secure": CIPHERTEXT}
 
-    project = edited_project(tmp_path, "prod", secrets)
+    project = edited_project(tmp_path, "live", secrets)
     monkeypatch.setattr(cli, "run_program", functools.partial(run_program, secret_values=SECRETS))
     monkeypatch.setenv("PREFLIGHT_POLICY_PYTHON", sys.executable)
     caplog.set_level(logging.DEBUG)
     report, comment = tmp_path / "report.json", tmp_path / "comment.md"
-    code = main(["preview", "--stack", "prod", "--project-dir", str(project), "--json", str(report),
+    code = main(["preview", "--stack", "live", "--project-dir", str(project), "--json", str(report),
                  "--markdown", str(comment)])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -137,27 +138,25 @@ def test_no_plaintext_secret_through_the_cli(tmp_path, monkeypatch, capsys, capl
 
 def test_a_plaintext_secret_key_through_the_cli_is_exit_2_and_never_echoed(tmp_path, capsys):
     from preflight.cli import main
-    from tests.policypacks.test_policy_stacks import edited_project
 
     def plaintext(config):
         config["ai-platform:gitopsRepoToken"] = REPO_TOKEN
 
-    project = edited_project(tmp_path, "dev", plaintext)
-    assert main(["preview", "--stack", "dev", "--project-dir", str(project), "--no-policy"]) == 2
+    project = edited_project(tmp_path, "sandbox", plaintext)
+    assert main(["preview", "--stack", "sandbox", "--project-dir", str(project), "--no-policy"]) == 2
     out, err = capsys.readouterr()
-    assert err.startswith("stacks/Pulumi.dev.yaml: gitopsRepoToken: is set in plaintext") and err.count("\n") == 1
+    assert err.startswith("stacks/Pulumi.sandbox.yaml: gitopsRepoToken: is set in plaintext") and err.count("\n") == 1
     assert all(form not in out + err for form in forms(REPO_TOKEN))
 
 
 def test_a_literal_secret_env_through_the_cli_is_exit_2_and_never_echoed(tmp_path, capsys):
     from preflight.cli import main
-    from tests.policypacks.test_policy_stacks import edited_project
 
     def literal(config):
         config["ai-platform:services"][0]["env"] = {"DB_PASSWORD": REPO_TOKEN}
 
-    project = edited_project(tmp_path, "dev", literal)
-    assert main(["preview", "--stack", "dev", "--project-dir", str(project), "--no-policy"]) == 2
+    project = edited_project(tmp_path, "sandbox", literal)
+    assert main(["preview", "--stack", "sandbox", "--project-dir", str(project), "--no-policy"]) == 2
     out, err = capsys.readouterr()
     assert "services[0].env: ['DB_PASSWORD'] look secret but are literal values" in err
     assert all(form not in out + err for form in forms(REPO_TOKEN))

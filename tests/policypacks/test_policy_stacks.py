@@ -1,5 +1,9 @@
 """The shipped stacks pass their own policy config; edited stacks exit 1 naming the right policy.
 
+Only ``test_shipped_stack_passes_its_own_policy_config`` runs the shipped stacks (its point is that they
+pass); every behaviour here runs the tests' own stacks (``tests.support.fixtures``: sandbox is dev,
+preprod staging, live prod, kind local), edited in a scratch copy of that project.
+
 These go through ``python -m preflight preview`` itself (``preflight.cli.main``): program under
 mocks, then the pack as a subprocess over the Analyzer protocol. The pack runs with this
 interpreter (``PREFLIGHT_POLICY_PYTHON``) and the reference date is pinned
@@ -10,18 +14,16 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from preflight.analyzer import PACK_PYTHON_ENV
 from preflight.cli import main
-from preflight.bounded import load_yaml
-from tests.policypacks.conftest import AS_OF, ROOT, config_for, violations
-from tests.support import STACKS, preview
+from tests.policypacks.conftest import AS_OF, config_for, violations
+from tests.support import STACKS, edited_project, own_project, preview
+from tests.support import shipped
 
 
 @pytest.fixture(autouse=True)
@@ -30,15 +32,15 @@ def _pack_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AI_GOVERNANCE_AS_OF", AS_OF)
 
 
-def _preview(tmp_path: Path, stack: str, project_dir: Path = ROOT, *extra: str) -> tuple[int, dict[str, Any]]:
+def _preview(tmp_path: Path, stack: str, project_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     out = tmp_path / f"{stack}.json"
     code = main(["preview", "--stack", stack, "--project-dir", str(project_dir), "--json", str(out), *extra])
     return code, json.loads(out.read_text()) if out.exists() else {}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", shipped.STACKS)
 def test_shipped_stack_passes_its_own_policy_config(tmp_path, capsys, stack):
-    code, report = _preview(tmp_path, stack)
+    code, report = _preview(tmp_path, stack, shipped.ROOT)
     policy = report["policy"]
     assert policy["mandatory"] == 0, [v for v in policy["violations"] if v["level"] == "mandatory"]
     assert code == 0
@@ -47,27 +49,13 @@ def test_shipped_stack_passes_its_own_policy_config(tmp_path, capsys, stack):
     assert "Policy pack ai-governance@1.0.0" in capsys.readouterr().out
 
 
-def edited_project(tmp_path: Path, stack: str, edit: Callable[[dict[str, Any]], None]) -> Path:
-    """A project directory whose ``stacks/Pulumi.<stack>.yaml`` is edited (everything else linked)."""
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py", "components", "policypacks", "finops"):
-        (project / name).symlink_to(ROOT / name)
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
-        (project / "stacks" / path.name).write_text(path.read_text())
-    doc = load_yaml(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
-    edit(doc["config"])
-    (project / "stacks" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    return project
-
-
 def _gpu_pool(config: dict[str, Any]) -> dict[str, Any]:
     return next(p for p in config["ai-platform:nodePools"] if p.get("role") == "gpu")
 
 
 def test_p5_in_dev_exits_1_naming_the_allowlist(tmp_path, capsys):
-    project = edited_project(tmp_path, "dev", lambda c: _gpu_pool(c).update(instanceTypes=["p5.48xlarge"]))
-    code, report = _preview(tmp_path, "dev", project)
+    project = edited_project(tmp_path, "sandbox", lambda c: _gpu_pool(c).update(instanceTypes=["p5.48xlarge"]))
+    code, report = _preview(tmp_path, "sandbox", project)
     assert code == 1
     mandatory = {v["policy"] for v in report["policy"]["violations"] if v["level"] == "mandatory"}
     assert "gpu-instance-allowlist" in mandatory
@@ -75,9 +63,9 @@ def test_p5_in_dev_exits_1_naming_the_allowlist(tmp_path, capsys):
 
 
 def test_budget_too_low_exits_1_naming_cost_within_budget(tmp_path):
-    project = edited_project(tmp_path, "dev",
+    project = edited_project(tmp_path, "sandbox",
                              lambda c: c["ai-platform:budgets"]["monthlyLimitsUsd"].update({"project-nova": 50}))
-    code, report = _preview(tmp_path, "dev", project)
+    code, report = _preview(tmp_path, "sandbox", project)
     assert code == 1
     found = [v for v in report["policy"]["violations"] if v["policy"] == "cost-within-budget"]
     assert [v["level"] for v in found] == ["mandatory"]
@@ -88,7 +76,7 @@ def test_prod_without_an_slo_or_an_owner_route_fails_observability_coverage(tmp_
     def unwatched(config: dict[str, Any]) -> None:
         config["ai-platform:services"][1].pop("slo")
         config["ai-platform:observability"]["receivers"].pop("project-atlas")
-    code, report = _preview(tmp_path, "prod", edited_project(tmp_path, "prod", unwatched))
+    code, report = _preview(tmp_path, "live", edited_project(tmp_path, "live", unwatched))
     assert code == 1
     (found,) = [v for v in report["policy"]["violations"] if v["policy"] == "observability-coverage"]
     assert found["level"] == "mandatory" and "claims-triage-assistant" in found["message"]
@@ -98,12 +86,12 @@ def test_prod_without_an_slo_or_an_owner_route_fails_observability_coverage(tmp_
 
 
 def test_no_policy_skips_the_pack(tmp_path):
-    code, report = _preview(tmp_path, "local", ROOT, "--no-policy")
+    code, report = _preview(tmp_path, "kind", own_project(tmp_path), "--no-policy")
     assert code == 0 and "policy" not in report
 
 
 def test_a_missing_policy_config_is_a_usage_error(tmp_path, capsys):
-    code, _ = _preview(tmp_path, "local", ROOT, "--policy-pack-config", str(tmp_path / "nope.json"))
+    code, _ = _preview(tmp_path, "kind", own_project(tmp_path), "--policy-pack-config", str(tmp_path / "nope.json"))
     assert code == 2
     assert "policy pack config not found" in capsys.readouterr().err
 
@@ -111,7 +99,7 @@ def test_a_missing_policy_config_is_a_usage_error(tmp_path, capsys):
 def test_an_invalid_policy_config_is_a_usage_error(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"gpu-capacity-ceiling": {"maxGpusPerPool": "lots"}}))
-    code, _ = _preview(tmp_path, "local", ROOT, "--policy-pack-config", str(bad))
+    code, _ = _preview(tmp_path, "kind", own_project(tmp_path), "--policy-pack-config", str(bad))
     assert code == 2
     err = capsys.readouterr().err
     assert "the policy pack config is invalid" in err and "gpu-capacity-ceiling: maxGpusPerPool: expected number" in err
@@ -121,7 +109,7 @@ def test_an_invalid_policy_config_is_a_usage_error(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def dev_resources():
-    return preview("dev").resources
+    return preview("sandbox").resources
 
 
 def _deployment(resources):
@@ -160,7 +148,7 @@ def test_unknown_ethics_policy_id_in_the_stack_file_fails(pack):
     def edit(config: dict[str, Any]) -> None:
         config["ai-platform:services"][0]["ethics"]["policyId"] = "policy-2099-999"
 
-    resources = preview("prod", edit).resources
+    resources = preview("live", edit).resources
     run = pack.run(resources, config_for("prod"))
     found = violations(run, "ethics-policy-approved")
     assert [lvl for _, lvl, _ in found] == ["mandatory"]
@@ -170,7 +158,7 @@ def test_unknown_ethics_policy_id_in_the_stack_file_fails(pack):
 # --- the org settings: the stack config is their one home ---------------------------------------------
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_renaming_only_the_tag_prefix_keeps_every_shipped_stack_green(tmp_path, capsys, stack):
+def test_renaming_only_the_tag_prefix_keeps_every_stack_green(tmp_path, capsys, stack):
     project = edited_project(tmp_path, stack, lambda c: c["ai-platform:finops"].update(tagPrefix="finops.acme.io"))
     code, report = _preview(tmp_path, stack, project)
     mandatory = [v for v in report["policy"]["violations"] if v["level"] == "mandatory"]
@@ -179,13 +167,14 @@ def test_renaming_only_the_tag_prefix_keeps_every_shipped_stack_green(tmp_path, 
 
 
 def test_a_pinned_prefix_that_disagrees_with_the_stack_exits_2_naming_both_files(tmp_path, capsys):
-    pinned = json.loads((ROOT / "policypacks" / "ai-governance" / "config" / "staging.json").read_text())
+    project = own_project(tmp_path)
+    pinned = json.loads((project / "policypacks" / "ai-governance" / "config" / "preprod.json").read_text())
     pinned["all"]["tagPrefix"] = "finops.acme.io"
-    config = tmp_path / "staging.json"
+    config = tmp_path / "preprod.json"
     config.write_text(json.dumps(pinned))
-    code = main(["preview", "--stack", "staging", "--policy-pack-config", str(config)])
+    code = main(["preview", "--stack", "preprod", "--project-dir", str(project), "--policy-pack-config", str(config)])
     assert code == 2
     assert capsys.readouterr().err == (
-        f"preflight: {config}: all.tagPrefix: 'finops.acme.io' disagrees with stacks/Pulumi.staging.yaml: "
+        f"preflight: {config}: all.tagPrefix: 'finops.acme.io' disagrees with stacks/Pulumi.preprod.yaml: "
         "ai-platform:finops.tagPrefix 'finops.apexlogic.com'; the stack config is where org settings live: "
         "remove the pin or make them equal\n")

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from preflight.cli import main
-from tests.support import ROOT
-from tests.support.fixtures import PROJECT
+from tests.support import PROJECT, ROOT, own_project
 
 
 def run(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -31,24 +30,26 @@ def broken_project(tmp_path: Path, edit) -> Path:
 
 
 def test_json_to_stdout_is_the_report_alone(capsys):
-    code, out, err = run(["preview", "--stack", "dev", "--no-policy", "--json", "-"], capsys)
+    code, out, err = run(["preview", "--stack", "sandbox", "--project-dir", str(PROJECT), "--no-policy", "--json", "-"],
+                         capsys)
     assert code == 0
     report = json.loads(out)
-    assert report["schema"] == "preflight/v1" and report["stack"] == "dev"
+    assert report["schema"] == "preflight/v1" and report["stack"] == "sandbox"
     assert "to create" in err  # the human view moved to stderr
 
 
 def test_human_view_shows_the_plan(capsys):
-    code, out, _ = run(["preview", "--stack", "dev", "--no-policy"], capsys)
+    code, out, _ = run(["preview", "--stack", "sandbox", "--project-dir", str(PROJECT), "--no-policy"], capsys)
     assert code == 0
-    assert "Previewing update (dev)" in out and "to create" in out
+    assert "Previewing update (sandbox)" in out and "to create" in out
 
 
 def test_json_file_is_written(tmp_path, capsys):
-    target = tmp_path / "dev.json"
-    code, _, _ = run(["preview", "--stack", "local", "--no-policy", "--json", str(target)], capsys)
+    target = tmp_path / "kind.json"
+    code, _, _ = run(["preview", "--stack", "kind", "--project-dir", str(PROJECT), "--no-policy", "--json", str(target)],
+                     capsys)
     assert code == 0
-    assert json.loads(target.read_text())["stack"] == "local"
+    assert json.loads(target.read_text())["stack"] == "kind"
 
 
 def test_broken_stack_exits_2_with_one_line_per_problem_and_registers_nothing(tmp_path, capsys):
@@ -75,9 +76,9 @@ def test_unknown_pool_exits_2(tmp_path, capsys):
 
 
 def test_missing_stack_names_the_stacks_there(capsys):
-    code, _, err = run(["preview", "--stack", "qa"], capsys)
+    code, _, err = run(["preview", "--stack", "qa", "--project-dir", str(PROJECT)], capsys)
     assert code == 2
-    assert err.strip() == "stacks/Pulumi.qa.yaml: (file): no such stack file; stacks here: dev, local, prod, staging"
+    assert err.strip() == "stacks/Pulumi.qa.yaml: (file): no such stack file; stacks here: kind, live, preprod, sandbox"
 
 
 def test_malformed_yaml_says_where(tmp_path, capsys):
@@ -88,8 +89,8 @@ def test_malformed_yaml_says_where(tmp_path, capsys):
 
 
 def test_unwritable_json_path_exits_2(tmp_path, capsys):
-    code, _, err = run(["preview", "--stack", "local", "--no-policy", "--json", str(tmp_path / "missing-dir" / "r.json")],
-                         capsys)
+    code, _, err = run(["preview", "--stack", "kind", "--project-dir", str(PROJECT), "--no-policy", "--json",
+                        str(tmp_path / "missing-dir" / "r.json")], capsys)
     assert code == 2
     assert "r.json: cannot write" in err
 
@@ -128,13 +129,14 @@ def test_stack_file_that_is_not_utf8_exits_2(tmp_path, capsys):
     assert err == "stacks/Pulumi.dev.yaml: (file): is not UTF-8 text (at byte offset 35)\n"
 
 
-@pytest.mark.parametrize("stack", ["prod", "local"])
+@pytest.mark.parametrize("stack", ["live", "kind"])
 def test_the_full_report_with_cost_and_policy_matches_the_documented_schema(stack, tmp_path, capsys, monkeypatch):
     import jsonschema
 
     monkeypatch.setenv("PREFLIGHT_POLICY_PYTHON", sys.executable)  # the pack's requirements are installed here
     target = tmp_path / "report.json"
-    code, _, _ = run(["preview", "--stack", stack, "--json", str(target)], capsys)
+    code, _, _ = run(["preview", "--stack", stack, "--project-dir", str(own_project(tmp_path)), "--json", str(target)],
+                     capsys)
     assert code == 0
     report = json.loads(target.read_text())
     jsonschema.validate(report, json.loads((ROOT / "preflight" / "report.schema.json").read_text()))

@@ -1,4 +1,4 @@
-"""The offline engine on every stack: it runs the real program and records what the engine would get."""
+"""The offline engine on every fixture stack: it runs the real program and records what the engine would get."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 from preflight.engine import SECRET_SIG, SIG_KEY, UNKNOWN, RecordedResource, computed_outputs, redact_secrets
 from preflight.report import SCHEMA, build_report, render_plan
 from preflight.stackfile import read_stack_config, secret_placeholder
-from tests.support import ROOT, STACKS, one, preview, recorded
-from tests.support.fixtures import PROJECT
+from tests.support import PROJECT, ROOT, STACKS, one, preview, recorded
 
 REPORT_SCHEMA = json.loads((ROOT / "preflight" / "report.schema.json").read_text())
 
@@ -73,7 +72,7 @@ def test_secure_values_become_placeholders_never_decrypted(tmp_path: Path):
 
 
 def test_pulumi_yaml_defaults_apply_under_the_stack_file():
-    source = read_stack_config(ROOT, "dev")
+    source = read_stack_config(PROJECT, "sandbox")
     assert source.config["ai-platform:environment"] == "dev"
     # Dates stay strings, as the Pulumi CLI passes them.
     services = json.loads(source.config["ai-platform:services"])
@@ -81,7 +80,7 @@ def test_pulumi_yaml_defaults_apply_under_the_stack_file():
 
 
 def test_at_preview_computed_outputs_are_unknown():
-    recording = preview("dev")
+    recording = preview("sandbox")
     assert any(UNKNOWN in json.dumps(r.inputs) for r in recording.resources), \
         "some input should depend on a value a provider computes (an ID or ARN)"
 
@@ -109,7 +108,7 @@ def test_a_provider_echoes_its_inputs_under_its_state():
 
 
 def test_outputs_at_preview_leave_what_the_provider_computes_unknown():
-    recording = recorded("prod")
+    recording = recorded("live")
     cluster = one(recording, "aws:eks/cluster:Cluster")
     outputs = cluster.output_properties
     assert outputs["arn"] == UNKNOWN and outputs["endpoint"] == UNKNOWN  # computed on create
@@ -126,7 +125,7 @@ def test_outputs_at_preview_leave_what_the_provider_computes_unknown():
 
 
 def test_outputs_after_an_update_are_the_mocks_state():
-    recording = recorded("dev", False)
+    recording = recorded("sandbox", False)
     node_group = next(r for r in recording.resources if r.type == "aws:eks/nodeGroup:NodeGroup")
     outputs = node_group.output_properties
     assert outputs["arn"].startswith("arn:aws:preflight:") and outputs["resources"][0]["autoscalingGroups"]

@@ -10,7 +10,9 @@
   stacks under every environment's policy config (which gives plenty of violations to compare).
 
 The first three are observed from inside a pack: a probe pack (pulumi-policy, run as preflight
-runs any pack) reports what its policies were given.
+runs any pack) reports what its policies were given, on the tests' own prod stack (``live``). The last
+is a shipped-stack check: its point is that the stacks users get are judged alike in both shapes, so it
+runs over ``tests.support.shipped``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from preflight.analyzer import PolicyAnalyzer, PolicyRun, default_provider_name,
 from preflight.engine import REDACTED, SECRET_SIG, SIG_KEY, RecordedResource
 from preflight.stackfile import read_stack_config
 from tests.policypacks.conftest import PACK_DIR, config_for
-from tests.support import ROOT, STACKS, recorded
+from tests.support import PROJECT, recorded
+from tests.support import shipped as shipped_stacks
 
 PROBE = textwrap.dedent('''
     import json
@@ -101,15 +104,15 @@ def probe(pack: Path, resources: list[RecordedResource], stack: str, config: dic
 
 @pytest.fixture(scope="module")
 def prod_seen(probe_pack: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    source = read_stack_config(ROOT, "prod")
-    return probe(probe_pack, recorded("prod").resources, "prod", source.config, source.secret_keys)
+    source = read_stack_config(PROJECT, "live")
+    return probe(probe_pack, recorded("live").resources, "live", source.config, source.secret_keys)
 
 
 def test_every_analyze_request_carries_its_provider_and_parent(prod_seen):
     analyzed, _ = prod_seen
-    resources = recorded("prod").resources
+    resources = recorded("live").resources
     by_urn = {r.urn: r for r in resources}
-    aws_default = f"urn:pulumi:prod::ai-platform::pulumi:providers:aws::{default_provider_name('7.51.1')}"
+    aws_default = f"urn:pulumi:live::ai-platform::pulumi:providers:aws::{default_provider_name('7.51.1')}"
     assert aws_default.endswith("::default_7_51_1")
     custom = 0
     for resource in resources:
@@ -127,7 +130,7 @@ def test_every_analyze_request_carries_its_provider_and_parent(prod_seen):
             assert provider["urn"] == resource.provider.rsplit("::", 1)[0] and provider["urn"] in by_urn
             assert provider["props"]["version"] == by_urn[provider["urn"]].version  # the engine adds it
         else:
-            assert provider["urn"] == f"urn:pulumi:prod::ai-platform::pulumi:providers:{package}::" \
+            assert provider["urn"] == f"urn:pulumi:live::ai-platform::pulumi:providers:{package}::" \
                                       f"{default_provider_name(resource.version)}"
     assert custom > 100
     # The default provider is a resource of its own: registered and analyzed first, with no provider.
@@ -141,7 +144,7 @@ def test_every_analyze_request_carries_its_provider_and_parent(prod_seen):
 
 def test_default_provider_config_arrives_as_strings(prod_seen):
     analyzed, _ = prod_seen
-    cluster = next(r for r in recorded("prod").resources if r.type == "aws:eks/cluster:Cluster")
+    cluster = next(r for r in recorded("live").resources if r.type == "aws:eks/cluster:Cluster")
     props = analyzed[cluster.urn]["provider"]["props"]
     assert props == {"region": "us-east-1", "version": "7.51.1"}
     assert all(isinstance(v, str) for v in props.values())
@@ -185,9 +188,9 @@ def test_package_config_and_default_providers_units():
 
 def test_stack_analysis_gets_outputs_with_computed_values_unknown(probe_pack, prod_seen):
     _, outputs = prod_seen
-    source = read_stack_config(ROOT, "prod")
-    _, inputs = probe(probe_pack, recorded("prod").resources, "prod", source.config, source.secret_keys, shape="inputs")
-    resources = recorded("prod").resources
+    source = read_stack_config(PROJECT, "live")
+    _, inputs = probe(probe_pack, recorded("live").resources, "live", source.config, source.secret_keys, shape="inputs")
+    resources = recorded("live").resources
     cluster = next(r for r in resources if r.type == "aws:eks/cluster:Cluster")
     deployment = next(r for r in resources if r.type == "kubernetes:apps/v1:Deployment")
     # Computed by the provider on create: unknown at preview in the outputs, absent from the inputs.
@@ -214,10 +217,10 @@ def _verdicts(run: PolicyRun) -> tuple[list[tuple[str, str, str, str]], list[tup
             sorted((item["policy"], item["reason"]) for item in run.not_applicable))
 
 
-@pytest.fixture(scope="module", params=STACKS)
+@pytest.fixture(scope="module", params=shipped_stacks.STACKS)
 def shipped(request) -> Iterator[tuple[str, PolicyAnalyzer]]:
     stack = request.param
-    source = read_stack_config(ROOT, stack)
+    source = shipped_stacks.stack_source(stack)
     analyzer = PolicyAnalyzer(PACK_DIR, project=source.project, stack=stack, config_file=None,
                               stack_config=source.config, secret_keys=source.secret_keys, python=sys.executable,
                               timeout=60)
@@ -225,11 +228,11 @@ def shipped(request) -> Iterator[tuple[str, PolicyAnalyzer]]:
         yield stack, analyzer
 
 
-def test_every_rule_gives_the_same_verdict_on_outputs_and_on_inputs(shipped):
-    """The stack under each environment's policy config (its own gives no violation; the others give
-    many, stack rules and unknowns included): identical verdicts either way."""
+def test_every_shipped_stack_gets_the_same_verdict_on_outputs_and_on_inputs(shipped):
+    """Each shipped stack under each environment's policy config (its own gives no violation; the others
+    give many, stack rules and unknowns included): identical verdicts either way."""
     stack, analyzer = shipped
-    resources = recorded(stack).resources
+    resources = shipped_stacks.recorded(stack).resources
     compared = 0
     for env in ENVIRONMENTS:
         config = config_for(env)

@@ -1,4 +1,8 @@
-"""``python -m preflight init``: the org's answers written into a new stack and its pack config."""
+"""``python -m preflight init``: the org's answers written into a new stack and its pack config.
+
+Run on a copy of the shipped stacks: init's templates are the shipped ``stacks/Pulumi.<environment>.yaml``
+and their pack configs, so what it writes from them is what a user gets.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from components.config.loader import TEMPLATE_ANSWER_KEYS
 from preflight.analyzer import PACK_PYTHON_ENV
 from preflight.cli import main
 from preflight.init import QUESTIONS
-from tests.support import ROOT, own_stacks_project
+from tests.support.shipped import ROOT, own_stacks_project
 
 ANSWERS = ["--region", "us-east-2", "--tag-prefix", "finops.acme.io", "--cost-center", "platform",
            "--admin-role", "arn:aws:iam::210987654321:role/platform-admin", "--alert-email", "finops@acme.io",

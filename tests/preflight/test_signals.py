@@ -10,7 +10,7 @@ import subprocess
 import sys
 import pytest
 
-from tests.support import ROOT
+from tests.support import PROJECT, ROOT
 
 FAKE_PACK = """#!/bin/sh
 # Stands in for the pack's interpreter: starts a child, reports both pids, never serves.
@@ -45,7 +45,8 @@ def test_a_signal_stops_the_pack_group_and_exits_128_plus_n(tmp_path, sig):
     fifo = tmp_path / "pids"
     os.mkfifo(fifo)
     env = {**os.environ, "PREFLIGHT_POLICY_PYTHON": str(python), "PREFLIGHT_TEST_FIFO": str(fifo), "PYTHONPATH": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "preflight", "preview", "--stack", "local", "--policy-pack", str(pack)],
+    proc = subprocess.Popen([sys.executable, "-m", "preflight", "preview", "--stack", "kind", "--project-dir", str(PROJECT),
+                             "--policy-pack", str(pack)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         with open(fifo) as reader:  # blocks until the fake pack is up: no sleeping, no polling

@@ -2,8 +2,9 @@
 
 ``preflight preview`` hands the pack each resource as the program registers it
 (``PolicyAnalyzer.stream`` / ``add``); ``run`` then sends only what is left and collects every answer
-in resource order. Compared here on the shipped prod stack, with the probe pack (which reports what
-each call received, so the requests are compared too) and with the real pack under prod's config.
+in resource order. Compared here on the tests' own prod stack (``live``), with the probe pack (which
+reports what each call received, so the requests are compared too) and with the real pack under that
+stack's own pack config.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from preflight.engine import RecordedResource, run_program
 from preflight.stackfile import read_stack_config
 from tests.policypacks.conftest import PACK_DIR
 from tests.preflight.test_fidelity import PROBE
-from tests.support import ROOT, recorded
+from tests.support import PROJECT, ROOT, recorded
+
+STACK = "live"
+"""The fixture stack of the prod environment: the largest, with every kind of resource."""
+CONFIG = PROJECT / "policypacks" / "ai-governance" / "config" / f"{STACK}.json"
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +35,8 @@ def probe_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def analyzer(pack: Path, config_file: Path | None = None) -> PolicyAnalyzer:
-    source = read_stack_config(ROOT, "prod")
-    return PolicyAnalyzer(pack, project="ai-platform", stack="prod", config_file=config_file,
+    source = read_stack_config(PROJECT, STACK)
+    return PolicyAnalyzer(pack, project="ai-platform", stack=STACK, config_file=config_file,
                           stack_config=source.config, secret_keys=source.secret_keys, python=sys.executable,
                           timeout=60)
 
@@ -59,7 +64,7 @@ def outcome(run: PolicyRun) -> tuple[list, list]:
 
 
 def test_streamed_requests_are_the_requests_sent_afterwards_in_any_arrival_order(probe_pack):
-    resources = recorded("prod").resources
+    resources = recorded(STACK).resources
     expected = outcome(after(probe_pack, resources))
     assert len(expected[0]) > 2 * len(resources)  # every Analyze and the stack's view of every resource
     # Reversed: every resource arrives before the explicit provider it names (left to run()).
@@ -69,8 +74,8 @@ def test_streamed_requests_are_the_requests_sent_afterwards_in_any_arrival_order
 
 
 def test_the_pack_judges_a_program_streamed_as_it_registers_as_it_judges_it_afterwards():
-    source = read_stack_config(ROOT, "prod")
-    config = PACK_DIR / "config" / "prod.json"
+    source = read_stack_config(PROJECT, STACK)
+    config = CONFIG
     a = analyzer(PACK_DIR, config)
     try:
         a.start()
@@ -91,8 +96,8 @@ def test_a_pack_that_cannot_start_fails_the_streamed_run_with_its_message(tmp_pa
     try:
         a.start()
         a.stream()
-        a.add(recorded("prod").resources[0])
+        a.add(recorded(STACK).resources[0])
         with pytest.raises(PolicyPackError, match=r"exited before serving(.|\n)*the pack is broken"):
-            a.run(recorded("prod").resources)
+            a.run(recorded(STACK).resources)
     finally:
         a.close()

@@ -1,11 +1,13 @@
 """The benchmark's synthetic stacks are valid stack configs, grown from prod with every project
-keeping an owner route (a bench that cannot build its stack measures nothing)."""
+keeping an owner route (a bench that cannot build its stack measures nothing).
+
+A shipped-stack test: the bench grows its stacks from the shipped prod stack, so that is what is checked."""
 
 from __future__ import annotations
 
 from bench.synthetic import synthetic_source
 from components.config.loader import validate_flat_config
-from tests.support import ROOT
+from tests.support.shipped import ROOT
 
 
 def test_a_synthetic_stack_validates_and_routes_every_project():

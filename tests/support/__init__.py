@@ -1,23 +1,28 @@
-"""Test support: stack sets (shipped and test-owned), recording readers and config builders.
+"""Test support: stack sets (test-owned and shipped), recording readers and config builders.
 
-- ``shipped``: the stacks users get (stacks/); re-exported here for preflight's and the pack's tests.
-- ``fixtures``: the tests' own stacks (tests/fixtures/project), for component and config behaviour tests.
+- ``fixtures``: the tests' own stacks (tests/fixtures/project): what behaviour tests run, and what this
+  package re-exports (``STACKS``, ``preview``, ``recorded``...).
+- ``shipped``: the stacks users get (stacks/); only the tests of the shipped stacks themselves import it,
+  by name (``tests.support.shipped``), so no behaviour test reads them by accident.
 - ``stackset``: reading, editing, validating and previewing a directory of stacks.
 - ``recordings``: finding resources in a recording.
 - ``builders``: small configs built in code.
 - ``prometheus``: the generated rules and the promtool/amtool helpers of the observability tests.
 """
 
-from .recordings import one
-from .shipped import (
+from .fixtures import (
            AWS_STACKS,
+           ENVIRONMENT,
+           PROJECT,
            STACKS,
-           own_stacks_project,
+           edited_project,
+           own_project,
            preview,
            recorded,
            stack_source,
 )
+from .recordings import one
 from .stackset import ROOT, ConfigEdit
 
-__all__ = ["AWS_STACKS", "ROOT", "STACKS", "ConfigEdit", "one", "own_stacks_project", "preview", "recorded",
-           "stack_source"]
+__all__ = ["AWS_STACKS", "ENVIRONMENT", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "edited_project", "one",
+           "own_project", "preview", "recorded", "stack_source"]

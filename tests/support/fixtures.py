@@ -7,6 +7,7 @@ changes none of them. Their Pulumi.yaml is the project's own (a link), so defaul
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from components.config import StackConfig
@@ -24,12 +25,23 @@ ENVIRONMENT = {"sandbox": "dev", "preprod": "staging", "live": "prod", "kind": "
 """Each fixture stack's environment: the stacks are named apart from the shipped ones (dev, staging,
 prod, local), so a test reads a fixture stack, never a shipped one by mistake."""
 
-__all__ = ["AWS_STACKS", "ENVIRONMENT", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config", "errors", "load",
-           "pool", "preview", "recorded", "stack_source", "thresholds"]
+__all__ = ["AWS_STACKS", "ENVIRONMENT", "FIXTURES", "P", "PROJECT", "ROOT", "STACKS", "ConfigEdit", "config",
+           "edited_project", "errors", "load", "own_project", "pool", "with_model_store", "preview", "recorded", "stack_source",
+           "thresholds"]
 
 
 def stack_source(stack: str, edit: ConfigEdit | None = None) -> StackConfigSource:
     return FIXTURES.source(stack, edit)
+
+
+def own_project(tmp_path: Path) -> Path:
+    """A scratch project holding copies of the fixture stacks and their pack config (all else linked)."""
+    return FIXTURES.own_project(tmp_path)
+
+
+def edited_project(tmp_path: Path, stack: str, edit: ConfigEdit) -> Path:
+    """``own_project`` with fixture ``stacks/Pulumi.<stack>.yaml`` edited by ``edit``."""
+    return FIXTURES.edited_project(tmp_path, stack, edit)
 
 
 def preview(stack: str, edit: ConfigEdit | None = None, *, preview: bool = True,
@@ -67,3 +79,27 @@ def thresholds(stack: str) -> Thresholds:
     """The evaluation thresholds of fixture ``stack``, from its own pack config
     (tests/fixtures/project/policypacks/ai-governance/config/<stack>.json)."""
     return stack_thresholds(stack, PROJECT)
+
+
+def with_model_store(bucket_gb: float, images_gb: float, keep_images: int, **store: Any) -> ConfigEdit:
+    """An edit giving a fixture stack per-project model stores (``modelStore``, with ``store``'s extra
+    keys) and their assumed storage (``finops.usage``), its services' images, weights and evaluation
+    reports moved into them: the shape of the shipped stacks, for the tests that price or judge stores."""
+    def edit(c: dict[str, Any]) -> None:
+        prefix, cluster, region = "apexlogic", c[P + "cluster"]["name"], c["aws:region"]
+        c[P + "finops"].setdefault("usage", {}).update(modelBucketGbPerProject=bucket_gb,
+                                                      modelImagesGbPerProject=images_gb)
+        entries = list(c.items())  # modelStore goes before services, where the shipped stacks keep it
+        at = next(i for i, (key, _) in enumerate(entries) if key == P + "services")
+        entries.insert(at, (P + "modelStore", {"namePrefix": prefix, "keepImages": keep_images, **store}))
+        c.clear()
+        c.update(entries)
+        for service in c[P + "services"]:
+            model, project = service["model"], service["project"]
+            tag = model["image"].rsplit("/", 1)[-1].split(":", 1)[1]
+            bucket = f"s3://{prefix}-{cluster}-{project}-models"
+            model["image"] = f"123456789012.dkr.ecr.{region}.amazonaws.com/{cluster}/{project}:{tag}"
+            model["artifactUri"] = f"{bucket}/weights/{model['name']}/{model['version']}/"
+            report = service["ethics"]["evaluation"]
+            report["reportUri"] = report["reportUri"].replace("s3://apexlogic-model-evals/", f"{bucket}/reports/")
+    return edit

@@ -34,20 +34,11 @@ def recorded(stack: str, preview_mode: bool = True) -> Recording:
 
 
 def own_stacks_project(tmp_path: Path) -> Path:
-    """A project whose stacks/ and pack config/ are its own copies (everything else linked to this
-    repository), so a test may edit them as a user would."""
-    project = tmp_path / "project"
-    (project / "stacks").mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py", "program", "components", "finops"):
-        (project / name).symlink_to(ROOT / name)
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
-        (project / "stacks" / path.name).write_text(path.read_text())
-    pack = project / "policypacks" / "ai-governance"
-    pack.mkdir(parents=True)
-    for entry in (ROOT / "policypacks" / "ai-governance").iterdir():
-        if entry.name not in ("config", "venv"):
-            (pack / entry.name).symlink_to(entry)
-    (pack / "config").mkdir()
-    for path in (ROOT / "policypacks" / "ai-governance" / "config").glob("*.json"):
-        (pack / "config" / path.name).write_text(path.read_text())
-    return project
+    """A project whose stacks/ and pack config/ are copies of the shipped ones, for tests of what a
+    user does to them."""
+    return SHIPPED.own_project(tmp_path)
+
+
+def edited_project(tmp_path: Path, stack: str, edit: ConfigEdit) -> Path:
+    """``own_stacks_project`` with shipped ``stacks/Pulumi.<stack>.yaml`` edited by ``edit``."""
+    return SHIPPED.edited_project(tmp_path, stack, edit)

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+import yaml
 
 from components.config import ConfigError, StackConfig, validate_flat_config
+from preflight.bounded import load_yaml
 from preflight.engine import Recording, run_program
 from preflight.stackfile import StackConfigSource, read_stack_config
 
@@ -73,3 +75,31 @@ class StackSet:
         with pytest.raises(ConfigError) as caught:
             validate_flat_config(source.config, source.project, source.source)
         return str(caught.value).splitlines()
+
+    def own_project(self, tmp_path: Path) -> Path:
+        """A project whose stacks/ and pack config/ are copies of these (the program, the FinOps package and
+        the rest of the pack linked to this repository), so a test may edit them as a user would."""
+        project = tmp_path / "project"
+        (project / "stacks").mkdir(parents=True)
+        for name in ("Pulumi.yaml", "__main__.py", "program", "components", "finops"):
+            (project / name).symlink_to(ROOT / name)
+        for path in (self.project / "stacks").glob("Pulumi.*.yaml"):
+            (project / "stacks" / path.name).write_text(path.read_text())
+        pack = project / "policypacks" / "ai-governance"
+        pack.mkdir(parents=True)
+        for entry in (ROOT / "policypacks" / "ai-governance").iterdir():
+            if entry.name not in ("config", "venv"):
+                (pack / entry.name).symlink_to(entry)
+        (pack / "config").mkdir()
+        for path in (self.project / "policypacks" / "ai-governance" / "config").glob("*.json"):
+            (pack / "config" / path.name).write_text(path.read_text())
+        return project
+
+    def edited_project(self, tmp_path: Path, stack: str, edit: ConfigEdit) -> Path:
+        """``own_project`` with ``stacks/Pulumi.<stack>.yaml`` edited by ``edit`` (keys as in the file)."""
+        project = self.own_project(tmp_path)
+        path = project / "stacks" / f"Pulumi.{stack}.yaml"
+        doc = load_yaml(path)
+        edit(doc["config"])
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return project

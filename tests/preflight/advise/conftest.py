@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 
 from tests.preflight.advise import synthetic
-from tests.support import own_stacks_project
+from tests.support import own_project
 
 DATA = Path(__file__).parent / "data"
 READY_DEADLINE_SECONDS = 60.0
@@ -76,8 +76,9 @@ def prometheus_url(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project whose stacks/ and pack config/ are its own (everything else linked), with the test stack."""
-    project = own_stacks_project(tmp_path)
+    """A project holding copies of the fixture stacks and their pack config (everything else linked), with
+    the test stack."""
+    project = own_project(tmp_path)
     (project / "stacks" / "Pulumi.advise.yaml").write_text((DATA / "Pulumi.advise.yaml").read_text())
     return project
 

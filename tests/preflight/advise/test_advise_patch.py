@@ -1,5 +1,6 @@
 """``--patch``: the stack file edited in place, comments and layout kept, only the intended keys changed,
-and the patched stack previews green with its policy pack."""
+and the patched stack previews green with its policy pack. The stacks are the tests' own (sandbox is dev,
+live is prod)."""
 
 from __future__ import annotations
 
@@ -44,14 +45,14 @@ def dev_metrics(path: Path) -> Path:
 
 
 def test_patch_keeps_comments_changes_only_the_intended_keys_and_previews_green(project, tmp_path, capsys):
-    stack = project / "stacks" / "Pulumi.dev.yaml"
+    stack = project / "stacks" / "Pulumi.sandbox.yaml"
     before = stack.read_text()
-    code = main(["advise", "--stack", "dev", "--project-dir", str(project), "--metrics",
+    code = main(["advise", "--stack", "sandbox", "--project-dir", str(project), "--metrics",
                  str(dev_metrics(tmp_path / "m.json")), "--end", END, "--patch", "--json", str(tmp_path / "r.json")])
     out = capsys.readouterr().out
     assert code == 0
     after = stack.read_text()
-    assert "Patched stacks/Pulumi.dev.yaml" in out and "-        scaleDown: \"0 20 * * MON-FRI\"" in out
+    assert "Patched stacks/Pulumi.sandbox.yaml" in out and "-        scaleDown: \"0 20 * * MON-FRI\"" in out
     # Every comment line survives, in order.
     assert [line for line in before.splitlines() if line.strip().startswith("#")] == \
            [line for line in after.splitlines() if line.strip().startswith("#")]
@@ -70,7 +71,7 @@ def test_patch_keeps_comments_changes_only_the_intended_keys_and_previews_green(
     assert report["held"] == []
     # The pull request's gate: the patched stack previews green with its pack, and the cost diff shows the saving.
     capsys.readouterr()
-    code = main(["preview", "--stack", "dev", "--project-dir", str(project), "--json", str(tmp_path / "p.json")])
+    code = main(["preview", "--stack", "sandbox", "--project-dir", str(project), "--json", str(tmp_path / "p.json")])
     assert code == 0, capsys.readouterr()
     preview = json.loads((tmp_path / "p.json").read_text())
     assert preview["cost"]["total"]["expected"] == pytest.approx(
@@ -89,7 +90,7 @@ def test_prod_replicas_stay_at_the_policy_floor_and_no_schedule_is_proposed(proj
         project_name = "project-nova" if name.startswith("multi") else "project-atlas"
         s = {q.key: q.promql for q in queries.service_queries(project_name, name)}
         responses[s["service_util_sum"]] = [(t, 3.0) for t in times]
-    code = main(["advise", "--stack", "prod", "--project-dir", str(project), "--end", END, "--metrics",
+    code = main(["advise", "--stack", "live", "--project-dir", str(project), "--end", END, "--metrics",
                  str(saved_metrics(tmp_path / "m.json", responses)), "--json", str(tmp_path / "r.json")])
     assert code == 0, capsys.readouterr().err
     report = json.loads((tmp_path / "r.json").read_text())
@@ -107,11 +108,11 @@ def test_governance_budgets_and_tags_are_out_of_reach():
 
 
 def test_an_ignored_service_gets_nothing_and_says_why(project, tmp_path, capsys):
-    stack = project / "stacks" / "Pulumi.dev.yaml"
+    stack = project / "stacks" / "Pulumi.sandbox.yaml"
     text = stack.read_text().replace("      port: 8080\n", "      port: 8080\n      advisor:\n        ignore: true\n"
                                      "        reason: launch week, sized by hand\n", 1)
     stack.write_text(text)
-    code = main(["advise", "--stack", "dev", "--project-dir", str(project), "--end", END,
+    code = main(["advise", "--stack", "sandbox", "--project-dir", str(project), "--end", END,
                  "--metrics", str(dev_metrics(tmp_path / "m.json")), "--json", str(tmp_path / "r.json")])
     assert code == 0
     report = json.loads((tmp_path / "r.json").read_text())
@@ -121,9 +122,9 @@ def test_an_ignored_service_gets_nothing_and_says_why(project, tmp_path, capsys)
 
 
 def test_ignore_without_a_reason_is_a_config_error(project, capsys):
-    stack = project / "stacks" / "Pulumi.dev.yaml"
+    stack = project / "stacks" / "Pulumi.sandbox.yaml"
     stack.write_text(stack.read_text().replace("      port: 8080\n", "      port: 8080\n      advisor:\n        ignore: true\n", 1))
-    code = main(["advise", "--stack", "dev", "--project-dir", str(project), "--costs", "unused.json"])
+    code = main(["advise", "--stack", "sandbox", "--project-dir", str(project), "--costs", "unused.json"])
     err = capsys.readouterr().err
     assert code == 2 and "services[0].advisor" in err and "needs a reason" in err
 

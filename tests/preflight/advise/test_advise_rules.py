@@ -11,7 +11,7 @@ from preflight.advise import queries, rules
 from preflight.advise.prometheus import Metrics, Window
 from preflight.stackfile import read_stack_config
 from tests.preflight.advise import synthetic
-from tests.support import ROOT
+from tests.support import PROJECT
 
 
 def config(project: Path, stack: str):
@@ -46,7 +46,7 @@ def test_memory_that_does_not_fit_keeps_the_type(project):
 
 
 def test_an_existing_schedule_is_adjusted_in_its_own_time_zone():
-    cfg = config(ROOT, "staging")  # gpu-a10g: down 21:00, up 07:00 on weekdays, America/New_York
+    cfg = config(PROJECT, "preprod")  # the tests' own staging stack; gpu-a10g: down 21:00, up 07:00 on weekdays, America/New_York
     from zoneinfo import ZoneInfo
     from datetime import datetime
 
