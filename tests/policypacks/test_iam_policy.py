@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tests.policypacks.conftest  # noqa: F401 (puts the pack on sys.path)
 from ai_governance import iam_policy as p
 
 ALPHABET = "ab/:*?"
@@ -122,3 +121,27 @@ def test_any_json_parses_or_says_why(value):
         assert str(error)
     else:
         assert all(s.effect in ("Allow", "Deny") and s.actions and s.resources for s in statements)
+
+
+# --- which buckets a statement is checked against (artifact-least-privilege) --------------------------
+
+_NAMES = ("models-a", "models-b", "models-ab", "other")
+_resources = st.lists(st.one_of(
+    st.builds(lambda part, name, key: f"arn:{part}:s3:::{name}{key}", st.sampled_from(["aws", "*", "aws-cn"]),
+              st.sampled_from([*_NAMES, "models-*", "models-?", "*", "mod*s-a"]),
+              st.sampled_from(["", "/*", "/weights/*", "/x"])),
+    st.sampled_from(["*", "arn:aws:kms:us-east-1:1:key/k", "arn:aws:kms:*", "arn:aws:s3:us-east-1::models-a",
+                     "arn:aws:iam::1:role/r"])), min_size=1, max_size=3)
+
+
+@given(_resources, st.booleans())
+def test_only_the_buckets_a_statement_cannot_reach_are_skipped(resources, not_resources):
+    from ai_governance.artifact_access import _candidates, _targets
+    from ai_governance.artifact_stores import Bucket
+
+    buckets = {name: [Bucket(res=None, name=name, project="p")] for name in _NAMES}  # type: ignore[arg-type]
+    statement = p.Statement(effect="Allow", actions=("s3:getobject",), not_actions=False,
+                            resources=tuple(resources), not_resources=not_resources)
+    candidates = _candidates(statement, buckets)
+    reached = [b for same in buckets.values() for b in same if any(statement.reaches(t) for t in _targets(b))]
+    assert all(any(b is c for c in candidates) for b in reached)

@@ -30,7 +30,7 @@ own documents are built from plain names, so they are judged at preview.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
@@ -68,7 +68,30 @@ def _targets(bucket: Bucket) -> list[str]:
     return [t for p in PARTITIONS for t in (f"arn:{p}:s3:::{name}", f"arn:{p}:s3:::{name}/*")]
 
 
-def _reads(statements: Iterable[iam_policy.Statement], actions: list[str], foreign: list[Bucket]) -> list[str]:
+def _candidates(st: iam_policy.Statement, foreign: Mapping[str, list[Bucket]]) -> list[Bucket]:
+    """The buckets ``st`` might reach: where each of its resources names its bucket literally
+    (``arn:aws:s3:::name/prefix*``), only those, found by name (so the stack's roles x buckets stay
+    linear); all of them when a bucket name has a wildcard or the statement uses NotResource."""
+    named: set[str] = set()
+    for pattern in () if st.not_resources else st.resources:
+        parts = pattern.split(":", 5)
+        if len(parts) == 6 and parts[:5] == ["arn", parts[1], "s3", "", ""]:
+            # A wildcard anywhere before the key spans colons and slashes too (arn:*:s3:::a reaches
+            # the object "x:s3:::a" of any bucket), so only a literal prefix pins the bucket.
+            name = parts[5].split("/", 1)[0]
+            if not any(w in parts[1] + name for w in "*?"):
+                named.add(name)
+                continue
+        elif ":s3:" not in pattern and "*" not in pattern and "?" not in pattern:
+            continue  # a literal ARN of another service reaches no bucket
+        break
+    else:
+        if not st.not_resources:
+            return [bucket for name in sorted(named) for bucket in foreign.get(name, ())]
+    return [bucket for same_name in foreign.values() for bucket in same_name]
+
+
+def _reads(statements: Iterable[iam_policy.Statement], actions: list[str], foreign: Mapping[str, list[Bucket]]) -> list[str]:
     """What the Allow statements let a workload read that it should not, as message parts."""
     problems: list[str] = []
     for st in statements:
@@ -84,7 +107,7 @@ def _reads(statements: Iterable[iam_policy.Statement], actions: list[str], forei
         if any(st.reaches(f"arn:{p}:s3:::{_PROBE}") or st.reaches(f"arn:{p}:s3:::{_PROBE}/x") for p in PARTITIONS):
             problems.append(f"{st.label} lets it {'/'.join(reads)} any bucket ({', '.join(st.resources)[:120]})")
             continue
-        for bucket in foreign:
+        for bucket in _candidates(st, foreign):
             if any(st.reaches(t) for t in _targets(bucket)):
                 problems.append(f"{st.label} lets it {'/'.join(reads)} bucket {bucket.name} of project "
                                 f"'{bucket.project}'")
@@ -105,7 +128,10 @@ def _check(stack: Stack, c: Check) -> None:
         if identity is None:
             continue
         project = workload_project(res, tpl, key)
-        foreign = [b for b in buckets if b.project != project]
+        foreign: dict[str, list[Bucket]] = {}
+        for bucket in buckets:
+            if bucket.project != project:
+                foreign.setdefault(bucket.name, []).append(bucket)
         for role, via in roles_for(identity, iam, c):
             judged += 1
             who = f"{res.label} (project '{project or 'none'}', {identity[0]}/{identity[1]})"
@@ -143,7 +169,7 @@ ARTIFACT_LEAST_PRIVILEGE = stack_rule(
     name="artifact-least-privilege",
     description="A Kubernetes workload's AWS role (EKS Pod Identity or IRSA) cannot read another project's model "
                 "bucket, any bucket at large, or hold every S3 action; roles and managed policies outside the stack "
-                "fail unless trusted. Severity: high.",
+                "fail unless trusted.",
     severity=Severity.HIGH,
     remediation="Give each service the ModelAccess role the InferenceService makes from model.artifactUri (GetObject "
                 "on its own prefix, ListBucket limited to it); scope hand-written policies to the project's own bucket "

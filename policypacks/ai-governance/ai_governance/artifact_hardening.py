@@ -249,7 +249,7 @@ ARTIFACT_STORE_HARDENING = stack_rule(
     name="artifact-store-hardening",
     description="ECR repositories have immutable tags, scan images (on push or by a matching registry scanning rule) "
                 "and encrypt with KMS; S3 buckets encrypt with SSE-KMS and the bucket key, block all public access, "
-                "deny requests without TLS by bucket policy and keep versions. Severity: high.",
+                "deny requests without TLS by bucket policy and keep versions.",
     severity=Severity.HIGH,
     remediation="Create model stores with the ModelStore component (modelStore in the stack config), which sets all "
                 "of these; for a hand-made store set imageTagMutability IMMUTABLE, imageScanningConfiguration."

@@ -106,7 +106,7 @@ def _check(stack: Stack, c: Check) -> None:
 ARTIFACT_PROVENANCE = stack_rule(
     name="artifact-provenance",
     description="Where the stack creates a project's model stores, its inference images come from its own ECR "
-                "repository and its evaluation reports lie in its own S3 bucket. Severity: high.",
+                "repository and its evaluation reports lie in its own S3 bucket.",
     severity=Severity.HIGH,
     remediation="Push the image to the project's repository (<account>.dkr.ecr.<region>.amazonaws.com/<cluster>/"
                 "<project>) and set services[].model.image to it; upload the evaluation report under reports/ in the "
