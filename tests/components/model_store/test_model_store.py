@@ -39,7 +39,7 @@ def record(build: Callable[[], object]) -> Recording:
     def program() -> None:
         build()
 
-    return run_program(ROOT, stack_source("dev"), program=program)
+    return run_program(ROOT, stack_source("sandbox"), program=program)
 
 
 def config(environment: str, **store: object) -> StackConfig:

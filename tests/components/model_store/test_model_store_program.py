@@ -42,11 +42,11 @@ def with_stores(config: dict[str, Any]) -> None:
 
 @cache
 def recorded() -> Recording:
-    return preview("prod", with_stores)
+    return preview("live", with_stores)
 
 
 def cluster_name() -> str:
-    return load("prod", with_stores).cluster.name
+    return load("live", with_stores).cluster.name
 
 
 def named(recording: Recording, type_: str, name: str) -> RecordedResource:
@@ -57,7 +57,7 @@ def named(recording: Recording, type_: str, name: str) -> RecordedResource:
 
 def test_each_project_gets_one_repository_and_one_bucket_named_after_it():
     recording, cluster = recorded(), cluster_name()
-    projects = [p.name for p in load("prod", with_stores).projects]
+    projects = [p.name for p in load("live", with_stores).projects]
     assert sorted(r.inputs["name"] for r in of_type(recording, REPOSITORY)) == sorted(f"{cluster}/{p}" for p in projects)
     assert sorted(r.inputs["bucket"] for r in of_type(recording, BUCKET)) == sorted(
         f"acme-{cluster}-{p}-models" for p in projects)
@@ -65,7 +65,7 @@ def test_each_project_gets_one_repository_and_one_bucket_named_after_it():
 
 
 def test_only_the_service_with_weights_gets_a_reader_bound_to_its_service_account():
-    recording, cfg = recorded(), load("prod", with_stores)
+    recording, cfg = recorded(), load("live", with_stores)
     first, second = cfg.services[0], cfg.services[1]
     association = named(recording, ASSOCIATION, f"{first.name}-model-reader")
     account = named(recording, SERVICE_ACCOUNT, first.name)
@@ -78,7 +78,7 @@ def test_only_the_service_with_weights_gets_a_reader_bound_to_its_service_accoun
 
 
 def test_the_pods_get_the_weights_uri_and_region_and_start_after_their_reader():
-    recording, cfg = recorded(), load("prod", with_stores)
+    recording, cfg = recorded(), load("live", with_stores)
     first, second = cfg.services[0], cfg.services[1]
     deployment = named(recording, DEPLOYMENT, first.name)
     (server,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
@@ -109,7 +109,7 @@ def test_each_projects_budget_filters_on_tags_its_stores_carry_and_counts_their_
         assert {key: tags.get(key) for key in wanted} == wanted, store.name
     result = estimate(estimator_resources(recording), region="us-east-1", project_tag_key=TAG + "project",
                       default_project="project-nova", as_of=date(2026, 12, 1),
-                      usage=load("prod", with_stores).finops.usage_assumptions)
+                      usage=load("live", with_stores).finops.usage_assumptions)
     lines = {(i.type, i.project): i.figures.expected for i in result.items if i.type in (BUCKET_STORAGE, IMAGE_STORAGE)}
     assert lines == {(BUCKET_STORAGE, "project-nova"): 5.75, (BUCKET_STORAGE, "project-atlas"): 5.75,
                      (IMAGE_STORAGE, "project-nova"): 8.0, (IMAGE_STORAGE, "project-atlas"): 8.0}
