@@ -202,3 +202,52 @@ def test_analyze_stack_falls_back_to_the_sdk_without_the_attributes_it_reads():
     called: list[object] = []
     hooked = sdk_hooks.analyze_stack_once(lambda self, request, context: called.append(request) or "sdk", sdk)
     assert hooked(object(), "request", None) == "sdk" and called == ["request"]
+
+
+def test_stack_analysis_runs_with_the_collector_paused_and_restores_it():
+    import gc
+
+    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+
+    during: dict[str, bool] = {}
+    policies = [
+        StackValidationPolicy(name="stack", description="d",
+                              validate=lambda args, report: during.__setitem__("stack", gc.isenabled())),
+        ResourceValidationPolicy(name="resource", description="d",
+                                 validate=lambda args, report: during.__setitem__("resource", gc.isenabled())),
+    ]
+    servicer = sdk._PolicyAnalyzerServicer("pack", "1.0.0", policies, EnforcementLevel.MANDATORY)
+    assert gc.isenabled()
+    servicer.AnalyzeStack(_stack_request(), None)
+    assert during.pop("stack") is False and gc.isenabled()
+    request = sdk.proto.AnalyzeRequest(type="t:m:R", urn="urn:a", name="a")
+    servicer.Analyze(request, None)
+    assert during.pop("resource") is True  # per-resource calls hold little: the collector stays on
+
+    gc.disable()
+    try:
+        servicer.AnalyzeStack(_stack_request(), None)
+        assert not gc.isenabled()  # a caller's own choice is left as it was
+    finally:
+        gc.enable()
+
+
+def test_overlapping_calls_restore_the_collector_only_when_the_last_returns():
+    import gc
+
+    collector = sdk_hooks._Collector()
+    entered, release = threading.Barrier(2), threading.Event()
+
+    def call():
+        with collector.paused():
+            entered.wait()
+            release.wait()
+
+    other = threading.Thread(target=call)
+    other.start()
+    with collector.paused():
+        entered.wait()
+        release.set()
+        other.join()
+        assert not gc.isenabled()  # the other call returned; this one still runs
+    assert gc.isenabled()

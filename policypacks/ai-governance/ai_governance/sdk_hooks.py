@@ -3,7 +3,7 @@
 pulumi-policy has no public way for a rule to read the policy config's ``"all"`` entry (the CLI
 forwards it to ``Configure``, but the SDK hands each rule only its own entry), nor to share one
 deserialized view of a resource between rules, nor to skip re-reading an environment that does not
-change. Three small wraps of its private analyzer servicer do that:
+change. Small wraps of its private analyzer servicer do that, and keep a stack's analysis linear:
 
 1. ``Configure`` keeps the ``"all"`` entry (pins of the org settings, ``unknownValues``, ``asOf``)
    and first asks ``validate`` whether it is acceptable; an error aborts ``Configure`` with
@@ -24,6 +24,11 @@ change. Three small wraps of its private analyzer servicer do that:
    faster than the resources (a resource may depend on every namespace). The rest is the SDK's code
    as written: the same levels, config, tags, violations and not-applicable reasons. The property
    views were already shared between policies (2.); no rule changes a resource it is given.
+5. ``AnalyzeStack`` runs with the cyclic garbage collector paused (``COLLECTOR``): everything it builds
+   (every resource's properties, proxies and links) lives until the call returns, so a collection
+   during the call frees nothing and scans the whole growing stack; measured in-process at N=200,
+   the collections were half of the call's CPU time. The call's cyclic garbage is freed by the next
+   collection after it.
 
 The org settings themselves do not depend on this module: they come from ``PULUMI_CONFIG``. If the
 installed pulumi-policy is not the tested version, or its servicer has changed shape, ``install``
@@ -32,6 +37,8 @@ raises ``SystemExit`` and the pack refuses to start rather than run with missing
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
 import threading
@@ -72,6 +79,34 @@ class _PackConfig:
 
 
 PACK_CONFIG = _PackConfig()
+
+
+class _Collector:
+    """The cyclic garbage collector, paused while any call that asked for it runs (calls may overlap
+    on the server's threads) and restored to what it was when the last of them returns."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._restore = False
+
+    @contextlib.contextmanager
+    def paused(self) -> Any:
+        with self._lock:
+            if self._depth == 0:
+                self._restore = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._restore:
+                    gc.enable()
+
+
+COLLECTOR = _Collector()
 
 CALL = threading.local()
 """Per gRPC call (and thread): the deserialized views of the call's messages, shared by every rule."""
@@ -288,12 +323,13 @@ def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
         PACK_CONFIG.set_all(values)
         return configure_original(self, request, context)
 
-    def per_call(original: Callable[..., Any]) -> Callable[..., Any]:
+    def per_call(original: Callable[..., Any], pause_collector: bool = False) -> Callable[..., Any]:
         @wraps(original)
         def analyze(self: Any, request: Any, context: Any) -> Any:
             CALL.entries = {}
             try:
-                return original(self, request, context)
+                with COLLECTOR.paused() if pause_collector else contextlib.nullcontext():
+                    return original(self, request, context)
             finally:
                 CALL.entries = None
         return analyze
@@ -306,7 +342,7 @@ def install(validate: Callable[[dict[str, Any]], str | None]) -> None:
     configure._ai_governance_hook = True  # type: ignore[attr-defined]  # noqa: SLF001 - our own marker
     setattr(servicer, "Configure", configure)
     setattr(servicer, "Analyze", per_call(servicer.Analyze))
-    setattr(servicer, "AnalyzeStack", per_call(analyze_stack_once(servicer.AnalyzeStack, sdk)))
+    setattr(servicer, "AnalyzeStack", per_call(analyze_stack_once(servicer.AnalyzeStack, sdk), pause_collector=True))
     setattr(servicer, "_configure_runtime_settings", configure_runtime_once(servicer._configure_runtime_settings))  # noqa: SLF001
     for name in ("_get_resource_options", "_get_provider_resource"):
         setattr(servicer, name, per_call_method(getattr(servicer, name)))
