@@ -220,6 +220,8 @@ def _mig_gpus(spec: GpuSpec, instance_type: str, resource: str, mig_config: str 
         return None  # MIG is on and the strategy is unknown: fail closed
     if mig_strategy == "none":
         return gpus if whole else 0
+    if mig_strategy == "single" and not whole:
+        return 0  # under single no nvidia.com/mig-* is ever advertised
     if layout == CUSTOM:
         return None
     if mig_strategy == "mixed":
@@ -228,7 +230,7 @@ def _mig_gpus(spec: GpuSpec, instance_type: str, resource: str, mig_config: str 
         slices = mig_slices_per_gpu(spec, resource, mig_config)
         return None if slices is None else slices * gpus
     # single: the slices are nvidia.com/gpu; a layout of several profiles (or none) stops the plugin
-    if not whole or mig_config is None:
+    if mig_config is None:
         return 0
     profile = mig_layout_profile(mig_config)
     if profile is None:
