@@ -5,10 +5,11 @@ A pool's MIG strategy is what the stack declares for it: the node group's
 ``nvidia.com/mig.strategy`` label, and the ``migStrategy`` (``mig.strategy``) value of every
 ``nvidia-device-plugin`` (``gpu-operator``) Helm release whose ``nodeSelector`` the pool's labels
 satisfy, chart defaults included (``ai_platform_finops.accelerators.DEVICE_PLUGIN_CHARTS``). When
-these disagree, or a release's values are unknown or point the plugin at config files
-(``config.map``/``config.name``, whose flags override the value), the strategy is unknown and MIG
-counts fail closed. The GPU Operator runs its device plugin on every GPU node, so it serves every
-pool."""
+these disagree, or a release's values are unknown or hand the plugin config files (whose
+``flags.migStrategy`` overrides the value), the strategy is unknown and MIG counts fail closed.
+The GPU Operator runs its device plugin on every GPU node, so it serves every pool (unless its
+``devicePlugin.enabled`` is false). Release ``affinity`` is not read: it can only narrow the nodes
+a ``nodeSelector`` picks."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ai_platform_finops import accelerators
 from . import aws, k8s
 from .k8s.helm_files import release_values
 from .k8s.metadata import chart_name
-from .props import MISSING, UNKNOWN, get, string_map, text
+from .props import MISSING, UNKNOWN, flag, get, string_map, text
 from .resources import Res, Stack
 
 
@@ -88,24 +89,28 @@ class DevicePlugin:
 
 def device_plugin(release: Res) -> DevicePlugin | None:
     """The device plugin a Helm v3 release runs, or None when its chart is not one of
-    ``DEVICE_PLUGIN_CHARTS``."""
-    chart = chart_name(release)
-    if chart not in accelerators.DEVICE_PLUGIN_CHARTS:
+    ``DEVICE_PLUGIN_CHARTS`` or it turns its device plugin off."""
+    chart = accelerators.DEVICE_PLUGIN_CHARTS.get(chart_name(release))
+    if chart is None:
         return None
-    path, default = accelerators.DEVICE_PLUGIN_CHARTS[chart]
     values, _ = release_values(release)
     if values is UNKNOWN:
         return DevicePlugin(None, None)
+    if chart.enabled is not None:
+        enabled = get(values, *chart.enabled)
+        if enabled is UNKNOWN:
+            return DevicePlugin(None, None)
+        if flag(enabled) is False:
+            return None
     selector: dict[str, str] | None = {}
-    if chart == "nvidia-device-plugin":
-        raw = get(values, "nodeSelector")
+    if chart.node_selector is not None:
+        raw = get(values, *chart.node_selector)
         known, unknown = string_map(raw)
         selector = None if raw is UNKNOWN or unknown else known
-        for key in ("map", "name"):
-            if get(values, "config", key) not in (MISSING, None, "", {}):
-                return DevicePlugin(selector, None)  # config files' flags.migStrategy decide
-    raw_strategy = get(values, *path)
-    strategy = default if raw_strategy is MISSING or raw_strategy is None else text(raw_strategy)
+    if any(get(values, *path) not in (MISSING, None, "", {}) for path in chart.config_files):
+        return DevicePlugin(selector, None)  # the config files' flags.migStrategy decide
+    raw_strategy = get(values, *chart.strategy)
+    strategy = chart.default if raw_strategy is MISSING or raw_strategy is None else text(raw_strategy)
     return DevicePlugin(selector, strategy if strategy in accelerators.MIG_STRATEGIES else None)
 
 

@@ -111,6 +111,9 @@ CASES: list[Case] = [
         gpus("9")), SCHEDULABLE, message="cannot verify"),
     allowed("gpu-operator-default-is-single", on(a100(A100_SLICES), release("gpu-operator", {}), gpus("56")),
             SCHEDULABLE),
+    disallowed("gpu-operator-without-its-device-plugin-says-nothing", on(
+        a100(A100_SLICES), release("gpu-operator", {"devicePlugin": {"enabled": False}}), gpus("1")),
+        SCHEDULABLE, message="cannot verify"),
     disallowed("gpu-operator-mixed", on(a100(A100_SLICES), release("gpu-operator", {"mig": {"strategy": "mixed"}}),
                                         gpus("1")), SCHEDULABLE, message="0 GPU(s) per instance < 1 per pod"),
 ]
@@ -135,6 +138,9 @@ def test_device_plugin_reads_the_chart_values_and_defaults():
     assert plugin("nvidia-device-plugin", {"config": {"map": {"default": "version: v1"}}}) == DevicePlugin({}, None)
     assert plugin("gpu-operator", {}) == DevicePlugin({}, "single")
     assert plugin("gpu-operator", {"mig": {"strategy": "none"}}) == DevicePlugin({}, "none")
+    assert plugin("gpu-operator", {"devicePlugin": {"enabled": False}}) is None
+    assert plugin("gpu-operator", {"devicePlugin": {"config": {"name": "plugin-config"}}}) == DevicePlugin({}, None)
+    assert plugin("nvidia-device-plugin", {"migStrategy": None}) == DevicePlugin({}, "none")
     assert plugin("dcgm-exporter", {}) is None
 
 

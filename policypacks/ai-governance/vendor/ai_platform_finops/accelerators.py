@@ -43,9 +43,11 @@ Sources (checked 2026-12-02):
   README "Configuration option details" (``MIG_STRATEGY``: none, single, mixed; default none),
   ``docs/gfd_labels.md`` (the ``nvidia.com/mig.strategy`` label; under single,
   ``nvidia.com/gpu.product`` becomes ``<model>-MIG-<profile>`` and ``nvidia.com/gpu.count`` the
-  slice count); the chart's ``values.yaml`` (``migStrategy``, default ``none``); the GPU Operator's
-  ``deployments/gpu-operator/values.yaml`` (``mig.strategy``, default ``single``). The device plugin
-  builds its devices so:
+  slice count); the chart's ``deployments/helm/nvidia-device-plugin/values.yaml`` (``migStrategy``,
+  null: the plugin's ``none``; ``config.name``/``config.map``; ``nodeSelector``; commit 1b826ac,
+  2026-08-19); NVIDIA/gpu-operator ``deployments/gpu-operator/values.yaml`` (``mig.strategy``,
+  default ``single``; ``devicePlugin.enabled``, ``devicePlugin.config.name``/``data``; commit
+  a22dbf6, 2026-08-21). The device plugin builds its devices so:
 
   - ``none``: every GPU is one ``nvidia.com/gpu``, MIG-enabled or not; no ``nvidia.com/mig-*``.
   - ``single``: MIG-enabled GPUs are left out of ``nvidia.com/gpu`` and their slices are
@@ -77,12 +79,32 @@ MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 MIG_STRATEGY_LABEL = "nvidia.com/mig.strategy"
 """gpu-feature-discovery's label for the device plugin's MIG strategy; a node group may declare it."""
 MIG_STRATEGIES = ("none", "single", "mixed")
-DEVICE_PLUGIN_CHARTS: dict[str, tuple[tuple[str, ...], str]] = {
-    "nvidia-device-plugin": (("migStrategy",), "none"),
-    "gpu-operator": (("mig", "strategy"), "single"),
+
+
+@dataclass(frozen=True)
+class DevicePluginChart:
+    """A Helm chart that runs the NVIDIA device plugin, by its values keys (see the module's sources)."""
+
+    strategy: tuple[str, ...]
+    """Values path of the MIG strategy."""
+    default: str
+    """The strategy when the values set none (null included)."""
+    config_files: tuple[tuple[str, ...], ...]
+    """Values paths that, when set, hand the plugin config files whose ``flags.migStrategy`` wins."""
+    enabled: tuple[str, ...] | None = None
+    """Values path of the device plugin's on/off switch (default on), when the chart has one."""
+    node_selector: tuple[str, ...] | None = None
+    """Values path of the plugin pods' nodeSelector; None: every GPU node."""
+
+
+DEVICE_PLUGIN_CHARTS: dict[str, DevicePluginChart] = {
+    "nvidia-device-plugin": DevicePluginChart(("migStrategy",), "none", (("config", "name"), ("config", "map")),
+                                              node_selector=("nodeSelector",)),
+    "gpu-operator": DevicePluginChart(("mig", "strategy"), "single",
+                                      (("devicePlugin", "config", "name"), ("devicePlugin", "config", "data")),
+                                      enabled=("devicePlugin", "enabled")),
 }
-"""Helm charts that run the NVIDIA device plugin: the values path of its MIG strategy and the
-chart's default (see the module's sources)."""
+"""Helm charts that run the NVIDIA device plugin, by chart name."""
 
 
 @dataclass(frozen=True)
