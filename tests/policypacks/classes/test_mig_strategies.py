@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from ai_governance.gpu_pools import DevicePlugin, device_plugin, mig_strategy
-from ai_governance.resources import Res
+from ai_governance.gpu_pools import DevicePlugin, device_plugin, gpu_pools, mig_strategy
+from ai_governance.resources import Res, Stack
 from preflight.engine import RecordedResource
 from tests.policypacks import builders as b
 from tests.policypacks.classes.suite import Case, allowed, check, disallowed, params
 from tests.policypacks.classes.test_accelerator_counts import on, pool
 from tests.policypacks.classes.test_accelerators import pod
+from tests.support import fixtures
 
 SCHEDULABLE = "gpu-workload-schedulable"
 PLACEMENT = "gpu-workload-placement"
@@ -158,3 +159,15 @@ def test_device_plugin_reads_the_chart_values_and_defaults():
 ])
 def test_mig_strategy_is_what_every_declared_source_agrees_on(labels, plugins, expected):
     assert mig_strategy(labels, plugins) == expected
+
+
+def test_the_program_declares_the_strategy_of_the_pools_its_device_plugin_serves():
+    """The program's nvidia-device-plugin release (chart default: none) serves its AL2023 NVIDIA
+    pools; a Bottlerocket NVIDIA pool runs the host's plugin, which the stack does not declare."""
+    def bottlerocket(c: dict[str, Any]) -> None:
+        fixtures.pool(c, "gpu-a10g-x4")["amiType"] = "BOTTLEROCKET_x86_64_NVIDIA"
+
+    recording = fixtures.preview("live", bottlerocket)
+    stack = Stack([Res(type=r.type, name=r.name, urn=r.urn, props=r.inputs) for r in recording.resources])
+    strategies = {p.labels["ai-platform.io/node-pool"]: p.mig_strategy for p in gpu_pools(stack).pools}
+    assert strategies == {"gpu-a10g": "none", "gpu-a10g-x4": None}
