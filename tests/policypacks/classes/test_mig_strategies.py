@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ai_governance.gpu_pools import DevicePlugin, device_plugin, gpu_pools, mig_strategy
+from ai_governance.props import UNKNOWN
 from ai_governance.resources import Res, Stack
 from preflight.engine import RecordedResource
 from tests.policypacks import builders as b
@@ -142,6 +143,9 @@ def test_device_plugin_reads_the_chart_values_and_defaults():
     assert plugin("gpu-operator", {"devicePlugin": {"enabled": False}}) is None
     assert plugin("gpu-operator", {"devicePlugin": {"config": {"name": "plugin-config"}}}) == DevicePlugin({}, None)
     assert plugin("nvidia-device-plugin", {"migStrategy": None}) == DevicePlugin({}, "none")
+    assert plugin("nvidia-device-plugin", UNKNOWN) == DevicePlugin(None, None)
+    assert plugin("nvidia-device-plugin", {"nodeSelector": {"a": UNKNOWN}}) == DevicePlugin(None, "none")
+    assert plugin("gpu-operator", {"devicePlugin": {"enabled": UNKNOWN}}) == DevicePlugin(None, None)
     assert plugin("dcgm-exporter", {}) is None
 
 
