@@ -34,7 +34,9 @@ Sources (checked 2026-12-02):
   count documented), so they answer None: unknown.
 - MIG slices per GPU: a node's layout comes from the NVIDIA MIG manager's ``nvidia.com/mig.config``
   label. For the uniform ``all-<profile>`` layouts of mig-parted's default config
-  (NVIDIA/mig-parted ``examples/config.yaml``; the ``+me`` profiles are named ``all-<profile>.me``)
+  (NVIDIA/mig-parted ``deployments/systemd/config-default.yaml``, checked 2026-12-03: every
+  ``all-*`` layout but ``all-disabled`` enables MIG on every GPU; ``all-enabled`` makes no slices,
+  ``all-balanced`` several profiles; the ``+me`` profiles are named ``all-<profile>.me``)
   the count follows from the NVIDIA MIG user guide, "Supported MIG Profiles": a GPU has 7 compute
   slices and 8 memory slices, and a ``<g>g.<mem>gb`` instance takes ``g`` of the first and ``mem`` /
   (GPU memory / 8) of the second (``+me`` profiles: one per GPU). Any other layout, or no label,
@@ -178,6 +180,8 @@ def family(instance_type: str) -> str:
 MIG_PROFILE = re.compile(r"^nvidia\.com/mig-(\d)g\.(\d+)gb(\+me)?$")
 COMPUTE_SLICES, MEMORY_SLICES = 7, 8
 DISABLED, ENABLED, CUSTOM = "all-disabled", "enabled", "custom"
+NOT_SINGLE_LAYOUTS = frozenset({"all-enabled", "all-balanced"})
+"""Default layouts the single strategy refuses: no slices, or slices of several profiles."""
 
 
 def mig_layout_profile(mig_config: str) -> str | None:
@@ -256,7 +260,7 @@ def _mig_gpus(spec: GpuSpec, instance_type: str, resource: str, mig_config: str 
         return 0
     profile = mig_layout_profile(mig_config)
     if profile is None:
-        return 0
+        return 0 if mig_config in NOT_SINGLE_LAYOUTS else None
     slices = mig_slices_per_gpu(spec, f"nvidia.com/mig-{profile}", mig_config)
     return None if slices is None else slices * gpus
 

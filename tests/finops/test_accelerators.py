@@ -29,6 +29,7 @@ GPU = "nvidia.com/gpu"
     (GPU, "all-1g.5gb", None, None), (GPU, "all-1g.5gb", "none", 8), (GPU, "all-1g.5gb", "single", 56),
     (GPU, "all-1g.5gb", "mixed", 0), (GPU, "all-balanced", "single", 0), (GPU, "all-balanced", "mixed", 0),
     (GPU, "all-enabled", "single", 0), (GPU, "all-enabled", "none", 8), (GPU, "my-own-layout", "single", None),
+    (GPU, "all-1g.24gb.gfx", "single", None), (GPU, "all-1g.24gb.gfx", "mixed", 0),
     (GPU, "my-own-layout", "none", 8), (GPU, "all-3g.20gb", "single", 16), (GPU, "all-1g.10gb", "single", 32),
     ("nvidia.com/mig-1g.5gb", "all-1g.5gb", None, None), ("nvidia.com/mig-1g.5gb", "all-1g.5gb", "none", 0),
     ("nvidia.com/mig-1g.5gb", "all-1g.5gb", "single", 0), ("nvidia.com/mig-1g.5gb", "all-1g.5gb", "mixed", 56),
