@@ -52,6 +52,15 @@ class GpuPool:
             return None
         return min(n for n in counts if n is not None)
 
+    def unit(self, resource: str) -> str:
+        """What ``per_instance(resource)`` counts, for messages."""
+        if resource != accelerators.GPU_RESOURCE:
+            return resource
+        layout = accelerators.mig_layout(self.labels.get(accelerators.MIG_CONFIG_LABEL))
+        if self.mig_strategy == "single" and layout == accelerators.ENABLED:
+            return "GPU(s) (MIG slices: strategy single)"
+        return "GPU(s)"
+
 
 @dataclass(frozen=True)
 class GpuPools:

@@ -61,12 +61,12 @@ CASES: list[Case] = [
             SCHEDULABLE, PLACEMENT),
     allowed("single-fifty-six-slices", on(a100({**A100_SLICES, **strategy("single")}), gpus("56")), SCHEDULABLE),
     disallowed("single-fifty-seven-slices", on(a100({**A100_SLICES, **strategy("single")}), gpus("57")),
-               SCHEDULABLE, message="56 GPU(s) per instance < 57 per pod"),
+               SCHEDULABLE, message="56 GPU(s) (MIG slices: strategy single) per instance < 57 per pod"),
     disallowed("single-offers-no-mig-resource", on(a100({**A100_SLICES, **strategy("single")}), slices()),
                SCHEDULABLE, message="0 nvidia.com/mig-1g.5gb per instance"),
     disallowed("single-with-several-profiles-offers-nothing", on(
         a100({**PRESENT, "nvidia.com/mig.config": "all-balanced", **strategy("single")}), gpus("1")),
-        SCHEDULABLE, message="0 GPU(s) per instance < 1 per pod"),
+        SCHEDULABLE, message="0 GPU(s) (MIG slices: strategy single) per instance < 1 per pod"),
     # mixed: MIG GPUs leave nvidia.com/gpu; slices are their own resource.
     disallowed("mixed-mig-gpus-are-not-nvidia-gpus", on(a100({**A100_SLICES, **strategy("mixed")}), gpus("1")),
                SCHEDULABLE, message="0 GPU(s) per instance < 1 per pod"),
