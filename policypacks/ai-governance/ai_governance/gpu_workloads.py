@@ -222,8 +222,7 @@ def _misfit(entry: GpuPool, needs: dict[str, float], needed: int, tolerations: l
         if offered is None:
             return ""
         if offered < amount:
-            what = "GPU(s)" if resource == accelerators.GPU_RESOURCE else resource
-            return f"{entry.ng.name}: {offered} {what} per instance < {amount:g} per pod"
+            return f"{entry.ng.name}: {offered} {entry.unit(resource)} per instance < {amount:g} per pod"
         fits = int(offered // amount)
         per_node = fits if per_node is None else min(per_node, fits)
     max_size = aws.size(entry.pool.max_size) or 0

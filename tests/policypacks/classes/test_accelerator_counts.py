@@ -1,7 +1,8 @@
 """Every accelerator is counted per instance: NVIDIA and AMD GPUs by their model's vendor (g4ad's
 Radeon Pro V520 is ``amd.com/gpu``, never ``nvidia.com/gpu``), Neuron devices and NeuronCores from
-the Neuron catalog, and MIG slices where the node's ``nvidia.com/mig.config`` label gives a
-uniform layout. The capacity ceiling, the schedulability check and the pool rules (Neuron AMIs are
+the Neuron catalog (trn2 chips counted, their LNC-dependent NeuronCores not), and MIG slices where
+the node's ``nvidia.com/mig.config`` label gives a uniform layout and its MIG strategy is known
+(test_mig_strategies.py has the strategies). The capacity ceiling, the schedulability check and the pool rules (Neuron AMIs are
 accelerator pools) read the one table in ``ai_platform_finops.accelerators``; through gRPC."""
 
 from __future__ import annotations
@@ -65,8 +66,15 @@ CEILING_CASES: list[Case] = [
                                                                max_size=1.0)), CEILING, expect=[CEILING],
                message="16 Neuron device(s)", gpu_capacity_ceiling={"maxGpusPerPool": 8, "maxGpusPerStack": 40}),
     allowed("inf1-6xlarge-two-nodes-8-devices", on(pool("inf", ["inf1.6xlarge"], "aws.amazon.com/neuron")), CEILING),
-    disallowed("trn2-cannot-be-counted", on(pool("trn", ["trn2.48xlarge"], "aws.amazon.com/neuron", max_size=1.0)),
-               CEILING, message="cannot count"),
+    disallowed("trn2-48xlarge-one-node-is-16-chips", on(pool("trn", ["trn2.48xlarge"], "aws.amazon.com/neuron",
+                                                             max_size=1.0)),
+               CEILING, message="maxSize 1 x 16 Neuron device(s) per instance (trn2.48xlarge) = 16 Neuron devices",
+               gpu_capacity_ceiling={"maxGpusPerPool": 8, "maxGpusPerStack": 40}),
+    allowed("trn2u-48xlarge-one-node-within-a-raised-cap", on(pool("trn", ["trn2u.48xlarge"], "aws.amazon.com/neuron",
+                                                                   max_size=1.0)),
+            CEILING, gpu_capacity_ceiling={"maxGpusPerPool": 16, "maxGpusPerStack": 40}),
+    disallowed("trn2-3xlarge-cannot-be-counted", on(pool("trn", ["trn2.3xlarge"], "aws.amazon.com/neuron",
+                                                         max_size=1.0)), CEILING, message="cannot count"),
     allowed("g4ad-xlarge-pool-2-amd-gpus", on(pool("amd", ["g4ad.xlarge"], "amd.com/gpu", AMD)), CEILING),
     disallowed("g4ad-16xlarge-three-nodes-12-amd-gpus", on(pool("amd", ["g4ad.16xlarge"], "amd.com/gpu", AMD,
                                                                 max_size=3.0)),
@@ -96,9 +104,15 @@ SCHEDULING_CASES: list[Case] = [
     disallowed("two-neuron-devices-on-inf2-8xlarge", on(pool("inf", ["inf2.8xlarge"], "aws.amazon.com/neuron"),
                                                         neuron_pod("aws.amazon.com/neurondevice", "2", "inf2.8xlarge")),
                SCHEDULABLE, message="1 aws.amazon.com/neurondevice per instance < 2 per pod"),
-    disallowed("neuron-on-trn2-cannot-be-verified", on(pool("trn", ["trn2.48xlarge"], "aws.amazon.com/neuron"),
-                                                       neuron_pod("aws.amazon.com/neuron", "1", "trn2.48xlarge")),
-               SCHEDULABLE, message="cannot verify"),
+    allowed("sixteen-neuron-devices-on-trn2-48xlarge", on(pool("trn", ["trn2.48xlarge"], "aws.amazon.com/neuron"),
+                                                          neuron_pod("aws.amazon.com/neuron", "16", "trn2.48xlarge")),
+            SCHEDULABLE, PLACEMENT),
+    disallowed("seventeen-neuron-devices-on-trn2-48xlarge", on(
+        pool("trn", ["trn2.48xlarge"], "aws.amazon.com/neuron"), neuron_pod("aws.amazon.com/neuron", "17", "trn2.48xlarge")),
+        SCHEDULABLE, message="16 aws.amazon.com/neuron per instance < 17 per pod"),
+    disallowed("neuroncores-on-trn2-cannot-be-verified", on(
+        pool("trn", ["trn2.48xlarge"], "aws.amazon.com/neuron"),
+        neuron_pod("aws.amazon.com/neuroncore", "1", "trn2.48xlarge")), SCHEDULABLE, message="cannot verify"),
     allowed("one-amd-gpu-on-g4ad-xlarge", on(pool("amd", ["g4ad.xlarge"], "amd.com/gpu", AMD), amd_pod("1")),
             SCHEDULABLE, PLACEMENT),
     disallowed("two-amd-gpus-on-g4ad-xlarge", on(pool("amd", ["g4ad.xlarge"], "amd.com/gpu", AMD), amd_pod("2")),
@@ -162,28 +176,34 @@ def test_accelerator_pools_are_gpu_pools(pack, case: Case):
     ("inf1.xlarge", "aws.amazon.com/neuron", None, 1), ("inf1.xlarge", "aws.amazon.com/neuroncore", None, 4),
     ("inf1.24xlarge", "aws.amazon.com/neuroncore", None, 64), ("inf2.24xlarge", "aws.amazon.com/neuron", None, 6),
     ("inf2.48xlarge", "aws.amazon.com/neuroncore", None, 24), ("trn1.2xlarge", "aws.amazon.com/neurondevice", None, 1),
-    ("trn1n.32xlarge", "aws.amazon.com/neuroncore", None, 32), ("trn2.48xlarge", "aws.amazon.com/neuron", None, None),
+    ("trn1n.32xlarge", "aws.amazon.com/neuroncore", None, 32), ("trn2.48xlarge", "aws.amazon.com/neuron", None, 16),
+    ("trn2u.48xlarge", "aws.amazon.com/neurondevice", None, 16), ("trn2.48xlarge", "aws.amazon.com/neuroncore", None, None),
+    ("trn2.3xlarge", "aws.amazon.com/neuron", None, None),
     ("g4ad.16xlarge", "amd.com/gpu", None, 4), ("g4ad.16xlarge", "nvidia.com/gpu", None, 0),
     # NVIDIA MIG user guide: A100-40GB 1g.5gb x7, 1g.10gb x4, 2g.10gb x3, 3g.20gb x2, 7g.40gb x1;
-    # H100-80GB 1g.10gb x7, 1g.20gb x4; H200 1g.18gb x7; +me profiles one per GPU.
+    # H100-80GB 1g.10gb x7, 1g.20gb x4; H200 1g.18gb x7; +me profiles one per GPU (mig-parted: all-<p>.me).
     ("p4d.24xlarge", "nvidia.com/mig-1g.5gb", "all-1g.5gb", 56), ("p4d.24xlarge", "nvidia.com/mig-1g.10gb", "all-1g.10gb", 32),
     ("p4d.24xlarge", "nvidia.com/mig-2g.10gb", "all-2g.10gb", 24), ("p4d.24xlarge", "nvidia.com/mig-3g.20gb", "all-3g.20gb", 16),
     ("p4d.24xlarge", "nvidia.com/mig-7g.40gb", "all-7g.40gb", 8), ("p4de.24xlarge", "nvidia.com/mig-1g.10gb", "all-1g.10gb", 56),
     ("p5.48xlarge", "nvidia.com/mig-1g.10gb", "all-1g.10gb", 56), ("p5.48xlarge", "nvidia.com/mig-1g.20gb", "all-1g.20gb", 32),
-    ("p5e.48xlarge", "nvidia.com/mig-1g.18gb", "all-1g.18gb", 56), ("p5.48xlarge", "nvidia.com/mig-1g.10gb+me", "all-1g.10gb+me", 8),
+    ("p5e.48xlarge", "nvidia.com/mig-1g.18gb", "all-1g.18gb", 56), ("p5.48xlarge", "nvidia.com/mig-1g.10gb+me", "all-1g.10gb.me", 8),
+    ("p5.48xlarge", "nvidia.com/mig-1g.10gb+me", "all-1g.10gb+me", 8),
     ("p5.48xlarge", "nvidia.com/mig-1g.5gb", "all-1g.5gb", 0), ("p4d.24xlarge", "nvidia.com/mig-3g.20gb", "all-1g.5gb", 0),
     ("p4d.24xlarge", "nvidia.com/mig-1g.5gb", "all-disabled", 0), ("p4d.24xlarge", "nvidia.com/mig-1g.5gb", "all-balanced", None),
     ("p4d.24xlarge", "nvidia.com/mig-1g.5gb", None, None), ("g5.2xlarge", "nvidia.com/mig-1g.5gb", "all-1g.5gb", 0),
 ])
 def test_per_instance_counts(instance_type, resource, mig_config, expected):
-    assert accelerators.per_instance(instance_type, resource, mig_config) == expected
+    """Under the mixed strategy, where MIG slices are their own resources."""
+    assert accelerators.per_instance(instance_type, resource, mig_config, "mixed") == expected
 
 
 def test_devices_per_instance_counts_gpus_of_both_vendors_and_neuron_chips():
     assert [accelerators.devices_per_instance(t) for t in ("p5.48xlarge", "g4ad.8xlarge", "inf2.48xlarge", "trn2.48xlarge",
-                                                            "g6f.large", "m6i.large")] == [8, 2, 12, 0, 0, 0]
+                                                            "trn2u.48xlarge", "trn2.3xlarge", "g6f.large", "m6i.large")
+            ] == [8, 2, 12, 16, 16, 0, 0, 0]
     assert accelerators.countable("inf2.xlarge") and accelerators.countable("g4ad.xlarge")
-    assert not accelerators.countable("trn2.48xlarge")
+    assert accelerators.countable("trn2.48xlarge") and accelerators.device_unit("trn2.48xlarge") == "Neuron device(s)"
+    assert not accelerators.countable("trn2.3xlarge")
 
 
 def test_nvidia_gpu_count_leaves_amd_gpus_out():

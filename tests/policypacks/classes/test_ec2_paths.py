@@ -161,7 +161,7 @@ CASES: list[Case] = [
         "ext", instanceTypes=[], launchTemplate={"name": "team-gpu-nodes", "version": "3"})), *BOTH, expect=[CEIL],
         message="launch template outside this stack"),
     disallowed("node-group-neuron-ami-uncounted-type", adding(node_group(
-        "neuron", types=["trn2.48xlarge"], amiType="AL2023_x86_64_NEURON")), *BOTH, message="trn2.48xlarge"),
+        "neuron", types=["trn2.3xlarge"], amiType="AL2023_x86_64_NEURON")), *BOTH, message="trn2.3xlarge"),
     allowed("node-group-neuron-ami-counted-type", adding(node_group(
         "neuron", types=["inf2.xlarge"], amiType="AL2023_x86_64_NEURON")), CEIL),
     disallowed("node-group-nvidia-ami-unknown-type", adding(node_group(

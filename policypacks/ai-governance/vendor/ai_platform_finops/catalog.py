@@ -37,8 +37,9 @@ class NeuronSpec:
     instance_type: str
     devices: int
     """Inferentia/Trainium chips, as ``aws.amazon.com/neuron`` counts them."""
-    cores: int
-    """NeuronCores, as ``aws.amazon.com/neuroncore`` counts them."""
+    cores: int | None
+    """NeuronCores, as ``aws.amazon.com/neuroncore`` counts them; None where that depends on the
+    node's Logical NeuronCore configuration (Trainium2 and later), which a stack cannot declare."""
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,12 @@ def gpu_count(instance_type: str) -> int:
 
 @lru_cache(maxsize=1)
 def neuron_specs() -> dict[str, NeuronSpec]:
-    """Neuron devices and cores per Inferentia/Trainium instance type (see the file's source)."""
+    """Neuron devices and cores per Inferentia/Trainium instance type (see the file's source; an
+    empty ``neuron_cores`` is a count that depends on the Logical NeuronCore configuration)."""
     _, body = _split_header(NEURON_SPECS_FILE.read_text(encoding="utf-8"))
     return {
-        row["instance_type"]: NeuronSpec(row["instance_type"], int(row["neuron_devices"]), int(row["neuron_cores"]))
+        row["instance_type"]: NeuronSpec(row["instance_type"], int(row["neuron_devices"]),
+                                         int(row["neuron_cores"]) if row["neuron_cores"].strip() else None)
         for row in csv.DictReader(io.StringIO(body))
     }
 
