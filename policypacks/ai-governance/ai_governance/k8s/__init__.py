@@ -50,7 +50,6 @@ from .kinds import (
     is_patch,
     may_carry_pods,
     pod_template_path,
-    with_patches,
 )
 from .metadata import (
     APP_COMPONENT,
@@ -79,5 +78,5 @@ __all__ = [
     "effective_need", "env_value", "governance_annotations", "gpu_amount", "gpus_of", "inference_unknown",
     "is_gpu_workload", "is_inference", "is_patch", "labels_of", "may_carry_pods", "name_of", "namespace_of",
     "pod_gpus", "pod_needs", "pod_template", "pod_template_path", "rule_templates", "selector_matches",
-    "stack_templates", "template_from", "tolerates", "with_patches", "workloads",
+    "stack_templates", "template_from", "tolerates", "workloads",
 ]

@@ -38,12 +38,6 @@ COMPONENT_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/
 """Component resources: their children (Deployments, ...) reach the pack as ordinary resources."""
 
 
-def with_patches(*types: str) -> tuple[str, ...]:
-    """Each type token followed by its server-side-apply variant (``IngressClass`` ->
-    ``IngressClassPatch``; a custom resource's ``CustomResourcePatch`` is named the same way)."""
-    return tuple(t for type_ in types for t in (type_, type_ + PATCH))
-
-
 def base_type(type_: str) -> str:
     """``kubernetes:apps/v1:DeploymentPatch`` -> ``kubernetes:apps/v1:Deployment``."""
     return type_[: -len(PATCH)] if type_.endswith(PATCH) and type_[: -len(PATCH)] in TEMPLATE_PATHS else type_
