@@ -4,7 +4,10 @@ a security group), so the rule reads the whole stack once per ``AnalyzeStack``, 
 built once (``exposure_params.classes``, ``sg_merge.groups``).
 
 Resource-local judgments (LoadBalancer Services, the EKS endpoint, Argo CD's chart values, the
-Argo CD Ingress's TLS) are ``exposure_checks``', applied here to each resource. Server-side-apply
+Argo CD Ingress's TLS) are ``exposure_checks``', applied here to each resource, except what
+``exposure_local.public_everywhere`` decides: ``no-public-load-balancer`` reports that at
+``Analyze``, so a finding appears once. Ingresses are judged with their IngressGroup
+(``exposure_groups``). Server-side-apply
 ``*Patch`` variants are judged on the fields they set: a field a patch leaves out keeps the live
 object's value, which the stack cannot show.
 """
@@ -17,12 +20,12 @@ from pulumi_policy import Severity
 
 from ai_platform_finops.resource_types import GATEWAYS
 
-from . import aws, exposure_checks, exposure_groups, exposure_params, k8s, network, sg_merge
+from . import aws, exposure_checks, exposure_groups, exposure_local, exposure_params, k8s, network, sg_merge
 from .framework import Check, Setting, aws_config_rules, stack_rule
 from .props import MISSING, get, short, string_map, text
 from .resources import Res, Stack
 
-SERVICE_PATCH = k8s.SERVICE + k8s.PATCH
+SERVICE_PATCH = exposure_local.SERVICE_PATCH
 INGRESS_PATCH = k8s.INGRESS + k8s.PATCH
 GATEWAY_PATCHES = tuple(t + k8s.PATCH for t in GATEWAYS)
 _LOCAL = (k8s.SERVICE, aws.CLUSTER, *k8s.HELM_CHARTS)
@@ -46,10 +49,13 @@ class _At(Check):
 
 
 def _check(stack: Stack, c: Check) -> None:
-    for res in stack.of_type(*_LOCAL):
-        exposure_checks.exposure_check(res, _At(c, res.urn))
-    for res in stack.of_type(SERVICE_PATCH):
-        _service_patch(res, _At(c, res.urn))
+    for res in stack.of_type(*_LOCAL, SERVICE_PATCH):
+        if exposure_local.public_everywhere(res) is not None:
+            continue  # no-public-load-balancer's finding, reported at Analyze
+        if res.type == SERVICE_PATCH:
+            _service_patch(res, _At(c, res.urn))
+        else:
+            exposure_checks.exposure_check(res, _At(c, res.urn))
     by = exposure_params.classes(stack) if stack.of_type(k8s.INGRESS, INGRESS_PATCH, *GATEWAYS, *GATEWAY_PATCHES) else None
     if by is not None:
         _ingresses(stack, by, c)
@@ -190,7 +196,9 @@ NO_PUBLIC_EXPOSURE = stack_rule(
     name="no-public-exposure",
     description="No LoadBalancer Service, ALB Ingress or Gateway (nor a Patch of one) reachable from the internet, read "
                 "with the in-tree and AWS Load Balancer Controller semantics, including IngressClassParams and "
-                "LoadBalancerConfiguration schemes in the stack; no security-group ingress from too broad a set of "
+                "LoadBalancerConfiguration schemes in the stack and each IngressGroup's one shared ALB (conflicting "
+                "schemes refuse the group); a Service public under every controller is no-public-load-balancer's; "
+                "no security-group ingress from too broad a set of "
                 "networks on any port, merged across the group's inline rules and rule resources; no unrestricted "
                 "public EKS endpoint in prod; the Argo CD server never exposed without TLS.",
     severity=Severity.CRITICAL,
@@ -212,6 +220,6 @@ NO_PUBLIC_EXPOSURE = stack_rule(
     tags=["security", "network"],
 )
 
-POLICIES = [NO_PUBLIC_EXPOSURE]
+POLICIES = [*exposure_local.POLICIES, NO_PUBLIC_EXPOSURE]
 
 __all__ = ["POLICIES"]

@@ -61,6 +61,9 @@ def service_exposure(spec: Any, annotations: dict[str, str], c: Check, where: st
     lb_class, ranges = get(spec, "loadBalancerClass"), get(spec, "loadBalancerSourceRanges")
     if not c.known(lb_class, f"{where}.loadBalancerClass") or not c.known(ranges, f"{where}.loadBalancerSourceRanges"):
         return None
+    if UNKNOWN in elements(ranges):  # one unknown range may be the one that opens it
+        c.unknown(f"{where}.loadBalancerSourceRanges")
+        return None
     return network.service_exposure(annotations, text(lb_class), elements(ranges), c.config.strings("serviceControllers"))
 
 
