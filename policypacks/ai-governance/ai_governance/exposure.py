@@ -1,15 +1,16 @@
 """``no-public-exposure`` as a stack rule: what puts a service on the internet often lives in another
 resource (an Ingress's IngressClassParams, a Gateway's LoadBalancerConfiguration, the other rules of
-a security group), so the rule reads the whole stack once per ``AnalyzeStack``, with its indexes
-built once (``exposure_params.classes``, ``sg_merge.groups``).
+a security group, the other members of an IngressGroup), so the rule reads the whole stack once per
+``AnalyzeStack``, with its indexes built once (``exposure_params.classes``, ``sg_merge.groups``,
+and the rule's own ``exposure_groups.Groups``, which needs the rule's settings and records its
+unknowns, so it is built in the rule's one pass rather than shared through ``Stack.index``).
 
 Resource-local judgments (LoadBalancer Services, the EKS endpoint, Argo CD's chart values, the
 Argo CD Ingress's TLS) are ``exposure_checks``', applied here to each resource, except what
 ``exposure_local.public_everywhere`` decides: ``no-public-load-balancer`` reports that at
 ``Analyze``, so a finding appears once. Ingresses are judged with their IngressGroup
-(``exposure_groups``). Server-side-apply
-``*Patch`` variants are judged on the fields they set: a field a patch leaves out keeps the live
-object's value, which the stack cannot show.
+(``exposure_groups``). Server-side-apply ``*Patch`` variants are judged on the fields they set: a
+field a patch leaves out keeps the live object's value, which the stack cannot show.
 """
 
 from __future__ import annotations

@@ -92,8 +92,7 @@ class Member:
     """The scheme it sets explicitly, and ``scheme_from`` what sets it."""
     scheme_from: str = network.ALB_SCHEME
     cidrs: tuple[str, ...] | None = None
-    """The inbound CIDRs it sets explicitly (None: none), and ``cidrs_from`` what sets them."""
-    cidrs_from: str = network.ALB_INBOUND_CIDRS
+    """The inbound CIDRs it sets explicitly (its params', else its annotation's); None: none."""
     ports: frozenset[str] | None = None
     """Its listen ports; None when they cannot be read."""
 
@@ -116,12 +115,19 @@ def member(res: Res, annotations: Mapping[str, str], unknown: Iterable[str], par
         scheme, scheme_from = annotations.get(network.ALB_SCHEME), network.ALB_SCHEME
     if params is not None and params.inbound_cidrs:
         cidrs: tuple[str, ...] | None = params.inbound_cidrs
-        cidrs_from = f"{params.source} spec.inboundCIDRs"
     else:
         listed = tuple(x.strip() for x in annotations.get(network.ALB_INBOUND_CIDRS, "").split(",") if x.strip())
-        cidrs, cidrs_from = listed or None, network.ALB_INBOUND_CIDRS
-    return Member(res, group_name(annotations, params_group), scheme, scheme_from, cidrs, cidrs_from,
+        cidrs = listed or None
+    return Member(res, group_name(annotations, params_group), scheme, scheme_from, cidrs,
                   listen_ports(annotations, unknown, params_certificates))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a member's ALB is reachable from the internet, or its group refused (``conflict``)."""
+
+    reasons: list[str]
+    conflict: bool = False
 
 
 @dataclass
@@ -131,14 +137,8 @@ class _Group:
     """Explicit scheme -> the members setting it."""
     cidrs: dict[str, list[Member]] = field(default_factory=dict)
     """Port -> the members listening on it that set inbound CIDRs."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Why a member's ALB is reachable from the internet, or its group refused (``conflict``)."""
-
-    reasons: list[str]
-    conflict: bool = False
+    private: dict[str, bool] = field(default_factory=dict)
+    conflict: Finding | None = None
 
 
 class Groups:
@@ -160,11 +160,14 @@ class Groups:
         if len(group.schemes) > 1:
             if m.scheme is None:
                 return None  # reported on the members that set a scheme
-            said = "; ".join(f"{o.res.label}: {o.scheme_from} {s!r}" for s, found in sorted(group.schemes.items())
-                             for o in found)
-            return Finding([f"IngressGroup {m.group} has conflicting schemes ({said}): the AWS Load Balancer Controller "
-                            "refuses the whole group, reconciling none of its members; give every member the same "
-                            "scheme (internal)"], conflict=True)
+            if group.conflict is None:  # once per group: the members' reports share it
+                said = "; ".join(f"{o.res.label}: {o.scheme_from} {s!r}" for s, found in sorted(group.schemes.items())
+                                 for o in found)
+                group.conflict = Finding([
+                    f"IngressGroup {m.group} has conflicting schemes ({said}): the AWS Load Balancer Controller refuses "
+                    "the whole group, reconciling none of its members; give every member the same scheme (internal)"],
+                    conflict=True)
+            return group.conflict
         if not group.schemes:
             return None  # the controller's default: internal
         scheme, setters = next(iter(group.schemes.items()))
@@ -181,6 +184,9 @@ class Groups:
 
     @staticmethod
     def _private(group: _Group, port: str) -> bool:
-        setters = group.cidrs.get(port, [])
-        listed = [cidr for s in setters for cidr in s.cidrs or ()]
-        return bool(setters) and network.cidr_set(listed).all_private()
+        """The port's merged inbound CIDRs lie in private address space (none set: open), once per port."""
+        if port not in group.private:
+            setters = group.cidrs.get(port, [])
+            listed = [cidr for s in setters for cidr in s.cidrs or ()]
+            group.private[port] = bool(setters) and network.cidr_set(listed).all_private()
+        return group.private[port]

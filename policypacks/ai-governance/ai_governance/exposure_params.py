@@ -16,6 +16,11 @@ Source: kubernetes-sigs/aws-load-balancer-controller (``pkg/ingress/class_loader
   on a conflict the class's config wins unless its ``mergingMode`` is ``prefer-gateway``. Without a
   scheme the load balancer is internal.
 
+IngressClass and IngressClassParams ``*Patch`` objects are laid over the object of their name in the
+stack (the API server's server-side apply: maps merge, set fields win); one whose object is outside
+the stack stands alone. The params' ``spec.group.name`` and ``spec.certificateArn`` feed the
+IngressGroup judgment (``exposure_groups``).
+
 Parameters the stack does not hold cannot be read: an Ingress then keeps its annotations' verdict
 (the rule judged it so before it looked at classes), a Gateway of a controller class fails closed
 (as a Gateway whose load balancer the rule cannot read always has).
