@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from preflight.engine import UNKNOWN, RecordedResource
@@ -21,7 +23,8 @@ from tests.policypacks import builders as b
 from tests.policypacks.classes.suite import Case, adding, allowed, check, disallowed, params
 from tests.policypacks.conftest import config_for
 
-from ai_governance import exposure, exposure_local
+from ai_governance import exposure, exposure_local, network
+from ai_governance.resources import Res
 
 RULE = "no-public-exposure"
 LOCAL = "no-public-load-balancer"
@@ -190,3 +193,26 @@ def test_a_public_service_is_reported_once_on_its_own_urn(pack, shape):
 def test_the_service_half_is_a_resource_rule_and_the_rest_a_stack_rule():
     assert isinstance(exposure_local.NO_PUBLIC_LOAD_BALANCER, ResourceValidationPolicy)
     assert isinstance(exposure.NO_PUBLIC_EXPOSURE, StackValidationPolicy)
+
+
+ANNOTATION_VALUES = st.fixed_dictionaries({}, optional={
+    SCHEME: st.sampled_from(["internal", "internet-facing", "Internal", ""]),
+    INTERNAL: st.sampled_from(["true", "false", "False", "0", "", "0.0.0.0/0"]),
+    LB_TYPE: st.sampled_from(["external", "nlb-ip", "nlb"])})
+
+
+@given(ANNOTATION_VALUES, st.sampled_from([None, "service.k8s.aws/nlb", "example.com/lb"]),
+       st.sampled_from([[], ["10.0.0.0/8"], ["10.0.0.0/8", "8.8.8.0/24"]]),
+       st.sampled_from(["kubernetes:core/v1:Service", "kubernetes:core/v1:ServicePatch"]))
+def test_the_service_half_decides_only_what_every_setting_would(annotations, lb_class, ranges, type_):
+    """What the Service half reports, the stack rule would report under any serviceControllers: its
+    skipping never loses a finding."""
+    spec: dict[str, Any] = {"type": "LoadBalancer", "loadBalancerSourceRanges": ranges}
+    if lb_class is not None:
+        spec["loadBalancerClass"] = lb_class
+    res = Res(type=type_, name="edge", urn="urn:pulumi:s::p::svc::edge",
+              props={"metadata": {"annotations": annotations}, "spec": spec})
+    found = exposure_local.public_everywhere(res)
+    verdicts = [network.service_exposure(annotations, lb_class, ranges, controllers).public
+                for controllers in ([network.IN_TREE], [network.LBC], list(network.CONTROLLERS))]
+    assert (found is not None) == all(verdicts)
