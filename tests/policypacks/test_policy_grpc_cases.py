@@ -20,7 +20,7 @@ ALL_POLICIES = {
     "finops-required-tags", "finops-required-labels", "gpu-instance-allowlist", "gpu-capacity-ceiling",
     "gpu-pool-scale-to-zero", "gpu-pool-spot", "gpu-pool-off-peak-schedule", "budget-coverage", "cost-within-budget",
     "cost-allocation-tags-active", "gpu-request-valid", "gpu-workload-placement", "gpu-workload-schedulable",
-    "container-resources", "inference-availability", "inference-probes", "no-public-exposure",
+    "container-resources", "inference-availability", "inference-probes", "no-public-load-balancer", "no-public-exposure",
     "ethics-policy-approved", "model-provenance", "model-card-metadata", "evaluation-gate", "high-risk-safeguards",
     "data-residency", "imdsv2-required", "ebs-encrypted", "eks-control-plane-hardening", "helm-chart-pinned",
     "protect-critical-resources", "argocd-admin-secured", "no-literal-secrets-in-env", "observability-coverage",
@@ -176,6 +176,9 @@ CASES: list[tuple[str, str, Callable[[], list[RecordedResource]], str, str, str]
      "inference-probes", "mandatory", "no readiness probe"),
     ("public-lb", "prod", add(b.service("public", "project-nova", "LoadBalancer")),
      "no-public-exposure", "mandatory", "LoadBalancer Service is reachable from the internet"),
+    ("public-lb-everywhere", "prod", add(b.service("public", "project-nova", "LoadBalancer", {
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "false"})),
+     "no-public-load-balancer", "mandatory", "LoadBalancer Service is reachable from the internet"),
     ("public-endpoint", "prod", edit("cluster-eks", inputs("vpcConfig.endpointPublicAccess", True)),
      "no-public-exposure", "mandatory", "open to 0.0.0.0/0"),
     ("argocd-lb", "prod", add(ARGO_LB), "no-public-exposure", "mandatory", "Argo CD server Service is a public LoadBalancer"),

@@ -213,10 +213,13 @@ CASES: list[tuple[str, str, Stack, str, dict[str, Any], list[str]]] = [
     ("lb-internal-scheme", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
                                             "service.beta.kubernetes.io/aws-load-balancer-internal": "true"})),
      "no-public-exposure", {}, []),
+    ("lb-internet-facing-not-repeated", "prod",
+     add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})), "no-public-exposure", {}, []),
     ("lb-internal-legacy", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-internal": "true"})),
      "no-public-exposure", {}, []),
+    # Public under both controllers: decided at Analyze by the resource half, never repeated by the stack rule.
     ("lb-internet-facing", "prod", add(lb({"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})),
-     "no-public-exposure", {}, ["Service edge-svc: a LoadBalancer Service is reachable from the internet: the in-tree "
+     "no-public-load-balancer", {}, ["Service edge-svc: a LoadBalancer Service is reachable from the internet: the in-tree "
                                 "controller reads only service.beta.kubernetes.io/aws-load-balancer-internal (unset; "
                                 "internal needs any value but 'false'); the AWS Load Balancer Controller reads "
                                 "service.beta.kubernetes.io/aws-load-balancer-scheme 'internet-facing'"]),

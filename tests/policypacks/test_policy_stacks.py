@@ -44,7 +44,7 @@ def test_shipped_stack_passes_its_own_policy_config(tmp_path, capsys, stack):
     policy = report["policy"]
     assert policy["mandatory"] == 0, [v for v in policy["violations"] if v["level"] == "mandatory"]
     assert code == 0
-    assert policy["packs"] == [{"name": "ai-governance", "version": "1.0.0", "policies": 34,
+    assert policy["packs"] == [{"name": "ai-governance", "version": "1.0.0", "policies": 35,
                                 "config": f"policypacks/ai-governance/config/{stack}.json"}]
     assert "Policy pack ai-governance@1.0.0" in capsys.readouterr().out
 

@@ -158,7 +158,7 @@ def test_the_pack_has_exactly_the_28_policies_with_full_metadata():
     from tests.policypacks.test_policy_grpc_cases import ALL_POLICIES
 
     names = [p.name for p in POLICIES]
-    assert len(names) == 34 and set(names) == ALL_POLICIES
+    assert len(names) == 35 and set(names) == ALL_POLICIES
     for p in POLICIES:
         assert p.description and "Severity:" in p.description, p.name
         assert p.severity is not None and p.remediation_steps, p.name
@@ -333,7 +333,7 @@ def test_policy_table_is_generated_from_the_pack(pack):
     doc = (ROOT / "docs" / "policies.md").read_text()
     assert policy_report.generated_block(doc) == table, (
         "docs/policies.md policy table is stale: python -m preflight policies --update docs/policies.md")
-    assert table.count("\n") == 34 + 2
+    assert table.count("\n") == 35 + 2
     assert levels["gpu-instance-allowlist"] == {"dev": "mandatory", "staging": "mandatory", "prod": "mandatory"}
     assert levels["gpu-pool-spot"]["prod"] == "n/a" and levels["inference-availability"]["dev"] == "n/a"
 

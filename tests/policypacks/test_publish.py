@@ -89,7 +89,7 @@ def test_publish_simulation_installs_in_a_fresh_venv_and_passes_a_shipped_stack(
     assert "installing the policy pack's dependencies" in err
     report = json.loads(out.read_text())
     assert [v for v in report["policy"]["violations"] if v["level"] == "mandatory"] == []
-    assert code == 0 and report["policy"]["packs"][0]["policies"] == 34
+    assert code == 0 and report["policy"]["packs"][0]["policies"] == 35
     # The fresh venv's FinOps package was installed from the published pack's vendored copy.
     found = subprocess.run([str(published / "venv" / "bin" / "python"), "-c",
                             "import importlib.metadata as m; print(m.distribution('ai-platform-finops').read_text('direct_url.json'))"],

@@ -1,18 +1,19 @@
-"""The ai-governance CrossGuard policy pack: 34 rules for GPU inference platforms on EKS.
+"""The ai-governance CrossGuard policy pack: 35 rules for GPU inference platforms on EKS.
 
 Only the pack's ``__main__.py`` builds the ``PolicyPack`` (which starts a gRPC server and never
 returns); ``POLICIES`` below lists every rule, family by family.
 
 - Rule families, one module each: ``finops_tags``, ``gpu_capacity``, ``budgets`` (FinOps);
   ``gpu_workloads``, ``reliability`` (Kubernetes workloads); ``responsible_ai``, ``ai_safeguards``
-  (responsible AI); ``exposure``, ``security``; ``observability``; ``artifact_hardening``,
-  ``artifact_access``, ``artifact_provenance`` (model artifact stores).
+  (responsible AI); ``exposure`` (with ``exposure_local``, its Service half judged at Analyze),
+  ``security``; ``observability``; ``artifact_hardening``, ``artifact_access``,
+  ``artifact_provenance`` (model artifact stores).
 - The framework every rule goes through: ``framework`` (rules, checks, rule settings), ``props``
   (safe property access), ``pack_settings`` (pack-wide settings), ``resources`` (``Res`` and the
   indexed ``Stack``), ``sdk_hooks`` (the one pinned hook into pulumi-policy).
 - Readers the families share: ``k8s`` (Kubernetes objects, Helm releases), ``aws``, ``compute``,
-  ``network``, ``sg_merge``, ``exposure_params``, ``exposure_checks``, ``gpu_pools``, ``replicas``,
-  ``ai_models``, ``artifact_stores`` (ECR repositories, S3 buckets and their configuration),
+  ``network``, ``sg_merge``, ``exposure_params``, ``exposure_checks``, ``exposure_groups``,
+  ``gpu_pools``, ``replicas``, ``ai_models``, ``artifact_stores`` (ECR repositories, S3 buckets and their configuration),
   ``workload_identity`` (a workload's AWS role and its documents), ``iam_policy`` (IAM documents).
 """
 

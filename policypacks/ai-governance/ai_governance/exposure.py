@@ -1,12 +1,16 @@
 """``no-public-exposure`` as a stack rule: what puts a service on the internet often lives in another
 resource (an Ingress's IngressClassParams, a Gateway's LoadBalancerConfiguration, the other rules of
-a security group), so the rule reads the whole stack once per ``AnalyzeStack``, with its indexes
-built once (``exposure_params.classes``, ``sg_merge.groups``).
+a security group, the other members of an IngressGroup), so the rule reads the whole stack once per
+``AnalyzeStack``, with its indexes built once (``exposure_params.classes``, ``sg_merge.groups``,
+and the rule's own ``exposure_groups.Groups``, which needs the rule's settings and records its
+unknowns, so it is built in the rule's one pass rather than shared through ``Stack.index``).
 
 Resource-local judgments (LoadBalancer Services, the EKS endpoint, Argo CD's chart values, the
-Argo CD Ingress's TLS) are ``exposure_checks``', applied here to each resource. Server-side-apply
-``*Patch`` variants are judged on the fields they set: a field a patch leaves out keeps the live
-object's value, which the stack cannot show.
+Argo CD Ingress's TLS) are ``exposure_checks``', applied here to each resource, except what
+``exposure_local.public_everywhere`` decides: ``no-public-load-balancer`` reports that at
+``Analyze``, so a finding appears once. Ingresses are judged with their IngressGroup
+(``exposure_groups``). Server-side-apply ``*Patch`` variants are judged on the fields they set: a
+field a patch leaves out keeps the live object's value, which the stack cannot show.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from pulumi_policy import Severity
 
 from ai_platform_finops.resource_types import GATEWAYS
 
-from . import aws, exposure_checks, exposure_params, k8s, network, sg_merge
+from . import aws, exposure_checks, exposure_groups, exposure_local, exposure_params, k8s, network, sg_merge
 from .framework import Check, Setting, aws_config_rules, stack_rule
-from .props import MISSING, get, short, text
+from .props import MISSING, get, short, string_map, text
 from .resources import Res, Stack
 
-SERVICE_PATCH = k8s.SERVICE + k8s.PATCH
+SERVICE_PATCH = exposure_local.SERVICE_PATCH
 INGRESS_PATCH = k8s.INGRESS + k8s.PATCH
 GATEWAY_PATCHES = tuple(t + k8s.PATCH for t in GATEWAYS)
 _LOCAL = (k8s.SERVICE, aws.CLUSTER, *k8s.HELM_CHARTS)
@@ -46,17 +50,19 @@ class _At(Check):
 
 
 def _check(stack: Stack, c: Check) -> None:
-    for res in stack.of_type(*_LOCAL):
-        exposure_checks.exposure_check(res, _At(c, res.urn))
-    for res in stack.of_type(SERVICE_PATCH):
-        _service_patch(res, _At(c, res.urn))
+    for res in stack.of_type(*_LOCAL, SERVICE_PATCH):
+        if exposure_local.public_everywhere(res) is not None:
+            continue  # no-public-load-balancer's finding, reported at Analyze
+        if res.type == SERVICE_PATCH:
+            _service_patch(res, _At(c, res.urn))
+        else:
+            exposure_checks.exposure_check(res, _At(c, res.urn))
     by = exposure_params.classes(stack) if stack.of_type(k8s.INGRESS, INGRESS_PATCH, *GATEWAYS, *GATEWAY_PATCHES) else None
+    if by is not None:
+        _ingresses(stack, by, c)
     for res in stack.of_type(k8s.INGRESS, INGRESS_PATCH):
-        assert by is not None
-        at = _At(c, res.urn)
-        _ingress(res, by, at)
         if res.type == k8s.INGRESS or get(res.props, "spec", "tls") is not MISSING:
-            exposure_checks.ingress_check(res, at)
+            exposure_checks.ingress_check(res, _At(c, res.urn))
     for res in stack.of_type(*GATEWAYS, *GATEWAY_PATCHES):
         assert by is not None
         _gateway(res, by, _At(c, res.urn))
@@ -93,12 +99,19 @@ def _service_patch(res: Res, c: Check) -> None:
 
 # --- Ingresses ---------------------------------------------------------------------------------------
 
-def _ingress(res: Res, by: exposure_params.Classes, c: Check) -> None:
+def _member(res: Res, by: exposure_params.Classes, c: Check) -> exposure_groups.Member | None:
+    """The Ingress as a member of an ALB IngressGroup; None when no ALB of the AWS Load Balancer
+    Controller serves it, or something deciding is unknown (recorded)."""
     patch = res.type == INGRESS_PATCH
-    annotations = exposure_checks.read_annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
+    raw = get(res.props, "metadata", "annotations")
+    annotations = exposure_checks.read_annotations(raw, c, "metadata.annotations")
     spec_class = get(res.props, "spec", "ingressClassName")
     if annotations is None or not c.known(spec_class, "spec.ingressClassName"):
-        return
+        return None
+    unknown = string_map(raw)[1]
+    if exposure_groups.GROUP_NAME in unknown:
+        c.unknown(f"metadata.annotations {exposure_groups.GROUP_NAME}")
+        return None
     by_field = text(spec_class) or None
     name = network.ingress_class(spec_class, annotations)
     if name is None and not patch:
@@ -107,19 +120,34 @@ def _ingress(res: Res, by: exposure_params.Classes, c: Check) -> None:
     if by_field is not None:  # the older annotation names no IngressClass: no parameters
         view = exposure_params.ingress_class_view(by_field, by, c, res.urn)
         if view is None:
-            return
+            return None
     if view is not None and view.alb is not None:
         if not view.alb or view.refused:
-            return  # another controller's (its own Service is judged), or refused by the controller
+            return None  # another controller's (its own Service is judged), or refused by the controller
     elif name is not None and name not in c.config.strings("albIngressClasses"):
-        return  # another controller's exposure is its own LoadBalancer Service's
+        return None  # another controller's exposure is its own LoadBalancer Service's
     # No class (or, for a patch, the live object's): judged by the ALB annotations it carries.
-    params = view.params if view is not None else None
-    exposure = network.alb_ingress_exposure(annotations, params)
-    if exposure.public:
-        c.violation(f"{res.label}: an internet-facing ALB Ingress: {'; '.join(exposure.reasons)}; use scheme internal "
-                    f"(on the IngressClassParams when it sets one) or {network.ALB_INBOUND_CIDRS} inside private "
-                    "address space")
+    if view is None:
+        return exposure_groups.member(res, annotations, unknown, None)
+    return exposure_groups.member(res, annotations, unknown, view.params, view.group, view.certificates)
+
+
+def _ingresses(stack: Stack, by: exposure_params.Classes, c: Check) -> None:
+    """Every ALB Ingress judged with its IngressGroup (one ALB for all its members), the groups
+    indexed once per call."""
+    members = [m for res in stack.of_type(k8s.INGRESS, INGRESS_PATCH)
+               if (m := _member(res, by, _At(c, res.urn))) is not None]
+    groups = exposure_groups.Groups(members)
+    for m in members:
+        found = groups.judge(m)
+        if found is None:
+            continue
+        if found.conflict:
+            c.violation(f"{m.res.label}: {'; '.join(found.reasons)}", m.res.urn)
+        else:
+            c.violation(f"{m.res.label}: an internet-facing ALB Ingress: {'; '.join(found.reasons)}; use scheme "
+                        f"internal (on the IngressClassParams when it sets one) or {network.ALB_INBOUND_CIDRS} inside "
+                        "private address space", m.res.urn)
 
 
 # --- Gateways ----------------------------------------------------------------------------------------
@@ -169,7 +197,9 @@ NO_PUBLIC_EXPOSURE = stack_rule(
     name="no-public-exposure",
     description="No LoadBalancer Service, ALB Ingress or Gateway (nor a Patch of one) reachable from the internet, read "
                 "with the in-tree and AWS Load Balancer Controller semantics, including IngressClassParams and "
-                "LoadBalancerConfiguration schemes in the stack; no security-group ingress from too broad a set of "
+                "LoadBalancerConfiguration schemes in the stack and each IngressGroup's one shared ALB (conflicting "
+                "schemes refuse the group); a Service public under every controller is no-public-load-balancer's; "
+                "no security-group ingress from too broad a set of "
                 "networks on any port, merged across the group's inline rules and rule resources; no unrestricted "
                 "public EKS endpoint in prod; the Argo CD server never exposed without TLS.",
     severity=Severity.CRITICAL,
@@ -191,6 +221,6 @@ NO_PUBLIC_EXPOSURE = stack_rule(
     tags=["security", "network"],
 )
 
-POLICIES = [NO_PUBLIC_EXPOSURE]
+POLICIES = [*exposure_local.POLICIES, NO_PUBLIC_EXPOSURE]
 
 __all__ = ["POLICIES"]

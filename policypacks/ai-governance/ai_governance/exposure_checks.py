@@ -61,6 +61,9 @@ def service_exposure(spec: Any, annotations: dict[str, str], c: Check, where: st
     lb_class, ranges = get(spec, "loadBalancerClass"), get(spec, "loadBalancerSourceRanges")
     if not c.known(lb_class, f"{where}.loadBalancerClass") or not c.known(ranges, f"{where}.loadBalancerSourceRanges"):
         return None
+    if UNKNOWN in elements(ranges):  # one unknown range may be the one that opens it
+        c.unknown(f"{where}.loadBalancerSourceRanges")
+        return None
     return network.service_exposure(annotations, text(lb_class), elements(ranges), c.config.strings("serviceControllers"))
 
 
@@ -84,10 +87,6 @@ def exposure_check(res: Res, c: Check) -> None:
         if why:
             c.violation(f"{res.label}: {why}; in {c.settings.environment} keep it private or limit publicAccessCidrs")
         return
-    if res.type == k8s.INGRESS:
-        _alb_check(res, c)
-        ingress_check(res, c)
-        return
     if res.type in GATEWAYS:
         gateway_check(res, c)
         return
@@ -96,22 +95,6 @@ def exposure_check(res: Res, c: Check) -> None:
         return
     if res.type in k8s.HELM_CHARTS and k8s.chart_name(res) in c.config.strings("argoCdCharts"):
         _argocd_check(res, c)
-
-
-def _alb_check(res: Res, c: Check) -> None:
-    annotations = read_annotations(get(res.props, "metadata", "annotations"), c, "metadata.annotations")
-    spec_class = get(res.props, "spec", "ingressClassName")
-    if annotations is None or not c.known(spec_class, "spec.ingressClassName"):
-        return
-    kind = network.ingress_class(spec_class, annotations)
-    # Another controller's exposure is its own LoadBalancer Service's (judged on its own); an Ingress
-    # without a class is judged by the ALB annotations it carries.
-    if kind is not None and kind not in c.config.strings("albIngressClasses"):
-        return
-    exposure = network.alb_ingress_exposure(annotations)
-    if exposure.public:
-        c.violation(f"{res.label}: an internet-facing ALB Ingress: {'; '.join(exposure.reasons)}; use scheme internal "
-                    f"or {network.ALB_INBOUND_CIDRS} inside private address space")
 
 
 def gateway_check(res: Res, c: Check) -> None:

@@ -16,6 +16,11 @@ Source: kubernetes-sigs/aws-load-balancer-controller (``pkg/ingress/class_loader
   on a conflict the class's config wins unless its ``mergingMode`` is ``prefer-gateway``. Without a
   scheme the load balancer is internal.
 
+IngressClass and IngressClassParams ``*Patch`` objects are laid over the object of their name in the
+stack (the API server's server-side apply: maps merge, set fields win); one whose object is outside
+the stack stands alone. The params' ``spec.group.name`` and ``spec.certificateArn`` feed the
+IngressGroup judgment (``exposure_groups``).
+
 Parameters the stack does not hold cannot be read: an Ingress then keeps its annotations' verdict
 (the rule judged it so before it looked at classes), a Gateway of a controller class fails closed
 (as a Gateway whose load balancer the rule cannot read always has).
@@ -23,10 +28,11 @@ Parameters the stack does not hold cannot be read: an Ingress then keeps its ann
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import k8s, network
+from .k8s import helm_files
 from .framework import Check
 from .props import MISSING, UNKNOWN, elements, get, string_map, text
 from .resources import Res, Stack
@@ -60,20 +66,33 @@ def _name(res: Res) -> str | None:
     return text(get(res.props, "metadata", "name"))
 
 
-def build_classes(stack: Stack) -> Classes:
-    found = Classes()
-    for res in stack.of_type(INGRESS_CLASS):
+def _by_name(stack: Stack, type_: str) -> dict[str, Res]:
+    """The objects of ``type_`` by name, each with the fields of its server-side-apply Patches in the
+    stack laid over it (maps merge key by key, anything else the patch sets wins). A Patch of an
+    object the stack does not hold stands alone: a field it leaves out keeps the live object's value,
+    which reads as unset here (a class then falls back to its name, parameters to the annotations)."""
+    found: dict[str, Res] = {}
+    for res in stack.of_type(type_):
+        name = _name(res)
+        if name is not None:
+            found[name] = res
+    for res in stack.of_type(type_ + k8s.PATCH):
         name = _name(res)
         if name is None:
             continue
-        found.ingress_classes[name] = res
+        base = found.get(name)
+        found[name] = res if base is None else replace(base, props=helm_files.merge(base.props, res.props))
+    return found
+
+
+def build_classes(stack: Stack) -> Classes:
+    found = Classes()
+    found.ingress_classes = _by_name(stack, INGRESS_CLASS)
+    for name, res in found.ingress_classes.items():
         annotations, _ = string_map(get(res.props, "metadata", "annotations"))
         if annotations.get(DEFAULT_CLASS) == "true":
             found.default_ingress_classes.append(name)
-    for res in stack.of_type(INGRESS_CLASS_PARAMS):
-        name = _name(res)
-        if name is not None:
-            found.params[name] = res
+    found.params = _by_name(stack, INGRESS_CLASS_PARAMS)
     for res in stack.of_type(*GATEWAY_CLASSES):
         name = _name(res)
         if name is not None:
@@ -101,6 +120,12 @@ class IngressClassView:
     params: network.ClassParams | None = None
     refused: str | None = None
     """Why the controller refuses every Ingress of the class (no load balancer), else None."""
+    group: str | None = None
+    """The IngressGroup the params put every Ingress of the class in (``spec.group.name``; it beats
+    the Ingress's group.name annotation)."""
+    certificates: bool = False
+    """The params name certificates (``spec.certificateArn``): an Ingress without listen-ports then
+    listens on 443 instead of 80."""
 
 
 def ingress_class_view(name: str, by: Classes, c: Check, urn: str) -> IngressClassView | None:
@@ -112,33 +137,39 @@ def ingress_class_view(name: str, by: Classes, c: Check, urn: str) -> IngressCla
     controller = get(cls.props, "spec", "controller")
     if not c.known(controller, f"spec.controller of {where}", urn):
         return None
-    if controller != ALB_INGRESS_CONTROLLER:
+    if controller is MISSING and cls.type == INGRESS_CLASS + k8s.PATCH:
+        alb: bool | None = None  # the live object's controller: the class's name decides (albIngressClasses)
+    elif controller != ALB_INGRESS_CONTROLLER:
         return IngressClassView(alb=False)
+    else:
+        alb = True
     ref = get(cls.props, "spec", "parameters")
     if not c.known(ref, f"spec.parameters of {where}", urn):
         return None
     if ref is MISSING:
-        return IngressClassView(alb=True)
+        return IngressClassView(alb=alb)
     group, kind, params_name = get(ref, "apiGroup"), get(ref, "kind"), get(ref, "name")
     for value, what in ((group, "apiGroup"), (kind, "kind"), (params_name, "name")):
         if not c.known(value, f"spec.parameters.{what} of {where}", urn):
             return None
     if group != PARAMS_GROUP or kind != PARAMS_KIND:
-        return IngressClassView(alb=True, refused=f"{where} names parameters the controller does not know")
+        return IngressClassView(alb=alb, refused=f"{where} names parameters the controller does not know")
     params = by.params.get(params_name) if isinstance(params_name, str) else None
     if params is None:
-        return IngressClassView(alb=True)  # outside the stack: the annotations' verdict stands
+        return IngressClassView(alb=alb)  # outside the stack: the annotations' verdict stands
     source = f"IngressClassParams {params_name}"
-    scheme = get(params.props, "spec", "scheme")
-    cidrs = get(params.props, "spec", "inboundCIDRs")
-    if not c.known(scheme, f"spec.scheme of {source}", urn) or not c.known(cidrs, f"spec.inboundCIDRs of {source}", urn):
-        return None
+    scheme, cidrs, group, certs = (get(params.props, "spec", *f) for f in (
+        ("scheme",), ("inboundCIDRs",), ("group", "name"), ("certificateArn",)))
+    for value, what in ((scheme, "scheme"), (cidrs, "inboundCIDRs"), (group, "group.name"), (certs, "certificateArn")):
+        if not c.known(value, f"spec.{what} of {source}", urn):
+            return None
     listed = elements(cidrs)
     if UNKNOWN in listed:
         c.unknown(f"spec.inboundCIDRs of {source}", urn)
         return None
-    return IngressClassView(alb=True, params=network.ClassParams(
-        source, text(scheme), tuple(x for x in listed if isinstance(x, str))))
+    return IngressClassView(alb=alb, params=network.ClassParams(
+        source, text(scheme), tuple(x for x in listed if isinstance(x, str))), group=text(group) or None,
+        certificates=bool(elements(certs)))
 
 
 def default_ingress_class(by: Classes) -> str | None:

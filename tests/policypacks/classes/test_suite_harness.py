@@ -16,7 +16,7 @@ def test_an_unchanged_good_stack_is_allowed(pack):
 def test_an_added_public_load_balancer_is_disallowed_and_a_wrong_verdict_fails(pack):
     public = b.service("public", "project-nova", "LoadBalancer",
                        {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"})
-    case = disallowed("public-lb", adding(public), "no-public-exposure")
+    case = disallowed("public-lb", adding(public), "no-public-load-balancer")
     check(pack, case)
     with pytest.raises(AssertionError):
-        check(pack, allowed("public-lb-claimed-allowed", adding(public), "no-public-exposure"))
+        check(pack, allowed("public-lb-claimed-allowed", adding(public), "no-public-load-balancer"))
