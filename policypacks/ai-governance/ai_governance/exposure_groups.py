@@ -173,7 +173,8 @@ class Groups:
         scheme, setters = next(iter(group.schemes.items()))
         if scheme == INTERNAL:
             return None
-        setter = m if m.scheme is not None else setters[0]
+        # Named by URN, not stack order, so the message is the same whatever order the stack lists them in.
+        setter = m if m.scheme is not None else min(setters, key=lambda s: s.res.urn)
         said = f"{setter.scheme_from} is {scheme!r}"
         if setter is not m:
             said = f"IngressGroup {m.group} shares one ALB whose scheme {setter.res.label} sets ({said})"
