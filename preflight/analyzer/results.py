@@ -1,5 +1,5 @@
 """What a policy pack reports and how preflight holds it: levels and severities, each policy's metadata,
-the pack's info, the reconciled config entries, violations and a run's result."""
+the pack's info, the reconciled config entries, violations, remediations and a run's result."""
 
 from __future__ import annotations
 
@@ -79,12 +79,28 @@ class Violation:
         return {"pack": self.pack, "policy": self.policy, "level": self.level, "urn": self.urn, "message": self.message}
 
 
+@dataclass(frozen=True)
+class Remediation:
+    """One remediation of one resource: the policy and what it changed (secrets shown as ``[secret]``)."""
+
+    pack: str
+    version: str
+    policy: str
+    urn: str
+    changes: tuple[dict[str, Any], ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"pack": self.pack, "policy": self.policy, "urn": self.urn, "changes": list(self.changes)}
+
+
 @dataclass
 class PolicyRun:
     pack: PackInfo
     config: dict[str, PolicyConfig]
     violations: list[Violation] = field(default_factory=list)
     not_applicable: list[dict[str, str]] = field(default_factory=list)
+    remediations: list[Remediation] = field(default_factory=list)
+    """In the order the pack made them (a resource's remediations apply one after another)."""
     logs: list[tuple[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
