@@ -101,7 +101,7 @@ def rebase(current: Any, old: Any, new: Any) -> Any:
     if isinstance(current, dict) and isinstance(old, dict) and isinstance(new, dict) and not _secret(current):
         result = {k: rebase(v, old.get(k), new.get(k)) if k in new else v
                   for k, v in current.items() if k in new or k not in old or v != old[k]}
-        result.update({k: v for k, v in new.items() if k not in current})
+        result.update({k: v for k, v in new.items() if k not in current and (k not in old or v != old[k])})
         return result
     if isinstance(current, list) and isinstance(old, list) and isinstance(new, list) \
             and len(current) == len(old) == len(new):
