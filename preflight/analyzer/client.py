@@ -418,7 +418,7 @@ class PolicyAnalyzer:
                 for r in response.remediations]
 
 
-def _level(value: int) -> str:
+def _level(value: Any) -> str:
     """A diagnostic's level as the engine shows it: a violation left after remediation, or of a stack
     policy at ``remediate``, is mandatory (pkg/resource/deploy/analyze_snapshot.go ``analyzeResource``,
     step_generator.go ``AnalyzeResources``)."""
