@@ -37,7 +37,6 @@ from .process import (
 from .requests import STACK_SHAPES, Requests, default_providers, stack_urn, struct
 from .results import (
     LEVEL_VALUES,
-    LEVELS,
     NO_META,
     SEVERITIES,
     PackInfo,
@@ -45,6 +44,7 @@ from .results import (
     PolicyPackError,
     PolicyRun,
     Violation,
+    engine_level,
     pack_info,
 )
 from .stream import ANALYZE_WINDOW, AnalyzeStream
@@ -368,7 +368,7 @@ class PolicyAnalyzer:
                     message = message.replace(f"@v{info.reported_version}'", f"@v{info.version}'")
                 result.violations.append(Violation(
                     pack=d.policyPackName or info.name, version=info.version, policy=d.policyName,
-                    level=_level(d.enforcementLevel), urn=d.urn or default_urn, message=message,
+                    level=engine_level(d.enforcementLevel), urn=d.urn or default_urn, message=message,
                     severity=SEVERITIES.get(d.severity, "") or (info.policy(d.policyName) or NO_META).severity))
             for item in response.not_applicable:
                 key = (item.policy_name, item.reason)
@@ -416,14 +416,6 @@ class PolicyAnalyzer:
         return [{"policy": r.policyName, "diagnostic": r.diagnostic,
                  "properties": json_format.MessageToDict(r.properties) if r.HasField("properties") else None}
                 for r in response.remediations]
-
-
-def _level(value: Any) -> str:
-    """A diagnostic's level as the engine shows it: a violation left after remediation, or of a stack
-    policy at ``remediate``, is mandatory (pkg/resource/deploy/analyze_snapshot.go ``analyzeResource``,
-    step_generator.go ``AnalyzeResources``)."""
-    level = LEVELS.get(value, "advisory")
-    return "mandatory" if level == "remediate" else level
 
 
 def analyze(pack_dir: Path, resources: Sequence[RecordedResource], *, project: str, stack: str,

@@ -25,6 +25,14 @@ SEVERITIES = {
 }
 
 
+def engine_level(value: Any) -> str:
+    """A diagnostic's level as the engine shows it: a violation left after remediation, or of a stack
+    policy at ``remediate``, is mandatory (pulumi/pulumi pkg/resource/deploy/analyze_snapshot.go
+    ``analyzeResource``, step_generator.go ``AnalyzeResources``)."""
+    level = LEVELS.get(value, "advisory")
+    return "mandatory" if level == "remediate" else level
+
+
 class PolicyPackError(Exception):
     """The pack cannot run (missing, broken, bad config): one clear message, no traceback."""
 

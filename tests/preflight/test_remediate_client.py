@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from preflight.analyzer import PolicyAnalyzer, PolicyRun, Remediation
-from preflight.analyzer.client import _level
 from preflight.analyzer.remediation import apply, changes, rebase
+from preflight.analyzer.results import engine_level
 from preflight.engine import REDACTED, SECRET_SIG, SIG_KEY, UNKNOWN, RecordedResource
 from pulumi.runtime.proto import analyzer_pb2
 from tests.policypacks import builders as b
@@ -131,8 +131,8 @@ def test_outputs_follow_the_remediated_inputs_and_keep_what_the_provider_compute
 
 def test_a_violation_left_after_remediation_is_mandatory():
     """The engine turns a diagnostic at remediate into mandatory (resource and stack policies alike)."""
-    assert _level(analyzer_pb2.REMEDIATE) == "mandatory"
-    assert _level(analyzer_pb2.ADVISORY) == "advisory"
+    assert engine_level(analyzer_pb2.REMEDIATE) == "mandatory"
+    assert engine_level(analyzer_pb2.ADVISORY) == "advisory"
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=5),
