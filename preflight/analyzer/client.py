@@ -37,14 +37,10 @@ from .process import (
 from .requests import STACK_SHAPES, Requests, default_providers, stack_urn, struct
 from .results import (
     LEVEL_VALUES,
-    NO_META,
-    SEVERITIES,
     PackInfo,
     PolicyConfig,
     PolicyPackError,
     PolicyRun,
-    Violation,
-    engine_level,
     pack_info,
 )
 from .stream import ANALYZE_WINDOW, AnalyzeStream
@@ -356,25 +352,7 @@ class PolicyAnalyzer:
         result = PolicyRun(pack=info, config=config)
         result.timings["start"] = self._ready - self._started
         by_urn = {r.urn: r for r in resources}
-        seen_na: set[tuple[str, str]] = set()
-
-        def collect(response: Any, default_urn: str) -> None:
-            for d in response.diagnostics:
-                message = d.message
-                if d.description and message.startswith(d.description + "\n"):
-                    message = message[len(d.description) + 1:]
-                if info.reported_version and info.reported_version != info.version:
-                    # The SDK's "can't run policy ... from policy pack 'name@v0.0.1'": the version the CLI shows.
-                    message = message.replace(f"@v{info.reported_version}'", f"@v{info.version}'")
-                result.violations.append(Violation(
-                    pack=d.policyPackName or info.name, version=info.version, policy=d.policyName,
-                    level=engine_level(d.enforcementLevel), urn=d.urn or default_urn, message=message,
-                    severity=SEVERITIES.get(d.severity, "") or (info.policy(d.policyName) or NO_META).severity))
-            for item in response.not_applicable:
-                key = (item.policy_name, item.reason)
-                if key not in seen_na:
-                    seen_na.add(key)
-                    result.not_applicable.append({"policy": item.policy_name, "reason": item.reason})
+        collect = result.collect
 
         t0 = time.perf_counter()
         # Like the engine, which analyzes resources as they register in parallel, keep a few

@@ -144,7 +144,7 @@ class Remediator:
             if item.diagnostic:
                 self.diagnostics.append(Violation(
                     pack=item.policyPackName or self.info.name, version=self.info.version, policy=item.policyName,
-                    level="advisory", urn=resource.urn, message=self._version(item.diagnostic)))
+                    level="advisory", urn=resource.urn, message=self.info.shown(item.diagnostic)))
             elif item.HasField("properties"):
                 after = redact_secrets(json_format.MessageToDict(item.properties))
                 found = changes(inputs, after)
@@ -169,13 +169,6 @@ class Remediator:
             inputs = self.fixed.get(resource.urn)
             if inputs is not None and resource.inputs is not inputs:
                 apply(resource, inputs)
-
-    def _version(self, message: str) -> str:
-        """The SDK names its pack version (always 0.0.1 in Python); the CLI shows PulumiPolicy.yaml's."""
-        reported = self.info.reported_version
-        if reported and reported != self.info.version:
-            return message.replace(f"@v{reported}'", f"@v{self.info.version}'")
-        return message
 
 
 def remediates(config: Mapping[str, Any]) -> bool:

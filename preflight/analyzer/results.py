@@ -72,6 +72,13 @@ class PackInfo:
     def policy(self, name: str) -> PolicyMeta | None:
         return next((p for p in self.policies if p.name == name), None)
 
+    def shown(self, message: str) -> str:
+        """A message as the CLI shows it: the SDK's "can't run policy ... from policy pack
+        'name@v0.0.1'" names the version PulumiPolicy.yaml gives."""
+        if self.reported_version and self.reported_version != self.version:
+            return message.replace(f"@v{self.reported_version}'", f"@v{self.version}'")
+        return message
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -111,6 +118,23 @@ class PolicyRun:
     """In the order the pack made them (a resource's remediations apply one after another)."""
     logs: list[tuple[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def collect(self, response: Any, default_urn: str) -> None:
+        """An ``Analyze`` or ``AnalyzeStack`` response: its diagnostics (``default_urn`` when one names
+        no resource) and its not-applicable answers, each once."""
+        info = self.pack
+        for d in response.diagnostics:
+            message = d.message
+            if d.description and message.startswith(d.description + "\n"):
+                message = message[len(d.description) + 1:]
+            self.violations.append(Violation(
+                pack=d.policyPackName or info.name, version=info.version, policy=d.policyName,
+                level=engine_level(d.enforcementLevel), urn=d.urn or default_urn, message=info.shown(message),
+                severity=SEVERITIES.get(d.severity, "") or (info.policy(d.policyName) or NO_META).severity))
+        for item in response.not_applicable:
+            entry = {"policy": item.policy_name, "reason": item.reason}
+            if entry not in self.not_applicable:
+                self.not_applicable.append(entry)
 
     @property
     def mandatory(self) -> list[Violation]:
