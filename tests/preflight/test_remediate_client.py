@@ -150,3 +150,17 @@ def test_changes_are_empty_exactly_when_nothing_changed(before, after):
 @given(JSON)
 def test_rebase_onto_the_same_inputs_changes_nothing(outputs):
     assert rebase(copy.deepcopy(outputs), {"x": 1}, {"x": 1}) == outputs
+
+
+def test_the_comment_and_the_view_escape_what_the_program_wrote():
+    from preflight.policy import markdown_part, render_policy
+
+    section = {"packs": [{"name": "p", "version": "1"}], "violations": [], "mandatory": 0, "advisory": 0,
+               "not_applicable": [], "remediations": [{
+                   "pack": "p", "policy": "finops-required-tags", "urn": "urn:pulumi:s::p::aws:s3/bucket:Bucket::b",
+                   "changes": [{"path": 'tags["a|b"]', "change": "changed", "before": "<i>x</i>", "after": SECRET},
+                               {"path": "acl", "change": "removed", "before": UNKNOWN}]}]}
+    comment = "\n".join(markdown_part({"policy": section}))
+    assert '| `finops-required-tags` | Bucket b | ~ tags["a\\|b"]: "&lt;i&gt;x&lt;/i&gt;" =&gt; [secret] |' in comment
+    view = render_policy(section)
+    assert '        - acl: <unknown>' in view and "1 remediation(s) applied" in view
