@@ -14,7 +14,8 @@ What the Pulumi CLI (3.272) does for a Python pack, and what this module repeats
    but never dials it (its runtime logs to stderr), so the server is there for fidelity only.
 3. Read the port the pack prints on its first stdout line and speak the Analyzer protocol:
    ``Handshake`` (optional; UNIMPLEMENTED is fine), ``ConfigureStack``, ``GetAnalyzerInfo``,
-   ``Configure`` with the reconciled policy config, ``Analyze`` once per resource (type, URN,
+   ``Configure`` with the reconciled policy config, ``Remediate`` once per resource when a policy is
+   at ``remediate`` (its properties replace the resource's inputs), ``Analyze`` once per resource (type, URN,
    name, inputs, options with the parent, and its provider resource) and ``AnalyzeStack`` with
    every resource's *outputs*, provider, parent, dependencies and property dependencies.
    A resource that names no provider gets the engine's default provider for its package and
@@ -32,7 +33,8 @@ listed in docs/preflight.md ("What still differs from the real engine").
 Modules: ``results`` (levels, pack info, violations, a run's result), ``pack_env`` (PulumiPolicy.yaml
 and the pack's virtualenv), ``policy_config`` (the config file and its reconciliation) with
 ``json_schema`` (the schema subset it validates against), ``process`` (the pack's environment,
-pipes and process group), ``requests`` (the engine's requests and default providers), ``stream``
+pipes and process group), ``requests`` (the engine's requests and default providers), ``remediation``
+(``Remediate`` and what each remediation changed), ``stream``
 (Analyze while the program runs) and ``client`` (``PolicyAnalyzer``). This package exports what
 callers use.
 """
@@ -67,6 +69,7 @@ from .results import (
     PolicyMeta,
     PolicyPackError,
     PolicyRun,
+    Remediation,
     Violation,
 )
 from .stream import ANALYZE_WINDOW
@@ -74,7 +77,7 @@ from .stream import ANALYZE_WINDOW
 __all__ = [
     "ANALYZE_WINDOW", "CONFIG_ENV_LIMIT", "LEVELS", "LEVEL_VALUES", "PACK_MODULES", "PACK_PYTHON_ENV", "SEVERITIES",
     "STACK_SHAPES", "VENV_MARKER", "PackInfo", "PackProject", "PolicyAnalyzer", "PolicyConfig", "PolicyMeta",
-    "PolicyPackError", "PolicyRun", "Violation", "analyze", "config_env", "default_provider_name",
+    "PolicyPackError", "PolicyRun", "Remediation", "Violation", "analyze", "config_env", "default_provider_name",
     "default_provider_urn", "default_providers", "hold_signal_while_spawning", "load_pack_project",
     "load_policy_config", "pack_python", "package_config", "pip_install", "reconcile_config", "schema_errors",
     "stack_urn", "stop_all_packs",

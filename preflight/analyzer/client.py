@@ -1,5 +1,6 @@
 """``PolicyAnalyzer``: one running policy pack, spoken to over the Analyzer gRPC protocol in the engine's
-order (Handshake, ConfigureStack, GetAnalyzerInfo, Configure, Analyze per resource, AnalyzeStack).
+order (Handshake, ConfigureStack, GetAnalyzerInfo, Configure, Remediate and Analyze per resource,
+AnalyzeStack).
 The subprocess is always terminated, whatever happens."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grp
 from ..engine import RecordedResource
 from .pack_env import PACK_PYTHON_ENV, load_pack_project, pack_python
 from .policy_config import load_policy_config, reconcile_config
+from .remediation import Remediator, remediates
 from .process import (
     CHANNEL_OPTIONS,
     CONFIG_ENV_LIMIT,
@@ -35,14 +37,10 @@ from .process import (
 from .requests import STACK_SHAPES, Requests, default_providers, stack_urn, struct
 from .results import (
     LEVEL_VALUES,
-    LEVELS,
-    NO_META,
-    SEVERITIES,
     PackInfo,
     PolicyConfig,
     PolicyPackError,
     PolicyRun,
-    Violation,
     pack_info,
 )
 from .stream import ANALYZE_WINDOW, AnalyzeStream
@@ -85,6 +83,7 @@ class PolicyAnalyzer:
         self._started = 0.0
         self._ready = 0.0
         self._stream: AnalyzeStream[tuple[PackInfo, dict[str, PolicyConfig]]] | None = None
+        self._remediator: Remediator | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> "PolicyAnalyzer":
@@ -297,8 +296,7 @@ class PolicyAnalyzer:
         if self._stream is None:
             self._stream = AnalyzeStream(
                 lambda: self._prepare(config),
-                lambda resource, by_urn, structs: self.stub.Analyze.future(
-                    self.requests.analyze(resource, by_urn, structs), timeout=self.timeout),
+                self._send,
                 project=self.project, stack=self.stack, stack_config=self.stack_config, secret_keys=self.secret_keys)
 
     def add(self, resource: RecordedResource) -> None:
@@ -312,7 +310,25 @@ class PolicyAnalyzer:
         self._ready = time.perf_counter()
         self.handshake()
         self.configure_stack()
-        return self.info(), self.configure(config)
+        info, config_ = self.info(), self.configure(config)
+        self._remediator = Remediator(info, self._remediate_call) if remediates(config_) else None
+        return info, config_
+
+    def _send(self, resource: RecordedResource, by_urn: Mapping[str, RecordedResource],
+              structs: dict[str, Any]) -> Any:
+        """``Analyze`` for one resource, after its ``Remediate`` when a policy remediates (the engine's order)."""
+        request = self.requests.analyze(resource, by_urn, structs)
+        if self._remediator is not None:
+            self._remediator.remediate(resource, request, structs)
+        return self.stub.Analyze.future(request, timeout=self.timeout)
+
+    def _remediate_call(self, request: Any) -> Any:
+        try:
+            return self.stub.Remediate(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # type: ignore[attr-defined]
+                return None  # as the engine: a pack without Remediate is analyzed only
+            raise self._failure(f"Remediate({request.urn}) failed: {exc.code()}: {exc.details()}") from None  # type: ignore[attr-defined]
 
     def run(self, resources: Sequence[RecordedResource], config: Mapping[str, PolicyConfig] | None = None, *,
             stack_shape: str = "outputs") -> PolicyRun:
@@ -336,25 +352,7 @@ class PolicyAnalyzer:
         result = PolicyRun(pack=info, config=config)
         result.timings["start"] = self._ready - self._started
         by_urn = {r.urn: r for r in resources}
-        seen_na: set[tuple[str, str]] = set()
-
-        def collect(response: Any, default_urn: str) -> None:
-            for d in response.diagnostics:
-                message = d.message
-                if d.description and message.startswith(d.description + "\n"):
-                    message = message[len(d.description) + 1:]
-                if info.reported_version and info.reported_version != info.version:
-                    # The SDK's "can't run policy ... from policy pack 'name@v0.0.1'": the version the CLI shows.
-                    message = message.replace(f"@v{info.reported_version}'", f"@v{info.version}'")
-                result.violations.append(Violation(
-                    pack=d.policyPackName or info.name, version=info.version, policy=d.policyName,
-                    level=LEVELS.get(d.enforcementLevel, "advisory"), urn=d.urn or default_urn, message=message,
-                    severity=SEVERITIES.get(d.severity, "") or (info.policy(d.policyName) or NO_META).severity))
-            for item in response.not_applicable:
-                key = (item.policy_name, item.reason)
-                if key not in seen_na:
-                    seen_na.add(key)
-                    result.not_applicable.append({"policy": item.policy_name, "reason": item.reason})
+        collect = result.collect
 
         t0 = time.perf_counter()
         # Like the engine, which analyzes resources as they register in parallel, keep a few
@@ -365,7 +363,7 @@ class PolicyAnalyzer:
             future = sent.get(resource.urn)
             if future is None:
                 structs[resource.urn] = struct(resource.inputs)
-                future = self.stub.Analyze.future(self.requests.analyze(resource, by_urn, structs), timeout=self.timeout)
+                future = self._send(resource, by_urn, structs)
             in_flight.append((resource, future))
             if len(in_flight) >= ANALYZE_WINDOW:
                 done, future = in_flight.pop(0)
@@ -373,6 +371,10 @@ class PolicyAnalyzer:
         for done, future in in_flight:
             collect(self._result(f"Analyze({done.urn})", future), done.urn)
         t1 = time.perf_counter()
+        if self._remediator is not None:
+            self._remediator.carry(resources)
+            result.remediations = list(self._remediator.remediations)
+            result.violations += self._remediator.diagnostics
         response = self._call("AnalyzeStack", self.stub.AnalyzeStack,
                               self.requests.analyze_stack(resources, by_urn, structs, stack_shape=stack_shape))
         collect(response, stack_urn(self.project, self.stack))
@@ -386,7 +388,7 @@ class PolicyAnalyzer:
         """The pack's ``Remediate`` for one resource, the request the engine sends before ``Analyze``
         when a policy's level is ``remediate``: per remediation its policy, the new properties (None
         when it only reports a diagnostic) and the diagnostic. The pack must be configured (``run`` or
-        ``configure``). ``preflight preview`` does not call it (docs/preflight.md)."""
+        ``configure``). ``run`` calls it for every resource itself when a policy remediates."""
         by_urn = by_urn if by_urn is not None else {resource.urn: resource}
         response = self._call("Remediate", self.stub.Remediate, self.requests.analyze(resource, by_urn))
         return [{"policy": r.policyName, "diagnostic": r.diagnostic,
