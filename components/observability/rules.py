@@ -2,7 +2,7 @@
 
 ``rule_sets(cfg, thresholds)`` returns the ``spec.groups`` of each generated PrometheusRule: one for the
 cluster, one per GPU pool, per project with a budget and per service, so no object grows with the
-stack. Every alert carries ``severity`` (critical/warning), ``scope`` (cluster, pool or service: what
+stack. Every alert carries ``severity`` (critical/warning), ``scope`` (cluster, pool, project or service: what
 Alertmanager's inhibitions key on) and, where it has one, ``project``, ``service``, ``owner`` and
 ``node_pool``. docs/observability.md says what each alert means and what to do.
 """
