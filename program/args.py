@@ -21,7 +21,7 @@ from components.model_store.scanning import RegistryScanningArgs
 from components.model_store.store import ModelStoreArgs
 from components.network import Network, NetworkArgs
 from components.observability.dashboards import dashboards
-from components.observability.rules import rule_groups
+from components.observability.rules import rule_sets
 from components.observability.stack import ObservabilityArgs
 from components.observability.thresholds import Thresholds, stack_thresholds
 from components.observability.values import NAMESPACE as MONITORING_NAMESPACE
@@ -87,8 +87,8 @@ def observability_args(cfg: StackConfig, cluster: Cluster, stack: str, threshold
         kubernetes_version=cfg.cluster.version, region=cfg.region,
         system_pool=cfg.system_pool, services=cfg.services, projects=[p.name for p in cfg.projects],
         finops_label_prefix=cfg.finops.tag_prefix, tags=cfg.tags.aws_tags(), labels=cfg.tags.k8s_labels(),
-        groups=rule_groups(cfg, limits),
-        dashboards=dashboards(cfg, limits),
+        rule_sets=rule_sets(cfg, limits),
+        dashboards=dashboards(cfg),
         alert_topic_arn=alert_topic_arn,
         namespace_dependencies={project: list(ready) for project, ready in (namespace_dependencies or {}).items()},
     )

@@ -64,6 +64,13 @@ OPENCOST_GPU_HOURLY = "node_gpu_hourly_cost"
 RECORD_PROJECT_COST = "project:opencost_cost_usd_per_hour:sum"
 RECORD_GPU_UTIL_POOL = "node_pool:gpu_utilization:avg"
 RECORD_ERROR_RATIO = "service:slo_errors:ratio_rate{window}"
+# Constants of the stack config as series, so one dashboard panel serves every service, pool or project
+# and still draws each one's own line (a panel per subject would grow the dashboard with the stack).
+RECORD_SLO_BUDGET = "service:slo_error_budget:ratio"
+RECORD_EVALUATION_THRESHOLD = "service:evaluation_threshold:value"
+RECORD_DRIFT_LIMIT = "service:drift_limit:value"
+RECORD_POOL_GPU_PRICE = "node_pool:gpu_price_usd_per_month:value"
+RECORD_PROJECT_BUDGET = "project:budget_usd_per_month:value"
 
 
 @dataclass(frozen=True)

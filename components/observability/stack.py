@@ -1,5 +1,6 @@
-"""Observability: kube-prometheus-stack and OpenCost on the system pool, the generated PrometheusRule, one
-ServiceMonitor per inference service, and in prod persistent volumes on encrypted gp3.
+"""Observability: kube-prometheus-stack and OpenCost on the system pool, the generated PrometheusRules (the
+cluster's and one per GPU pool, budgeted project and service), one ServiceMonitor per inference service,
+and in prod persistent volumes on encrypted gp3.
 
 Order matters and is explicit: the EBS CSI driver add-on (its controller on EKS Pod Identity) and the
 StorageClass before the charts whose volumes they provision; kube-prometheus-stack (it installs the
@@ -30,6 +31,7 @@ from components.metadata import selector_labels
 from .alertmanager import alertmanager_config, uses_sns
 from .dashboards import DASHBOARD_LABEL_VALUE, configmap_data
 from .metrics import server_metrics
+from .rules import SCOPE_CLUSTER, RuleSet
 from .values import (ADAPTER_RELEASE, DASHBOARD_LABEL, NAMESPACE, KPS_RELEASE, OPENCOST_RELEASE, STORAGE_CLASS, adapter_values, kps_values,
                      opencost_values, storage_class_manifest)
 
@@ -42,13 +44,19 @@ EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 MONITORING_API = "monitoring.coreos.com/v1"
 RULE_NAME = "ai-platform-generated"
+"""The cluster's PrometheusRule; each pool's, project's and service's is ``ai-platform-<scope>-<name>``."""
 
 
+def rule_name(rule_set: RuleSet) -> str:
+    return RULE_NAME if rule_set.scope == SCOPE_CLUSTER else f"ai-platform-{rule_set.scope}-{rule_set.subject}"
 
-def prometheus_rule_manifest(groups: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> dict[str, Any]:
+
+def prometheus_rule_manifest(rule_set: RuleSet, labels: Mapping[str, str]) -> dict[str, Any]:
+    """One rule set as a PrometheusRule in ``monitoring``: selected by Prometheus (every rule, see values.py),
+    and out of the tenants' namespaces, so a project cannot edit or delete the alerts that watch it."""
     return {"apiVersion": MONITORING_API, "kind": "PrometheusRule",
-            "metadata": {"name": RULE_NAME, "namespace": NAMESPACE, "labels": dict(labels)},
-            "spec": {"groups": [dict(g) for g in groups]}}
+            "metadata": {"name": rule_name(rule_set), "namespace": NAMESPACE, "labels": dict(labels)},
+            "spec": {"groups": [dict(g) for g in rule_set.groups]}}
 
 
 def service_monitor_manifest(svc: InferenceServiceConfig, labels: Mapping[str, str]) -> dict[str, Any]:
@@ -97,8 +105,9 @@ class ObservabilityArgs:
     """FinOps AWS tags for the IAM roles, associations and the add-on."""
     labels: Mapping[str, str]
     """FinOps Kubernetes labels for the namespace and the custom resources."""
-    groups: Sequence[Mapping[str, Any]]
-    """The generated PrometheusRule groups (rules.rule_groups)."""
+    rule_sets: Sequence[RuleSet]
+    """The generated rules, one PrometheusRule each (rules.rule_sets): the cluster's, each pool's, project's
+    and service's, so no object grows with the number of services."""
     dashboards: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """ConfigMap name -> Grafana dashboard JSON (dashboards.dashboards)."""
     alert_topic_arn: pulumi.Input[str] | None = None
@@ -118,7 +127,9 @@ class Observability(pulumi.ComponentResource):
     prometheus_adapter: kubernetes.helm.v3.Release | None
     """The prometheus-adapter release (None when every service scales on CPU)."""
     rules: kubernetes.apiextensions.CustomResource
-    """The generated PrometheusRule."""
+    """The cluster's generated PrometheusRule (recording rules, cluster health)."""
+    subject_rules: dict[str, kubernetes.apiextensions.CustomResource]
+    """Object name -> the PrometheusRule of one pool, project or service."""
     storage_class: kubernetes.storage.v1.StorageClass | None
     """The encrypted gp3 StorageClass of the persistent volumes (None when not persistent)."""
     ebs_csi: aws.eks.Addon | None
@@ -174,7 +185,12 @@ class Observability(pulumi.ComponentResource):
                 adapter_values(obs, is_prod=args.is_prod, system_pool=args.system_pool,
                                in_flight_metrics=[m for m in in_flight if m]),
                 depends_on=[self.kube_prometheus_stack])
-        self.rules = _custom(f"{name}-rules", prometheus_rule_manifest(args.groups, args.labels), crds)
+        # Each only waits for the CRDs (which wait for the namespace): the edges grow linearly with the stack.
+        manifests = {rule_name(rs): prometheus_rule_manifest(rs, args.labels) for rs in args.rule_sets}
+        cluster_rules = manifests.pop(RULE_NAME)
+        self.rules = _custom(f"{name}-rules", cluster_rules, crds)
+        self.subject_rules = {rule: _custom(f"{name}-rules-{rule.removeprefix('ai-platform-')}", manifest, crds)
+                              for rule, manifest in manifests.items()}
         self.service_monitors = {
             svc.name: _custom(f"{name}-{svc.name}", service_monitor_manifest(svc, args.labels),
                               pulumi.ResourceOptions.merge(crds, pulumi.ResourceOptions(depends_on=[

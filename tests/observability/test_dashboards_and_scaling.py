@@ -4,14 +4,16 @@ the right signal (prometheus-adapter, pinned, and HPAs on GPU utilisation or req
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import kubernetes_validate
 import pytest
 
+from components.observability import metrics as m
 from components.observability.dashboards import dashboards, expressions
-from tests.support.fixtures import AWS_STACKS, P, preview, recorded, thresholds
-from tests.support.prometheus import config, tool, write_rules
+from tests.support.fixtures import AWS_STACKS, P, preview, recorded
+from tests.support.prometheus import alert_rule, config, groups, tool, write_rules
 from tests.support.recordings import by_name, one
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
@@ -21,7 +23,7 @@ ADAPTER = "observability-prometheus-adapter"
 
 
 def boards(stack: str):
-    return dashboards(config(stack), thresholds(stack))
+    return dashboards(config(stack))
 
 
 @pytest.mark.parametrize("stack", AWS_STACKS)
@@ -45,14 +47,45 @@ def test_prod_dashboards_are_configmaps_the_grafana_sidecar_loads():
         assert board["uid"].startswith("ai-platform-") and board["panels"]
 
 
+def _recorded(stack: str, record: str, **labels: str) -> str:
+    """The expression of the one recording rule ``record`` with ``labels``."""
+    (rule,) = [r for g in groups(stack) for r in g["rules"] if r.get("record") == record
+               and all(r["labels"].get(k) == v for k, v in labels.items())]
+    return rule["expr"]
+
+
 def test_dashboards_draw_the_same_numbers_the_alerts_fire_on():
+    # The config's numbers are series recorded beside the alerts; the dashboards read those series.
+    assert _recorded("live", m.RECORD_PROJECT_BUDGET, namespace="project-nova") == "vector(9000)"
+    assert _recorded("live", m.RECORD_PROJECT_BUDGET, namespace="project-atlas") == "vector(16000)"
+    assert "> 9000" in alert_rule(groups("live"), "SpendProjectedOverBudget", project="project-nova")["expr"]
+    # prod's evaluation-gate thresholds, per service of each risk tier, and the same number in the alert.
+    accuracy = {"service": "claims-triage-assistant", "metric": "accuracy", "bound": "min"}
+    assert _recorded("live", m.RECORD_EVALUATION_THRESHOLD, **accuracy) == "vector(0.92)"
+    rule = alert_rule(groups("live"), "ModelQualityBelowMinimum", service="claims-triage-assistant", metric="accuracy")
+    assert rule["expr"].endswith("< 0.92") and rule["labels"]["risk_tier"] == "high"
+    assert _recorded("live", m.RECORD_POOL_GPU_PRICE, node_pool="gpu-a10g") == "vector(884.76)"  # g5.2xlarge, as in GpuPoolIdle
+    assert alert_rule(groups("live"), "GpuPoolIdle", node_pool="gpu-a10g")["expr"].endswith("* 884.76")
     prod = boards("live")
-    spend = json.dumps(prod["ai-platform-spend-dashboard"])
-    assert "vector(9000)" in spend and "vector(16000)" in spend  # budgets.monthlyLimitsUsd
-    quality = json.dumps(prod["ai-platform-quality-dashboard"])
-    assert "vector(0.88)" in quality and "vector(0.92)" in quality  # prod's evaluation-gate thresholds
-    gpu = json.dumps(prod["ai-platform-gpu-dashboard"])
-    assert "884.76" in gpu  # g5.2xlarge a GPU-month, as in GpuPoolIdle
+    for board, record in (("spend", m.RECORD_PROJECT_BUDGET), ("quality", m.RECORD_EVALUATION_THRESHOLD),
+                          ("quality", m.RECORD_DRIFT_LIMIT), ("gpu", m.RECORD_POOL_GPU_PRICE),
+                          ("slo", m.RECORD_SLO_BUDGET)):
+        assert any(record in e for e in expressions(prod[f"ai-platform-{board}-dashboard"])), (board, record)
+
+
+def test_per_subject_panels_repeat_over_template_variables():
+    prod = boards("live")
+    for name, variable in (("slo", "service"), ("quality", "metric"), ("spend", "project")):
+        board = prod[f"ai-platform-{name}-dashboard"]
+        names = [v["name"] for v in board["templating"]["list"]]
+        assert variable in names and board["schemaVersion"] == 39
+        repeated = [p for p in board["panels"] if p.get("repeat") == variable]
+        assert repeated and all(f"${variable}" in json.dumps(p["targets"]) for p in repeated)
+        # Every variable a query uses is defined on the dashboard.
+        used = {w for e in expressions(board) for w in re.findall(r"\$(\w+)", e)}
+        assert used <= set(names), used - set(names)
+    quality = prod["ai-platform-quality-dashboard"]
+    assert {"project", "risk_tier", "service", "metric"} <= {v["name"] for v in quality["templating"]["list"]}
 
 
 def test_prod_installs_a_pinned_prometheus_adapter_serving_in_flight_requests():

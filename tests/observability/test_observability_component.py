@@ -121,8 +121,15 @@ def test_the_local_stack_runs_no_monitoring_stack():
 def test_rules_and_monitors_wait_for_the_release_that_installs_the_crds():
     recording = recorded("live")
     kps = releases("live")[KPS]
-    rule = one(recording, RULE, "observability-rules")
-    assert kps.urn in rule.options["dependsOn"]
+    rules = by_name(recording, RULE)
+    assert set(rules) == {"observability-rules", "observability-rules-pool-gpu-a10g", "observability-rules-pool-gpu-a10g-x4",
+                          "observability-rules-project-project-nova", "observability-rules-project-project-atlas",
+                          *(f"observability-rules-service-{s.name}" for s in config("live").services)}
+    quotas = {q.urn for q in of_type(recording, "kubernetes:core/v1:ResourceQuota")}
+    for rule in rules.values():
+        # Only the CRDs' release: every rule object lives in monitoring, none waits for a tenant's namespace.
+        assert kps.urn in rule.options["dependsOn"] and not quotas & set(rule.options["dependsOn"])
+        assert rule.inputs["metadata"]["namespace"] == "monitoring"
     monitors = by_name(recording, MONITOR)
     assert set(monitors) == {f"observability-{s.name}" for s in config("live").services}
     for monitor in monitors.values():
@@ -142,9 +149,18 @@ def test_rules_and_monitors_wait_for_the_release_that_installs_the_crds():
 
 
 def test_rule_labels_carry_project_service_and_owner():
-    groups = one(recorded("live"), RULE, "observability-rules").inputs["spec"]["groups"]
+    rules = by_name(recorded("live"), RULE)
+    groups = [g for rule in rules.values() for g in rule.inputs["spec"]["groups"]]
     service_alerts = [r for g in groups for r in g["rules"] if r.get("labels", {}).get("scope") == "service"]
     assert service_alerts
+    # Each service's alerts are in its own object; the cluster's holds none of them.
+    for svc in config("live").services:
+        own = rules[f"observability-rules-service-{svc.name}"].inputs
+        assert own["metadata"]["name"] == f"ai-platform-service-{svc.name}"
+        assert {r["labels"]["service"] for g in own["spec"]["groups"] for r in g["rules"] if "alert" in r} == {svc.name}
+    cluster = rules["observability-rules"].inputs
+    assert cluster["metadata"]["name"] == "ai-platform-generated"
+    assert not [r for g in cluster["spec"]["groups"] for r in g["rules"] if "service" in r.get("labels", {})]
     for rule in service_alerts:
         assert {"project", "service", "owner", "severity", "node_pool"} <= set(rule["labels"])
     by_service = {r["labels"]["service"] for r in service_alerts}

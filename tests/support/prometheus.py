@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.observability.rules import rule_groups
+from components.observability.rules import RuleSet, rule_groups, rule_sets
 
 from .fixtures import config, thresholds
 
@@ -29,12 +29,23 @@ def tool(name: str) -> str:
 
 
 def groups(stack: str) -> list[dict[str, Any]]:
+    """Every generated group of the stack (names recur across rule sets: look rules up, write ``rule_files``)."""
     return rule_groups(config(stack), thresholds(stack))
+
+
+def sets(stack: str) -> list[RuleSet]:
+    return rule_sets(config(stack), thresholds(stack))
 
 
 def write_rules(path: Path, stack_groups: list[dict[str, Any]]) -> Path:
     path.write_text(yaml.safe_dump({"groups": stack_groups}, sort_keys=False, width=10_000))
     return path
+
+
+def rule_files(directory: Path, stack: str) -> list[Path]:
+    """One rule file per PrometheusRule, as the Prometheus Operator writes them."""
+    return [write_rules(directory / f"{i:03d}-{rs.scope}-{rs.subject or 'cluster'}.yaml", rs.groups)
+            for i, rs in enumerate(sets(stack))]
 
 
 def render(text: str, value: float) -> str:
