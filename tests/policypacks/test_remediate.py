@@ -197,3 +197,15 @@ def test_an_invalid_value_in_an_entry_is_not_rewritten(analyzer):
     assert remediated(analyzer, resource) is None
     messages = then_analyzed(analyzer, resource, resource.inputs)
     assert len(messages) == 1 and "tagSpecifications[instance]" in messages[0]
+
+
+def test_a_project_template_fills_its_entries_with_its_own_values_not_the_stack_contract(analyzer):
+    atlas = {**FULL, f"{P}/project": "project-atlas", f"{P}/owner": "atlas-team"}
+    resource = b.launch_template("gpu", tags=dict(atlas),
+                                 tagSpecifications=[{"resourceType": "instance", "tags": {f"{P}/project": "project-atlas"}}])
+    props = remediated(analyzer, resource)
+    assert props is not None
+    # The entry keeps its own project and takes the rest from the template's tags; the missing volume
+    # entry is the template's values, where the stack's contract would book it to project-nova.
+    assert spec_tags(props) == {"instance": atlas, "volume": atlas}
+    assert then_analyzed(analyzer, resource, props) == []

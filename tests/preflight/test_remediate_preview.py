@@ -56,13 +56,18 @@ def test_remediate_fixes_the_launch_templates_and_the_report_says_how(tmp_path):
     assert [r["urn"] for r in policy["remediations"]] == sorted(templates)
     for entry in policy["remediations"]:
         assert entry["policy"] == "finops-required-tags" and entry["pack"] == "ai-governance"
-        specs = templates[entry["urn"]]["inputs"]["tagSpecifications"]
+        inputs = templates[entry["urn"]]["inputs"]
+        specs = inputs["tagSpecifications"]
         index = [s["resourceType"] for s in specs].index(SPOT)
-        assert specs[index]["tags"] == CONTRACT  # the report's inputs are the remediated ones
+        # The template's own FinOps values (its project's), not the stack-wide contract's; the report's
+        # inputs are the remediated ones.
+        own = {k: inputs["tags"][k] for k in CONTRACT}
+        assert specs[index]["tags"] == own
         assert sorted(entry["changes"], key=lambda c: c["path"]) == sorted(
             [{"path": f"tagSpecifications[{index}].resourceType", "change": "added", "after": SPOT}]
             + [{"path": f'tagSpecifications[{index}].tags["{k}"]', "change": "added", "after": v}
-               for k, v in CONTRACT.items()], key=lambda c: c["path"])
+               for k, v in own.items()], key=lambda c: c["path"])
+    assert len({json.dumps(t["inputs"]["tags"], sort_keys=True) for t in templates.values()}) > 1  # several projects
 
     view, comment = runs[0].stdout, (tmp_path / "first" / "comment.md").read_text()
     assert view.count("[remediate]  finops-required-tags  (LaunchTemplate ") == 3

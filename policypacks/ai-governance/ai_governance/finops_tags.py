@@ -80,9 +80,24 @@ def contract(c: Check) -> dict[str, str]:
     return found
 
 
-def _missing(c: Check, present: dict[str, str], unknown: list[str]) -> dict[str, str]:
-    """The contract's values for the required keys that are absent (never those unknown at preview)."""
-    return {k: v for k, v in contract(c).items() if k not in present and k not in unknown}
+def _missing(c: Check, present: dict[str, str], unknown: list[str], own: dict[str, str] | None = None
+             ) -> dict[str, str]:
+    """Values for the required keys that are absent (never those unknown at preview): ``own``, the
+    resource's own valid value of the key where it carries one elsewhere, else the contract's."""
+    return {k: v for k, v in {**contract(c), **(own or {})}.items() if k not in present and k not in unknown}
+
+
+def _own_values(c: Check, maps: list[dict[str, Any]]) -> dict[str, str]:
+    """The valid FinOps values a resource already carries in ``maps`` (the first map holding a key wins).
+    A project's launch template tags its own project, which the stack-wide contract may not."""
+    wanted = set(required_tag_keys(c))
+    own: dict[str, str] = {}
+    for tags in maps:
+        for key, value in tags.items():
+            if key in wanted and key not in own and isinstance(value, str) and value \
+                    and _value_problems(c, key, value) is None:
+                own[key] = value
+    return own
 
 
 def _plain_map(raw: Any) -> dict[str, Any]:
@@ -168,12 +183,16 @@ def _tags_fix(res: Res, c: Check) -> dict[str, Any] | None:
 
 
 def _tag_specifications_fix(res: Res, c: Check) -> list[Any] | None:
-    """A launch template's tagSpecifications with the contract's value for every FinOps key missing
-    from the required resource types' entries, and an entry for each required type it lacks; None
+    """A launch template's tagSpecifications with a value for every FinOps key missing from the required
+    resource types' entries (the template's own, from its tags or another entry, else the contract's),
+    and an entry for each required type it lacks; None
     when nothing is missing or an unknown resourceType leaves the entries in doubt."""
     specs = get(res.props, "tagSpecifications")
     if specs is UNKNOWN or any(get(spec, "resourceType") is UNKNOWN for spec in elements(specs)):
         return None
+    tags, _, whole_unknown = aws.effective_tags(res)
+    own = _own_values(c, ([] if whole_unknown else [tags]) + [
+        aws.tag_map(raw)[0] for raw in (get(spec, "tags") for spec in elements(specs)) if raw is not UNKNOWN])
     wanted = c.config.strings("launchTemplateResourceTypes")
     fixed: list[Any] = []
     seen: set[str] = set()
@@ -184,14 +203,14 @@ def _tag_specifications_fix(res: Res, c: Check) -> list[Any] | None:
         if isinstance(kind, str) and kind in wanted and raw is not UNKNOWN:
             seen.add(kind)
             present, unknown = aws.tag_map(raw)
-            missing = _missing(c, present, unknown)
+            missing = _missing(c, present, unknown, own)
             if missing:
                 plain["tags"] = {**_plain_map(raw), **missing}
                 changed = True
         elif isinstance(kind, str):
             seen.add(kind)
         fixed.append(plain)
-    full = contract(c)
+    full = {**contract(c), **own}
     for kind in wanted:
         if kind not in seen and full:
             fixed.append({"resourceType": kind, "tags": dict(full)})
@@ -203,7 +222,8 @@ FINOPS_REQUIRED_TAGS = resource_rule(
     name="finops-required-tags",
     description="Every taggable AWS resource carries every FinOps tag with a valid value; launch templates also "
                 "tag the instances and volumes they launch. Remediates: adds a missing tag from the stack's FinOps "
-                "config, in tags and in a launch template's tagSpecifications.",
+                "config, in tags and in a launch template's tagSpecifications (there the template's own value "
+                "comes first, from its tags or another entry).",
     severity=Severity.HIGH,
     remediation="Build tags from the FinOps tag contract (ai_platform_finops.tags.FinOpsTags.aws_tags) and pass "
                 "them to the resource; for launch templates add tag_specifications for 'instance' and 'volume' "
