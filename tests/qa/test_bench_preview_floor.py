@@ -1,4 +1,4 @@
-"""The prod preview's import floor imports the Pulumi SDK modules the program loaded, and nothing else."""
+"""The prod preview's SDK floor imports the Pulumi SDK modules the program loaded, and nothing else of ours."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import types
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.import_floor import SDK_PACKAGES, sdk_modules_loaded
+from bench.preview_floor import SDK_PACKAGES, sdk_modules_loaded
 
 NAMES = st.lists(st.sampled_from(["pulumi", "pulumi.runtime", "pulumi_aws", "pulumi_aws.ec2", "pulumi_aws.ec2.vpc",
                                   "pulumi_kubernetes.core.v1", "pulumi_policy", "pulumiextra", "components.cluster",
